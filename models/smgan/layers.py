@@ -1,0 +1,246 @@
+"""Building blocks of StyleMapGAN with equalised learning rate.
+
+Parameter names and shapes follow the released checkpoints (see ../README.md), so a
+state dict saved by the authors' training code loads strictly. The forward passes are
+written for speed on a CPU and for a clean ONNX graph: every upsampling layer (a stride-2
+transposed conv followed by a 4-tap blur) runs as one ordinary 3x3 convolution at the low
+resolution with four output phases, then a pixel shuffle. That is exact, not an
+approximation; tests compare it with the direct transposed-conv form.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+SQRT2 = math.sqrt(2.0)
+
+
+def blur_kernel_2d(taps=(1, 3, 3, 1)) -> torch.Tensor:
+    k = torch.tensor(taps, dtype=torch.float32)
+    k2 = k[:, None] * k[None, :]
+    return k2 / k2.sum()
+
+
+def fused_lrelu(x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    if bias is not None:
+        x = x + bias.view(1, -1, *([1] * (x.dim() - 2)))
+    return F.leaky_relu(x, 0.2) * SQRT2
+
+
+class FusedLeakyReLU(nn.Module):
+    def __init__(self, channels: int, bias_init: float = 0.0, lr_mul: float = 1.0):
+        super().__init__()
+        self.bias = nn.Parameter(torch.full((channels,), float(bias_init)))
+        self.lr_mul = lr_mul
+
+    def forward(self, x):
+        return fused_lrelu(x, self.bias * self.lr_mul)
+
+
+class PixelNorm(nn.Module):
+    def forward(self, x):
+        return x * torch.rsqrt(torch.mean(x * x, dim=1, keepdim=True) + 1e-8)
+
+
+class Blur(nn.Module):
+    """A fixed low-pass filter kept as a buffer (it is saved in the state dict)."""
+
+    def __init__(self, pad: tuple[int, int], upsample_factor: int = 1):
+        super().__init__()
+        k = blur_kernel_2d()
+        if upsample_factor > 1:
+            k = k * (upsample_factor ** 2)
+        self.register_buffer("kernel", k)
+        self.pad = pad
+
+    def forward(self, x):
+        c = x.shape[1]
+        x = F.pad(x, (self.pad[0], self.pad[1], self.pad[0], self.pad[1]))
+        w = torch.flip(self.kernel, (0, 1)).view(1, 1, *self.kernel.shape).expand(c, 1, -1, -1)
+        return F.conv2d(x, w, groups=c)
+
+
+class EqualLinear(nn.Module):
+    def __init__(self, in_dim, out_dim, lr_mul=1.0, activation=True, bias_init=0.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init)))
+        self.scale = lr_mul / math.sqrt(in_dim)
+        self.lr_mul = lr_mul
+        self.activation = activation
+
+    def forward(self, x):
+        out = F.linear(x, self.weight * self.scale)
+        if self.activation:
+            return fused_lrelu(out, self.bias * self.lr_mul)
+        return out + self.bias * self.lr_mul
+
+
+class EqualConv2d(nn.Module):
+    def __init__(self, in_ch, out_ch, kernel, stride=1, padding=0, bias=True, bias_init=0.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
+        self.bias = nn.Parameter(torch.full((out_ch,), float(bias_init))) if bias else None
+        self.scale = 1.0 / math.sqrt(in_ch * kernel * kernel)
+        self.stride = stride
+        self.padding = padding
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight * self.scale, self.bias, self.stride, self.padding)
+
+
+def upsample_phase_weight(weight: torch.Tensor, blur: torch.Tensor, pad0: int) -> torch.Tensor:
+    """Folds `blur(conv_transpose(x, weight, stride=2))` into a 3x3 conv with 4x outputs.
+
+    `weight` is stored [out, in, k, k] (k = 1 or 3) and `blur` is the 4x4 upsampling
+    kernel (gain 4) applied with leading pad `pad0`. Along one axis the combined impulse
+    response is K[t] = sum_b blur[b] * weight[t + b - pad0] for t = -3..3, and output
+    phase p (0 or 1) at low-resolution position m reads inputs m-1, m, m+1 through taps
+    t = p+2, p, p-2. The result is ordered for `pixel_shuffle(., 2)`.
+    """
+    out_ch, in_ch, k, _ = weight.shape
+    lead = 3 + pad0
+    trail = 10 - k - lead
+    w = weight.reshape(out_ch * in_ch, 1, k, k)
+    w = F.pad(w, (lead, trail, lead, trail))
+    # the blur is symmetric, so correlation equals convolution here
+    full = F.conv2d(w, blur.view(1, 1, 4, 4)).view(out_ch, in_ch, 7, 7)
+    taps = (torch.tensor([5, 3, 1]), torch.tensor([6, 4, 2]))
+    phases = []
+    for py in range(2):
+        rows = full.index_select(2, taps[py])
+        for px in range(2):
+            phases.append(rows.index_select(3, taps[px]))
+    return torch.stack(phases, dim=1).reshape(out_ch * 4, in_ch, 3, 3)
+
+
+def upsample_conv(x, weight, blur, pad0, bias=None):
+    phase_w = upsample_phase_weight(weight, blur, pad0)
+    if bias is not None:
+        bias = bias.repeat_interleave(4)
+    return F.pixel_shuffle(F.conv2d(x, phase_w, bias, padding=1), 2)
+
+
+class EqualConvTranspose2d(nn.Module):
+    """Stride-2 transposed conv; only the weight lives here, the blur follows it."""
+
+    def __init__(self, in_ch, out_ch, kernel):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
+        self.scale = 1.0 / math.sqrt(in_ch * kernel * kernel)
+
+    def forward(self, x):  # direct form, used by tests and as documentation
+        return F.conv_transpose2d(x, (self.weight * self.scale).transpose(0, 1), stride=2)
+
+
+def _up_pads(kernel: int) -> tuple[int, int]:
+    p = (4 - 2) - (kernel - 1)
+    return (p + 1) // 2 + 1, p // 2 + 1
+
+
+def _down_pads(kernel: int) -> tuple[int, int]:
+    p = (4 - 2) + (kernel - 1)
+    return (p + 1) // 2, p // 2
+
+
+class UpConv(nn.Sequential):
+    """Stride-2 transposed conv + blur (+ optional fused leaky ReLU), fast forward."""
+
+    def __init__(self, in_ch, out_ch, kernel, activate=True):
+        pad = _up_pads(kernel)
+        layers = [EqualConvTranspose2d(in_ch, out_ch, kernel), Blur(pad, upsample_factor=2)]
+        if activate:
+            layers.append(FusedLeakyReLU(out_ch))
+        super().__init__(*layers)
+        self.pad0 = pad[0]
+
+    def forward(self, x):
+        conv, blur = self[0], self[1]
+        x = upsample_conv(x, conv.weight * conv.scale, blur.kernel, self.pad0)
+        if len(self) > 2:
+            x = self[2](x)
+        return x
+
+    def forward_direct(self, x):
+        for layer in self:
+            x = layer(x)
+        return x
+
+
+class DownConv(nn.Sequential):
+    """Blur + stride-2 conv (+ optional fused leaky ReLU), as in a residual D block."""
+
+    def __init__(self, in_ch, out_ch, kernel, activate=True):
+        layers = [Blur(_down_pads(kernel)), EqualConv2d(in_ch, out_ch, kernel, stride=2, bias=False)]
+        if activate:
+            layers.append(FusedLeakyReLU(out_ch))
+        super().__init__(*layers)
+
+
+class PlainConv(nn.Sequential):
+    """Same-size conv + fused leaky ReLU: keys `.0.weight`, `.1.bias`."""
+
+    def __init__(self, in_ch, out_ch, kernel):
+        super().__init__(EqualConv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False), FusedLeakyReLU(out_ch))
+
+
+def normalize(x: torch.Tensor, mode: str) -> torch.Tensor:
+    """Per-sample normalisation written out so the ONNX graph is plain arithmetic."""
+    if mode == "LayerNorm":
+        dims = (1, 2, 3)
+    elif mode == "InstanceNorm2d":
+        dims = (2, 3)
+    else:
+        raise ValueError(f"unsupported normalize_mode {mode!r}")
+    mean = x.mean(dim=dims, keepdim=True)
+    centred = x - mean
+    var = (centred * centred).mean(dim=dims, keepdim=True)
+    return centred * torch.rsqrt(var + 1e-5)
+
+
+SUPPORTED_NORMALIZE_MODES = ("LayerNorm", "InstanceNorm2d")
+
+
+class ModulatedConv2d(nn.Module):
+    """Spatially modulated conv: normalise x, then x * gamma(style) + beta(style), then conv."""
+
+    def __init__(self, in_ch, out_ch, kernel, style_ch, normalize_mode, upsample=False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(1, out_ch, in_ch, kernel, kernel))
+        self.scale = 1.0 / math.sqrt(in_ch * kernel * kernel)
+        self.gamma = EqualConv2d(style_ch, in_ch, 3, padding=1, bias_init=1.0)
+        self.beta = EqualConv2d(style_ch, in_ch, 3, padding=1, bias_init=0.0)
+        self.normalize_mode = normalize_mode
+        self.upsample = upsample
+        self.kernel = kernel
+        if upsample:
+            self.blur = Blur(_up_pads(kernel), upsample_factor=2)
+            self.pad0 = _up_pads(kernel)[0]
+
+    def forward(self, x, style):
+        x = normalize(x, self.normalize_mode)
+        x = x * self.gamma(style) + self.beta(style)
+        w = self.weight[0] * self.scale
+        if self.upsample:
+            return upsample_conv(x, w, self.blur.kernel, self.pad0)
+        return F.conv2d(x, w, padding=self.kernel // 2)
+
+    def forward_direct(self, x, style):
+        x = normalize(x, self.normalize_mode)
+        x = x * self.gamma(style) + self.beta(style)
+        w = self.weight[0] * self.scale
+        x = F.conv_transpose2d(x, w.transpose(0, 1), stride=2)
+        return self.blur(x)
+
+
+class StyledConv(nn.Module):
+    def __init__(self, in_ch, out_ch, kernel, style_ch, normalize_mode, upsample=False):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, out_ch, kernel, style_ch, normalize_mode, upsample)
+        self.activate = FusedLeakyReLU(out_ch)
+
+    def forward(self, x, style):
+        return self.activate(self.conv(x, style))

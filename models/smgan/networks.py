@@ -1,0 +1,238 @@
+"""StyleMapGAN generator, encoder and discriminator, configured like the released train_args."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+from .layers import (
+    SUPPORTED_NORMALIZE_MODES,
+    DownConv,
+    EqualConv2d,
+    EqualLinear,
+    FusedLeakyReLU,
+    PixelNorm,
+    PlainConv,
+    StyledConv,
+    UpConv,
+)
+
+
+@dataclass
+class ModelConfig:
+    size: int = 256
+    mapping_layer_num: int = 8
+    latent_channel_size: int = 64
+    latent_spatial_size: int = 8
+    lr_mul: float = 0.01
+    channel_multiplier: int = 2
+    normalize_mode: str = "LayerNorm"
+    small_generator: bool = False
+    # Not a released field: caps every channel count, for small CPU-trained models.
+    channel_cap: int | None = None
+
+    @classmethod
+    def from_train_args(cls, args) -> "ModelConfig":
+        values = vars(args) if not isinstance(args, dict) else args
+        known = {f.name for f in fields(cls)}
+        missing = [name for name in known - {"channel_cap"} if name not in values]
+        if missing:
+            raise KeyError(f"train_args lacks {', '.join(sorted(missing))}")
+        return cls(**{k: values[k] for k in known if k in values})
+
+    def validate(self) -> None:
+        if self.normalize_mode not in SUPPORTED_NORMALIZE_MODES:
+            raise ValueError(f"unsupported normalize_mode {self.normalize_mode!r}")
+        for name in ("size", "latent_spatial_size"):
+            value = getattr(self, name)
+            if value < 4 or value & (value - 1):
+                raise ValueError(f"{name} must be a power of two >= 4, got {value}")
+        if self.latent_spatial_size > self.size:
+            raise ValueError("latent_spatial_size is larger than size")
+
+    def channels(self) -> dict[int, int]:
+        cm = self.channel_multiplier
+        table = {4: 512, 8: 512, 16: 512, 32: 512, 64: 256 * cm, 128: 128 * cm,
+                 256: 64 * cm, 512: 32 * cm, 1024: 16 * cm}
+        if self.channel_cap:
+            table = {r: min(c, self.channel_cap) for r, c in table.items()}
+        return table
+
+    def resolutions(self) -> list[int]:
+        """Resolutions of the up/down blocks, from twice the stylemap size to the image size."""
+        out, r = [], self.latent_spatial_size * 2
+        while r <= self.size:
+            out.append(r)
+            r *= 2
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class StylemapResizer(nn.Sequential):
+    """Turns a stylemap into one style tensor per modulated layer (`decoder.convs_latent`)."""
+
+    def __init__(self, cfg: ModelConfig):
+        ch = cfg.channels()
+        s, c = cfg.latent_spatial_size, cfg.latent_channel_size
+        style_ch = (lambda r: c) if cfg.small_generator else (lambda r: ch[r])
+        layers: list[nn.Module] = [PlainConv(c, style_ch(s), 3), PlainConv(style_ch(s), style_ch(s), 3)]
+        prev = style_ch(s)
+        for r in cfg.resolutions():
+            layers.append(UpConv(prev, style_ch(r), 3))
+            layers.append(PlainConv(style_ch(r), style_ch(r), 3))
+            prev = style_ch(r)
+        super().__init__(*layers)
+        self.style_channels = [style_ch(s)] * 2 + [style_ch(r) for r in cfg.resolutions() for _ in range(2)]
+        self.style_sizes = [s, s] + [r for r in cfg.resolutions() for _ in range(2)]
+
+    def forward(self, stylemap):
+        styles, x = [], stylemap
+        for layer in self:
+            x = layer(x)
+            styles.append(x)
+        return styles
+
+
+class ConstantInput(nn.Module):
+    def __init__(self, channels, size):
+        super().__init__()
+        self.input = nn.Parameter(torch.randn(1, channels, size, size))
+
+    def forward(self, batch):
+        return self.input.expand(batch, -1, -1, -1)
+
+
+class UpBlock(nn.Module):
+    def __init__(self, in_ch, out_ch, style_in, style_out, normalize_mode):
+        super().__init__()
+        self.conv1 = StyledConv(in_ch, out_ch, 3, style_in, normalize_mode, upsample=True)
+        self.conv2 = StyledConv(out_ch, out_ch, 3, style_out, normalize_mode)
+        self.skip = UpConv(in_ch, out_ch, 1, activate=False)
+
+    def forward(self, x, style_in, style_out):
+        out = self.conv2(self.conv1(x, style_in), style_out)
+        return (out + self.skip(x)) * (1 / math.sqrt(2))
+
+
+class Decoder(nn.Module):
+    """The resizer (`convs_latent`) and the synthesis network, under the released names."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        ch = cfg.channels()
+        s = cfg.latent_spatial_size
+        self.convs_latent = StylemapResizer(cfg)
+        style_ch = self.convs_latent.style_channels
+        self.input = ConstantInput(ch[s], s)
+        self.conv1 = StyledConv(ch[s], ch[s], 3, style_ch[0], cfg.normalize_mode)
+        blocks, prev = [], ch[s]
+        for i, r in enumerate(cfg.resolutions()):
+            blocks.append(UpBlock(prev, ch[r], style_ch[1 + 2 * i], style_ch[2 + 2 * i], cfg.normalize_mode))
+            prev = ch[r]
+        self.convs = nn.ModuleList(blocks)
+        self.to_rgb = StyledConv(prev, 3, 1, style_ch[-1], cfg.normalize_mode)
+
+    def synthesize(self, styles: list[torch.Tensor]) -> torch.Tensor:
+        """Style tensors (one per modulated layer) -> raw image in about [-1, 1]."""
+        x = self.conv1(self.input(styles[0].shape[0]), styles[0])
+        for i, block in enumerate(self.convs):
+            x = block(x, styles[1 + 2 * i], styles[2 + 2 * i])
+        return self.to_rgb(x, styles[-1])
+
+    def forward(self, stylemap):
+        return self.synthesize(self.convs_latent(stylemap))
+
+
+class Generator(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        c, s = cfg.latent_channel_size, cfg.latent_spatial_size
+        layers: list[nn.Module] = [PixelNorm()]
+        for i in range(cfg.mapping_layer_num):
+            out_dim = c * s * s if i == cfg.mapping_layer_num - 1 else c
+            layers.append(EqualLinear(c, out_dim, lr_mul=cfg.lr_mul))
+        self.mapping_z = nn.Sequential(*layers)
+        self.decoder = Decoder(cfg)
+
+    def map(self, z: torch.Tensor) -> torch.Tensor:
+        c, s = self.cfg.latent_channel_size, self.cfg.latent_spatial_size
+        return self.mapping_z(z).view(-1, c, s, s)
+
+    def forward(self, stylemap: torch.Tensor) -> torch.Tensor:
+        return self.decoder(stylemap)
+
+
+class ResDownBlock(nn.Module):
+    def __init__(self, in_ch, out_ch):
+        super().__init__()
+        self.conv1 = PlainConv(in_ch, in_ch, 3)
+        self.conv2 = DownConv(in_ch, out_ch, 3)
+        self.skip = DownConv(in_ch, out_ch, 1, activate=False)
+
+    def forward(self, x):
+        return (self.conv2(self.conv1(x)) + self.skip(x)) * (1 / math.sqrt(2))
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        ch = cfg.channels()
+        self.from_rgb = PlainConv(3, ch[cfg.size], 1)
+        blocks = []
+        for r in reversed(cfg.resolutions()):
+            blocks.append(ResDownBlock(ch[r], ch[r // 2]))
+        self.convs = nn.Sequential(*blocks)
+        self.final_conv = PlainConv(ch[cfg.latent_spatial_size], cfg.latent_channel_size, 3)
+
+    def forward(self, image):
+        return self.final_conv(self.convs(self.from_rgb(image)))
+
+
+class MinibatchStd(nn.Module):
+    def __init__(self, group=4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        g = min(n, self.group)
+        while n % g:
+            g -= 1
+        y = x.view(g, -1, 1, c, h, w)
+        y = torch.sqrt(y.var(0, unbiased=False) + 1e-8).mean(dim=(2, 3, 4), keepdim=True).squeeze(2)
+        y = y.repeat(g, 1, h, w)
+        return torch.cat([x, y], 1)
+
+
+class Discriminator(nn.Module):
+    """StyleGAN2-style residual discriminator (used for training only)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        ch = cfg.channels()
+        self.from_rgb = PlainConv(3, ch[cfg.size], 1)
+        blocks, r = [], cfg.size
+        while r > 4:
+            blocks.append(ResDownBlock(ch[r], ch[r // 2]))
+            r //= 2
+        self.convs = nn.Sequential(*blocks)
+        self.stddev = MinibatchStd()
+        self.final_conv = PlainConv(ch[4] + 1, ch[4], 3)
+        self.final_linear = nn.Sequential(EqualLinear(ch[4] * 16, ch[4]), EqualLinear(ch[4], 1, activation=False))
+
+    def forward(self, image):
+        x = self.stddev(self.convs(self.from_rgb(image)))
+        x = self.final_conv(x)
+        return self.final_linear(x.flatten(1))
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

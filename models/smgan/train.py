@@ -1,0 +1,227 @@
+"""Trains a small StyleMapGAN on 64x64 faces; resumable, runs on CPU or CUDA.
+
+    /usr/bin/python3 -m smgan.train --data ../shared/data/utkface64/train.tar --out runs/utkface
+
+Schedule: `--recon-steps` steps as an autoencoder (encoder + generator, pixel losses), then
+the paper's full objective: non-saturating GAN loss with R1, image reconstruction with a
+domain-guided adversarial term on reconstructions, and latent reconstruction for the
+encoder. Checkpoints use the released layout (g_ema, e_ema, ..., train_args), so the
+converter turns them into a model folder like any released file.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import time
+
+import torch
+from torch.nn import functional as F
+
+from .data import load_faces, save_grid, to_model_range
+from .metrics import evaluate, local_edit_errors
+from .networks import Discriminator, Encoder, Generator, ModelConfig, count_parameters
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=100000)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=0.002)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--channel-cap", type=int, default=64)
+    p.add_argument("--latent-channels", type=int, default=64)
+    p.add_argument("--latent-size", type=int, default=8)
+    p.add_argument("--recon-steps", type=int, default=3000)
+    p.add_argument("--rec-weight", type=float, default=10.0)
+    p.add_argument("--adv-rec-weight", type=float, default=0.05)
+    p.add_argument("--r1", type=float, default=10.0)
+    p.add_argument("--r1-every", type=int, default=16)
+    p.add_argument("--ema-half-life", type=float, default=500.0, help="in steps")
+    p.add_argument("--sample-every", type=int, default=100)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--ckpt-every", type=int, default=50)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
+    return p.parse_args(argv)
+
+
+def make_train_args(a) -> argparse.Namespace:
+    """The released train_args fields plus our channel cap."""
+    return argparse.Namespace(
+        size=a.size, mapping_layer_num=8, latent_channel_size=a.latent_channels,
+        latent_spatial_size=a.latent_size, lr_mul=0.01, channel_multiplier=2,
+        normalize_mode="LayerNorm", small_generator=True, channel_cap=a.channel_cap,
+        batch=a.batch, lr=a.lr, dataset="utkface64",
+    )
+
+
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def ema_update(target, source, decay):
+    for pt, ps in zip(target.parameters(), source.parameters()):
+        pt.lerp_(ps, 1 - decay)
+    for bt, bs in zip(target.buffers(), source.buffers()):
+        bt.copy_(bs)
+
+
+def d_logistic(real_pred, fake_preds):
+    loss = F.softplus(-real_pred).mean()
+    for fp in fake_preds:
+        loss = loss + F.softplus(fp).mean() / len(fake_preds)
+    return loss
+
+
+def r1_penalty(discriminator, real):
+    real = real.detach().requires_grad_(True)
+    pred = discriminator(real)
+    (grad,) = torch.autograd.grad(pred.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    device = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if a.device == "auto" else a.device))
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    os.makedirs(a.out, exist_ok=True)
+    torch.manual_seed(a.seed)
+
+    train_u8, test_u8, _ = load_faces(a.data, cache_dir=a.out, size=a.size)
+    test = to_model_range(test_u8).to(device)
+    print(f"faces: {len(train_u8)} train, {len(test_u8)} held out; device {device}", flush=True)
+
+    targs = make_train_args(a)
+    cfg = ModelConfig.from_train_args(targs)
+    g, e, d = Generator(cfg).to(device), Encoder(cfg).to(device), Discriminator(cfg).to(device)
+    g_ema, e_ema = copy.deepcopy(g).eval(), copy.deepcopy(e).eval()
+    for m in (g_ema, e_ema):
+        m.requires_grad_(False)
+    betas = (0.5, 0.99)
+    ge_optim = torch.optim.Adam(list(g.parameters()) + list(e.parameters()), lr=a.lr, betas=betas)
+    e_optim = torch.optim.Adam(e.parameters(), lr=a.lr, betas=betas)
+    d_optim = torch.optim.Adam(d.parameters(), lr=a.lr, betas=betas)
+    print(f"params: G {count_parameters(g)/1e6:.2f} M, E {count_parameters(e)/1e6:.2f} M, "
+          f"D {count_parameters(d)/1e6:.2f} M", flush=True)
+
+    latest = os.path.join(a.out, "latest.pt")
+    step, best = 0, None
+    if os.path.exists(latest):
+        ck = torch.load(latest, map_location=device)
+        g.load_state_dict(ck["generator"]); e.load_state_dict(ck["encoder"]); d.load_state_dict(ck["discriminator"])
+        g_ema.load_state_dict(ck["g_ema"]); e_ema.load_state_dict(ck["e_ema"])
+        ge_optim.load_state_dict(ck["g_optim"]); e_optim.load_state_dict(ck["e_optim"]); d_optim.load_state_dict(ck["d_optim"])
+        step, best = ck["step"], ck.get("best")
+        print(f"resumed at step {step}", flush=True)
+
+    def checkpoint(path, metrics=None):
+        atomic_save({
+            "g_ema": g_ema.state_dict(), "e_ema": e_ema.state_dict(),
+            "generator": g.state_dict(), "encoder": e.state_dict(), "discriminator": d.state_dict(),
+            "g_optim": ge_optim.state_dict(), "e_optim": e_optim.state_dict(), "d_optim": d_optim.state_dict(),
+            "train_args": targs, "step": step, "best": best, "metrics": metrics,
+        }, path)
+
+    gen = torch.Generator().manual_seed(a.seed * 1000 + step)
+    fixed_z = torch.randn(16, cfg.latent_channel_size, generator=torch.Generator().manual_seed(7)).to(device)
+    log = open(os.path.join(a.out, "log.jsonl"), "a")
+    ema_decay = 0.5 ** (1 / a.ema_half_life)
+    n_train = len(train_u8)
+    t_last = time.time()
+    while step < a.steps:
+        idx = torch.randint(0, n_train, (a.batch,), generator=gen)
+        x = to_model_range(train_u8[idx.numpy()]).to(device)
+        if torch.rand(1, generator=gen).item() < 0.5:
+            x = x.flip(3)
+        gan = step >= a.recon_steps
+        stats = {}
+
+        if gan:
+            d.requires_grad_(True)
+            with torch.no_grad():
+                fake = g(g.map(torch.randn(a.batch, cfg.latent_channel_size, device=device)))
+                recon = g(e(x))
+            loss_d = d_logistic(d(x), [d(fake), d(recon)])
+            d_optim.zero_grad(set_to_none=True)
+            loss_d.backward()
+            d_optim.step()
+            stats["d"] = loss_d.item()
+            if step % a.r1_every == 0:
+                r1 = r1_penalty(d, x)
+                d_optim.zero_grad(set_to_none=True)
+                (a.r1 / 2 * r1 * a.r1_every).backward()
+                d_optim.step()
+                stats["r1"] = r1.item()
+            d.requires_grad_(False)
+
+        w_x = e(x)
+        recon = g(w_x)
+        loss_mse = F.mse_loss(recon, x)
+        loss = a.rec_weight * loss_mse + F.l1_loss(recon, x)
+        stats["mse"] = loss_mse.item()
+        if gan:
+            w_rand = g.map(torch.randn(a.batch, cfg.latent_channel_size, device=device))
+            fake = g(w_rand)
+            loss_adv = F.softplus(-d(fake)).mean()
+            loss_adv_rec = F.softplus(-d(recon)).mean()
+            loss = loss + loss_adv + a.adv_rec_weight * loss_adv_rec
+            stats["g_adv"] = loss_adv.item()
+            stats["rec_adv"] = loss_adv_rec.item()
+        ge_optim.zero_grad(set_to_none=True)
+        loss.backward()
+        ge_optim.step()
+
+        if gan:
+            # latent reconstruction trains the encoder only
+            w_rand = w_rand.detach()
+            loss_w = F.mse_loss(e(fake.detach()), w_rand)
+            e_optim.zero_grad(set_to_none=True)
+            loss_w.backward()
+            e_optim.step()
+            stats["w_rec"] = loss_w.item()
+
+        step += 1
+        decay = min(ema_decay, (1 + step) / (10 + step))
+        ema_update(g_ema, g, decay)
+        ema_update(e_ema, e, decay)
+
+        if step % 10 == 0:
+            now = time.time()
+            stats.update(step=step, sec_per_step=round((now - t_last) / 10, 3), phase="gan" if gan else "recon")
+            t_last = now
+            log.write(json.dumps(stats) + "\n"); log.flush()
+            print(json.dumps(stats), flush=True)
+        if step % a.sample_every == 0:
+            with torch.no_grad():
+                save_grid(os.path.join(a.out, "samples_random.png"), g_ema(g_ema.map(fixed_z)), rows=2)
+                held = test[:8]
+                save_grid(os.path.join(a.out, "samples_recon.png"), torch.cat([held, g_ema(e_ema(held))]), rows=2)
+                edit = local_edit_errors(g_ema, e_ema, test[:8], test[8:16])["edited"]
+                save_grid(os.path.join(a.out, "samples_edit.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
+        if step % a.eval_every == 0:
+            metrics = evaluate(g_ema, e_ema, test)
+            metrics["step"] = step
+            log.write(json.dumps({"eval": metrics}) + "\n"); log.flush()
+            print("eval", json.dumps(metrics), flush=True)
+            good = metrics["mse_ref_inside"] < metrics["mse_src_inside"]
+            if good and (best is None or metrics["psnr_db"] > best["psnr_db"]):
+                best = metrics
+                checkpoint(os.path.join(a.out, "best.pt"), metrics)
+        if step % a.ckpt_every == 0 or step == a.steps:
+            checkpoint(latest)
+    log.close()
+
+
+if __name__ == "__main__":
+    main()
