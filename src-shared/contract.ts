@@ -1,0 +1,383 @@
+// The app's IPC contract: every channel the renderer can invoke, every event main can push,
+// with runtime schemas. Main registration (SHELL), the preload API (SHELL), the handlers
+// (src-main/app) and the e2e bridge are all derived from `channels` and `events`; nothing
+// else names a channel string.
+//
+// Conventions:
+// - Bytes cross as `Uint8Array` (Electron's structured clone keeps them; the e2e bridge
+//   encodes them and decodes back to Uint8Array, so the renderer sees the same types).
+// - The renderer never holds a readable file path. Images live in main and are named by an
+//   `imageId` handed out when a file is opened through a dialog, dropped, or loaded from a
+//   project. Recent files are named by an opaque `id`.
+// - Coordinates are in pixels of the upright (EXIF-oriented) full-resolution photo.
+// - A dialog the user cancels is not an error: the response says `canceled: true`.
+import { z } from 'zod'
+import { channel, type EventApi, type InvokeApi } from './ipc'
+
+// ---------------------------------------------------------------- building blocks
+
+/** Raw bytes; a Node Buffer passes too (it is a Uint8Array). */
+export const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected bytes (Uint8Array)' })
+
+export const idSchema = z.string().min(1).max(128)
+
+const pixel = z.number().int().nonnegative()
+
+/** A square region of a photo: the part the fixed-resolution model edits. */
+export const cropSchema = z.object({ x: pixel, y: pixel, size: z.number().int().min(1) })
+export type Crop = z.output<typeof cropSchema>
+
+export const imageMimeSchema = z.enum(['image/png', 'image/jpeg', 'image/webp'])
+export type ImageMime = z.output<typeof imageMimeSchema>
+
+/** An encoded image (PNG/JPEG/WebP bytes) with its pixel size. */
+export const encodedImageSchema = z.object({
+  mime: imageMimeSchema,
+  bytes: bytesSchema,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+})
+export type EncodedImage = z.output<typeof encodedImageSchema>
+
+/**
+ * A mask over the WHOLE photo, one byte per pixel, row-major, 0 = keep the original,
+ * 255 = take from the reference. It may be stored at a lower resolution than the photo
+ * (e.g. the display preview's size); main scales it to the photo.
+ */
+export const maskSchema = z
+  .object({
+    width: z.number().int().positive().max(16384),
+    height: z.number().int().positive().max(16384),
+    data: bytesSchema,
+  })
+  .refine((m) => m.data.length === m.width * m.height, { message: 'mask data length must equal width * height', path: ['data'] })
+export type Mask = z.output<typeof maskSchema>
+
+/** What main knows about an image it holds; never a path. */
+export const imageInfoSchema = z.object({
+  imageId: idSchema,
+  /** file name only, for display */
+  name: z.string(),
+  /** upright (orientation applied) full-resolution size */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** source format as decoded, e.g. 'jpeg', 'png', 'webp', 'tiff' */
+  format: z.string(),
+  byteLength: z.number().int().nonnegative(),
+})
+export type ImageInfo = z.output<typeof imageInfoSchema>
+
+/** An image plus the square crop the model sees of it. */
+export const croppedImageSchema = z.object({ imageId: idSchema, crop: cropSchema })
+export type CroppedImage = z.output<typeof croppedImageSchema>
+
+export const mixSpaceSchema = z.enum(['w', 'wplus'])
+export type MixSpace = z.output<typeof mixSpaceSchema>
+
+const strength = z.number().min(0).max(1)
+
+/** One reference's part in an edit (hidden layers are simply left out). */
+export const editLayerSchema = z.object({
+  reference: croppedImageSchema,
+  /** painted on the original photo: where this reference shows */
+  mask: maskSchema,
+  strength: strength.default(1),
+  /**
+   * Transplant offset in original-photo pixels: content at reference point q appears at
+   * q + offset (dragging the reference's content moves it by the drag).
+   */
+  offset: z.object({ dx: z.number(), dy: z.number() }).default({ dx: 0, dy: 0 }),
+})
+export type EditLayer = z.output<typeof editLayerSchema>
+
+/** A full edit description; the same one drives the live preview and the export. */
+export const editSchema = z.object({
+  original: croppedImageSchema,
+  layers: z.array(editLayerSchema).max(16),
+  space: mixSpaceSchema.default('wplus'),
+  /** advanced: separate strengths for the coarse (low-res) and fine (high-res) styles, W+ only */
+  coarseStrength: strength.optional(),
+  fineStrength: strength.optional(),
+  /** feather radius of the paste-back, in original-photo pixels */
+  feather: z.number().min(0).max(512).default(8),
+})
+export type Edit = z.output<typeof editSchema>
+export type EditInput = z.input<typeof editSchema>
+
+export const exportFormatSchema = z.enum(['png', 'jpeg', 'webp', 'original'])
+export type ExportFormat = z.output<typeof exportFormatSchema>
+
+export const modelInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  resolution: z.number().int().positive(),
+  stylemap: z.object({ channels: z.number().int().positive(), size: z.number().int().positive() }),
+  domain: z.string().optional(),
+  license: z.string(),
+  source: z.string(),
+  /** shipped with the app (vs imported by the user) */
+  builtIn: z.boolean(),
+  active: z.boolean(),
+  capabilities: z.object({ wplus: z.boolean(), random: z.boolean() }),
+})
+export type ModelInfo = z.output<typeof modelInfoSchema>
+
+export const providerReportSchema = z.object({
+  name: z.string(),
+  status: z.enum(['active', 'available', 'failed', 'skipped']),
+  /** why it failed or was skipped, in words */
+  reason: z.string().optional(),
+})
+export type ProviderReport = z.output<typeof providerReportSchema>
+
+export const appInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  executionProvider: z.string().nullable(),
+  providers: z.array(providerReportSchema),
+  model: modelInfoSchema.nullable(),
+  /** the largest photo accepted, in pixels */
+  maxInputPixels: z.number().int().positive(),
+})
+export type AppInfo = z.output<typeof appInfoSchema>
+
+// ---------------------------------------------------------------- the project document
+
+/** One reference with its mask layer and settings, as the editor holds it. */
+export const projectReferenceSchema = z.object({
+  /** stable id of the reference/layer inside the document */
+  id: idSchema,
+  imageId: idSchema,
+  crop: cropSchema,
+  name: z.string().max(200).default(''),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+  visible: z.boolean().default(true),
+  strength: strength.default(1),
+  offset: z.object({ dx: z.number(), dy: z.number() }).default({ dx: 0, dy: 0 }),
+  mask: maskSchema,
+})
+export type ProjectReference = z.output<typeof projectReferenceSchema>
+
+export const projectSettingsSchema = z.object({
+  space: mixSpaceSchema.default('wplus'),
+  coarseStrength: strength.optional(),
+  fineStrength: strength.optional(),
+  feather: z.number().min(0).max(512).default(8),
+  livePreview: z.boolean().default(true),
+  modelId: z.string().optional(),
+})
+export type ProjectSettings = z.output<typeof projectSettingsSchema>
+
+/** What the renderer saves and gets back on open: images by id, masks as raw bytes. */
+export const projectDocumentSchema = z.object({
+  original: croppedImageSchema,
+  references: z.array(projectReferenceSchema).max(16),
+  settings: projectSettingsSchema,
+})
+export type ProjectDocument = z.output<typeof projectDocumentSchema>
+export type ProjectDocumentInput = z.input<typeof projectDocumentSchema>
+
+/** A project as it comes back from open/recover: the document plus the images it names. */
+export const openedProjectSchema = z.object({
+  /** file name only, for the title bar; null for a recovered, never-saved document */
+  name: z.string().nullable(),
+  document: projectDocumentSchema,
+  images: z.array(imageInfoSchema),
+})
+export type OpenedProject = z.output<typeof openedProjectSchema>
+
+export const recentItemSchema = z.object({
+  id: idSchema,
+  kind: z.enum(['image', 'project']),
+  name: z.string(),
+  /** the folder, for display only */
+  location: z.string(),
+  openedAt: z.string(),
+})
+export type RecentItem = z.output<typeof recentItemSchema>
+
+// ---------------------------------------------------------------- responses used twice
+
+const canceled = z.object({ canceled: z.literal(true) })
+const imageOpened = z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), image: imageInfoSchema })])
+const projectOpened = z.discriminatedUnion('canceled', [
+  canceled,
+  z.object({ canceled: z.literal(false), project: openedProjectSchema }),
+])
+const fileSaved = z.discriminatedUnion('canceled', [
+  canceled,
+  z.object({
+    canceled: z.literal(false),
+    /** file name only */
+    name: z.string(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    format: z.enum(['png', 'jpeg', 'webp']),
+    byteLength: z.number().int().positive(),
+  }),
+])
+const projectSaved = z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), name: z.string() })])
+const empty = z.object({})
+
+// ---------------------------------------------------------------- channels
+
+export const channels = {
+  // images: main reads files, the renderer gets ids, previews and sizes
+  /** Native open dialog (original or reference photo); main reads and decodes the file. */
+  'image:open': channel(z.object({ purpose: z.enum(['original', 'reference']).default('original') }), imageOpened),
+  /** Bytes of a dropped file; validated and decoded like an opened one. */
+  'image:import': channel(z.object({ name: z.string().max(260), bytes: bytesSchema }), z.object({ image: imageInfoSchema })),
+  /** An upright display copy, downscaled to at most maxSize on its long side. */
+  'image:preview': channel(
+    z.object({ imageId: idSchema, maxSize: z.number().int().min(16).max(8192).default(2048) }),
+    z.object({ preview: encodedImageSchema, fullWidth: z.number().int().positive(), fullHeight: z.number().int().positive() }),
+  ),
+  /** Forget an image main holds (a removed reference). */
+  'image:release': channel(z.object({ imageId: idSchema }), z.object({ released: z.boolean() })),
+
+  // engine
+  /** Encode a crop ahead of time (cached: encoding the same crop again costs nothing). */
+  'engine:encode': channel(croppedImageSchema, z.object({ ms: z.number().nonnegative(), cached: z.boolean() })),
+  /** The reference demo's strength sweep: the edit rendered at each strength (model resolution). */
+  'engine:interpolate': channel(
+    z.object({ edit: editSchema, strengths: z.array(strength).min(1).max(16) }),
+    z.object({ frames: z.array(z.object({ strength, image: encodedImageSchema })), ms: z.number().nonnegative() }),
+  ),
+  /**
+   * The live preview. Coalesced: while one render runs only the newest waiting request is
+   * kept; older ones answer `superseded`. `pasted` is the photo's crop region after the
+   * feathered paste-back, downscaled to at most maxSize; `raw` is the model's output.
+   */
+  'engine:generate': channel(
+    z.object({ seq: z.number().int().nonnegative(), edit: editSchema, maxSize: z.number().int().min(16).max(8192).default(2048) }),
+    z.discriminatedUnion('status', [
+      z.object({
+        status: z.literal('rendered'),
+        seq: z.number().int(),
+        crop: cropSchema,
+        pasted: encodedImageSchema,
+        raw: encodedImageSchema,
+        ms: z.number().nonnegative(),
+      }),
+      z.object({ status: z.enum(['superseded', 'canceled']), seq: z.number().int() }),
+    ]),
+  ),
+  /** Cancel the waiting and running generate requests. */
+  'engine:cancel': channel(empty, z.object({ canceled: z.number().int().nonnegative() })),
+  /** A random face/scene from the mapping network (needs a model with `mapping`). */
+  'engine:random': channel(
+    z.object({ seed: z.number().int().nonnegative().max(2 ** 31 - 1), truncation: z.number().min(0).max(2).default(0.7) }),
+    z.object({ image: encodedImageSchema, ms: z.number().nonnegative() }),
+  ),
+  /** Global W interpolation between two photos' crops. */
+  'engine:morph': channel(
+    z.object({ a: croppedImageSchema, b: croppedImageSchema, t: strength }),
+    z.object({ image: encodedImageSchema, ms: z.number().nonnegative() }),
+  ),
+
+  // files
+  /** Render the edit at full resolution and write it where the user chooses. */
+  'file:export': channel(
+    z.object({
+      edit: editSchema,
+      format: exportFormatSchema.default('original'),
+      quality: z.number().int().min(1).max(100).default(92),
+    }),
+    fileSaved,
+  ),
+  /** Save a generated image (random/morph/raw output) where the user chooses. */
+  'file:saveImage': channel(z.object({ image: encodedImageSchema, suggestedName: z.string().max(200).default('stylemap.png') }), fileSaved),
+
+  // projects: one file holding original, references, masks and settings
+  /** Save to the current project file, asking for one the first time. */
+  'project:save': channel(z.object({ document: projectDocumentSchema }), projectSaved),
+  'project:saveAs': channel(z.object({ document: projectDocumentSchema }), projectSaved),
+  /** Open dialog; a corrupt file fails with E_PROJECT_CORRUPT and changes nothing. */
+  'project:open': channel(empty, projectOpened),
+  /** Forget the current project file (File > New); the next save asks for a name. */
+  'project:new': channel(empty, z.object({})),
+
+  'recent:list': channel(empty, z.object({ items: z.array(recentItemSchema) })),
+  'recent:open': channel(
+    z.object({ id: idSchema }),
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('image'), image: imageInfoSchema }),
+      z.object({ kind: z.literal('project'), project: openedProjectSchema }),
+    ]),
+  ),
+  'recent:clear': channel(empty, z.object({})),
+
+  // autosave and crash recovery
+  /** Store the document for recovery (the renderer calls this, debounced, while dirty). */
+  'autosave:write': channel(z.object({ document: projectDocumentSchema }), z.object({ savedAt: z.string() })),
+  /** At start: is there a document left from a session that did not end cleanly? */
+  'autosave:check': channel(empty, z.object({ recovery: z.object({ savedAt: z.string(), name: z.string().nullable() }).nullable() })),
+  'autosave:recover': channel(empty, z.object({ project: openedProjectSchema })),
+  /** Drop the recovery copy (after a clean save, or when the user declines recovery). */
+  'autosave:discard': channel(empty, z.object({})),
+
+  // models
+  'model:list': channel(empty, z.object({ models: z.array(modelInfoSchema) })),
+  'model:select': channel(z.object({ id: z.string().min(1) }), z.object({ model: modelInfoSchema })),
+  /** Folder dialog; the folder is validated (format, hashes, graphs) before it is listed. */
+  'model:import': channel(empty, z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })])),
+  'model:info': channel(z.object({ id: z.string().min(1) }), z.object({ model: modelInfoSchema, files: z.array(z.string()) })),
+
+  'app:info': channel(empty, appInfoSchema),
+}
+
+export type Channels = typeof channels
+export type ChannelName = keyof Channels
+
+// ---------------------------------------------------------------- events (main -> renderer)
+
+export const menuCommandSchema = z.enum([
+  'newProject',
+  'open',
+  'openReference',
+  'openProject',
+  'openRecent',
+  'save',
+  'saveAs',
+  'export',
+  'undo',
+  'redo',
+  'zoomIn',
+  'zoomOut',
+  'zoomFit',
+  'zoom100',
+  'models',
+  'shortcuts',
+  'about',
+])
+export type MenuCommand = z.output<typeof menuCommandSchema>
+
+export const events = {
+  /** A menu item or accelerator; `recentId` comes with 'openRecent'. */
+  'menu:command': z.object({ command: menuCommandSchema, recentId: idSchema.optional() }),
+  /** The engine process died and was restarted; requests in flight failed with E_ENGINE_RESTARTED. */
+  'engine:restarted': z.object({ reason: z.string() }),
+  /** Main asks for an autosave now (e.g. before quitting); answer with `autosave:write`. */
+  'autosave:request': z.object({}),
+}
+
+export type Events = typeof events
+export type EventName = keyof Events
+
+/** What `window.stylemap` is, in Electron (preload) and in the e2e bridge alike. */
+export type StylemapApi = InvokeApi<Channels> & { on: EventApi<Events> }
+
+/** Stable error codes the app layer adds (the engine's own codes pass through unchanged). */
+export const appErrorCodes = {
+  projectCorrupt: 'E_PROJECT_CORRUPT',
+  projectVersion: 'E_PROJECT_VERSION',
+  projectIo: 'E_PROJECT_IO',
+  imageUnknown: 'E_IMAGE_UNKNOWN',
+  imageTooLarge: 'E_IMAGE_TOO_LARGE',
+  recentMissing: 'E_RECENT_MISSING',
+  noRecovery: 'E_NO_RECOVERY',
+  modelUnknown: 'E_MODEL_UNKNOWN',
+  exportIo: 'E_EXPORT_IO',
+} as const
