@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest'
+import type { ImageInfo } from '../../src-shared/contract'
+import { isMaskEmpty } from '../mask/maskBitmap'
+import { EditorStore } from './editorStore'
+
+const photo: ImageInfo = { imageId: 'p', name: 'me.jpg', width: 4000, height: 3000, format: 'jpeg', byteLength: 1 }
+const ref: ImageInfo = { imageId: 'r', name: 'ref.jpg', width: 800, height: 800, format: 'jpeg', byteLength: 1 }
+
+function setup() {
+  const store = new EditorStore()
+  store.loadPhoto(photo, { x: 500, y: 0, size: 3000 })
+  const layer = store.addReference(ref, { x: 0, y: 0, size: 800 })
+  return { store, layer }
+}
+
+const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i])
+
+function paint(store: EditorStore, layerId: string, points: [number, number][], mode: 'paint' | 'erase' = 'paint') {
+  store.beginStroke(layerId, mode)
+  for (const [x, y] of points) store.strokeTo({ x, y })
+  store.endStroke()
+}
+
+describe('EditorStore', () => {
+  it('keeps masks at a capped working size in photo coordinates', () => {
+    const { layer } = setup()
+    expect(layer.mask.width).toBe(2048)
+    expect(layer.mask.height).toBe(1536)
+  })
+
+  it('a stroke is one undo step storing only its dirty rectangle', () => {
+    const { store, layer } = setup()
+    const before = store.historyInfo().steps
+    const bytesBefore = store.historyInfo().bytes
+    paint(store, layer.id, [
+      [1000, 1000],
+      [1200, 1050],
+      [1400, 1100],
+    ])
+    const info = store.historyInfo()
+    expect(info.steps).toBe(before + 1)
+    expect(info.undoLabel).toBe('Brush stroke')
+    // ~420x150 photo px at scale 0.512 -> far less than the 3 MB whole mask, twice
+    expect(info.bytes - bytesBefore).toBeLessThan(2 * 260 * 120)
+    const painted = layer.mask.data.slice()
+    expect(isMaskEmpty(layer.mask)).toBe(false)
+    store.history.undo()
+    expect(isMaskEmpty(layer.mask)).toBe(true)
+    store.history.redo()
+    expect(same(layer.mask.data, painted)).toBe(true)
+  })
+
+  it('undoes an erase back to the painted mask', () => {
+    const { store, layer } = setup()
+    paint(store, layer.id, [[2000, 1500]])
+    const painted = layer.mask.data.slice()
+    store.brush = { size: 120, hardness: 1 }
+    paint(store, layer.id, [[2000, 1500]], 'erase')
+    expect(isMaskEmpty(layer.mask)).toBe(true)
+    store.history.undo()
+    expect(same(layer.mask.data, painted)).toBe(true)
+  })
+
+  it('remove, reorder, clear and invert are undoable', () => {
+    const { store, layer } = setup()
+    const second = store.addReference({ ...ref, imageId: 'r2' }, { x: 0, y: 0, size: 800 })
+    expect(second.color).not.toBe(layer.color)
+    paint(store, layer.id, [[1000, 1000]])
+    store.moveReference(second.id, 0)
+    expect(store.doc.references.map((l) => l.id)).toEqual([second.id, layer.id])
+    store.clearMask(layer.id)
+    expect(isMaskEmpty(layer.mask)).toBe(true)
+    store.invertMask(layer.id)
+    expect(layer.mask.data.every((v) => v === 255)).toBe(true)
+    store.removeReference(layer.id)
+    expect(store.doc.references.map((l) => l.id)).toEqual([second.id])
+    store.history.undo() // remove
+    store.history.undo() // invert
+    expect(isMaskEmpty(layer.mask)).toBe(true)
+    store.history.undo() // clear
+    expect(isMaskEmpty(layer.mask)).toBe(false)
+    store.history.undo() // reorder
+    expect(store.doc.references.map((l) => l.id)).toEqual([layer.id, second.id])
+  })
+
+  it('a slider drag is one step; settings and crop are steps', () => {
+    const { store, layer } = setup()
+    const start = store.historyInfo().steps
+    for (const s of [0.9, 0.8, 0.7, 0.5]) store.setLayerProps(layer.id, { strength: s }, `strength:${layer.id}`)
+    expect(store.historyInfo().steps).toBe(start + 1)
+    store.history.undo()
+    expect(layer.strength).toBe(1)
+    store.setSettings({ space: 'w' })
+    store.setOriginalCrop({ x: 900, y: 100, size: 5000 })
+    // clamped inside the photo, kept square
+    expect(store.doc.original!.crop).toEqual({ x: 900, y: 0, size: 3000 })
+    store.history.undo()
+    store.history.undo()
+    expect(store.doc.settings.space).toBe('wplus')
+    expect(store.doc.original!.crop).toEqual({ x: 500, y: 0, size: 3000 })
+  })
+
+  it('round-trips through the project document', () => {
+    const { store, layer } = setup()
+    paint(store, layer.id, [[1000, 1000]])
+    store.setLayerProps(layer.id, { offset: { dx: 12, dy: -4 } })
+    const saved = store.toProjectDocument()!
+    const other = new EditorStore()
+    other.loadProject(saved, [photo, ref], 'x.smproj')
+    expect(same(other.doc.references[0].mask.data, layer.mask.data)).toBe(true)
+    expect(other.doc.references[0].offset).toEqual({ dx: 12, dy: -4 })
+    expect(other.historyInfo().canUndo).toBe(false)
+    expect(other.dirty).toBe(false)
+  })
+})
