@@ -1,0 +1,79 @@
+import type { MenuItemConstructorOptions } from 'electron'
+import { describe, expect, it } from 'vitest'
+import { menuCommandSchema, type MenuCommand } from '../../src-shared/contract'
+import { buildMenuTemplate, type MenuContext } from './menu'
+
+function flatten(items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] {
+  return items.flatMap((item) => [item, ...(Array.isArray(item.submenu) ? flatten(item.submenu) : [])])
+}
+
+function build(overrides: Partial<MenuContext> = {}) {
+  const sent: { command: MenuCommand; recentId?: string }[] = []
+  const template = buildMenuTemplate({
+    platform: 'linux',
+    appName: 'Stylemap Studio',
+    recent: [],
+    send: (command, recentId) => sent.push(recentId === undefined ? { command } : { command, recentId }),
+    devTools: false,
+    ...overrides,
+  })
+  const click = (label: string) => {
+    const item = flatten(template).find((i) => i.label === label)
+    if (!item?.click) throw new Error(`no clickable item ${label}`)
+    ;(item.click as () => void)()
+  }
+  return { template, sent, click }
+}
+
+describe('application menu', () => {
+  it('has File, Edit, View and Help with the items the issue lists', () => {
+    const { template } = build()
+    expect(template.map((m) => m.label)).toEqual(['&File', '&Edit', '&View', '&Help'])
+    const labels = flatten(template).map((i) => i.label)
+    for (const label of ['Open Photo…', 'Open Reference…', 'Save Project', 'Save Project As…', 'Export Image…', 'Open Recent', 'Undo', 'Redo', 'Zoom In', 'Zoom Out', 'Fit to Window', 'Actual Size (100%)', 'Keyboard Shortcuts', 'About Stylemap Studio and Model Licences']) {
+      expect(labels, label).toContain(label)
+    }
+  })
+
+  it('sends every editor command from some item, each exactly as named in the contract', () => {
+    const { template, sent } = build({ recent: [{ id: 'r1', label: 'portrait.jpg' }] })
+    for (const item of flatten(template)) if (item.click) (item.click as () => void)()
+    const commands = new Set(sent.map((s) => s.command))
+    expect([...commands].sort()).toEqual([...menuCommandSchema.options].sort())
+    for (const s of sent) expect(menuCommandSchema.safeParse(s.command).success).toBe(true)
+  })
+
+  it('opens a recent file by its id, and says when there is none', () => {
+    const withRecent = build({ recent: [{ id: 'abc', label: 'beach.png' }, { id: 'def', label: 'trip.stylemap' }] })
+    withRecent.click('trip.stylemap')
+    expect(withRecent.sent).toEqual([{ command: 'openRecent', recentId: 'def' }])
+    const empty = build()
+    const recentMenu = flatten(empty.template).find((i) => i.label === 'Open Recent')
+    expect(recentMenu?.submenu).toEqual([{ label: 'No Recent Files', enabled: false }])
+  })
+
+  it('gives every shortcut to one item only, with the usual keys', () => {
+    for (const platform of ['linux', 'win32', 'darwin'] as const) {
+      const accelerators = flatten(build({ platform }).template)
+        .map((i) => i.accelerator)
+        .filter((a): a is string => typeof a === 'string')
+      expect(new Set(accelerators).size, platform).toBe(accelerators.length)
+    }
+    const items = flatten(build().template)
+    const key = (label: string) => items.find((i) => i.label === label)?.accelerator
+    expect(key('Open Photo…')).toBe('CmdOrCtrl+O')
+    expect(key('Save Project')).toBe('CmdOrCtrl+S')
+    expect(key('Undo')).toBe('CmdOrCtrl+Z')
+    expect(key('Redo')).toBe('Ctrl+Shift+Z')
+  })
+
+  it('follows platform conventions: app menu on macOS, Quit in File elsewhere, DevTools only in development', () => {
+    const mac = build({ platform: 'darwin' }).template
+    expect(mac[0]?.label).toBe('Stylemap Studio')
+    expect(flatten(mac).filter((i) => i.role === 'quit')).toHaveLength(1)
+    const linux = build().template
+    expect(flatten(linux[0]!.submenu as MenuItemConstructorOptions[]).some((i) => i.role === 'quit')).toBe(true)
+    expect(flatten(linux).some((i) => i.role === 'toggleDevTools')).toBe(false)
+    expect(flatten(build({ devTools: true }).template).some((i) => i.role === 'toggleDevTools')).toBe(true)
+  })
+})
