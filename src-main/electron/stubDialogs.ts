@@ -1,0 +1,61 @@
+// Scripted answers for the native dialogs, used only by end-to-end tests of the packaged
+// app (STYLEMAP_E2E=1 and STYLEMAP_E2E_DIALOG_FILE=<json>). Each dialog takes the first
+// answer queued for its kind and writes the rest back, so a test can queue more answers
+// while the app runs; an empty queue means the user pressed Cancel.
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { isAbsolute, resolve } from 'node:path'
+import { z } from 'zod'
+import type { Dialogs } from '../app/deps'
+
+const answerList = z.array(z.string().min(1).nullable()).default([])
+
+export const dialogAnswersSchema = z.object({
+  openImage: answerList,
+  openProject: answerList,
+  saveProject: answerList,
+  saveImage: answerList,
+  openModelFolder: answerList,
+})
+
+export type DialogKind = keyof z.output<typeof dialogAnswersSchema>
+export type DialogAnswers = z.input<typeof dialogAnswersSchema>
+
+/** What a stubbed dialog was asked, so a test can check the app asked the right thing. */
+export interface DialogRequestLog {
+  kind: DialogKind
+  detail: string
+  answer: string | null
+}
+
+/** True when the stubs may replace native dialogs: both variables set, never by accident. */
+export function stubDialogFile(env: NodeJS.ProcessEnv): string | null {
+  if (env.STYLEMAP_E2E !== '1') return null
+  const file = env.STYLEMAP_E2E_DIALOG_FILE
+  return file ? resolve(file) : null
+}
+
+/** One line of doc: Dialogs answered from the queue in `file`. */
+export function createStubDialogs(file: string, log: DialogRequestLog[] = []): Dialogs {
+  let chain: Promise<unknown> = Promise.resolve()
+  const take = (kind: DialogKind, detail: string): Promise<string | null> => {
+    const next = chain.then(async () => {
+      const answers = dialogAnswersSchema.parse(JSON.parse(await readFile(file, 'utf8')))
+      const [answer = null, ...rest] = answers[kind]
+      const temp = `${file}.${process.pid}.tmp`
+      await writeFile(temp, JSON.stringify({ ...answers, [kind]: rest }, null, 2))
+      await rename(temp, file)
+      const path = answer === null ? null : isAbsolute(answer) ? answer : resolve(answer)
+      log.push({ kind, detail, answer: path })
+      return path
+    })
+    chain = next.catch(() => undefined)
+    return next
+  }
+  return {
+    openImage: (purpose) => take('openImage', purpose),
+    openProject: () => take('openProject', ''),
+    saveProject: (suggestedName) => take('saveProject', suggestedName),
+    saveImage: (suggestedName, format) => take('saveImage', `${suggestedName} (${format})`),
+    openModelFolder: () => take('openModelFolder', ''),
+  }
+}
