@@ -1,0 +1,34 @@
+// What the app layer needs from its host. Electron main passes native dialogs and its
+// recent-documents hook; the e2e bridge passes stubs the test answers; unit tests pass fakes.
+import type { EngineApi } from '../engine/api'
+import type { RecentStore } from './recent'
+
+export type ImageFormat = 'png' | 'jpeg' | 'webp'
+
+/** Native dialogs; each resolves to the chosen path, or null when the user cancels. */
+export interface Dialogs {
+  openImage(purpose: 'original' | 'reference'): Promise<string | null>
+  openProject(): Promise<string | null>
+  /** `suggestedName` ends in `.smproj`. */
+  saveProject(suggestedName: string): Promise<string | null>
+  /** `suggestedName` ends in the format's extension. */
+  saveImage(suggestedName: string, format: ImageFormat): Promise<string | null>
+  openModelFolder(): Promise<string | null>
+}
+
+export interface AppDeps {
+  engine: EngineApi
+  /** Cancels the engine's waiting/running interactive work, when the engine client can. */
+  cancelEngine?: () => unknown
+  dialogs: Dialogs
+  recent: RecentStore
+  /** Per-user folder for the recovery copy and the imported-model list. */
+  userDataDir: string
+  /** Folder whose subfolders are the models shipped with the app. */
+  bundledModelsDir: string
+  app: { name: string; version: string }
+  /** Largest photo accepted (pixels); shown in app info. The engine enforces its own guard too. */
+  maxInputPixels?: number
+  /** Largest image file read into memory (bytes). */
+  maxInputBytes?: number
+}

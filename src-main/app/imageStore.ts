@@ -1,0 +1,63 @@
+// The images main holds for the open document: their file bytes (for project files and
+// for re-opening them in a restarted engine), their display names and what the engine
+// reported. The engine names an image by its content hash, so the same photo opened twice
+// is one entry with a reference count.
+import type { EngineApi, ImageInfo as EngineImageInfo } from '../engine/api'
+import { appErrorCodes, type ImageInfo } from '../../src-shared/contract'
+import { AppFailure } from './dispatch'
+import type { ImageFile } from './projectFile'
+
+export interface HeldImage extends ImageFile {
+  info: ImageInfo
+  refs: number
+}
+
+function infoOf(engineInfo: EngineImageInfo, name: string, byteLength: number): ImageInfo {
+  return { imageId: engineInfo.imageId, name, width: engineInfo.width, height: engineInfo.height, format: engineInfo.format, byteLength }
+}
+
+export class ImageStore {
+  private readonly images = new Map<string, HeldImage>()
+
+  constructor(private readonly engine: EngineApi) {}
+
+  /** Decode and hold an image; a bad file throws the engine's code (E_IMAGE_DECODE, E_IMAGE_TOO_LARGE, ...). */
+  async add(name: string, bytes: Uint8Array): Promise<ImageInfo> {
+    const engineInfo = await this.engine.openImage({ bytes, name })
+    const held = this.images.get(engineInfo.imageId)
+    if (held) {
+      held.refs += 1
+      return { ...held.info, name }
+    }
+    const info = infoOf(engineInfo, name, bytes.length)
+    this.images.set(info.imageId, { name, bytes, info, refs: 1 })
+    return info
+  }
+
+  get(imageId: string): HeldImage {
+    const held = this.images.get(imageId)
+    if (!held) throw new AppFailure(appErrorCodes.imageUnknown, `No open image has the id ${imageId}; open it again.`)
+    return held
+  }
+
+  has(imageId: string): boolean {
+    return this.images.has(imageId)
+  }
+
+  /** Drop one hold; the engine forgets the image when the last one goes. */
+  async release(imageId: string): Promise<boolean> {
+    const held = this.images.get(imageId)
+    if (!held) return false
+    held.refs -= 1
+    if (held.refs <= 0) {
+      this.images.delete(imageId)
+      await this.engine.closeImage(imageId).catch(() => undefined)
+    }
+    return true
+  }
+
+  /** Hand every held image to the engine again (after it restarted and lost them). */
+  async reopenAll(): Promise<void> {
+    for (const held of this.images.values()) await this.engine.openImage({ bytes: held.bytes, name: held.name })
+  }
+}

@@ -1,0 +1,85 @@
+// The editor paints masks over the whole photo (often at display resolution); the engine
+// wants them over a crop square at a given size. These turn one into the other.
+import type { Crop, Mask } from '../../src-shared/contract'
+
+interface Tap {
+  index: number
+  weight: number
+}
+
+/** For each of `n` output cells covering [start, start + length) in source units, the source pixels and their coverage weights. */
+function taps(start: number, length: number, n: number, limit: number): Tap[][] {
+  const out: Tap[][] = []
+  const step = length / n
+  for (let i = 0; i < n; i++) {
+    const a = start + i * step
+    const b = a + step
+    const list: Tap[] = []
+    let total = 0
+    for (let p = Math.floor(a); p < Math.ceil(b); p++) {
+      const overlap = Math.min(b, p + 1) - Math.max(a, p)
+      if (overlap <= 0) continue
+      const index = Math.min(limit - 1, Math.max(0, p))
+      list.push({ index, weight: overlap })
+      total += overlap
+    }
+    if (total === 0) list.push({ index: Math.min(limit - 1, Math.max(0, Math.floor(a))), weight: (total = 1) })
+    for (const tap of list) tap.weight /= total
+    out.push(list)
+  }
+  return out
+}
+
+/**
+ * The part of `mask` (which covers a photo of photoWidth x photoHeight at any resolution)
+ * under `crop`, area-averaged to size x size.
+ */
+export function sampleMaskCrop(mask: Mask, photoWidth: number, photoHeight: number, crop: Crop, size: number): Mask {
+  const sx = mask.width / photoWidth
+  const sy = mask.height / photoHeight
+  const columns = taps(crop.x * sx, crop.size * sx, size, mask.width)
+  const rows = taps(crop.y * sy, crop.size * sy, size, mask.height)
+  const data = new Uint8Array(size * size)
+  const line = new Float32Array(size)
+  for (let y = 0; y < size; y++) {
+    line.fill(0)
+    for (const row of rows[y]) {
+      const base = row.index * mask.width
+      for (let x = 0; x < size; x++) {
+        let sum = 0
+        for (const column of columns[x]) sum += column.weight * mask.data[base + column.index]
+        line[x] += row.weight * sum
+      }
+    }
+    for (let x = 0; x < size; x++) data[y * size + x] = Math.round(line[x])
+  }
+  return { width: size, height: size, data }
+}
+
+/** `mask` moved by (dx, dy) whole pixels; what moves past the border is dropped, what comes in is empty. */
+export function shiftMask(mask: Mask, dx: number, dy: number): Mask {
+  const data = new Uint8Array(mask.width * mask.height)
+  for (let y = 0; y < mask.height; y++) {
+    const from = y - dy
+    if (from < 0 || from >= mask.height) continue
+    for (let x = 0; x < mask.width; x++) {
+      const fx = x - dx
+      if (fx >= 0 && fx < mask.width) data[y * mask.width + x] = mask.data[from * mask.width + fx]
+    }
+  }
+  return { width: mask.width, height: mask.height, data }
+}
+
+/** Pixel-wise maximum of same-sized masks (the union of several layers). */
+export function unionMasks(masks: Mask[], width: number, height: number): Mask {
+  const data = new Uint8Array(width * height)
+  for (const mask of masks) {
+    for (let i = 0; i < data.length; i++) if (mask.data[i] > data[i]) data[i] = mask.data[i]
+  }
+  return { width, height, data }
+}
+
+export function isEmptyMask(mask: Mask): boolean {
+  for (let i = 0; i < mask.data.length; i++) if (mask.data[i] !== 0) return false
+  return true
+}

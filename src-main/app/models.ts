@@ -1,0 +1,172 @@
+// The models the user can pick: folders shipped with the app plus folders the user
+// imported (remembered in the user's data folder with the last choice). Listing reads only
+// each model.json; the engine validates a folder fully (hashes, graphs) when it loads it.
+import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { z } from 'zod'
+import type { EngineApi, LoadedModel } from '../engine/api'
+import { appErrorCodes, type ModelInfo } from '../../src-shared/contract'
+import { writeFileAtomic } from './atomicWrite'
+import { AppFailure } from './dispatch'
+
+const manifestSchema = z.object({
+  format: z.literal('stylemap-onnx/1'),
+  id: z.string().min(1),
+  name: z.string(),
+  resolution: z.number().int().positive(),
+  stylemap: z.object({ channels: z.number().int().positive(), size: z.number().int().positive() }),
+  domain: z.string().optional(),
+  files: z.record(z.string(), z.string()),
+  source: z.string().default(''),
+  license: z.string().default(''),
+  default: z.boolean().optional(),
+})
+
+interface ListedModel {
+  dir: string
+  builtIn: boolean
+  manifest: z.output<typeof manifestSchema>
+}
+
+const settingsSchema = z.object({ imported: z.array(z.string()).default([]), selected: z.string().optional() })
+type ModelSettings = z.output<typeof settingsSchema>
+
+async function readManifest(dir: string): Promise<z.output<typeof manifestSchema> | null> {
+  try {
+    const parsed = manifestSchema.safeParse(JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')))
+    return parsed.success ? parsed.data : null
+  } catch {
+    return null
+  }
+}
+
+export class ModelRegistry {
+  private readonly settingsFile: string
+  private loading: Promise<LoadedModel> | null = null
+
+  constructor(
+    private readonly engine: EngineApi,
+    private readonly bundledDir: string,
+    userDataDir: string,
+  ) {
+    this.settingsFile = join(userDataDir, 'models.json')
+  }
+
+  private async settings(): Promise<ModelSettings> {
+    try {
+      const parsed = settingsSchema.safeParse(JSON.parse(await readFile(this.settingsFile, 'utf8')))
+      return parsed.success ? parsed.data : { imported: [] }
+    } catch {
+      return { imported: [] }
+    }
+  }
+
+  private async saveSettings(settings: ModelSettings): Promise<void> {
+    await mkdir(dirname(this.settingsFile), { recursive: true })
+    await writeFileAtomic(this.settingsFile, JSON.stringify(settings, null, 1))
+  }
+
+  /** Every usable model folder: shipped ones first (the default on top), then imported ones. */
+  async listed(): Promise<ListedModel[]> {
+    const out: ListedModel[] = []
+    const seen = new Set<string>()
+    const push = async (dir: string, builtIn: boolean) => {
+      const manifest = await readManifest(dir)
+      if (!manifest || seen.has(manifest.id)) return
+      seen.add(manifest.id)
+      out.push({ dir, builtIn, manifest })
+    }
+    let entries: string[] = []
+    try {
+      entries = (await readdir(this.bundledDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+    } catch {
+      entries = []
+    }
+    for (const name of entries.sort()) await push(join(this.bundledDir, name), true)
+    out.sort((a, b) => Number(b.manifest.default === true) - Number(a.manifest.default === true))
+    for (const dir of (await this.settings()).imported) await push(dir, false)
+    return out
+  }
+
+  private toInfo(listed: ListedModel, activeId: string | null): ModelInfo {
+    const { manifest } = listed
+    return {
+      id: manifest.id,
+      name: manifest.name,
+      resolution: manifest.resolution,
+      stylemap: manifest.stylemap,
+      domain: manifest.domain,
+      license: manifest.license,
+      source: manifest.source,
+      builtIn: listed.builtIn,
+      active: manifest.id === activeId,
+      capabilities: { wplus: Boolean(manifest.files.resizer && manifest.files.synthesis), random: Boolean(manifest.files.mapping) },
+    }
+  }
+
+  private async activeId(): Promise<string | null> {
+    return (await this.engine.modelInfo())?.model.id ?? null
+  }
+
+  async list(): Promise<ModelInfo[]> {
+    const active = await this.activeId()
+    return (await this.listed()).map((listed) => this.toInfo(listed, active))
+  }
+
+  async info(id: string): Promise<{ model: ModelInfo; files: string[] }> {
+    const listed = (await this.listed()).find((entry) => entry.manifest.id === id)
+    if (!listed) throw new AppFailure(appErrorCodes.modelUnknown, `No model with the id "${id}" is installed.`)
+    return { model: this.toInfo(listed, await this.activeId()), files: Object.values(listed.manifest.files) }
+  }
+
+  /** The loaded model, loading the last choice (or the default) the first time. */
+  async ensureLoaded(): Promise<LoadedModel> {
+    const loaded = await this.engine.modelInfo()
+    if (loaded) return loaded
+    if (!this.loading) {
+      this.loading = (async () => {
+        const listed = await this.listed()
+        const selected = (await this.settings()).selected
+        const pick = listed.find((entry) => entry.manifest.id === selected) ?? listed[0]
+        if (!pick) throw new AppFailure('E_MODEL_MISSING', `No model is installed (looked in ${this.bundledDir}).`)
+        return this.engine.loadModel(pick.dir)
+      })().finally(() => {
+        this.loading = null
+      })
+    }
+    return this.loading
+  }
+
+  /** Load `dir`; if that fails, go back to the model that was loaded before and rethrow. */
+  private async switchTo(dir: string): Promise<LoadedModel> {
+    const previous = await this.engine.modelInfo()
+    try {
+      return await this.engine.loadModel(dir)
+    } catch (error) {
+      if (previous) await this.engine.loadModel(previous.model.dir).catch(() => undefined)
+      throw error
+    }
+  }
+
+  async select(id: string): Promise<ModelInfo> {
+    const listed = (await this.listed()).find((entry) => entry.manifest.id === id)
+    if (!listed) throw new AppFailure(appErrorCodes.modelUnknown, `No model with the id "${id}" is installed.`)
+    await this.switchTo(listed.dir)
+    const settings = await this.settings()
+    await this.saveSettings({ ...settings, selected: id })
+    return this.toInfo(listed, id)
+  }
+
+  /** Validate a folder by loading it (it becomes the active model), then remember it. */
+  async import(dir: string): Promise<ModelInfo> {
+    const folder = resolve(dir)
+    const loaded = await this.switchTo(folder)
+    const manifest = await readManifest(folder)
+    if (!manifest) throw new AppFailure('E_MODEL_MANIFEST', `${folder} has no readable model.json.`)
+    const settings = await this.settings()
+    const imported = settings.imported.filter((entry) => resolve(entry) !== folder)
+    const builtIn = (await this.listed()).some((entry) => entry.builtIn && entry.manifest.id === manifest.id)
+    await this.saveSettings({ imported: builtIn ? imported : [...imported, folder], selected: loaded.model.id })
+    return this.toInfo({ dir: folder, builtIn, manifest }, loaded.model.id)
+  }
+}
