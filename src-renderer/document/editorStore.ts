@@ -128,6 +128,17 @@ export class EditorStore {
     this.dirty = false
   }
 
+  /** Back to an empty editor (File > New). */
+  reset(): void {
+    this.doc = emptyDocument()
+    this.activeLayerId = null
+    this.target = { kind: 'photo' }
+    this.projectName = null
+    this.history.clear()
+    this.afterChange({ layers: true, crop: true, settings: true })
+    this.dirty = false
+  }
+
   /** Replace the document with an opened or recovered project. */
   loadProject(project: ProjectDocument, images: ImageInfo[], name: string | null): void {
     const byId: Record<string, ImageInfo> = {}

@@ -1,0 +1,467 @@
+// Every editor action: name -> typed payload -> what it does.
+import type { Crop, ExportFormat, ImageInfo, MenuCommand, OpenedProject } from '../../src-shared/contract'
+import { defaultCrop, type EditSettings, type LayerProps } from '../document/editorDocument'
+import { BRUSH_MAX, BRUSH_MIN, type EditorStore, type Tool } from '../document/editorStore'
+import { bytesToUrl, call, CodedError } from '../engine/api'
+import type { ImageCache } from '../engine/imageCache'
+import { buildEdit } from '../preview/buildEdit'
+import type { LivePreview } from '../preview/livePreview'
+import type { Dialog, UiStore } from '../ui/uiStore'
+import { ActionManager, type ActionTable } from './actionManager'
+
+/** What the canvas offers the actions (set when it mounts). */
+export interface ViewController {
+  zoomBy(factor: number): void
+  fit(): void
+  actualSize(): void
+}
+
+export interface EditorContext {
+  store: EditorStore
+  ui: UiStore
+  images: ImageCache
+  preview: LivePreview
+  view: ViewController | null
+}
+
+type LayerTarget = { layerId?: string }
+
+export interface EditorActionPayloads {
+  'file.open': void
+  'file.openReference': void
+  'file.importDropped': { name: string; bytes: Uint8Array; purpose: 'original' | 'reference' }
+  'file.openRecent': { id: string }
+  'file.export': { format: ExportFormat; quality: number }
+  'project.new': void
+  'project.open': void
+  'project.save': void
+  'project.saveAs': void
+  'recovery.accept': void
+  'recovery.discard': void
+  'edit.undo': void
+  'edit.redo': void
+  'crop.setOriginal': { crop: Crop; mergeKey?: string }
+  'crop.setReference': { layerId: string; crop: Crop; mergeKey?: string }
+  'layer.select': { layerId: string }
+  'layer.remove': LayerTarget
+  'layer.move': { layerId: string; toIndex: number }
+  'layer.set': { layerId: string; patch: Partial<LayerProps>; mergeKey?: string }
+  'layer.editCrop': { layerId: string | null }
+  'mask.strokeBegin': { mode?: 'paint' | 'erase' } & LayerTarget
+  'mask.strokeTo': { x: number; y: number }
+  'mask.strokeEnd': void
+  'mask.clear': LayerTarget
+  'mask.invert': LayerTarget
+  'settings.set': { patch: Partial<EditSettings>; mergeKey?: string }
+  'tool.set': { tool: Tool }
+  'brush.set': { size?: number; hardness?: number }
+  'brush.grow': void
+  'brush.shrink': void
+  'brush.harder': void
+  'brush.softer': void
+  'view.zoomIn': void
+  'view.zoomOut': void
+  'view.fit': void
+  'view.actual': void
+  'preview.render': void
+  'compare.toggle': void
+  'compare.hold': { on: boolean }
+  'dialog.open': { dialog: Exclude<Dialog, null> }
+  'dialog.close': void
+  'model.refresh': void
+  'model.select': { id: string }
+  'model.import': void
+  'generate.random': { seed: number; truncation: number }
+  'generate.morph': { layerId?: string; t: number }
+  'generate.save': void
+  'generate.useAsReference': void
+  'error.dismiss': { id: number }
+}
+
+export type EditorActionName = keyof EditorActionPayloads
+export type EditorActions = ActionManager<EditorContext, EditorActionPayloads>
+
+function layerIdOf(ctx: EditorContext, target: LayerTarget | undefined): string {
+  const id = target?.layerId ?? ctx.store.activeLayerId
+  if (!id) throw new CodedError('E_NO_LAYER', 'Add a reference photo first: masks belong to a reference.')
+  return id
+}
+
+async function adoptPhoto(ctx: EditorContext, image: ImageInfo): Promise<void> {
+  // load the display copy first: if it fails the current document stays as it is
+  await ctx.images.get(image.imageId)
+  ctx.preview.reset()
+  ctx.store.loadPhoto(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
+  ctx.ui.set({ compareOpen: false, notice: `Opened ${image.name} (${image.width} × ${image.height})` })
+  ctx.view?.fit()
+  void refreshRecents(ctx)
+}
+
+async function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<void> {
+  ctx.store.requirePhoto()
+  await ctx.images.get(image.imageId)
+  ctx.store.addReference(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
+  if (ctx.store.tool === 'crop' || ctx.store.tool === 'pan') ctx.store.tool = 'brush'
+  ctx.store.emit()
+}
+
+async function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<void> {
+  await Promise.all(opened.images.map((img) => ctx.images.get(img.imageId)))
+  ctx.preview.reset()
+  ctx.store.loadProject(opened.document, opened.images, opened.name)
+  ctx.ui.set({ compareOpen: false, notice: opened.name ? `Opened project ${opened.name}` : 'Recovered unsaved work' })
+  ctx.view?.fit()
+  if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()
+  void refreshRecents(ctx)
+}
+
+async function refreshRecents(ctx: EditorContext): Promise<void> {
+  try {
+    const { items } = await call('recent:list', {})
+    ctx.ui.set({ recents: items })
+  } catch {
+    // the list is a convenience; failing to read it is not worth a message
+  }
+}
+
+async function refreshModels(ctx: EditorContext): Promise<void> {
+  const [{ models }, info] = await Promise.all([call('model:list', {}), call('app:info', {})])
+  ctx.ui.set({ models, appInfo: info })
+}
+
+async function withTask<T>(ctx: EditorContext, label: string, work: () => Promise<T>): Promise<T> {
+  ctx.ui.set({ task: label })
+  try {
+    return await work()
+  } finally {
+    ctx.ui.set({ task: null })
+  }
+}
+
+function showGenerated(ctx: EditorContext, label: string, image: { mime: 'image/png' | 'image/jpeg' | 'image/webp'; bytes: Uint8Array; width: number; height: number }) {
+  const old = ctx.ui.generated
+  if (old) URL.revokeObjectURL(old.url)
+  ctx.ui.set({ generated: { label, url: bytesToUrl(image.bytes, image.mime), image } })
+}
+
+const BRUSH_STEP = 1.2
+
+export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads> = {
+  'file.open': {
+    label: 'Open photo…',
+    keys: ['Ctrl+O'],
+    perform: async (ctx) => {
+      const res = await call('image:open', { purpose: 'original' })
+      if (!res.canceled) await adoptPhoto(ctx, res.image)
+    },
+  },
+  'file.openReference': {
+    label: 'Add reference photo…',
+    keys: ['Ctrl+R'],
+    perform: async (ctx) => {
+      ctx.store.requirePhoto()
+      const res = await call('image:open', { purpose: 'reference' })
+      if (!res.canceled) await adoptReference(ctx, res.image)
+    },
+  },
+  'file.importDropped': {
+    label: 'Drop a photo',
+    perform: async (ctx, { name, bytes, purpose }) => {
+      const { image } = await withTask(ctx, `Reading ${name}…`, () => call('image:import', { name, bytes }))
+      if (purpose === 'reference' && ctx.store.doc.original) await adoptReference(ctx, image)
+      else await adoptPhoto(ctx, image)
+    },
+  },
+  'file.openRecent': {
+    label: 'Open recent',
+    perform: async (ctx, { id }) => {
+      const res = await call('recent:open', { id })
+      if (res.kind === 'image') await adoptPhoto(ctx, res.image)
+      else await adoptProject(ctx, res.project)
+    },
+  },
+  'file.export': {
+    label: 'Export…',
+    keys: ['Ctrl+E'],
+    perform: async (ctx, { format, quality }) => {
+      const edit = buildEdit(ctx.store.doc, { wplusAvailable: ctx.ui.activeModel?.capabilities.wplus ?? true })
+      if (!edit) throw new CodedError('E_NO_PHOTO', 'Open a photo first.')
+      const res = await withTask(ctx, 'Exporting at full resolution…', () => call('file:export', { edit, format, quality }))
+      if (res.canceled) return
+      ctx.ui.set({ dialog: null, notice: `Exported ${res.name} (${res.width} × ${res.height}, ${res.format.toUpperCase()})` })
+    },
+  },
+  'project.new': {
+    label: 'New project',
+    perform: async (ctx) => {
+      await call('project:new', {})
+      ctx.preview.reset()
+      ctx.store.reset()
+      ctx.ui.set({ notice: null })
+    },
+  },
+  'project.open': {
+    label: 'Open project…',
+    keys: ['Ctrl+Shift+O'],
+    perform: async (ctx) => {
+      const res = await call('project:open', {})
+      if (!res.canceled) await adoptProject(ctx, res.project)
+    },
+  },
+  'project.save': {
+    label: 'Save project',
+    keys: ['Ctrl+S'],
+    perform: async (ctx) => {
+      const document = ctx.store.toProjectDocument()
+      if (!document) throw new CodedError('E_NO_PHOTO', 'Open a photo first: there is nothing to save.')
+      const res = await withTask(ctx, 'Saving project…', () => call('project:save', { document }))
+      if (res.canceled) return
+      ctx.store.markSaved(res.name)
+      ctx.ui.set({ notice: `Saved ${res.name}` })
+      await call('autosave:discard', {}).catch(() => undefined)
+      void refreshRecents(ctx)
+    },
+  },
+  'project.saveAs': {
+    label: 'Save project as…',
+    keys: ['Ctrl+Shift+S'],
+    perform: async (ctx) => {
+      const document = ctx.store.toProjectDocument()
+      if (!document) throw new CodedError('E_NO_PHOTO', 'Open a photo first: there is nothing to save.')
+      const res = await withTask(ctx, 'Saving project…', () => call('project:saveAs', { document }))
+      if (res.canceled) return
+      ctx.store.markSaved(res.name)
+      ctx.ui.set({ notice: `Saved ${res.name}` })
+      await call('autosave:discard', {}).catch(() => undefined)
+      void refreshRecents(ctx)
+    },
+  },
+  'recovery.accept': {
+    label: 'Recover unsaved work',
+    perform: async (ctx) => {
+      ctx.ui.set({ recovery: null })
+      const { project } = await call('autosave:recover', {})
+      await adoptProject(ctx, project)
+    },
+  },
+  'recovery.discard': {
+    label: 'Discard recovered work',
+    perform: async (ctx) => {
+      ctx.ui.set({ recovery: null })
+      await call('autosave:discard', {})
+    },
+  },
+  'edit.undo': { label: 'Undo', keys: ['Ctrl+Z'], perform: (ctx) => void ctx.store.history.undo() },
+  'edit.redo': { label: 'Redo', keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], perform: (ctx) => void ctx.store.history.redo() },
+  'crop.setOriginal': { label: 'Move crop frame', perform: (ctx, { crop, mergeKey }) => ctx.store.setOriginalCrop(crop, mergeKey) },
+  'crop.setReference': {
+    label: 'Move reference crop frame',
+    perform: (ctx, { layerId, crop, mergeKey }) => ctx.store.setLayerProps(layerId, { crop }, mergeKey),
+  },
+  'layer.select': {
+    label: 'Select reference',
+    perform: (ctx, { layerId }) => {
+      ctx.store.activeLayerId = layerId
+      if (ctx.store.target.kind === 'reference') ctx.store.target = { kind: 'reference', layerId }
+      ctx.store.emit()
+    },
+  },
+  'layer.remove': {
+    label: 'Remove reference',
+    perform: (ctx, target) => ctx.store.removeReference(layerIdOf(ctx, target)),
+  },
+  'layer.move': { label: 'Reorder references', perform: (ctx, { layerId, toIndex }) => ctx.store.moveReference(layerId, toIndex) },
+  'layer.set': { label: 'Change reference', perform: (ctx, { layerId, patch, mergeKey }) => ctx.store.setLayerProps(layerId, patch, mergeKey) },
+  'layer.editCrop': {
+    label: 'Edit reference crop',
+    perform: (ctx, { layerId }) => {
+      ctx.store.target = layerId ? { kind: 'reference', layerId } : { kind: 'photo' }
+      if (layerId) ctx.store.activeLayerId = layerId
+      ctx.store.emit()
+      ctx.view?.fit()
+    },
+  },
+  'mask.strokeBegin': {
+    label: 'Paint',
+    perform: (ctx, p) => ctx.store.beginStroke(layerIdOf(ctx, p), p.mode ?? (ctx.store.tool === 'eraser' ? 'erase' : 'paint')),
+  },
+  'mask.strokeTo': { label: 'Paint', perform: (ctx, point) => ctx.store.strokeTo(point) },
+  'mask.strokeEnd': { label: 'Paint', perform: (ctx) => ctx.store.endStroke() },
+  'mask.clear': { label: 'Clear mask', keys: ['Delete'], perform: (ctx, t) => ctx.store.clearMask(layerIdOf(ctx, t)) },
+  'mask.invert': { label: 'Invert mask', keys: ['Ctrl+I'], perform: (ctx, t) => ctx.store.invertMask(layerIdOf(ctx, t)) },
+  'settings.set': { label: 'Change settings', perform: (ctx, { patch, mergeKey }) => ctx.store.setSettings(patch, mergeKey) },
+  'tool.set': {
+    label: 'Choose tool',
+    keys: ['B brush', 'E eraser', 'C crop', 'V offset', 'H pan'],
+    perform: (ctx, { tool }) => {
+      ctx.store.tool = tool
+      ctx.store.emit()
+    },
+  },
+  'brush.set': {
+    label: 'Brush settings',
+    perform: (ctx, { size, hardness }) => {
+      const b = ctx.store.brush
+      ctx.store.brush = {
+        size: size === undefined ? b.size : Math.round(Math.min(BRUSH_MAX, Math.max(BRUSH_MIN, size))),
+        hardness: hardness === undefined ? b.hardness : Math.min(1, Math.max(0, hardness)),
+      }
+      ctx.store.emit()
+    },
+  },
+  'brush.grow': {
+    label: 'Larger brush',
+    keys: [']'],
+    perform: (ctx) => setBrush(ctx, { size: Math.max(ctx.store.brush.size + 1, ctx.store.brush.size * BRUSH_STEP) }),
+  },
+  'brush.shrink': {
+    label: 'Smaller brush',
+    keys: ['['],
+    perform: (ctx) => setBrush(ctx, { size: Math.min(ctx.store.brush.size - 1, ctx.store.brush.size / BRUSH_STEP) }),
+  },
+  'brush.harder': { label: 'Harder brush', keys: ['Shift+]'], perform: (ctx) => setBrush(ctx, { hardness: ctx.store.brush.hardness + 0.1 }) },
+  'brush.softer': { label: 'Softer brush', keys: ['Shift+['], perform: (ctx) => setBrush(ctx, { hardness: ctx.store.brush.hardness - 0.1 }) },
+  'view.zoomIn': { label: 'Zoom in', keys: ['Ctrl+=', 'Wheel up'], perform: (ctx) => ctx.view?.zoomBy(1.25) },
+  'view.zoomOut': { label: 'Zoom out', keys: ['Ctrl+-', 'Wheel down'], perform: (ctx) => ctx.view?.zoomBy(1 / 1.25) },
+  'view.fit': { label: 'Fit to window', keys: ['Ctrl+0', 'Esc'], perform: (ctx) => ctx.view?.fit() },
+  'view.actual': { label: 'Actual size (100%)', keys: ['Ctrl+1'], perform: (ctx) => ctx.view?.actualSize() },
+  'preview.render': { label: 'Render preview', keys: ['Enter'], perform: (ctx) => ctx.preview.renderNow() },
+  'compare.toggle': {
+    label: 'Before / after slider',
+    keys: ['Ctrl+B'],
+    perform: (ctx) => ctx.ui.set({ compareOpen: !ctx.ui.compareOpen }),
+  },
+  'compare.hold': {
+    label: 'Hold to see the original',
+    keys: ['\\ (hold)'],
+    perform: (ctx, { on }) => {
+      if (ctx.ui.holdCompare !== on) ctx.ui.set({ holdCompare: on })
+    },
+  },
+  'dialog.open': {
+    label: 'Open panel',
+    perform: async (ctx, { dialog }) => {
+      ctx.ui.set({ dialog })
+      if (dialog === 'models' || dialog === 'about') await refreshModels(ctx)
+    },
+  },
+  'dialog.close': { label: 'Close panel', keys: ['Esc'], perform: (ctx) => ctx.ui.set({ dialog: null }) },
+  'model.refresh': { label: 'Refresh models', perform: (ctx) => refreshModels(ctx) },
+  'model.select': {
+    label: 'Use model',
+    perform: async (ctx, { id }) => {
+      await withTask(ctx, 'Loading model…', () => call('model:select', { id }))
+      await refreshModels(ctx)
+      ctx.preview.reset()
+      if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()
+    },
+  },
+  'model.import': {
+    label: 'Import model folder…',
+    perform: async (ctx) => {
+      const res = await withTask(ctx, 'Checking model folder…', () => call('model:import', {}))
+      if (res.canceled) return
+      await refreshModels(ctx)
+      ctx.ui.set({ notice: `Imported model ${res.model.name}` })
+    },
+  },
+  'generate.random': {
+    label: 'Random image',
+    perform: async (ctx, { seed, truncation }) => {
+      const res = await withTask(ctx, 'Generating…', () => call('engine:random', { seed, truncation }))
+      showGenerated(ctx, `Random, seed ${seed}, ψ ${truncation.toFixed(2)} (${Math.round(res.ms)} ms)`, res.image)
+      ctx.ui.set({ lastRenderMs: res.ms })
+    },
+  },
+  'generate.morph': {
+    label: 'Morph',
+    perform: async (ctx, p) => {
+      const original = ctx.store.doc.original
+      if (!original) throw new CodedError('E_NO_PHOTO', 'Open a photo first.')
+      const layer = ctx.store.doc.references.find((l) => l.id === (p.layerId ?? ctx.store.activeLayerId))
+      if (!layer) throw new CodedError('E_NO_LAYER', 'Add a reference photo to morph towards.')
+      const res = await withTask(ctx, 'Morphing…', () =>
+        call('engine:morph', { a: original, b: { imageId: layer.imageId, crop: layer.crop }, t: p.t }),
+      )
+      showGenerated(ctx, `Morph to ${layer.name}, t ${p.t.toFixed(2)} (${Math.round(res.ms)} ms)`, res.image)
+      ctx.ui.set({ lastRenderMs: res.ms })
+    },
+  },
+  'generate.save': {
+    label: 'Save generated image…',
+    perform: async (ctx) => {
+      const g = ctx.ui.generated
+      if (!g) return
+      const res = await call('file:saveImage', { image: g.image, suggestedName: 'stylemap.png' })
+      if (!res.canceled) ctx.ui.set({ notice: `Saved ${res.name}` })
+    },
+  },
+  'generate.useAsReference': {
+    label: 'Use as reference',
+    perform: async (ctx) => {
+      const g = ctx.ui.generated
+      if (!g) return
+      const { image } = await call('image:import', { name: 'generated.png', bytes: g.image.bytes })
+      if (ctx.store.doc.original) await adoptReference(ctx, image)
+      else await adoptPhoto(ctx, image)
+    },
+  },
+  'error.dismiss': { label: 'Dismiss', perform: (ctx, { id }) => ctx.store.dismissError(id) },
+}
+
+function setBrush(ctx: EditorContext, patch: { size?: number; hardness?: number }): void {
+  const b = ctx.store.brush
+  ctx.store.brush = {
+    size: patch.size === undefined ? b.size : Math.round(Math.min(BRUSH_MAX, Math.max(BRUSH_MIN, patch.size))),
+    hardness: patch.hardness === undefined ? b.hardness : Math.round(Math.min(1, Math.max(0, patch.hardness)) * 10) / 10,
+  }
+  ctx.store.emit()
+}
+
+export function createEditorActions(ctx: EditorContext): EditorActions {
+  return new ActionManager(ctx, editorActionTable, (error) => ctx.store.reportError(error))
+}
+
+/** Menu commands from main map onto the same actions. */
+export function dispatchMenuCommand(actions: EditorActions, command: MenuCommand, recentId?: string): Promise<void> {
+  switch (command) {
+    case 'newProject':
+      return actions.dispatch('project.new')
+    case 'open':
+      return actions.dispatch('file.open')
+    case 'openReference':
+      return actions.dispatch('file.openReference')
+    case 'openProject':
+      return actions.dispatch('project.open')
+    case 'openRecent':
+      return recentId ? actions.dispatch('file.openRecent', { id: recentId }) : Promise.resolve()
+    case 'save':
+      return actions.dispatch('project.save')
+    case 'saveAs':
+      return actions.dispatch('project.saveAs')
+    case 'export':
+      return actions.dispatch('dialog.open', { dialog: 'export' })
+    case 'undo':
+      return actions.dispatch('edit.undo')
+    case 'redo':
+      return actions.dispatch('edit.redo')
+    case 'zoomIn':
+      return actions.dispatch('view.zoomIn')
+    case 'zoomOut':
+      return actions.dispatch('view.zoomOut')
+    case 'zoomFit':
+      return actions.dispatch('view.fit')
+    case 'zoom100':
+      return actions.dispatch('view.actual')
+    case 'models':
+      return actions.dispatch('dialog.open', { dialog: 'models' })
+    case 'shortcuts':
+      return actions.dispatch('dialog.open', { dialog: 'shortcuts' })
+    case 'about':
+      return actions.dispatch('dialog.open', { dialog: 'about' })
+    default: {
+      const unreachable: never = command
+      return Promise.reject(new Error(`unknown menu command ${String(unreachable)}`))
+    }
+  }
+}

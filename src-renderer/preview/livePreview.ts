@@ -1,0 +1,105 @@
+// Drives the engine's generate from document changes: throttled, one in flight, newest
+// shown. Previews are never undo steps and never touch the document.
+import type { EditInput } from '../../src-shared/contract'
+import type { EditorStore } from '../document/editorStore'
+import { bytesToUrl, call, toAppError } from '../engine/api'
+import type { PreviewFrame, UiStore } from '../ui/uiStore'
+import { buildEdit, editHasLayers } from './buildEdit'
+import { PreviewScheduler } from './previewScheduler'
+
+const THROTTLE_MS = 60
+
+export class LivePreview {
+  private readonly scheduler: PreviewScheduler<EditInput, PreviewFrame>
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private lastRevision = -1
+  private readonly disposers: (() => void)[] = []
+
+  constructor(
+    private readonly store: EditorStore,
+    private readonly ui: UiStore,
+  ) {
+    this.scheduler = new PreviewScheduler<EditInput, PreviewFrame>({
+      run: async (seq, edit) => {
+        const res = await call('engine:generate', { seq, edit, maxSize: 1024 })
+        if (res.status !== 'rendered') return null
+        return {
+          seq: res.seq,
+          crop: res.crop,
+          pastedUrl: bytesToUrl(res.pasted.bytes, res.pasted.mime),
+          rawUrl: bytesToUrl(res.raw.bytes, res.raw.mime),
+          width: res.pasted.width,
+          height: res.pasted.height,
+          ms: res.ms,
+        }
+      },
+      onResult: ({ result }) => {
+        const old = this.ui.preview
+        this.ui.set({ preview: result, lastRenderMs: result.ms })
+        if (old) {
+          URL.revokeObjectURL(old.pastedUrl)
+          URL.revokeObjectURL(old.rawUrl)
+        }
+      },
+      onError: (_seq, error) => this.store.reportError(toAppError(error)),
+      onBusyChange: (busy) => this.ui.set({ previewBusy: busy }),
+    })
+  }
+
+  start(): void {
+    this.disposers.push(
+      this.store.subscribe(() => {
+        if (this.store.docRevision === this.lastRevision) return
+        this.lastRevision = this.store.docRevision
+        if (this.store.doc.settings.livePreview) this.schedule()
+      }),
+      // painting: render while the stroke is still going
+      this.store.onMaskChange(() => {
+        if (this.store.doc.settings.livePreview && this.store.strokeActive) this.schedule()
+      }),
+    )
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0)) d()
+    if (this.timer) clearTimeout(this.timer)
+  }
+
+  /** Render now, whatever the live setting (the manual render button). */
+  renderNow(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.send()
+  }
+
+  /** Drop what is shown and anything on its way (a new document). */
+  reset(): void {
+    this.scheduler.invalidate()
+    const old = this.ui.preview
+    if (old) {
+      URL.revokeObjectURL(old.pastedUrl)
+      URL.revokeObjectURL(old.rawUrl)
+    }
+    this.ui.set({ preview: null })
+  }
+
+  private schedule(): void {
+    if (this.timer) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.send()
+    }, THROTTLE_MS)
+  }
+
+  private send(): void {
+    const model = this.ui.activeModel
+    const edit = buildEdit(this.store.doc, { wplusAvailable: model?.capabilities.wplus ?? true })
+    if (!edit) return
+    if (!editHasLayers(edit)) {
+      // nothing painted: the photo itself is the result
+      this.reset()
+      return
+    }
+    this.scheduler.request(edit)
+  }
+}

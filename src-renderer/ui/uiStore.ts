@@ -1,0 +1,61 @@
+// Editor state that is not part of the document and never an undo step: dialogs, the
+// preview frame, engine status, notices.
+import type { AppInfo, Crop, EncodedImage, ModelInfo, RecentItem } from '../../src-shared/contract'
+
+export type Dialog = null | 'shortcuts' | 'models' | 'export' | 'about' | 'generate'
+
+export interface PreviewFrame {
+  seq: number
+  crop: Crop
+  pastedUrl: string
+  rawUrl: string
+  width: number
+  height: number
+  ms: number
+}
+
+export interface GeneratedImage {
+  label: string
+  url: string
+  image: EncodedImage
+}
+
+export class UiStore {
+  dialog: Dialog = null
+  compareOpen = false
+  /** the hold-to-compare key is down: show the photo without the preview */
+  holdCompare = false
+  previewBusy = false
+  /** a slow task that is not the preview ("Exporting…") */
+  task: string | null = null
+  lastRenderMs: number | null = null
+  preview: PreviewFrame | null = null
+  appInfo: AppInfo | null = null
+  models: ModelInfo[] = []
+  recents: RecentItem[] = []
+  recovery: { savedAt: string; name: string | null } | null = null
+  notice: string | null = null
+  zoom = 1
+  generated: GeneratedImage | null = null
+
+  private version = 0
+  private readonly listeners = new Set<() => void>()
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  getVersion = (): number => this.version
+
+  /** Change fields and notify. */
+  set(patch: Partial<Omit<UiStore, 'set' | 'subscribe' | 'getVersion'>>): void {
+    Object.assign(this, patch)
+    this.version++
+    for (const l of this.listeners) l()
+  }
+
+  get activeModel(): ModelInfo | null {
+    return this.models.find((m) => m.active) ?? this.appInfo?.model ?? null
+  }
+}
