@@ -53,7 +53,7 @@ export interface ModelInfo {
 
 export interface LoadModelOptions {
   provider?: ProviderPreference
-  /** Threads for each session (default: number of CPU cores). */
+  /** Threads for each session (default: CPU cores - 1, at least 1). */
   threads?: number
 }
 

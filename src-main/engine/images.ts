@@ -1,0 +1,215 @@
+// Photo decoding and the crop/resize between photo pixels and model pixels.
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import sharp from 'sharp'
+import type { Crop, ImageInfo, ImageSource, Mask, RawImage } from './api.js'
+import { EngineError, engineErrorCodes } from './errors.js'
+
+/** About 100 MP: larger inputs are refused before any pixel is decoded. */
+export const maxInputPixels = 100_000_000
+
+/** A photo decoded to upright 8-bit RGB(A), plus what export needs to keep its metadata. */
+export interface DecodedImage {
+  info: ImageInfo
+  pixels: RawImage
+  /** The file's bytes: export re-reads ICC profile and EXIF from them. */
+  sourceBytes: Uint8Array | null
+  sourcePath: string | null
+}
+
+async function readSource(source: ImageSource): Promise<{ bytes: Uint8Array; path: string | null; label: string }> {
+  if ('path' in source) {
+    let bytes: Uint8Array
+    try {
+      bytes = await readFile(source.path)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : String(code ?? e)
+      throw new EngineError(engineErrorCodes.imageMissing, `cannot read image ${source.path}: ${why}`)
+    }
+    return { bytes, path: source.path, label: source.path }
+  }
+  return { bytes: source.bytes, path: null, label: source.name ?? 'image' }
+}
+
+/** Decodes a photo: EXIF orientation applied, CMYK/grayscale/16-bit converted to 8-bit sRGB, alpha kept. */
+export async function decodeImage(source: ImageSource): Promise<DecodedImage> {
+  const { bytes, path, label } = await readSource(source)
+  if (bytes.byteLength === 0) throw new EngineError(engineErrorCodes.imageEmpty, `${label} is empty (0 bytes)`)
+  let meta: sharp.Metadata
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata()
+  } catch (e) {
+    throw new EngineError(engineErrorCodes.imageDecode, `${label} is not an image that can be decoded (${shortReason(e)})`)
+  }
+  const width = meta.width ?? 0
+  const height = meta.height ?? 0
+  if (width * height > maxInputPixels) {
+    throw new EngineError(
+      engineErrorCodes.imageTooLarge,
+      `${label} is ${width}x${height} (${((width * height) / 1e6).toFixed(0)} MP); the limit is ${maxInputPixels / 1e6} MP`,
+    )
+  }
+  if (width <= 0 || height <= 0) throw new EngineError(engineErrorCodes.imageDecode, `${label} has no pixels`)
+  let decoded: { data: Buffer; info: sharp.OutputInfo }
+  try {
+    decoded = await sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'error' })
+      .autoOrient()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true })
+  } catch (e) {
+    throw new EngineError(engineErrorCodes.imageDecode, `${label} could not be decoded (${shortReason(e)})`)
+  }
+  const channels = decoded.info.channels
+  if (channels !== 3 && channels !== 4) throw new EngineError(engineErrorCodes.imageDecode, `${label} decoded to ${channels} channels`)
+  const hash = createHash('sha256').update(bytes).digest('hex')
+  const info: ImageInfo = {
+    imageId: `img:${hash.slice(0, 32)}`,
+    width: decoded.info.width,
+    height: decoded.info.height,
+    hasAlpha: channels === 4,
+    format: meta.format ?? 'unknown',
+    space: meta.space ?? 'unknown',
+    bitDepth: depthBits(meta.depth),
+    orientation: meta.orientation ?? 1,
+    hasIccProfile: !!meta.icc,
+    hasExif: !!meta.exif,
+  }
+  return {
+    info,
+    pixels: { width: decoded.info.width, height: decoded.info.height, channels, data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) },
+    sourceBytes: bytes,
+    sourcePath: path,
+  }
+}
+
+function depthBits(depth: string | undefined): number {
+  switch (depth) {
+    case 'ushort':
+    case 'short':
+      return 16
+    case 'uint':
+    case 'int':
+    case 'float':
+      return 32
+    case 'double':
+      return 64
+    case 'char':
+    case 'uchar':
+      return 8
+    default:
+      return 8
+  }
+}
+
+function shortReason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e)
+  return text.split('\n')[0].replace(/^Input (buffer|file) /, '').slice(0, 160)
+}
+
+/** The largest centred square. */
+export function defaultCrop(width: number, height: number): Crop {
+  const size = Math.min(width, height)
+  return { x: Math.floor((width - size) / 2), y: Math.floor((height - size) / 2), size }
+}
+
+/** Throws E_CROP_OUT_OF_BOUNDS unless the crop is an integer square fully inside the image. */
+export function checkCrop(crop: Crop, width: number, height: number): Crop {
+  const { x, y, size } = crop
+  if (![x, y, size].every(Number.isInteger)) throw new EngineError(engineErrorCodes.cropOutOfBounds, `crop ${x},${y},${size} must be whole pixels`)
+  if (size <= 0) throw new EngineError(engineErrorCodes.cropOutOfBounds, `crop size must be positive, got ${size}`)
+  if (x < 0 || y < 0 || x + size > width || y + size > height) {
+    throw new EngineError(engineErrorCodes.cropOutOfBounds, `crop ${x},${y},${size} is outside the ${width}x${height} image`)
+  }
+  return { x, y, size }
+}
+
+/** Crop square -> model resolution RGB (alpha flattened on white, since the model has no alpha). */
+export async function cropToModel(pixels: RawImage, crop: Crop, resolution: number): Promise<RawImage> {
+  checkCrop(crop, pixels.width, pixels.height)
+  let p = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels }, limitInputPixels: false })
+    .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
+  if (crop.size !== resolution) p = p.resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'cubic' })
+  if (pixels.channels === 4) p = p.flatten({ background: '#ffffff' })
+  const { data, info } = await p.removeAlpha().raw().toBuffer({ resolveWithObject: true })
+  if (info.channels !== 3) throw new EngineError(engineErrorCodes.internal, `crop produced ${info.channels} channels`)
+  return { width: resolution, height: resolution, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+}
+
+/** RGB 8-bit -> NCHW float32 in [-1, 1]. */
+export function imageToTensor(image: RawImage): Float32Array {
+  const { width, height, channels, data } = image
+  const plane = width * height
+  const out = new Float32Array(3 * plane)
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) out[c * plane + i] = data[i * channels + Math.min(c, channels - 1)] / 127.5 - 1
+  }
+  return out
+}
+
+/** NCHW float32 (raw generator output) -> RGB 8-bit, clipped to [-1, 1] first. */
+export function tensorToImage(tensor: Float32Array, size: number, offset = 0): RawImage {
+  const plane = size * size
+  const data = new Uint8Array(plane * 3)
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = tensor[offset + c * plane + i]
+      const clipped = v < -1 ? -1 : v > 1 ? 1 : Number.isNaN(v) ? 0 : v
+      data[i * 3 + c] = Math.round((clipped + 1) * 127.5)
+    }
+  }
+  return { width: size, height: size, channels: 3, data }
+}
+
+/** Decodes a mask file to one 8-bit channel (luminance; an alpha channel, if any, multiplies it). */
+export async function decodeMask(source: ImageSource): Promise<Mask> {
+  const decoded = await decodeImage(source)
+  const { width, height, channels, data } = decoded.pixels
+  const out = new Uint8Array(width * height)
+  for (let i = 0; i < width * height; i++) {
+    const r = data[i * channels]
+    const g = data[i * channels + 1]
+    const b = data[i * channels + 2]
+    let v = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
+    if (channels === 4) v = Math.round((v * data[i * 4 + 3]) / 255)
+    out[i] = v
+  }
+  return { width, height, data: out }
+}
+
+/** A photo-sized mask -> the crop square at model resolution (area average). */
+export async function maskToModel(mask: Mask, crop: Crop, resolution: number): Promise<Mask> {
+  checkCrop(crop, mask.width, mask.height)
+  const { data } = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 }, limitInputPixels: false })
+    .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
+    .resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'nearest' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  return { width: resolution, height: resolution, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+}
+
+/** Resizes a one-channel mask to width x height (bilinear-like; sharp picks the kernel). */
+export async function resizeMask(mask: Mask, width: number, height: number): Promise<Mask> {
+  if (mask.width === width && mask.height === height) return mask
+  const { data } = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 }, limitInputPixels: false })
+    .resize(width, height, { fit: 'fill', kernel: width < mask.width ? 'lanczos3' : 'linear' as keyof sharp.KernelEnum })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+}
+
+/** Resizes an RGB image (sharp, high quality). */
+export async function resizeImage(image: RawImage, width: number, height: number): Promise<RawImage> {
+  if (image.width === width && image.height === height) return image
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels }, limitInputPixels: false })
+    .resize(width, height, { fit: 'fill', kernel: width > image.width ? 'cubic' : 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  return { width, height, channels: info.channels as 1 | 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+}
+
+/** Encodes raw pixels to a PNG (for CLI output of model-resolution images and previews). */
+export async function pngBytes(image: RawImage): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).png().toBuffer()
+}

@@ -1,0 +1,102 @@
+// Reads and checks a `stylemap-onnx/1` model folder (models/FORMAT.md) before any session exists.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { join, resolve, sep } from 'node:path'
+import { z } from 'zod'
+import { EngineError, engineErrorCodes } from './errors.js'
+
+const level = z.object({ channels: z.number().int().positive(), size: z.number().int().positive() })
+
+const fileName = z
+  .string()
+  .min(1)
+  .refine((f) => !f.includes('/') && !f.includes('\\') && f !== '.' && f !== '..', 'must be a file name inside the model folder')
+
+export const manifestSchema = z.object({
+  format: z.literal('stylemap-onnx/1'),
+  id: z.string().min(1),
+  name: z.string().min(1),
+  resolution: z.number().int().positive(),
+  stylemap: level,
+  styles: z.array(level).min(1),
+  mapping: z.object({ zDim: z.number().int().positive() }).optional(),
+  domain: z.string().default('unknown'),
+  files: z.object({
+    encoder: fileName,
+    decoder: fileName,
+    resizer: fileName.optional(),
+    synthesis: fileName.optional(),
+    mapping: fileName.optional(),
+  }),
+  source: z.string().default(''),
+  license: z.string().default(''),
+  sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/i)),
+  default: z.boolean().default(false),
+})
+
+export type Manifest = z.infer<typeof manifestSchema>
+export type GraphName = keyof Manifest['files']
+
+/** Reads model.json, validates it against the schema and its own consistency rules. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, 'model.json')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new EngineError(engineErrorCodes.modelMissing, code === 'ENOENT' || code === 'ENOTDIR' ? `no model folder at ${dir} (model.json not found)` : `cannot read ${path}: ${code}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    throw new EngineError(engineErrorCodes.modelManifest, `${path} is not valid JSON (${(e as Error).message})`)
+  }
+  const parsed = manifestSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new EngineError(engineErrorCodes.modelManifest, `${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`)
+  }
+  const m = parsed.data
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) throw new EngineError(engineErrorCodes.modelManifest, `${path}: ${what}`)
+  }
+  check(m.resolution % m.stylemap.size === 0, `resolution ${m.resolution} is not a multiple of the stylemap size ${m.stylemap.size}`)
+  for (const [i, s] of m.styles.entries()) check(m.resolution % s.size === 0, `styles[${i}].size ${s.size} does not divide the resolution ${m.resolution}`)
+  check(!m.files.mapping || !!m.mapping, 'files.mapping is given but mapping.zDim is missing')
+  check(!!m.files.resizer === !!m.files.synthesis, 'resizer and synthesis come together (both or neither)')
+  return m
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** Every named file must exist and match its sha256 from the manifest. */
+export async function verifyFiles(dir: string, manifest: Manifest): Promise<Record<GraphName, string | undefined>> {
+  const root = resolve(dir)
+  const paths = {} as Record<GraphName, string | undefined>
+  for (const [graph, file] of Object.entries(manifest.files) as [GraphName, string | undefined][]) {
+    if (!file) continue
+    const path = resolve(root, file)
+    if (!path.startsWith(root + sep)) throw new EngineError(engineErrorCodes.modelManifest, `files.${graph} points outside the model folder`)
+    try {
+      const s = await stat(path)
+      if (!s.isFile()) throw new Error('not a file')
+    } catch {
+      throw new EngineError(engineErrorCodes.modelHash, `model file ${file} (${graph}) is missing from ${dir}`)
+    }
+    const expected = manifest.sha256[file]
+    if (!expected) throw new EngineError(engineErrorCodes.modelHash, `model.json has no sha256 for ${file}`)
+    const actual = await sha256File(path)
+    if (actual.toLowerCase() !== expected.toLowerCase()) {
+      throw new EngineError(engineErrorCodes.modelHash, `${file} is damaged or was replaced: sha256 ${actual.slice(0, 12)}... does not match model.json (${expected.slice(0, 12)}...)`)
+    }
+    paths[graph] = path
+  }
+  return paths
+}

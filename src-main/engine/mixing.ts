@@ -1,0 +1,157 @@
+// The mixing rules of ../../../shared/docs/stylemapgan.md on plain Float32Arrays, so they can be
+// checked against small hand-computed tensors. Tensors are one sample, channel-major [C, r, r].
+
+import type { StyleLevel } from './api.js'
+
+/** One reference as the mixing rules see it. */
+export interface MixLayer {
+  /** The reference's tensor(s): a stylemap for W, one per style level for W+. */
+  reference: Float32Array | Float32Array[]
+  /** R x R mask, 0..255, on the reference's grid. */
+  mask: Uint8Array
+  strength: number
+  /** Placement on the original in model-resolution pixels. */
+  dx: number
+  dy: number
+}
+
+/** Average-pools an R x R 0..255 mask to r x r values in [0, 1] (R must be a multiple of r). */
+export function poolMask(mask: Uint8Array, resolution: number, r: number): Float32Array {
+  const f = resolution / r
+  if (!Number.isInteger(f) || f < 1) throw new Error(`mask resolution ${resolution} is not a multiple of ${r}`)
+  const out = new Float32Array(r * r)
+  const norm = 1 / (f * f * 255)
+  for (let y = 0; y < r; y++) {
+    for (let x = 0; x < r; x++) {
+      let sum = 0
+      for (let yy = y * f; yy < (y + 1) * f; yy++) {
+        const row = yy * resolution
+        for (let xx = x * f; xx < (x + 1) * f; xx++) sum += mask[row + xx]
+      }
+      out[y * r + x] = sum * norm
+    }
+  }
+  return out
+}
+
+/** Pixel offset -> whole cells at a grid of r cells over R pixels, truncating toward zero (the demo's `int(d / (R / r))`). */
+export function cellOffset(d: number, resolution: number, r: number): number {
+  return Math.trunc(d / (resolution / r))
+}
+
+/**
+ * Moves `t * weight[src]` of the way from `target` to `source`, for every destination cell whose
+ * source cell (destination - offset) lies inside the grid; cells shifted past the border drop out.
+ */
+function blendShifted(target: Float32Array, source: Float32Array, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number): void {
+  const plane = r * r
+  for (let y = 0; y < r; y++) {
+    const sy = y - oy
+    if (sy < 0 || sy >= r) continue
+    for (let x = 0; x < r; x++) {
+      const sx = x - ox
+      if (sx < 0 || sx >= r) continue
+      const a = t * weight[sy * r + sx]
+      if (a === 0) continue
+      const d = y * r + x
+      const s = sy * r + sx
+      for (let c = 0; c < channels; c++) {
+        const i = c * plane
+        target[i + d] += a * (source[i + s] - target[i + d])
+      }
+    }
+  }
+}
+
+/**
+ * W space (the paper): the mask is averaged down to the S x S stylemap grid and the stylemaps
+ * are blended there, `w = w + t m (w_ref - w)` for each layer in order (t = 1, no offset:
+ * `w = m w_ref + (1 - m) w_orig`).
+ */
+export function mixW(original: Float32Array, layers: MixLayer[], stylemap: { channels: number; size: number }, resolution: number): Float32Array {
+  const out = Float32Array.from(original)
+  const { channels, size } = stylemap
+  for (const layer of layers) {
+    const ref = layer.reference
+    if (!(ref instanceof Float32Array)) throw new Error('W mixing needs one stylemap per reference')
+    const m = poolMask(layer.mask, resolution, size)
+    blendShifted(out, ref, m, channels, size, cellOffset(layer.dx, resolution, size), cellOffset(layer.dy, resolution, size), layer.strength)
+  }
+  return out
+}
+
+/** Per-level strength factor: `coarse` at the smallest style size, `fine` at the largest, linear in log2(size). */
+export function levelFactors(levels: StyleLevel[], levelStrength?: { coarse: number; fine: number }): number[] {
+  if (!levelStrength) return levels.map(() => 1)
+  const logs = levels.map((l) => Math.log2(l.size))
+  const lo = Math.min(...logs)
+  const hi = Math.max(...logs)
+  return logs.map((v) => {
+    const p = hi === lo ? 0 : (v - lo) / (hi - lo)
+    return levelStrength.coarse + p * (levelStrength.fine - levelStrength.coarse)
+  })
+}
+
+/**
+ * W+ space (the reference demo): at every style level of size r the mask is average-pooled by
+ * R / r and thresholded (> 0.5); there the original's values move toward the reference's by
+ * t: `orig[moved] += t (ref[mask] - orig[moved])`. Layers apply in order.
+ */
+export function mixWPlus(
+  original: Float32Array[],
+  layers: MixLayer[],
+  levels: StyleLevel[],
+  resolution: number,
+  levelStrength?: { coarse: number; fine: number },
+): Float32Array[] {
+  const factors = levelFactors(levels, levelStrength)
+  return levels.map((level, i) => {
+    const out = Float32Array.from(original[i])
+    for (const layer of layers) {
+      const ref = layer.reference
+      if (ref instanceof Float32Array) throw new Error('W+ mixing needs style tensors per reference')
+      const pooled = poolMask(layer.mask, resolution, level.size)
+      const binary = new Float32Array(pooled.length)
+      for (let k = 0; k < pooled.length; k++) binary[k] = pooled[k] > 0.5 ? 1 : 0
+      const ox = cellOffset(layer.dx, resolution, level.size)
+      const oy = cellOffset(layer.dy, resolution, level.size)
+      blendShifted(out, ref[i], binary, level.channels, level.size, ox, oy, layer.strength * factors[i])
+    }
+    return out
+  })
+}
+
+/** Global interpolation `(1 - t) a + t b`. */
+export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  const out = new Float32Array(a.length)
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + t * (b[i] - a[i])
+  return out
+}
+
+/** Truncation `mean + psi (w - mean)`. */
+export function truncate(w: Float32Array, mean: Float32Array, psi: number): Float32Array {
+  const out = new Float32Array(w.length)
+  for (let i = 0; i < w.length; i++) out[i] = mean[i] + psi * (w[i] - mean[i])
+  return out
+}
+
+/** Deterministic standard normal samples from a 32-bit seed (mulberry32 + Box-Muller). */
+export function normalSamples(seed: number, count: number): Float32Array {
+  let state = seed >>> 0
+  const uniform = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const out = new Float32Array(count)
+  for (let i = 0; i < count; i += 2) {
+    const u1 = Math.max(uniform(), 1e-12)
+    const u2 = uniform()
+    const radius = Math.sqrt(-2 * Math.log(u1))
+    out[i] = radius * Math.cos(2 * Math.PI * u2)
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(2 * Math.PI * u2)
+  }
+  return out
+}
