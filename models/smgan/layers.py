@@ -48,8 +48,10 @@ class PixelNorm(nn.Module):
 class Blur(nn.Module):
     """A fixed low-pass filter kept as a buffer (it is saved in the state dict)."""
 
-    def __init__(self, pad: tuple[int, int], upsample_factor: int = 1):
+    def __init__(self, pad: tuple[int, int], upsample_factor: int = 1, channels: int | None = None):
         super().__init__()
+        # a known channel count keeps the depthwise kernel's shape static for ONNX export
+        self.channels = channels
         k = blur_kernel_2d()
         if upsample_factor > 1:
             k = k * (upsample_factor ** 2)
@@ -57,7 +59,7 @@ class Blur(nn.Module):
         self.pad = pad
 
     def forward(self, x):
-        c = x.shape[1]
+        c = self.channels or x.shape[1]
         x = F.pad(x, (self.pad[0], self.pad[1], self.pad[0], self.pad[1]))
         w = torch.flip(self.kernel, (0, 1)).view(1, 1, *self.kernel.shape).expand(c, 1, -1, -1)
         return F.conv2d(x, w, groups=c)
@@ -174,7 +176,7 @@ class DownConv(nn.Sequential):
     """Blur + stride-2 conv (+ optional fused leaky ReLU), as in a residual D block."""
 
     def __init__(self, in_ch, out_ch, kernel, activate=True):
-        layers = [Blur(_down_pads(kernel)), EqualConv2d(in_ch, out_ch, kernel, stride=2, bias=False)]
+        layers = [Blur(_down_pads(kernel), channels=in_ch), EqualConv2d(in_ch, out_ch, kernel, stride=2, bias=False)]
         if activate:
             layers.append(FusedLeakyReLU(out_ch))
         super().__init__(*layers)

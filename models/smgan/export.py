@@ -1,0 +1,221 @@
+"""Exports a generator/encoder pair to a `stylemap-onnx/1` model folder (see ../FORMAT.md).
+
+    /usr/bin/python3 -m smgan.export --checkpoint runs/utkface/best.pt --out utkface-64 --id utkface-64 ...
+    /usr/bin/python3 -m smgan.export --random --size 64 --channel-cap 64 --small-generator --out /tmp/m
+
+Besides the ONNX files, `write_parity_set` stores random inputs and the PyTorch outputs
+for them, so the export can be checked with onnxruntime-node (models/tools/parity.ts).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+
+from .networks import Encoder, Generator, ModelConfig
+
+FORMAT = "stylemap-onnx/1"
+OPSET = 16
+
+
+class _Resizer(nn.Module):
+    def __init__(self, g):
+        super().__init__()
+        self.resizer = g.decoder.convs_latent
+
+    def forward(self, stylemap):
+        return tuple(self.resizer(stylemap))
+
+
+class _Synthesis(nn.Module):
+    def __init__(self, g):
+        super().__init__()
+        self.decoder = g.decoder
+
+    def forward(self, *styles):
+        return self.decoder.synthesize(list(styles))
+
+
+class _Mapping(nn.Module):
+    def __init__(self, g):
+        super().__init__()
+        self.g = g
+
+    def forward(self, z):
+        return self.g.map(z)
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _export(module, args, path, input_names, output_names):
+    dynamic = {name: {0: "N"} for name in input_names + output_names}
+    torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
+                      dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
+
+
+def graphs(g: Generator, e: Encoder):
+    """(file key, module, example inputs, input names, output names) for every graph."""
+    cfg = g.cfg
+    c, s, r = cfg.latent_channel_size, cfg.latent_spatial_size, cfg.size
+    w = torch.randn(2, c, s, s)
+    styles = g.decoder.convs_latent(w)
+    n_styles = len(styles)
+    style_names = [f"style_{i}" for i in range(n_styles)]
+    return [
+        ("encoder", e, (torch.randn(2, 3, r, r),), ["image"], ["stylemap"]),
+        ("decoder", g.decoder, (w,), ["stylemap"], ["image"]),
+        ("resizer", _Resizer(g), (w,), ["stylemap"], style_names),
+        ("synthesis", _Synthesis(g), tuple(t.detach() for t in styles), style_names, ["image"]),
+        ("mapping", _Mapping(g), (torch.randn(2, c),), ["z"], ["stylemap"]),
+    ]
+
+
+@torch.no_grad()
+def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
+    """Random inputs and PyTorch outputs for every graph, as raw float32 + parity.json."""
+    gen = torch.Generator().manual_seed(seed)
+    pdir = os.path.join(out_dir, "parity")
+    os.makedirs(pdir, exist_ok=True)
+    cases = []
+    cfg = g.cfg
+    c, s, r = cfg.latent_channel_size, cfg.latent_spatial_size, cfg.size
+    for n in batches:
+        image = torch.rand(n, 3, r, r, generator=gen) * 2 - 1
+        w = torch.randn(n, c, s, s, generator=gen)
+        z = torch.randn(n, c, generator=gen)
+        styles = g.decoder.convs_latent(w)
+        runs = {
+            "encoder": ({"image": image}, {"stylemap": e(image)}),
+            "decoder": ({"stylemap": w}, {"image": g.decoder(w)}),
+            "resizer": ({"stylemap": w}, {f"style_{i}": t for i, t in enumerate(styles)}),
+            "synthesis": ({f"style_{i}": t for i, t in enumerate(styles)}, {"image": g.decoder.synthesize(styles)}),
+            "mapping": ({"z": z}, {"stylemap": g.map(z)}),
+        }
+        for key, (inputs, outputs) in runs.items():
+            case = {"graph": key, "batch": n, "inputs": {}, "outputs": {}}
+            for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
+                for name, t in tensors.items():
+                    fname = f"{key}-b{n}-{kind}-{name}.bin"
+                    t.float().contiguous().numpy().astype("<f4").tofile(os.path.join(pdir, fname))
+                    case[kind][name] = {"file": fname, "shape": list(t.shape)}
+            cases.append(case)
+    with open(os.path.join(out_dir, "parity.json"), "w") as f:
+        json.dump({"cases": cases}, f, indent=1)
+
+
+@torch.no_grad()
+def export_folder(g: Generator, e: Encoder, out_dir: str, meta: dict, parity: bool = True) -> dict:
+    """Writes the ONNX graphs and model.json into out_dir (which must be new or empty)."""
+    g, e = g.eval(), e.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    cfg = g.cfg
+    files = {}
+    style_meta = []
+    for key, module, args, ins, outs in graphs(g, e):
+        name = f"{key}.onnx"
+        _export(module, args, os.path.join(out_dir, name), ins, outs)
+        files[key] = name
+        if key == "resizer":
+            style_meta = [{"channels": int(t.shape[1]), "size": int(t.shape[2])} for t in module(args[0])]
+    manifest = {
+        "format": FORMAT,
+        "id": meta["id"],
+        "name": meta.get("name", meta["id"]),
+        "resolution": cfg.size,
+        "stylemap": {"channels": cfg.latent_channel_size, "size": cfg.latent_spatial_size},
+        "styles": style_meta,
+        "mapping": {"zDim": cfg.latent_channel_size},
+        "domain": meta.get("domain", "generic"),
+        "files": files,
+        "source": meta.get("source", "unknown"),
+        "license": meta.get("license", "unknown"),
+        "architecture": cfg.to_dict(),
+        "sha256": {name: sha256_file(os.path.join(out_dir, name)) for name in files.values()},
+        "default": bool(meta.get("default", False)),
+    }
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    if parity:
+        write_parity_set(g, e, out_dir)
+    return manifest
+
+
+def random_models(cfg: ModelConfig, seed: int = 0):
+    """Generator and encoder with random weights (biases perturbed so every path is exercised)."""
+    torch.manual_seed(seed)
+    g, e = Generator(cfg), Encoder(cfg)
+    for m in (g, e):
+        for name, p in m.named_parameters():
+            if name.endswith("bias"):
+                with torch.no_grad():
+                    p.add_(torch.randn_like(p) * 0.1)
+    return g.eval(), e.eval()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Export a model folder")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint")
+    src.add_argument("--random", action="store_true")
+    p.add_argument("--out", required=True)
+    p.add_argument("--id")
+    p.add_argument("--name")
+    p.add_argument("--license", default=None)
+    p.add_argument("--source", default=None)
+    p.add_argument("--domain", default="generic")
+    p.add_argument("--default", action="store_true")
+    p.add_argument("--no-parity", action="store_true")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--channel-multiplier", type=int, default=2)
+    p.add_argument("--channel-cap", type=int, default=None)
+    p.add_argument("--small-generator", action="store_true")
+    a = p.parse_args(argv)
+
+    if a.random:
+        cfg = ModelConfig(size=a.size, channel_multiplier=a.channel_multiplier, channel_cap=a.channel_cap,
+                          small_generator=a.small_generator)
+        g, e = random_models(cfg)
+        source, license_ = "random weights (for tests and benchmarks)", "none (random weights)"
+    else:
+        from .checkpoint import load_checkpoint
+
+        g, e, cfg = load_checkpoint(a.checkpoint)
+        source, license_ = os.path.basename(a.checkpoint), "unknown"
+    meta = {
+        "id": a.id or os.path.basename(os.path.abspath(a.out)),
+        "name": a.name, "domain": a.domain, "default": a.default,
+        "source": a.source or source, "license": a.license or license_,
+    }
+    meta["name"] = meta["name"] or meta["id"]
+    parent = os.path.dirname(os.path.abspath(a.out))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    os.chmod(staging, 0o755)
+    try:
+        export_folder(g, e, staging, meta, parity=not a.no_parity)
+        if os.path.exists(a.out):
+            shutil.rmtree(a.out)
+        os.replace(staging, a.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(json.dumps({"out": a.out, "id": meta["id"]}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
