@@ -45,7 +45,18 @@ function recordingEngine() {
       return async (...args: unknown[]) => {
         calls.push(method)
         if (method === 'openImage') {
-          const info: ImageInfo = { imageId: 'sha-photo', width: 32, height: 24, hasAlpha: false, format: 'png', space: 'srgb', bitDepth: 8, orientation: 1, hasIccProfile: false, hasExif: false }
+          const info: ImageInfo = {
+            imageId: 'sha-photo',
+            width: 32,
+            height: 24,
+            hasAlpha: false,
+            format: 'png',
+            space: 'srgb',
+            bitDepth: 8,
+            orientation: 1,
+            hasIccProfile: false,
+            hasExif: false,
+          }
           return info
         }
         throw Object.assign(new Error(`engine.${method} not available in this test (${args.length} args)`), { code: 'E_MODEL_NOT_LOADED' })
@@ -128,7 +139,13 @@ describe('IPC registration', () => {
       ['engine:encode', { imageId: 'sha-photo', crop: { x: -1, y: 0, size: 64 } }],
       ['engine:encode', { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 0 } }],
       ['engine:random', { seed: 1.5 }],
-      ['engine:generate', { seq: 1, edit: { original: { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 8 } }, layers: [{ mask: { width: 2, height: 2, data: new Uint8Array(3) } }] } }],
+      [
+        'engine:generate',
+        {
+          seq: 1,
+          edit: { original: { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 8 } }, layers: [{ mask: { width: 2, height: 2, data: new Uint8Array(3) } }] },
+        },
+      ],
       ['model:select', { id: '' }],
       ['engine:encode', null],
       ['engine:encode', 'engine:encode'],

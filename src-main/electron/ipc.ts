@@ -35,10 +35,7 @@ export function registerIpcHandlers(ipc: IpcMainLike, registration: IpcRegistrat
   for (const channel of registration.channels) {
     ipc.handle(channel, async (event, payload) => {
       const frame = event.senderFrame
-      const verdict = checkSender(
-        frame && !frame.detached ? { url: frame.url, isMainFrame: frame.parent === null } : null,
-        registration.trusted(),
-      )
+      const verdict = checkSender(frame && !frame.detached ? { url: frame.url, isMainFrame: frame.parent === null } : null, registration.trusted())
       if (!verdict.ok) {
         registration.onRejected?.(channel, verdict.reason)
         return { ok: false, error: { code: ipcErrorCodes.badSender, message: `refused ${channel}: ${verdict.reason}` } } satisfies Result<never>

@@ -30,7 +30,22 @@ describe('application menu', () => {
     const { template } = build()
     expect(template.map((m) => m.label)).toEqual(['&File', '&Edit', '&View', '&Help'])
     const labels = flatten(template).map((i) => i.label)
-    for (const label of ['Open Photo…', 'Open Reference…', 'Save Project', 'Save Project As…', 'Export Image…', 'Open Recent', 'Undo', 'Redo', 'Zoom In', 'Zoom Out', 'Fit to Window', 'Actual Size (100%)', 'Keyboard Shortcuts', 'About Stylemap Studio and Model Licences']) {
+    for (const label of [
+      'Open Photo…',
+      'Open Reference…',
+      'Save Project',
+      'Save Project As…',
+      'Export Image…',
+      'Open Recent',
+      'Undo',
+      'Redo',
+      'Zoom In',
+      'Zoom Out',
+      'Fit to Window',
+      'Actual Size (100%)',
+      'Keyboard Shortcuts',
+      'About Stylemap Studio and Model Licences',
+    ]) {
       expect(labels, label).toContain(label)
     }
   })
@@ -44,7 +59,12 @@ describe('application menu', () => {
   })
 
   it('opens a recent file by its id, and says when there is none', () => {
-    const withRecent = build({ recent: [{ id: 'abc', label: 'beach.png' }, { id: 'def', label: 'trip.stylemap' }] })
+    const withRecent = build({
+      recent: [
+        { id: 'abc', label: 'beach.png' },
+        { id: 'def', label: 'trip.stylemap' },
+      ],
+    })
     withRecent.click('trip.stylemap')
     expect(withRecent.sent).toEqual([{ command: 'openRecent', recentId: 'def' }])
     const empty = build()

@@ -37,8 +37,12 @@ export function createNativeDialogs(owner: () => BrowserWindow | null): Dialogs 
     saveProject: (suggestedName) =>
       save({ title: 'Save project', defaultPath: suggestedName, filters: [projectFilter], properties: ['showOverwriteConfirmation', 'createDirectory'] }),
     saveImage: (suggestedName, format) =>
-      save({ title: 'Export image', defaultPath: suggestedName, filters: [formatFilters[format]], properties: ['showOverwriteConfirmation', 'createDirectory'] }),
-    openModelFolder: () =>
-      open({ title: 'Import a model folder (with model.json)', properties: ['openDirectory'], buttonLabel: 'Import model' }),
+      save({
+        title: 'Export image',
+        defaultPath: suggestedName,
+        filters: [formatFilters[format]],
+        properties: ['showOverwriteConfirmation', 'createDirectory'],
+      }),
+    openModelFolder: () => open({ title: 'Import a model folder (with model.json)', properties: ['openDirectory'], buttonLabel: 'Import model' }),
   }
 }

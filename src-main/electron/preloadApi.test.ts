@@ -86,11 +86,7 @@ describe('preload API', () => {
   it('no shell source names a channel or event string itself', async () => {
     const names = [...Object.keys(channels), ...Object.keys(events)]
     const root = resolve(import.meta.dirname, '../..')
-    const files = [
-      ...(await sourceFiles(join(root, 'src-preload'))),
-      ...(await sourceFiles(join(root, 'src-main/electron'))),
-      join(root, 'src-main/index.ts'),
-    ]
+    const files = [...(await sourceFiles(join(root, 'src-preload'))), ...(await sourceFiles(join(root, 'src-main/electron'))), join(root, 'src-main/index.ts')]
     for (const file of files) {
       const text = await readFile(file, 'utf8').catch(() => '')
       for (const name of names) {

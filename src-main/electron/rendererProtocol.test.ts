@@ -59,7 +59,13 @@ describe('content security policy', () => {
     const html = await readFile(resolve(import.meta.dirname, '../../src-renderer/index.html'), 'utf8')
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)
     expect(meta, 'index.html has a CSP meta tag').not.toBeNull()
-    const directives = (policy: string) => new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]))
+    const directives = (policy: string) =>
+      new Map(
+        policy
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values.join(' ')]),
+      )
     const header = directives(contentSecurityPolicy)
     for (const [name, value] of directives(meta![1]!)) expect(header.get(name), name).toBe(value)
   })
