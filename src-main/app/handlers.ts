@@ -71,14 +71,15 @@ export function createApp(deps: AppDeps): App {
   let projectPath: string | null = null
 
   /** Run engine work with a model loaded; if the engine lost its state (restart), restore it and retry once. */
-  async function withEngine<T>(work: () => Promise<T>): Promise<T> {
-    await models.ensureLoaded()
+  async function withEngine<T>(work: () => Promise<T>, needsModel = true): Promise<T> {
+    if (needsModel) await models.ensureLoaded()
     try {
       return await work()
     } catch (error) {
       if (!lostStateCodes.has(codeOf(error))) throw error
+      // the engine evicted or lost images (restart, memory budget): hand them over again
       await images.reopenAll()
-      await models.ensureLoaded()
+      if (needsModel) await models.ensureLoaded()
       return work()
     }
   }
@@ -225,7 +226,7 @@ export function createApp(deps: AppDeps): App {
     'image:import': async ({ name, bytes }) => ({ image: await addImageBytes(basename(name) || 'dropped image', bytes) }),
     'image:preview': async ({ imageId, maxSize }) => {
       const held = images.get(imageId)
-      const raw = await withEngine(() => engine.getPixels(imageId, maxSize))
+      const raw = await withEngine(() => engine.getPixels(imageId, maxSize), false)
       return { preview: await rawToPng(raw, maxSize), fullWidth: held.info.width, fullHeight: held.info.height }
     },
     'image:release': async ({ imageId }) => ({ released: await images.release(imageId) }),
