@@ -1,0 +1,37 @@
+// Where main finds things on disk, as a pure function of how the app runs.
+import { join } from 'node:path'
+
+export interface RuntimeLayout {
+  /** app.isPackaged */
+  isPackaged: boolean
+  /** process.resourcesPath: the folder beside app.asar in an installed app */
+  resourcesPath: string
+  /** app.getAppPath(): the repo root in development, app.asar when packaged */
+  appPath: string
+  /** the folder holding the built main bundle (out/main) */
+  mainDir: string
+}
+
+export interface AppPaths {
+  /** Folder whose subfolders are the models shipped with the app. */
+  bundledModels: string
+  /** The built renderer (served through app://). */
+  renderer: string
+  /** The sandboxed preload script. */
+  preload: string
+  /** The engine's utilityProcess script. */
+  engineHost: string
+  /** Window icon for Linux (macOS and Windows take it from the app bundle). */
+  icon: string
+}
+
+/** One line of doc: the installed app reads models from resources/, a checkout from its models/ folder. */
+export function appPaths(layout: RuntimeLayout): AppPaths {
+  return {
+    bundledModels: layout.isPackaged ? join(layout.resourcesPath, 'models') : join(layout.appPath, 'models'),
+    renderer: join(layout.mainDir, '..', 'renderer'),
+    preload: join(layout.mainDir, '..', 'preload', 'index.cjs'),
+    engineHost: join(layout.mainDir, 'host.js'),
+    icon: layout.isPackaged ? join(layout.resourcesPath, 'icon.png') : join(layout.appPath, 'build', 'icons', '512x512.png'),
+  }
+}
