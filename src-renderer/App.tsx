@@ -1,8 +1,170 @@
-/** The editor window: grows into the full layout as the pieces land. */
-export function App() {
+// The editor window: layout, keyboard, menu commands, start-up checks and autosave.
+import { useEffect, useState } from 'react'
+import { dispatchMenuCommand } from './actions/editorActions'
+import { shortcutFor } from './actions/shortcuts'
+import { AboutDialog } from './components/AboutDialog'
+import { CanvasArea } from './components/CanvasArea'
+import { ErrorList } from './components/ErrorList'
+import { ExportDialog } from './components/ExportDialog'
+import { GenerateDialog } from './components/GenerateDialog'
+import { ModelsDialog } from './components/ModelsDialog'
+import { RecentPanel } from './components/RecentPanel'
+import { RecoveryPrompt } from './components/RecoveryPrompt'
+import { ReferencesPanel } from './components/ReferencesPanel'
+import { SettingsPanel } from './components/SettingsPanel'
+import { ShortcutSheet } from './components/ShortcutSheet'
+import { StatusBar } from './components/StatusBar'
+import { Toolbar } from './components/Toolbar'
+import { call, toAppError } from './engine/api'
+import { createEditorServices, EditorServicesProvider, useEditorState, type EditorServices } from './ui/editorServices'
+
+const AUTOSAVE_DELAY_MS = 3000
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null
+  if (!el) return false
+  if (el.tagName === 'INPUT') {
+    const type = (el as HTMLInputElement).type
+    return type === 'text' || type === 'number' || type === 'search'
+  }
+  return el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable
+}
+
+function useKeyboard(services: EditorServices): void {
+  useEffect(() => {
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (isTyping(e.target)) return
+      if (e.key === 'Escape' && services.ui.dialog) {
+        void services.actions.dispatch('dialog.close')
+        return
+      }
+      if (e.key === 'Escape' && services.ui.compareOpen) {
+        void services.actions.dispatch('compare.toggle')
+        return
+      }
+      if (e.key === 'Escape' && services.store.target.kind === 'reference') {
+        void services.actions.dispatch('layer.editCrop', { layerId: null })
+        return
+      }
+      const hit = shortcutFor(e)
+      if (!hit) return
+      // a focused button handles its own Enter
+      if (hit.name === 'preview.render' && (e.target as HTMLElement)?.tagName === 'BUTTON') return
+      e.preventDefault()
+      if (e.repeat && hit.name === 'compare.hold') return
+      // the table pairs each name with its own payload type
+      void (services.actions.dispatch as (name: string, payload?: unknown) => Promise<void>)(hit.name, hit.payload)
+    }
+    const onKeyUp = (e: KeyboardEvent) => {
+      if (e.key === '\\') void services.actions.dispatch('compare.hold', { on: false })
+    }
+    const onBlur = () => void services.actions.dispatch('compare.hold', { on: false })
+    window.addEventListener('keydown', onKeyDown)
+    window.addEventListener('keyup', onKeyUp)
+    window.addEventListener('blur', onBlur)
+    return () => {
+      window.removeEventListener('keydown', onKeyDown)
+      window.removeEventListener('keyup', onKeyUp)
+      window.removeEventListener('blur', onBlur)
+    }
+  }, [services])
+}
+
+function useStartup(services: EditorServices): void {
+  useEffect(() => {
+    const { store, ui, actions, preview } = services
+    preview.start()
+    const offs: (() => void)[] = []
+    const api = window.stylemap
+    if (!api) {
+      store.reportError({ code: 'E_NO_BRIDGE', message: 'The engine bridge is missing: open the editor from Stylemap Studio.' })
+      return () => preview.dispose()
+    }
+    offs.push(
+      api.on['menu:command'](({ command, recentId }) => void dispatchMenuCommand(actions, command, recentId)),
+      api.on['engine:restarted'](({ reason }) => {
+        store.reportError({ code: 'E_ENGINE_RESTARTED', message: `The engine stopped and was restarted (${reason}). Your document is untouched.` })
+        ui.set({ previewBusy: false })
+      }),
+      api.on['autosave:request'](() => void writeAutosave(services)),
+    )
+    void (async () => {
+      try {
+        const [info, models, recents, autosave] = await Promise.all([
+          call('app:info', {}),
+          call('model:list', {}),
+          call('recent:list', {}),
+          call('autosave:check', {}),
+        ])
+        ui.set({ appInfo: info, models: models.models, recents: recents.items, recovery: autosave.recovery })
+      } catch (error) {
+        store.reportError(toAppError(error))
+      }
+    })()
+    // autosave: a few seconds after the last change, while there are unsaved changes
+    let timer: ReturnType<typeof setTimeout> | null = null
+    let seen = store.docRevision
+    offs.push(
+      store.subscribe(() => {
+        if (store.docRevision === seen) return
+        seen = store.docRevision
+        if (timer) clearTimeout(timer)
+        timer = setTimeout(() => void writeAutosave(services), AUTOSAVE_DELAY_MS)
+      }),
+    )
+    return () => {
+      if (timer) clearTimeout(timer)
+      for (const off of offs) off()
+      preview.dispose()
+    }
+  }, [services])
+}
+
+async function writeAutosave(services: EditorServices): Promise<void> {
+  const { store } = services
+  if (!store.dirty || store.strokeActive) return
+  const document = store.toProjectDocument()
+  if (!document) return
+  try {
+    await call('autosave:write', { document })
+  } catch (error) {
+    store.reportError(toAppError(error))
+  }
+}
+
+function Layout() {
+  const { ui } = useEditorState()
   return (
-    <main className="app" aria-label="Stylemap Studio editor">
-      <p>Stylemap Studio</p>
-    </main>
+    <div className="app">
+      <Toolbar />
+      <div className="workspace">
+        <CanvasArea />
+        <aside className="sidebar" aria-label="Layers and settings">
+          <ReferencesPanel />
+          <SettingsPanel />
+          <RecentPanel />
+        </aside>
+      </div>
+      <StatusBar />
+      {ui.dialog === 'export' && <ExportDialog />}
+      {ui.dialog === 'models' && <ModelsDialog />}
+      {ui.dialog === 'shortcuts' && <ShortcutSheet />}
+      {ui.dialog === 'about' && <AboutDialog />}
+      {ui.dialog === 'generate' && <GenerateDialog />}
+      <RecoveryPrompt />
+      <ErrorList />
+    </div>
+  )
+}
+
+/** The editor window. */
+export function App() {
+  const [services] = useState(createEditorServices)
+  useKeyboard(services)
+  useStartup(services)
+  return (
+    <EditorServicesProvider services={services}>
+      <Layout />
+    </EditorServicesProvider>
   )
 }

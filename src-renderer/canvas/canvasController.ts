@@ -1,0 +1,380 @@
+// Owns the fabric.Canvas: created when the editor mounts, disposed when it unmounts, kept in
+// step with the store by sync(). React never renders into it.
+import { Canvas, FabricImage } from 'fabric'
+import type { Crop } from '../../src-shared/contract'
+import type { EditorActions, ViewController } from '../actions/editorActions'
+import type { EditorStore, MaskChange } from '../document/editorStore'
+import type { ImageCache } from '../engine/imageCache'
+import { loadImage } from '../engine/imageCache'
+import type { UiStore } from '../ui/uiStore'
+import { BrushTool } from './brushTool'
+import { CropFrameHandler } from './cropFrame'
+import { MaskOverlay } from './maskOverlay'
+import { OffsetTool } from './offsetTool'
+import { ZoomPanHandler } from './zoomPan'
+
+/** Where the eyes of an aligned face sit, as a fraction of the crop height. */
+const EYE_LINE = 0.42
+
+export class CanvasController implements ViewController {
+  readonly canvas: Canvas
+  private readonly zoomPan: ZoomPanHandler
+  private readonly brush: BrushTool
+  private readonly offset: OffsetTool
+  private readonly cropFrame: CropFrameHandler
+  private background: FabricImage | null = null
+  private shownImageId: string | null = null
+  private loadingImageId: string | null = null
+  private readonly overlays = new Map<string, MaskOverlay>()
+  private previewPatch: FabricImage | null = null
+  private shownPreviewSeq = -1
+  private ghost: FabricImage | null = null
+  private ghostImageId: string | null = null
+  private contentSize = { width: 1, height: 1 }
+  private readonly disposers: (() => void)[] = []
+  private resizeObserver: ResizeObserver
+
+  constructor(
+    element: HTMLCanvasElement,
+    private readonly container: HTMLElement,
+    private readonly store: EditorStore,
+    private readonly ui: UiStore,
+    private readonly images: ImageCache,
+    actions: EditorActions,
+  ) {
+    this.canvas = new Canvas(element, {
+      selection: false,
+      preserveObjectStacking: true,
+      uniformScaling: true,
+      backgroundColor: '#15171a',
+      defaultCursor: 'crosshair',
+      hoverCursor: 'crosshair',
+      stopContextMenu: true,
+      fireMiddleClick: true,
+    })
+    this.zoomPan = new ZoomPanHandler(
+      this.canvas,
+      () => this.store.tool === 'pan',
+      (zoom) => this.ui.set({ zoom }),
+    )
+    const blocked = () => this.zoomPan.active
+    this.brush = new BrushTool(this.canvas, store, actions, blocked)
+    this.offset = new OffsetTool(this.canvas, store, actions, blocked)
+    this.cropFrame = new CropFrameHandler(this.canvas, (crop) => this.commitCrop(crop, actions))
+    this.canvas.add(this.cropFrame.rect)
+    this.canvas.on('after:render', ({ ctx }) => this.drawGuides(ctx))
+    this.canvas.on('mouse:move', () => {
+      if (this.brush.enabled) this.canvas.requestRenderAll()
+    })
+
+    this.resizeObserver = new ResizeObserver(() => this.resize())
+    this.resizeObserver.observe(container)
+    this.resize()
+
+    this.disposers.push(
+      store.subscribe(() => this.sync()),
+      ui.subscribe(() => this.sync()),
+      store.onMaskChange((change) => this.repaintMask(change)),
+    )
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (e.key === ' ' && !isTyping(e)) {
+        e.preventDefault()
+        if (!this.zoomPan.spaceHeld) this.zoomPan.setSpace(true)
+      }
+    }
+    const onKeyUp = (e: KeyboardEvent) => {
+      if (e.key === ' ') this.zoomPan.setSpace(false)
+    }
+    window.addEventListener('keydown', onKeyDown)
+    window.addEventListener('keyup', onKeyUp)
+    this.disposers.push(() => {
+      window.removeEventListener('keydown', onKeyDown)
+      window.removeEventListener('keyup', onKeyUp)
+    })
+    this.sync()
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0)) d()
+    this.resizeObserver.disconnect()
+    this.brush.dispose()
+    this.offset.dispose()
+    this.cropFrame.dispose()
+    this.zoomPan.dispose()
+    void this.canvas.dispose()
+  }
+
+  // ---------------------------------------------------------------- ViewController
+
+  zoomBy(factor: number): void {
+    this.zoomPan.zoomBy(factor)
+  }
+
+  fit(): void {
+    this.zoomPan.fit()
+  }
+
+  actualSize(): void {
+    this.zoomPan.actualSize()
+  }
+
+  // ---------------------------------------------------------------- keeping in step with the store
+
+  private resize(): void {
+    const { clientWidth, clientHeight } = this.container
+    if (clientWidth === 0 || clientHeight === 0) return
+    this.canvas.setDimensions({ width: clientWidth, height: clientHeight })
+    this.zoomPan.fit()
+  }
+
+  private targetImage(): { imageId: string; crop: Crop; width: number; height: number } | null {
+    const { doc, target } = this.store
+    if (!doc.original) return null
+    if (target.kind === 'reference') {
+      const layer = doc.references.find((l) => l.id === target.layerId)
+      if (layer) {
+        const info = doc.images[layer.imageId]
+        return { imageId: layer.imageId, crop: layer.crop, width: info.width, height: info.height }
+      }
+    }
+    const info = doc.images[doc.original.imageId]
+    return { imageId: doc.original.imageId, crop: doc.original.crop, width: info.width, height: info.height }
+  }
+
+  private sync(): void {
+    const shown = this.targetImage()
+    const onPhoto = this.store.target.kind === 'photo'
+    if (!shown) {
+      this.setBackground(null, null)
+      this.cropFrame.rect.set({ visible: false })
+      for (const [id, overlay] of this.overlays) {
+        this.canvas.remove(overlay.image)
+        this.overlays.delete(id)
+      }
+      this.hidePreview()
+      this.canvas.requestRenderAll()
+      return
+    }
+    if (shown.imageId !== this.shownImageId && shown.imageId !== this.loadingImageId) void this.loadBackground(shown.imageId)
+
+    // crop frame: interactive with the crop tool, or whenever a reference's crop is edited
+    this.cropFrame.rect.set({ visible: true })
+    this.cropFrame.show(shown.crop, shown.width, shown.height)
+    this.cropFrame.setInteractive(this.store.tool === 'crop' || !onPhoto)
+
+    this.syncOverlays(onPhoto)
+    this.syncGhost(onPhoto)
+    this.syncPreview(onPhoto)
+    this.orderLayers()
+    this.canvas.defaultCursor = this.zoomPan.active ? 'grab' : this.store.tool === 'offset' ? 'move' : 'crosshair'
+    this.canvas.hoverCursor = this.canvas.defaultCursor
+    this.canvas.requestRenderAll()
+  }
+
+  private async loadBackground(imageId: string): Promise<void> {
+    this.loadingImageId = imageId
+    try {
+      const display = await this.images.get(imageId)
+      if (this.loadingImageId !== imageId) return
+      const image = new FabricImage(display.element, {
+        left: 0,
+        top: 0,
+        originX: 'left',
+        originY: 'top',
+        scaleX: display.fullWidth / display.width,
+        scaleY: display.fullHeight / display.height,
+        selectable: false,
+        evented: false,
+        objectCaching: false,
+      })
+      this.setBackground(image, imageId)
+      this.contentSize = { width: display.fullWidth, height: display.fullHeight }
+      this.zoomPan.setContent(display.fullWidth, display.fullHeight)
+      this.zoomPan.fit()
+      this.sync()
+    } catch {
+      // the action that opened the image already reported the failure
+    } finally {
+      if (this.loadingImageId === imageId) this.loadingImageId = null
+    }
+  }
+
+  private setBackground(image: FabricImage | null, imageId: string | null): void {
+    if (this.background) this.canvas.remove(this.background)
+    this.background = image
+    this.shownImageId = imageId
+    if (image) this.canvas.insertAt(0, image)
+  }
+
+  private syncOverlays(onPhoto: boolean): void {
+    const { doc } = this.store
+    const photo = doc.original ? doc.images[doc.original.imageId] : null
+    const alive = new Set<string>()
+    for (const layer of doc.references) {
+      alive.add(layer.id)
+      let overlay = this.overlays.get(layer.id)
+      if (!overlay) {
+        overlay = new MaskOverlay(layer.mask, layer.color)
+        this.overlays.set(layer.id, overlay)
+        this.canvas.add(overlay.image)
+      }
+      overlay.setMask(layer.mask)
+      overlay.setColor(layer.color)
+      if (photo) overlay.fitTo(photo.width, photo.height)
+      overlay.image.set({ visible: onPhoto && layer.visible && !this.ui.holdCompare })
+    }
+    for (const [id, overlay] of this.overlays) {
+      if (alive.has(id)) continue
+      this.canvas.remove(overlay.image)
+      this.overlays.delete(id)
+    }
+  }
+
+  private repaintMask(change: MaskChange): void {
+    this.overlays.get(change.layerId)?.repaint(change.rect)
+    this.canvas.requestRenderAll()
+  }
+
+  /** In offset mode, the active reference's crop shown where its content lands. */
+  private syncGhost(onPhoto: boolean): void {
+    const layer = this.store.activeLayer()
+    const original = this.store.doc.original
+    const want = onPhoto && this.store.tool === 'offset' && layer && original
+    if (!want) {
+      if (this.ghost) this.ghost.set({ visible: false })
+      return
+    }
+    if (this.ghostImageId !== layer.imageId) {
+      this.ghostImageId = layer.imageId
+      void this.images.get(layer.imageId).then((display) => {
+        if (this.ghost) this.canvas.remove(this.ghost)
+        this.ghost = new FabricImage(display.element, { selectable: false, evented: false, opacity: 0.45, objectCaching: false, originX: 'left', originY: 'top' })
+        this.canvas.add(this.ghost)
+        this.sync()
+      })
+      return
+    }
+    if (!this.ghost) return
+    const el = this.ghost.getElement() as HTMLImageElement
+    const s = el.naturalWidth / this.store.doc.images[layer.imageId].width
+    const scale = original.crop.size / (layer.crop.size * s)
+    this.ghost.set({
+      visible: true,
+      cropX: layer.crop.x * s,
+      cropY: layer.crop.y * s,
+      width: layer.crop.size * s,
+      height: layer.crop.size * s,
+      scaleX: scale,
+      scaleY: scale,
+      left: original.crop.x + layer.offset.dx,
+      top: original.crop.y + layer.offset.dy,
+    })
+  }
+
+  private syncPreview(onPhoto: boolean): void {
+    const frame = this.ui.preview
+    if (!frame) {
+      this.hidePreview()
+      return
+    }
+    if (frame.seq !== this.shownPreviewSeq) {
+      const seq = frame.seq
+      this.shownPreviewSeq = seq
+      void loadImage(frame.pastedUrl).then((element) => {
+        // a newer frame may have arrived while this one decoded
+        if (this.ui.preview?.seq !== seq) return
+        if (this.previewPatch) this.canvas.remove(this.previewPatch)
+        this.previewPatch = new FabricImage(element, {
+          left: frame.crop.x,
+          top: frame.crop.y,
+          originX: 'left',
+          originY: 'top',
+          scaleX: frame.crop.size / element.naturalWidth,
+          scaleY: frame.crop.size / element.naturalHeight,
+          selectable: false,
+          evented: false,
+          objectCaching: false,
+        })
+        this.canvas.add(this.previewPatch)
+        this.sync()
+      })
+    }
+    this.previewPatch?.set({ visible: onPhoto && !this.ui.holdCompare })
+  }
+
+  private hidePreview(): void {
+    if (this.previewPatch) this.canvas.remove(this.previewPatch)
+    this.previewPatch = null
+    this.shownPreviewSeq = -1
+  }
+
+  /** Photo, preview, ghost, masks (in layer order), crop frame on top. */
+  private orderLayers(): void {
+    const order = [
+      this.background,
+      this.previewPatch,
+      this.ghost,
+      ...this.store.doc.references.map((l) => this.overlays.get(l.id)?.image ?? null),
+      this.cropFrame.rect,
+    ].filter((o): o is NonNullable<typeof o> => o !== null)
+    order.forEach((obj, i) => {
+      if (this.canvas.getObjects().indexOf(obj) !== i) this.canvas.moveObjectTo(obj, i)
+    })
+  }
+
+  private commitCrop(crop: Crop, actions: EditorActions): void {
+    const target = this.store.target
+    if (target.kind === 'reference') void actions.dispatch('crop.setReference', { layerId: target.layerId, crop })
+    else void actions.dispatch('crop.setOriginal', { crop })
+    // the store may clamp or refuse: show what it holds
+    this.sync()
+  }
+
+  /** Shade outside the crop, the eye-line guide for face models, the brush outline. */
+  private drawGuides(ctx: CanvasRenderingContext2D): void {
+    const shown = this.targetImage()
+    if (!shown || !this.background) return
+    const vpt = this.canvas.viewportTransform
+    const crop = this.cropFrame.current()
+    ctx.save()
+    ctx.transform(vpt[0], vpt[1], vpt[2], vpt[3], vpt[4], vpt[5])
+    const zoom = vpt[0]
+    ctx.fillStyle = 'rgba(10, 11, 13, 0.45)'
+    ctx.beginPath()
+    ctx.rect(0, 0, this.contentSize.width, this.contentSize.height)
+    ctx.rect(crop.x, crop.y, crop.size, crop.size)
+    ctx.fill('evenodd')
+    if (this.ui.activeModel?.domain === 'face') {
+      const y = crop.y + crop.size * EYE_LINE
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.35)'
+      ctx.lineWidth = 1 / zoom
+      ctx.setLineDash([4 / zoom, 4 / zoom])
+      ctx.beginPath()
+      ctx.moveTo(crop.x, y)
+      ctx.lineTo(crop.x + crop.size, y)
+      ctx.stroke()
+      ctx.setLineDash([])
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.45)'
+      ctx.font = `${11 / zoom}px system-ui, sans-serif`
+      ctx.fillText('eye line', crop.x + 4 / zoom, y - 4 / zoom)
+    }
+    const p = this.brush.pointer
+    if (p && this.brush.enabled && !this.zoomPan.active) {
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)'
+      ctx.lineWidth = 1 / zoom
+      ctx.beginPath()
+      ctx.arc(p.x, p.y, this.store.brush.size / 2, 0, Math.PI * 2)
+      ctx.stroke()
+      ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)'
+      ctx.beginPath()
+      ctx.arc(p.x, p.y, this.store.brush.size / 2 + 1 / zoom, 0, Math.PI * 2)
+      ctx.stroke()
+    }
+    ctx.restore()
+  }
+}
+
+function isTyping(e: KeyboardEvent): boolean {
+  const el = e.target as HTMLElement | null
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable)
+}

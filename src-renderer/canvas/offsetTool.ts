@@ -1,0 +1,55 @@
+// The offset tool: dragging moves the active reference's content over the photo (unaligned
+// transplantation). The whole drag is one undo step.
+import type { Canvas, TPointerEventInfo } from 'fabric'
+import type { EditorActions } from '../actions/editorActions'
+import type { EditorStore } from '../document/editorStore'
+
+let gestureCounter = 0
+
+export class OffsetTool {
+  private drag: { layerId: string; start: { x: number; y: number }; origin: { dx: number; dy: number }; key: string } | null = null
+  private readonly disposers: (() => void)[] = []
+
+  constructor(
+    canvas: Canvas,
+    private readonly store: EditorStore,
+    private readonly actions: EditorActions,
+    private readonly blocked: () => boolean,
+  ) {
+    this.disposers.push(
+      canvas.on('mouse:down', (opt) => this.down(opt)),
+      canvas.on('mouse:move', (opt) => this.move(opt)),
+      canvas.on('mouse:up', () => (this.drag = null)),
+    )
+  }
+
+  get enabled(): boolean {
+    const s = this.store
+    return s.tool === 'offset' && s.target.kind === 'photo' && s.activeLayer() !== null
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0)) d()
+  }
+
+  private down(opt: TPointerEventInfo): void {
+    const layer = this.store.activeLayer()
+    if (!this.enabled || this.blocked() || !layer) return
+    this.drag = {
+      layerId: layer.id,
+      start: { x: opt.scenePoint.x, y: opt.scenePoint.y },
+      origin: { ...layer.offset },
+      key: `offset:${layer.id}:${++gestureCounter}`,
+    }
+  }
+
+  private move(opt: TPointerEventInfo): void {
+    const d = this.drag
+    if (!d) return
+    const offset = {
+      dx: Math.round(d.origin.dx + opt.scenePoint.x - d.start.x),
+      dy: Math.round(d.origin.dy + opt.scenePoint.y - d.start.y),
+    }
+    void this.actions.dispatch('layer.set', { layerId: d.layerId, patch: { offset }, mergeKey: d.key })
+  }
+}

@@ -1,0 +1,66 @@
+// The model picker: bundled and imported models, info and licence, import, device report.
+import { useEditorState } from '../ui/editorServices'
+import { Dialog } from './Dialog'
+
+export function ModelsDialog() {
+  const { ui, actions } = useEditorState()
+  const info = ui.appInfo
+  return (
+    <Dialog title="Models" wide>
+      <ul className="models" aria-label="Available models">
+        {ui.models.map((m) => (
+          <li key={m.id} className={m.active ? 'active' : ''} aria-label={m.name}>
+            <div className="model-head">
+              <strong>{m.name}</strong>
+              {m.active ? (
+                <span className="badge">In use</span>
+              ) : (
+                <button type="button" onClick={() => void actions.dispatch('model.select', { id: m.id })}>
+                  Use this model
+                </button>
+              )}
+            </div>
+            <dl className="facts">
+              <dt>Resolution</dt>
+              <dd>
+                {m.resolution} px, stylemap {m.stylemap.channels}×{m.stylemap.size}×{m.stylemap.size}
+              </dd>
+              <dt>Domain</dt>
+              <dd>{m.domain ?? '—'}</dd>
+              <dt>Licence</dt>
+              <dd>{m.license}</dd>
+              <dt>Source</dt>
+              <dd>{m.source}</dd>
+              <dt>Features</dt>
+              <dd>
+                W{m.capabilities.wplus ? ', W+' : ''}
+                {m.capabilities.random ? ', random generation' : ''} · {m.builtIn ? 'bundled' : 'imported'}
+              </dd>
+            </dl>
+          </li>
+        ))}
+      </ul>
+      <div className="dialog-actions">
+        <button type="button" onClick={() => void actions.dispatch('model.import')}>
+          Import model folder…
+        </button>
+      </div>
+      {info && (
+        <section aria-label="Execution providers">
+          <h3>Device</h3>
+          <p>
+            In use: <strong>{info.executionProvider ?? 'none'}</strong>
+          </p>
+          <ul className="providers">
+            {info.providers.map((p) => (
+              <li key={p.name}>
+                {p.name}: {p.status}
+                {p.reason ? ` — ${p.reason}` : ''}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </Dialog>
+  )
+}

@@ -1,0 +1,68 @@
+// Mixing space, paste-back feather and the advanced coarse/fine strengths.
+import { useEditorState } from '../ui/editorServices'
+
+export function SettingsPanel() {
+  const { store, ui, actions } = useEditorState()
+  const s = store.doc.settings
+  const wplus = ui.activeModel?.capabilities.wplus ?? true
+  const set = (patch: Parameters<typeof store.setSettings>[0], mergeKey?: string) => void actions.dispatch('settings.set', { patch, mergeKey })
+  return (
+    <section className="panel" aria-label="Edit settings">
+      <h2>Mixing</h2>
+      <div className="segmented" role="radiogroup" aria-label="Mixing space">
+        <button type="button" role="radio" aria-checked={s.space === 'w'} className={s.space === 'w' ? 'active' : ''} onClick={() => set({ space: 'w' })}>
+          W (smooth)
+        </button>
+        <button
+          type="button"
+          role="radio"
+          aria-checked={s.space === 'wplus'}
+          disabled={!wplus}
+          className={s.space === 'wplus' ? 'active' : ''}
+          onClick={() => set({ space: 'wplus' })}
+          title={wplus ? 'Follows the brush closely' : 'This model has no resizer/synthesis graphs: W+ is not available'}
+        >
+          W+ (sharp)
+        </button>
+      </div>
+      <label className="row">
+        Edge feather
+        <input type="range" aria-label="Edge feather" min={0} max={64} step={1} value={s.feather} onChange={(e) => set({ feather: Number(e.target.value) }, 'feather')} />
+        <output>{s.feather}px</output>
+      </label>
+      <details className="advanced">
+        <summary>Advanced</summary>
+        <p className="small muted">Separate strengths for coarse (shape) and fine (texture) styles, W+ only.</p>
+        {(['coarseStrength', 'fineStrength'] as const).map((key) => {
+          const value = s[key]
+          const label = key === 'coarseStrength' ? 'Coarse strength' : 'Fine strength'
+          return (
+            <div className="row" key={key}>
+              <label className="inline">
+                <input
+                  type="checkbox"
+                  aria-label={`Override ${label.toLowerCase()}`}
+                  checked={value !== undefined}
+                  disabled={s.space !== 'wplus'}
+                  onChange={(e) => set({ [key]: e.target.checked ? 1 : undefined })}
+                />
+                {label}
+              </label>
+              <input
+                type="range"
+                aria-label={label}
+                min={0}
+                max={1}
+                step={0.05}
+                disabled={value === undefined || s.space !== 'wplus'}
+                value={value ?? 1}
+                onChange={(e) => set({ [key]: Number(e.target.value) }, key)}
+              />
+              <output>{value === undefined ? 'layer' : value.toFixed(2)}</output>
+            </div>
+          )
+        })}
+      </details>
+    </section>
+  )
+}

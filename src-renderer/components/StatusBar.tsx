@@ -1,0 +1,37 @@
+// Engine and document status along the bottom.
+import { useEditorState } from '../ui/editorServices'
+
+export function StatusBar() {
+  const { store, ui } = useEditorState()
+  const info = ui.appInfo
+  const photo = store.doc.original ? store.doc.images[store.doc.original.imageId] : null
+  const crop = store.doc.original?.crop
+  return (
+    <footer className="statusbar" aria-label="Status bar">
+      <span aria-label="Execution provider">Device: {info?.executionProvider ?? '…'}</span>
+      <span aria-label="Active model">Model: {ui.activeModel?.name ?? '…'}</span>
+      <span aria-label="Last render time">Last render: {ui.lastRenderMs === null ? '—' : `${Math.round(ui.lastRenderMs)} ms`}</span>
+      {photo && (
+        <span aria-label="Photo size">
+          {photo.name} · {photo.width} × {photo.height}
+          {crop ? ` · crop ${crop.size}px at ${crop.x},${crop.y}` : ''}
+        </span>
+      )}
+      <span aria-label="Project">
+        {store.projectName ?? 'Untitled'}
+        {store.dirty ? ' •' : ''}
+      </span>
+      <span className="spacer" />
+      {(ui.task || ui.previewBusy) && (
+        <span role="status" aria-label="Busy">
+          <span className="spinner small" /> {ui.task ?? 'Rendering preview…'}
+        </span>
+      )}
+      {ui.notice && !ui.task && (
+        <span role="status" aria-label="Notice">
+          {ui.notice}
+        </span>
+      )}
+    </footer>
+  )
+}

@@ -1,0 +1,139 @@
+// The top toolbar: file commands, undo/redo, tools, brush, zoom, preview and panels.
+import type { Tool } from '../document/editorStore'
+import { useEditorState } from '../ui/editorServices'
+
+const tools: { tool: Tool; label: string; key: string }[] = [
+  { tool: 'brush', label: 'Brush', key: 'B' },
+  { tool: 'eraser', label: 'Eraser', key: 'E' },
+  { tool: 'crop', label: 'Crop', key: 'C' },
+  { tool: 'offset', label: 'Offset', key: 'V' },
+  { tool: 'pan', label: 'Pan', key: 'H' },
+]
+
+export function Toolbar() {
+  const { store, ui, actions } = useEditorState()
+  const history = store.historyInfo()
+  const hasPhoto = !!store.doc.original
+  const settings = store.doc.settings
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Main toolbar">
+      <div className="group">
+        <button type="button" onClick={() => void actions.dispatch('file.open')} title="Open photo (Ctrl+O)">
+          Open
+        </button>
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')} title="Add reference (Ctrl+R)">
+          Add reference
+        </button>
+        <button type="button" onClick={() => void actions.dispatch('project.open')} title="Open project (Ctrl+Shift+O)">
+          Open project
+        </button>
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('project.save')} title="Save project (Ctrl+S)">
+          Save
+        </button>
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('dialog.open', { dialog: 'export' })} title="Export (Ctrl+E)">
+          Export
+        </button>
+      </div>
+      <div className="group">
+        <button type="button" aria-label="Undo" disabled={!history.canUndo} title={`Undo ${history.undoLabel ?? ''} (Ctrl+Z)`} onClick={() => void actions.dispatch('edit.undo')}>
+          ↶
+        </button>
+        <button type="button" aria-label="Redo" disabled={!history.canRedo} title={`Redo ${history.redoLabel ?? ''} (Ctrl+Shift+Z)`} onClick={() => void actions.dispatch('edit.redo')}>
+          ↷
+        </button>
+      </div>
+      <div className="group" role="radiogroup" aria-label="Tool">
+        {tools.map((t) => (
+          <button
+            key={t.tool}
+            type="button"
+            role="radio"
+            aria-checked={store.tool === t.tool}
+            className={store.tool === t.tool ? 'active' : ''}
+            title={`${t.label} (${t.key})`}
+            onClick={() => void actions.dispatch('tool.set', { tool: t.tool })}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div className="group">
+        <label className="inline">
+          Size
+          <input
+            type="range"
+            aria-label="Brush size"
+            min={1}
+            max={400}
+            value={Math.min(400, store.brush.size)}
+            onChange={(e) => void actions.dispatch('brush.set', { size: Number(e.target.value) })}
+          />
+          <output aria-label="Brush size value">{store.brush.size}px</output>
+        </label>
+        <label className="inline">
+          Hardness
+          <input
+            type="range"
+            aria-label="Brush hardness"
+            min={0}
+            max={1}
+            step={0.1}
+            value={store.brush.hardness}
+            onChange={(e) => void actions.dispatch('brush.set', { hardness: Number(e.target.value) })}
+          />
+        </label>
+      </div>
+      <div className="group">
+        <button type="button" aria-label="Zoom out" onClick={() => void actions.dispatch('view.zoomOut')}>
+          −
+        </button>
+        <output className="zoom" aria-label="Zoom level">
+          {Math.round(ui.zoom * 100)}%
+        </output>
+        <button type="button" aria-label="Zoom in" onClick={() => void actions.dispatch('view.zoomIn')}>
+          +
+        </button>
+        <button type="button" onClick={() => void actions.dispatch('view.fit')} title="Fit (Ctrl+0, Esc)">
+          Fit
+        </button>
+        <button type="button" onClick={() => void actions.dispatch('view.actual')} title="Actual size (Ctrl+1)">
+          100%
+        </button>
+      </div>
+      <div className="group">
+        <label className="inline">
+          <input
+            type="checkbox"
+            aria-label="Live preview"
+            checked={settings.livePreview}
+            onChange={(e) => void actions.dispatch('settings.set', { patch: { livePreview: e.target.checked } })}
+          />
+          Live
+        </label>
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('preview.render')} title="Render now (Enter)">
+          Render
+        </button>
+        <button
+          type="button"
+          aria-pressed={ui.compareOpen}
+          disabled={!hasPhoto}
+          onClick={() => void actions.dispatch('compare.toggle')}
+          title="Before / after (Ctrl+B); hold \ to see the original"
+        >
+          Compare
+        </button>
+      </div>
+      <div className="group end">
+        <button type="button" onClick={() => void actions.dispatch('dialog.open', { dialog: 'generate' })}>
+          Random & morph
+        </button>
+        <button type="button" onClick={() => void actions.dispatch('dialog.open', { dialog: 'models' })}>
+          Models
+        </button>
+        <button type="button" aria-label="Keyboard shortcuts" onClick={() => void actions.dispatch('dialog.open', { dialog: 'shortcuts' })}>
+          ?
+        </button>
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,45 @@
+// The editor's long-lived objects, created once per window and shared through context.
+import { createContext, useContext, useSyncExternalStore, type ReactNode } from 'react'
+import { createEditorActions, type EditorActions, type EditorContext } from '../actions/editorActions'
+import { EditorStore } from '../document/editorStore'
+import { ImageCache } from '../engine/imageCache'
+import { LivePreview } from '../preview/livePreview'
+import { UiStore } from './uiStore'
+
+export interface EditorServices {
+  store: EditorStore
+  ui: UiStore
+  images: ImageCache
+  preview: LivePreview
+  context: EditorContext
+  actions: EditorActions
+}
+
+export function createEditorServices(): EditorServices {
+  const store = new EditorStore()
+  const ui = new UiStore()
+  const images = new ImageCache()
+  const preview = new LivePreview(store, ui)
+  const context: EditorContext = { store, ui, images, preview, view: null }
+  return { store, ui, images, preview, context, actions: createEditorActions(context) }
+}
+
+const ServicesContext = createContext<EditorServices | null>(null)
+
+export function EditorServicesProvider({ services, children }: { services: EditorServices; children: ReactNode }) {
+  return <ServicesContext.Provider value={services}>{children}</ServicesContext.Provider>
+}
+
+export function useEditor(): EditorServices {
+  const services = useContext(ServicesContext)
+  if (!services) throw new Error('useEditor outside EditorServicesProvider')
+  return services
+}
+
+/** Re-render on any document or UI change; returns the services. */
+export function useEditorState(): EditorServices {
+  const services = useEditor()
+  useSyncExternalStore(services.store.subscribe, services.store.getVersion)
+  useSyncExternalStore(services.ui.subscribe, services.ui.getVersion)
+  return services
+}
