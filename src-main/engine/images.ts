@@ -183,7 +183,8 @@ export async function maskToModel(mask: Mask, crop: Crop, resolution: number): P
   checkCrop(crop, mask.width, mask.height)
   const { data } = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 }, limitInputPixels: false })
     .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
-    .resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'nearest' })
+    .resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'linear' })
+    .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true })
   return { width: resolution, height: resolution, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
@@ -193,7 +194,8 @@ export async function maskToModel(mask: Mask, crop: Crop, resolution: number): P
 export async function resizeMask(mask: Mask, width: number, height: number): Promise<Mask> {
   if (mask.width === width && mask.height === height) return mask
   const { data } = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 }, limitInputPixels: false })
-    .resize(width, height, { fit: 'fill', kernel: width < mask.width ? 'lanczos3' : 'linear' as keyof sharp.KernelEnum })
+    .resize(width, height, { fit: 'fill', kernel: width < mask.width ? 'lanczos3' : 'linear' })
+    .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true })
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }

@@ -1,0 +1,173 @@
+// `stylemap bench`: the interactive path against what the reference demo does per interaction,
+// same runtime, same process, same photos.
+import { cpus, totalmem } from 'node:os'
+import sharp from 'sharp'
+import type { Mask, ProviderPreference, RawImage } from './api.js'
+import { Engine } from './engine.js'
+import { cropToModel, imageToTensor, tensorToImage } from './images.js'
+import { type MixLayer, mixW, mixWPlus } from './mixing.js'
+
+export interface BenchRow {
+  model: string
+  resolution: number
+  encode_ms: number
+  decode_ms: number
+  edit_ms: number
+  reference_pipeline_ms: number
+  peak_rss_mb: number
+  /** Which mixing space edit_ms used. */
+  space: 'w' | 'wplus'
+  runs: number
+}
+
+export interface BenchReport {
+  executionProvider: string
+  machine: { cpu: string; cores: number; memory_gb: number; platform: string; arch: string; node: string }
+  results: BenchRow[]
+}
+
+export interface BenchOptions {
+  runs?: number
+  warmup?: number
+  provider?: ProviderPreference
+  threads?: number
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+async function timed(runs: number, warmup: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn(i)
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now()
+    await fn(warmup + i)
+    times.push(performance.now() - t)
+  }
+  return Math.round(median(times) * 10) / 10
+}
+
+/** A 512 px photo-like test image: smooth gradients with a few soft shapes. */
+async function benchPhoto(seed: number): Promise<Buffer> {
+  const size = 512
+  const data = Buffer.alloc(size * size * 3)
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 3
+      const d = Math.hypot(x - 256 - seed * 20, y - 230) / 256
+      data[i] = Math.round(200 - 120 * d + 30 * Math.sin((x + seed * 50) / 40))
+      data[i + 1] = Math.round(160 - 90 * d + 20 * Math.cos(y / 35))
+      data[i + 2] = Math.round(140 - 60 * d + seed * 30)
+    }
+  }
+  return sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()
+}
+
+function squareMask(resolution: number, run: number): Mask {
+  const data = new Uint8Array(resolution * resolution)
+  const s = Math.round(resolution * (0.25 + 0.05 * (run % 4)))
+  const x0 = Math.round(resolution * 0.2) + (run % 3)
+  const y0 = Math.round(resolution * 0.3)
+  for (let y = y0; y < Math.min(resolution, y0 + s); y++) for (let x = x0; x < Math.min(resolution, x0 + s); x++) data[y * resolution + x] = 255
+  return { width: resolution, height: resolution, data }
+}
+
+/** Benchmarks one model folder. */
+export async function benchModel(dir: string, options: BenchOptions = {}): Promise<{ row: BenchRow; provider: string }> {
+  const runs = Math.max(10, options.runs ?? 10)
+  const warmup = options.warmup ?? 2
+  const log = options.log ?? (() => undefined)
+  const engine = new Engine()
+  try {
+    const { model, providers } = await engine.loadModel(dir, { provider: options.provider, threads: options.threads })
+    const runtime = engine.runtime
+    if (!runtime) throw new Error('model did not load')
+    const R = model.resolution
+    log(`bench ${model.id} (${R} px) on ${providers.inUse}: ${runs} runs after ${warmup} warm-up`)
+    const originalBytes = await benchPhoto(0)
+    const referenceBytes = await benchPhoto(3)
+    const original = await engine.openImage({ bytes: originalBytes })
+    const reference = await engine.openImage({ bytes: referenceBytes })
+    const a = await engine.encode({ imageId: original.imageId })
+    const b = await engine.encode({ imageId: reference.imageId })
+    const input = imageToTensor(await cropToModel((await engine.getPixels(original.imageId)) as RawImage, a.crop, R))
+
+    const encode_ms = await timed(runs, warmup, () => runtime.encode(input, 1))
+    log(`  encode_ms ${encode_ms}`)
+    const { stylemap } = await engine.heldStylemap(a.stylemapId)
+    const decode_ms = await timed(runs, warmup, () => runtime.decode(stylemap, 1))
+    log(`  decode_ms ${decode_ms}`)
+    const space = model.features.wplus ? 'wplus' : 'w'
+    const edit_ms = await timed(runs, warmup, (i) => engine.edit({ original: a.stylemapId, layers: [{ reference: b.stylemapId, mask: squareMask(R, i) }], space }))
+    log(`  edit_ms ${edit_ms} (${space})`)
+
+    // the demo: re-encode original + reference from their pixels, then decode 16 strengths in one batch
+    const originalPixels = await engine.getPixels(original.imageId)
+    const referencePixels = await engine.getPixels(reference.imageId)
+    const strengths = Array.from({ length: 16 }, (_, s) => s / 15)
+    const reference_pipeline_ms = await timed(runs, Math.min(warmup, 1), async (i) => {
+      const pair = new Float32Array(2 * 3 * R * R)
+      pair.set(imageToTensor(await cropToModel(originalPixels, a.crop, R)), 0)
+      pair.set(imageToTensor(await cropToModel(referencePixels, b.crop, R)), 3 * R * R)
+      const w = await runtime.encode(pair, 2)
+      const n = runtime.stylemapLength
+      const wa = w.slice(0, n)
+      const wb = w.slice(n, 2 * n)
+      const mask = squareMask(R, i).data
+      if (space === 'wplus') {
+        const styles = await runtime.resize(w, 2)
+        const sa = styles.map((t) => t.slice(0, t.length / 2))
+        const sb = styles.map((t) => t.slice(t.length / 2))
+        const batch = model.styles.map((l) => new Float32Array(16 * l.channels * l.size * l.size))
+        strengths.forEach((t, k) => {
+          const layer: MixLayer = { reference: sb, mask, strength: t, dx: 0, dy: 0 }
+          mixWPlus(sa, [layer], model.styles, R).forEach((m, level) => batch[level].set(m, k * m.length))
+        })
+        const images = await runtime.synthesize(batch, 16)
+        for (let k = 0; k < 16; k++) tensorToImage(images, R, k * 3 * R * R)
+      } else {
+        const batch = new Float32Array(16 * n)
+        strengths.forEach((t, k) => batch.set(mixW(wa, [{ reference: wb, mask, strength: t, dx: 0, dy: 0 }], model.stylemap, R), k * n))
+        const images = await runtime.decode(batch, 16)
+        for (let k = 0; k < 16; k++) tensorToImage(images, R, k * 3 * R * R)
+      }
+    })
+    log(`  reference_pipeline_ms ${reference_pipeline_ms}`)
+    const peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
+    return {
+      row: { model: model.id, resolution: R, encode_ms, decode_ms, edit_ms, reference_pipeline_ms, peak_rss_mb, space, runs },
+      provider: providers.inUse,
+    }
+  } finally {
+    await engine.dispose()
+  }
+}
+
+export function machineInfo(): BenchReport['machine'] {
+  const list = cpus()
+  return {
+    cpu: list[0]?.model ?? 'unknown',
+    cores: list.length,
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    platform: process.platform,
+    arch: process.arch,
+    node: process.version,
+  }
+}
+
+/** Benchmarks each folder in order (default model first). */
+export async function bench(dirs: string[], options: BenchOptions = {}): Promise<BenchReport> {
+  const results: BenchRow[] = []
+  let provider = 'cpu'
+  for (const dir of dirs) {
+    const { row, provider: p } = await benchModel(dir, options)
+    provider = p
+    results.push(row)
+  }
+  return { executionProvider: provider, machine: machineInfo(), results }
+}

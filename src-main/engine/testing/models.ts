@@ -1,0 +1,62 @@
+// The model folder tests run on: the committed default model when it exists, otherwise a
+// random-weight 64 px model exported by the project's own Python exporter, cached under
+// node_modules/.cache/stylemap-test-models/ (keyed by the exporter's sources).
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)))
+export const modelsRoot = join(repoRoot, 'models')
+export const defaultModelDir = join(modelsRoot, 'utkface-64')
+
+async function exporterKey(): Promise<string> {
+  const dir = join(modelsRoot, 'smgan')
+  const hash = createHash('sha256')
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.py')).sort()) {
+    hash.update(name)
+    hash.update(await readFile(join(dir, name)))
+  }
+  return hash.digest('hex').slice(0, 16)
+}
+
+let pending: Promise<string> | null = null
+
+/** A random-weight 64 px model folder built with `python3 -m smgan.export --random` (cached). */
+export function randomTestModelDir(): Promise<string> {
+  pending ??= (async () => {
+    const cacheRoot = join(repoRoot, 'node_modules', '.cache', 'stylemap-test-models')
+    const dir = join(cacheRoot, `random-64-${await exporterKey()}`)
+    if (existsSync(join(dir, 'model.json'))) return dir
+    await mkdir(cacheRoot, { recursive: true })
+    const temp = `${dir}.tmp-${process.pid}`
+    await rm(temp, { recursive: true, force: true })
+    const args = ['-m', 'smgan.export', '--random', '--size', '64', '--channel-cap', '64', '--small-generator', '--out', temp]
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+    try {
+      await run(python, args, { cwd: modelsRoot, timeout: 600_000, maxBuffer: 16 << 20 })
+    } catch (e) {
+      const err = e as { stderr?: string; message: string }
+      throw new Error(`could not build the random test model (${python} ${args.join(' ')}): ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`)
+    }
+    // another process may have finished first; both results are equivalent
+    if (!existsSync(join(dir, 'model.json'))) await rename(temp, dir).catch(() => undefined)
+    await rm(temp, { recursive: true, force: true })
+    return dir
+  })()
+  pending.catch(() => {
+    pending = null
+  })
+  return pending
+}
+
+/** The model folder tests use: models/utkface-64 if present, else the cached random model. */
+export async function testModelDir(): Promise<string> {
+  if (existsSync(join(defaultModelDir, 'model.json'))) return defaultModelDir
+  return randomTestModelDir()
+}
