@@ -24,7 +24,7 @@ export interface AppDeps {
   recent: RecentStore
   /** Per-user folder for the recovery copy and the imported-model list. */
   userDataDir: string
-  /** Folder whose subfolders are the models shipped with the app. */
+  /** Folder whose subfolders are the models shipped with the app (or itself one model folder). */
   bundledModelsDir: string
   app: { name: string; version: string }
   /** Largest photo accepted (pixels); shown in app info. The engine enforces its own guard too. */

@@ -76,6 +76,8 @@ export class ModelRegistry {
       seen.add(manifest.id)
       out.push({ dir, builtIn, manifest })
     }
+    // the shipped-models folder may also be a single model folder itself
+    await push(this.bundledDir, true)
     let entries: string[] = []
     try {
       entries = (await readdir(this.bundledDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
