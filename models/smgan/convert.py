@@ -25,6 +25,7 @@ try:
     import subprocess
     import tempfile
     import time
+    import warnings
 
     import torch  # noqa: F401
     import onnx  # noqa: F401
@@ -80,8 +81,8 @@ def convert(a) -> dict:
     base = os.path.splitext(os.path.basename(a.checkpoint))[0]
     meta = {
         "id": a.id or os.path.basename(out), "name": a.name or base,
-        "domain": a.domain or guess_domain(base), "default": False,
-        "source": f"converted from {os.path.basename(a.checkpoint)}",
+        "domain": a.domain or guess_domain(base), "default": a.default,
+        "source": a.source or f"converted from {os.path.basename(a.checkpoint)}",
         "license": a.license or RELEASED_LICENSE,
     }
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -115,9 +116,12 @@ def main(argv=None) -> int:
     p.add_argument("--name")
     p.add_argument("--license")
     p.add_argument("--domain")
+    p.add_argument("--source")
+    p.add_argument("--default", action="store_true", help="mark as the app's default model")
     p.add_argument("--tolerance", type=float, default=1e-3)
     p.add_argument("--force", action="store_true")
     a = p.parse_args(argv)
+    warnings.filterwarnings("ignore")  # exporter chatter; failures are reported by code
     try:
         summary = convert(a)
     except ConvertError as exc:

@@ -43,7 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--r1-every", type=int, default=16)
     p.add_argument("--ema-half-life", type=float, default=500.0, help="in steps")
     p.add_argument("--sample-every", type=int, default=100)
-    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--eval-count", type=int, default=256, help="held-out faces used for the in-training evaluation")
     p.add_argument("--ckpt-every", type=int, default=50)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0)
@@ -210,7 +211,7 @@ def main(argv=None):
                 edit = local_edit_errors(g_ema, e_ema, test[:8], test[8:16])["edited"]
                 save_grid(os.path.join(a.out, "samples_edit.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
         if step % a.eval_every == 0:
-            metrics = evaluate(g_ema, e_ema, test)
+            metrics = evaluate(g_ema, e_ema, test[:a.eval_count])
             metrics["step"] = step
             log.write(json.dumps({"eval": metrics}) + "\n"); log.flush()
             print("eval", json.dumps(metrics), flush=True)

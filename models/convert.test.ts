@@ -1,0 +1,155 @@
+// The converter, driven the way a user runs it (`stylemap convert`), on checkpoints in the
+// released layout that these tests create with random weights. The ONNX outputs are then
+// compared with PyTorch's here, independently of the converter's own parity check.
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import * as ort from 'onnxruntime-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const repo = path.resolve(import.meta.dirname, '..')
+const python = '/usr/bin/python3'
+let work: string
+
+interface Outcome {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+async function cli(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(repo, 'bin/stylemap.mjs'), ...args], {
+      cwd: repo,
+      maxBuffer: 1 << 24,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+  }
+}
+
+async function fixture(...args: string[]): Promise<void> {
+  await run(python, ['-m', 'smgan.fixtures', ...args], { cwd: path.join(repo, 'models'), maxBuffer: 1 << 24 })
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length)
+  let diff = 0
+  let scale = 0
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]))
+    scale = Math.max(scale, Math.abs(expected[i]))
+  }
+  return diff / scale
+}
+
+async function tensorFrom(dir: string, t: { file: string; shape: number[] }): Promise<ort.Tensor> {
+  const buf = await readFile(path.join(dir, 'parity', t.file))
+  return new ort.Tensor('float32', new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)), t.shape)
+}
+
+async function leftovers(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n.startsWith('.convert-'))
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'stylemap-convert-'))
+})
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true })
+})
+
+const configs = [
+  { name: 'released architecture, size 128, channel_multiplier 2', args: ['--size', '128', '--channel-multiplier', '2'], resolution: 128 },
+  { name: 'size 64 with the small generator', args: ['--size', '64', '--small-generator'], resolution: 64 },
+]
+
+describe.each(configs)('stylemap convert: $name', ({ args, resolution }) => {
+  let ckpt: string
+  let out: string
+
+  beforeAll(async () => {
+    ckpt = path.join(work, `ck-${resolution}.pt`)
+    out = path.join(work, `model-${resolution}`)
+    await fixture('checkpoint', ...args, '--out', ckpt)
+  }, 600_000)
+
+  it('writes a model folder whose ONNX output matches PyTorch for batch 1 and 3', async () => {
+    const t0 = Date.now()
+    const result = await cli('convert', '--checkpoint', ckpt, '--out', out)
+    expect(result.stderr).not.toContain('Traceback')
+    expect(result.code).toBe(0)
+    const summary = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}')
+    expect(summary.maxRelativeError).toBeLessThanOrEqual(1e-3)
+    console.log(`convert ${resolution}px: ${((Date.now() - t0) / 1000).toFixed(1)} s, converter parity ${summary.maxRelativeError}`)
+
+    const manifest = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8'))
+    expect(manifest.format).toBe('stylemap-onnx/1')
+    expect(manifest.resolution).toBe(resolution)
+    expect(manifest.stylemap).toEqual({ channels: 64, size: 8 })
+    for (const [file, hash] of Object.entries(manifest.sha256 as Record<string, string>)) {
+      const digest = createHash('sha256').update(await readFile(path.join(out, file))).digest('hex')
+      expect(digest, file).toBe(hash)
+    }
+    expect(existsSync(path.join(out, 'parity'))).toBe(false)
+    expect(await leftovers(work)).toEqual([])
+
+    // independent check: PyTorch outputs for fresh random inputs vs onnxruntime-node
+    const ref = path.join(work, `ref-${resolution}`)
+    await fixture('reference', '--checkpoint', ckpt, '--out', ref, '--batch', '1', '--batch', '3')
+    const { cases } = JSON.parse(await readFile(path.join(ref, 'parity.json'), 'utf8'))
+    const sessions: Record<string, ort.InferenceSession> = {}
+    let worst = 0
+    const batches = new Set<number>()
+    for (const c of cases) {
+      sessions[c.graph] ??= await ort.InferenceSession.create(path.join(out, manifest.files[c.graph]))
+      const feeds: Record<string, ort.Tensor> = {}
+      for (const [name, t] of Object.entries(c.inputs)) feeds[name] = await tensorFrom(ref, t as never)
+      const got = await sessions[c.graph].run(feeds)
+      for (const [name, t] of Object.entries(c.outputs)) {
+        const expected = (await tensorFrom(ref, t as never)).data as Float32Array
+        const err = relativeError(got[name].data as Float32Array, expected)
+        expect(err, `${c.graph}/${name} batch ${c.batch}`).toBeLessThanOrEqual(1e-3)
+        worst = Math.max(worst, err)
+      }
+      batches.add(c.batch)
+    }
+    for (const s of Object.values(sessions)) await s.release()
+    expect([...batches].sort()).toEqual([1, 3])
+    console.log(`parity ${resolution}px (onnxruntime-node vs torch, batch 1 and 3): max relative error ${worst.toExponential(2)}`)
+  }, 900_000)
+})
+
+describe('stylemap convert: bad checkpoints get one clear line and leave nothing behind', () => {
+  const cases: { name: string; make: (file: string) => Promise<void>; code: string }[] = [
+    { name: 'missing file', make: async () => {}, code: 'E_CONVERT_NOT_FOUND' },
+    { name: 'not a torch checkpoint', make: (f) => writeFile(f, Buffer.from('this is a text file, not a checkpoint\n')), code: 'E_CONVERT_NOT_CHECKPOINT' },
+    { name: 'empty file', make: (f) => writeFile(f, Buffer.alloc(0)), code: 'E_CONVERT_NOT_CHECKPOINT' },
+    { name: 'not a dict', make: (f) => fixture('checkpoint', '--break', 'not-a-dict', '--out', f), code: 'E_CONVERT_NOT_CHECKPOINT' },
+    { name: 'e_ema missing', make: (f) => fixture('checkpoint', '--break', 'missing-e-ema', '--out', f), code: 'E_CONVERT_KEYS' },
+    { name: 'a g_ema key missing', make: (f) => fixture('checkpoint', '--break', 'missing-key', '--out', f), code: 'E_CONVERT_KEYS' },
+    { name: 'unsupported normalize_mode', make: (f) => fixture('checkpoint', '--break', 'normalize', '--out', f), code: 'E_CONVERT_NORMALIZE' },
+  ]
+  it.each(cases)('$name -> $code', async ({ name, make, code }) => {
+    const file = path.join(work, `bad-${name.replace(/\W+/g, '-')}.pt`)
+    const out = path.join(work, `bad-out-${name.replace(/\W+/g, '-')}`)
+    await make(file)
+    const result = await cli('convert', '--checkpoint', file, '--out', out)
+    expect(result.code).toBeGreaterThanOrEqual(1)
+    expect(result.code).toBeLessThanOrEqual(125)
+    const lines = result.stderr.trim().split('\n').filter((l) => l.trim() !== '')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain(code)
+    expect(result.stderr).not.toContain('Traceback')
+    expect(existsSync(out)).toBe(false)
+    expect(await leftovers(work)).toEqual([])
+  }, 300_000)
+})

@@ -1,0 +1,57 @@
+import unittest
+
+import torch
+
+from smgan.layers import ModulatedConv2d, UpConv
+from smgan.networks import Encoder, Generator, ModelConfig, count_parameters
+
+
+class FoldedUpsampling(unittest.TestCase):
+    def test_upconv_equals_transposed_conv_then_blur(self):
+        torch.manual_seed(0)
+        for kernel in (1, 3):
+            up = UpConv(5, 7, kernel, activate=kernel == 3)
+            x = torch.randn(2, 5, 6, 6)
+            fast, direct = up(x), up.forward_direct(x)
+            self.assertEqual(fast.shape, (2, 7, 12, 12))
+            self.assertLess((fast - direct).abs().max().item(), 1e-5)
+
+    def test_modulated_upsampling_equals_direct_form(self):
+        torch.manual_seed(1)
+        conv = ModulatedConv2d(6, 4, 3, style_ch=3, normalize_mode="LayerNorm", upsample=True)
+        x, style = torch.randn(3, 6, 8, 8), torch.randn(3, 3, 8, 8)
+        self.assertLess((conv(x, style) - conv.forward_direct(x, style)).abs().max().item(), 1e-5)
+
+
+class ReleasedLayout(unittest.TestCase):
+    def test_keys_and_sizes_of_the_released_256_architecture(self):
+        cfg = ModelConfig(size=256, channel_multiplier=2)
+        g, e = Generator(cfg), Encoder(cfg)
+        gk, ek = g.state_dict(), e.state_dict()
+        for key in ("mapping_z.1.weight", "mapping_z.8.bias", "decoder.input.input",
+                    "decoder.conv1.conv.gamma.bias", "decoder.conv1.activate.bias",
+                    "decoder.convs.0.conv1.conv.blur.kernel", "decoder.convs.4.skip.1.kernel",
+                    "decoder.convs_latent.0.1.bias", "decoder.convs_latent.2.1.kernel",
+                    "decoder.convs_latent.11.0.weight", "decoder.to_rgb.activate.bias"):
+            self.assertIn(key, gk)
+        self.assertEqual(tuple(gk["mapping_z.8.weight"].shape), (64 * 8 * 8, 64))
+        self.assertEqual(tuple(gk["decoder.convs.0.conv1.conv.weight"].shape), (1, 512, 512, 3, 3))
+        self.assertEqual(tuple(gk["decoder.to_rgb.activate.bias"].shape), (3,))
+        for key in ("from_rgb.0.weight", "convs.0.conv2.0.kernel", "convs.4.skip.1.weight", "final_conv.1.bias"):
+            self.assertIn(key, ek)
+        # the docs give about 80 M and 18 M parameters
+        self.assertAlmostEqual(count_parameters(g) / 1e6, 80, delta=2)
+        self.assertAlmostEqual(count_parameters(e) / 1e6, 18, delta=1)
+        w = torch.randn(1, 64, 8, 8)
+        styles = g.decoder.convs_latent(w)
+        self.assertEqual([t.shape[-1] for t in styles], [8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 256])
+
+    def test_small_generator_styles_have_latent_channels(self):
+        g = Generator(ModelConfig(size=64, small_generator=True))
+        styles = g.decoder.convs_latent(torch.randn(2, 64, 8, 8))
+        self.assertTrue(all(t.shape[1] == 64 for t in styles))
+        self.assertEqual(g(torch.randn(2, 64, 8, 8)).shape, (2, 3, 64, 64))
+
+
+if __name__ == "__main__":
+    unittest.main()
