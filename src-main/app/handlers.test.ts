@@ -1,0 +1,158 @@
+// The engine-backed channels on the real test model, in process (the bridge spec covers the forked engine).
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testModelDir } from '../engine/testing/models'
+import type { EditInput } from '../../src-shared/contract'
+import { faces, sidewaysPhoto } from './testing/photos'
+import { makeTestApp, type TestApp } from './testing/harness'
+
+let t: TestApp
+let modelDir: string
+let photoId: string
+let referenceId: string
+let resolution: number
+const crop = { x: 60, y: 0, size: 360 }
+
+function disc(width: number, height: number, cx: number, cy: number, r: number) {
+  const data = new Uint8Array(width * height)
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (Math.hypot(x + 0.5 - cx, y + 0.5 - cy) <= r) data[y * width + x] = 255
+  return { width, height, data }
+}
+
+function edit(strength = 1): EditInput {
+  return {
+    original: { imageId: photoId, crop },
+    layers: [{ reference: { imageId: referenceId, crop: { x: 0, y: 0, size: 64 } }, mask: disc(480, 360, 240, 250, 40), strength }],
+  }
+}
+
+beforeAll(async () => {
+  modelDir = await testModelDir()
+  t = await makeTestApp({ modelsDir: modelDir })
+  const [a, b] = faces(2, 3)
+  photoId = (await t.ok('image:import', { name: 'phone.jpg', bytes: await sidewaysPhoto(a.bytes) })).image.imageId
+  referenceId = (await t.ok('image:import', { name: 'ref.jpg', bytes: b.bytes })).image.imageId
+  resolution = (await t.ok('app:info', {})).model!.resolution
+})
+afterAll(async () => {
+  await t.close()
+})
+
+describe('engine channels on the real model', () => {
+  it('app info names the provider in use and why the others were skipped', async () => {
+    const info = await t.ok('app:info', {})
+    expect(info.executionProvider).toBe('cpu')
+    expect(info.providers.find((p) => p.name === 'cpu')).toMatchObject({ status: 'active' })
+    for (const p of info.providers.filter((p) => p.status === 'failed' || p.status === 'skipped')) expect(p.reason).toBeTruthy()
+    expect(info.model).toMatchObject({ active: true, builtIn: true })
+  })
+
+  it('generate pastes the edit into the crop, changing the photo only near the mask', async () => {
+    const result = await t.ok('engine:generate', { seq: 1, edit: edit() })
+    if (result.status !== 'rendered') throw new Error(result.status)
+    expect([result.pasted.width, result.raw.width]).toEqual([360, resolution])
+    const before = await sharp(await sharp((await t.ok('image:preview', { imageId: photoId })).preview.bytes).extract({ left: crop.x, top: 0, width: 360, height: 360 }).toBuffer()).raw().toBuffer()
+    const after = await sharp(result.pasted.bytes).raw().toBuffer()
+    let outside = 0
+    let inside = 0
+    for (let y = 0; y < 360; y++)
+      for (let x = 0; x < 360; x++) {
+        const d = Math.hypot(x + crop.x + 0.5 - 240, y + 0.5 - 250)
+        const i = (y * 360 + x) * 3
+        const diff = Math.abs(before[i] - after[i]) + Math.abs(before[i + 1] - after[i + 1]) + Math.abs(before[i + 2] - after[i + 2])
+        if (d > 40 + 8 + 4 && diff) outside++
+        if (d < 30 && diff) inside++
+      }
+    expect(outside).toBe(0)
+    expect(inside).toBeGreaterThan(0.5 * Math.PI * 30 * 30)
+
+    const smaller = await t.ok('engine:generate', { seq: 2, edit: edit(), maxSize: 120 })
+    expect(smaller.status === 'rendered' && [smaller.pasted.width, smaller.pasted.height]).toEqual([120, 120])
+  })
+
+  it('generate requests arriving together coalesce: the newest renders, the ones between are superseded', async () => {
+    const answers = await Promise.all([10, 11, 12, 13].map((seq) => t.ok('engine:generate', { seq, edit: edit(seq / 20) })))
+    expect(answers.map((a) => [a.seq, a.status])).toEqual([
+      [10, 'rendered'],
+      [11, 'superseded'],
+      [12, 'superseded'],
+      [13, 'rendered'],
+    ])
+    // a late request older than one already rendered never overwrites it
+    expect((await t.ok('engine:generate', { seq: 12, edit: edit() })).status).toBe('superseded')
+  })
+
+  it('an empty mask leaves the photo exactly as it was', async () => {
+    const blank = { ...edit(), layers: [{ ...edit().layers[0], mask: { width: 4, height: 3, data: new Uint8Array(12) } }] }
+    const result = await t.ok('engine:generate', { seq: 100, edit: blank })
+    if (result.status !== 'rendered') throw new Error(result.status)
+    const before = await sharp((await t.ok('image:preview', { imageId: photoId })).preview.bytes).extract({ left: crop.x, top: 0, width: 360, height: 360 }).raw().toBuffer()
+    expect((await sharp(result.pasted.bytes).raw().toBuffer()).equals(before)).toBe(true)
+  })
+
+  it('interpolate renders one frame per strength, from the reconstruction to the full edit', async () => {
+    const { frames } = await t.ok('engine:interpolate', { edit: edit(), strengths: [0, 0.5, 1] })
+    expect(frames.map((f) => [f.strength, f.image.width])).toEqual([
+      [0, resolution],
+      [0.5, resolution],
+      [1, resolution],
+    ])
+    const pixels = await Promise.all(frames.map((f) => sharp(f.image.bytes).raw().toBuffer()))
+    expect(pixels[0].equals(pixels[2])).toBe(false)
+  })
+
+  it('export writes the full-size photo with the edit where the user chose', async () => {
+    const out = join(t.dir, 'edited.webp')
+    t.dialogs.answer('saveImage', out)
+    const written = await t.ok('file:export', { edit: edit(), format: 'webp', quality: 90 })
+    expect(written).toEqual({ canceled: false, name: 'edited.webp', width: 480, height: 360, format: 'webp', byteLength: expect.any(Number) })
+    const meta = await sharp(out).metadata()
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 480, 360])
+    expect(t.dialogs.asked.at(-1)).toEqual({ kind: 'saveImage', suggestion: 'phone-edited.webp' })
+    t.dialogs.answer('saveImage', null)
+    expect(await t.ok('file:export', { edit: edit() })).toEqual({ canceled: true })
+  })
+
+  it('random and morph give model-resolution images; the same seed gives the same face', async () => {
+    const a = await t.ok('engine:random', { seed: 42 })
+    const b = await t.ok('engine:random', { seed: 42 })
+    const c = await t.ok('engine:random', { seed: 43 })
+    expect(a.image.width).toBe(resolution)
+    expect(Buffer.from(a.image.bytes).equals(Buffer.from(b.image.bytes))).toBe(true)
+    expect(Buffer.from(a.image.bytes).equals(Buffer.from(c.image.bytes))).toBe(false)
+    const morph = await t.ok('engine:morph', { a: { imageId: photoId, crop }, b: { imageId: referenceId, crop: { x: 0, y: 0, size: 64 } }, t: 0.5 })
+    expect(morph.image.width).toBe(resolution)
+  })
+
+  it('models: list, info with licence, a broken import fails clearly and keeps the active model', async () => {
+    const { models } = await t.ok('model:list', {})
+    expect(models.filter((m) => m.active)).toHaveLength(1)
+    const info = await t.ok('model:info', { id: models[0].id })
+    expect(info.files).toContain('encoder.onnx')
+    expect(await t.call('model:info', { id: 'nope' })).toMatchObject({ ok: false, error: { code: 'E_MODEL_UNKNOWN' } })
+
+    const broken = await mkdtemp(join(tmpdir(), 'stylemap-broken-model-'))
+    try {
+      await cp(modelDir, broken, { recursive: true })
+      await writeFile(join(broken, 'encoder.onnx'), 'not an onnx graph')
+      t.dialogs.answer('openModelFolder', broken)
+      const failed = await t.call('model:import', {})
+      expect(failed.ok).toBe(false)
+      if (!failed.ok) expect(failed.error.code).toMatch(/^E_MODEL_(HASH|GRAPH)$/)
+      expect((await t.ok('model:list', {})).models.filter((m) => m.active).map((m) => m.id)).toEqual([models[0].id])
+      expect((await t.ok('engine:generate', { seq: 1000, edit: edit() })).status).toBe('rendered')
+    } finally {
+      await rm(broken, { recursive: true, force: true })
+    }
+  })
+
+  it('after the engine forgets the images (restart, memory), requests still work', async () => {
+    await t.engine.dispose()
+    await t.engine.loadModel(modelDir)
+    const result = await t.ok('engine:generate', { seq: 2000, edit: edit() })
+    expect(result.status).toBe('rendered')
+  })
+})
