@@ -36,7 +36,7 @@ export function poolMask(mask: Uint8Array, resolution: number, r: number): Float
 
 /** Pixel offset -> whole cells at a grid of r cells over R pixels, truncating toward zero (the demo's `int(d / (R / r))`). */
 export function cellOffset(d: number, resolution: number, r: number): number {
-  return Math.trunc(d / (resolution / r))
+  return Math.trunc(d / (resolution / r)) + 0 // + 0 turns -0 into 0
 }
 
 /**

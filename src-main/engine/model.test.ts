@@ -1,0 +1,131 @@
+// Loading and validating model folders, on copies of the real test model.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Engine } from './engine.js'
+import { ModelRuntime } from './model.js'
+import { testModelDir } from './testing/models.js'
+import { gradientPng, rectMask } from './testing/photos.js'
+
+let source: string
+let work: string
+
+type Change = (dir: string, manifest: Record<string, unknown>) => Promise<unknown> | unknown
+
+/** A copy of the test model changed by `change`; its manifest edits are saved unless `change` rewrote model.json itself. */
+async function variant(name: string, change: Change, manifestChanged = true): Promise<string> {
+  const dir = join(work, name)
+  await cp(source, dir, { recursive: true })
+  const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>
+  await change(dir, manifest)
+  if (manifestChanged) await writeFile(join(dir, 'model.json'), JSON.stringify(manifest))
+  return dir
+}
+
+beforeAll(async () => {
+  source = await testModelDir()
+  work = await mkdtemp(join(tmpdir(), 'stylemap-model-test-'))
+})
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
+describe('loading a model folder', () => {
+  it('reads the manifest, checks the graphs and reports the provider', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      expect(runtime.info.resolution).toBeGreaterThanOrEqual(64)
+      expect(runtime.info.styles.length).toBeGreaterThan(0)
+      expect(runtime.info.features).toEqual({ wplus: true, random: true })
+      expect(runtime.providers.inUse).toBe('cpu')
+      // decoder(w) equals synthesis(resizer(w)) (FORMAT.md)
+      const w = new Float32Array(runtime.stylemapLength).map((_, i) => Math.sin(i))
+      const direct = await runtime.decode(w, 1)
+      const staged = await runtime.synthesize(await runtime.resize(w, 1), 1)
+      let maxDiff = 0
+      for (let i = 0; i < direct.length; i++) maxDiff = Math.max(maxDiff, Math.abs(direct[i] - staged[i]))
+      expect(maxDiff).toBeLessThan(1e-3)
+    } finally {
+      await runtime.release()
+    }
+  })
+
+  const broken: [string, string, Change, boolean?][] = [
+    ['missing model.json', 'E_MODEL_MISSING', (dir) => rm(join(dir, 'model.json')), false],
+    ['model.json that is not JSON', 'E_MODEL_MANIFEST', (dir) => writeFile(join(dir, 'model.json'), '{ "format": '), false],
+    ['wrong format tag', 'E_MODEL_MANIFEST', (_dir, m) => void (m.format = 'stylemap-onnx/9')],
+    ['a file outside the folder', 'E_MODEL_MANIFEST', (_dir, m) => void ((m.files as Record<string, string>).encoder = '../encoder.onnx')],
+    ['a missing ONNX file', 'E_MODEL_HASH', (dir) => rm(join(dir, 'decoder.onnx'))],
+    [
+      'a damaged ONNX file',
+      'E_MODEL_HASH',
+      async (dir) => {
+        const bytes = await readFile(join(dir, 'encoder.onnx'))
+        bytes[bytes.length - 10] ^= 0xff
+        await writeFile(join(dir, 'encoder.onnx'), bytes)
+      },
+    ],
+    ['graphs that do not match the manifest', 'E_MODEL_GRAPH', (_dir, m) => void ((m.stylemap as { channels: number }).channels = 32)],
+    [
+      'a file that is not ONNX (hash updated)',
+      'E_MODEL_GRAPH',
+      async (dir, m) => {
+        await writeFile(join(dir, 'mapping.onnx'), 'not a model')
+        const { sha256File } = await import('./manifest.js')
+        ;(m.sha256 as Record<string, string>)['mapping.onnx'] = await sha256File(join(dir, 'mapping.onnx'))
+      },
+    ],
+  ]
+  for (const [what, code, change, manifestChanged] of broken) {
+    it(`refuses ${what} with ${code}`, async () => {
+      const dir = await variant(what.replace(/\W+/g, '-'), change, manifestChanged ?? true)
+      await expect(ModelRuntime.load(dir)).rejects.toMatchObject({ code })
+    })
+  }
+  it('refuses a folder that does not exist', async () => {
+    await expect(ModelRuntime.load(join(work, 'nothing-here'))).rejects.toMatchObject({ code: 'E_MODEL_MISSING' })
+  })
+
+  it('without resizer/synthesis/mapping: W works on the decoder, W+ and random say why not', async () => {
+    const dir = await variant('decoder-only', (_d, m) => {
+      const files = m.files as Record<string, string>
+      delete files.resizer
+      delete files.synthesis
+      delete files.mapping
+    })
+    const engine = new Engine()
+    try {
+      const { model } = await engine.loadModel(dir)
+      expect(model.features).toEqual({ wplus: false, random: false })
+      const img = await engine.openImage({ bytes: await gradientPng(96, 96) })
+      const a = await engine.encode({ imageId: img.imageId })
+      const R = model.resolution
+      const layers = [{ reference: a.stylemapId, mask: rectMask(R, R, 0, 0, R / 2, R / 2) }]
+      const out = await engine.edit({ original: a.stylemapId, layers })
+      expect(out.image.width).toBe(R)
+      await expect(engine.edit({ original: a.stylemapId, layers, space: 'wplus' })).rejects.toMatchObject({ code: 'E_MODEL_FEATURE' })
+      await expect(engine.random({ seed: 1 })).rejects.toMatchObject({ code: 'E_MODEL_FEATURE' })
+    } finally {
+      await engine.dispose()
+    }
+  })
+
+  it('releases the previous sessions on a model switch', async () => {
+    const engine = new Engine()
+    try {
+      await engine.loadModel(source)
+      const first = engine.runtime as ModelRuntime
+      const img = await engine.openImage({ bytes: await gradientPng(80, 80) })
+      const before = await engine.encode({ imageId: img.imageId })
+      await engine.loadModel(await variant('second', (_d, m) => void (m.id = 'second-model')))
+      await expect(first.decode(new Float32Array(first.stylemapLength), 1)).rejects.toMatchObject({ code: 'E_MODEL_NOT_LOADED' })
+      // stylemaps of the old model are not mixed with the new one
+      await expect(engine.reconstruct(before.stylemapId)).rejects.toMatchObject({ code: 'E_STYLEMAP_UNKNOWN' })
+      const after = await engine.encode({ imageId: img.imageId })
+      expect(after.modelId).toBe('second-model')
+    } finally {
+      await engine.dispose()
+    }
+  })
+})

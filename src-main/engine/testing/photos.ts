@@ -1,0 +1,94 @@
+// Test photos made with sharp: smooth gradients with detail, in the variants real photos come in.
+import { crc32 } from 'node:zlib'
+import sharp from 'sharp'
+import type { Mask } from '../api.js'
+
+/** Upright RGB pixels of a w x h photo-like gradient with some texture (deterministic). */
+export function gradientPixels(width: number, height: number, seed = 0): Buffer {
+  const data = Buffer.alloc(width * height * 3)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3
+      const ripple = Math.sin((x + seed * 17) / 9) * Math.cos((y - seed * 5) / 13)
+      data[i] = Math.round((x / Math.max(1, width - 1)) * 200 + 25 + 20 * ripple)
+      data[i + 1] = Math.round((y / Math.max(1, height - 1)) * 180 + 40 - 15 * ripple)
+      data[i + 2] = Math.round(((x + y) / Math.max(1, width + height - 2)) * 150 + 60 + seed * 7) % 256
+    }
+  }
+  return data
+}
+
+export async function gradientPng(width: number, height: number, seed = 0): Promise<Buffer> {
+  return sharp(gradientPixels(width, height, seed), { raw: { width, height, channels: 3 } }).png().toBuffer()
+}
+
+/**
+ * A JPEG whose stored pixels are the upright photo rotated 90 degrees counter-clockwise, with
+ * EXIF orientation 6 (rotate 90 clockwise to display) and a copyright tag: upright it is width x height.
+ */
+export async function exifRotatedJpeg(width: number, height: number): Promise<Buffer> {
+  const upright = sharp(gradientPixels(width, height), { raw: { width, height, channels: 3 } })
+  const stored = await upright.rotate(-90).raw().toBuffer({ resolveWithObject: true })
+  return sharp(stored.data, { raw: { width: stored.info.width, height: stored.info.height, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .withExif({ IFD0: { Orientation: '6', Copyright: 'Stylemap test photographer' } })
+    .toBuffer()
+}
+
+export async function cmykJpeg(width: number, height: number): Promise<Buffer> {
+  return sharp(gradientPixels(width, height), { raw: { width, height, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer()
+}
+
+export async function png16(width: number, height: number): Promise<Buffer> {
+  return sharp(gradientPixels(width, height), { raw: { width, height, channels: 3 } }).toColourspace('rgb16').png().toBuffer()
+}
+
+export async function grayscalePng(width: number, height: number): Promise<Buffer> {
+  return sharp(gradientPixels(width, height), { raw: { width, height, channels: 3 } }).toColourspace('b-w').png().toBuffer()
+}
+
+/** RGBA with a left-to-right alpha ramp. */
+export async function alphaPng(width: number, height: number): Promise<Buffer> {
+  const rgb = gradientPixels(width, height)
+  const rgba = Buffer.alloc(width * height * 4)
+  for (let i = 0; i < width * height; i++) {
+    rgb.copy(rgba, i * 4, i * 3, i * 3 + 3)
+    rgba[i * 4 + 3] = Math.round(((i % width) / Math.max(1, width - 1)) * 255)
+  }
+  return sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer()
+}
+
+/** A PNG tagged with the Display P3 profile. */
+export async function p3Png(width: number, height: number): Promise<Buffer> {
+  return sharp(gradientPixels(width, height), { raw: { width, height, channels: 3 } }).withIccProfile('p3').png().toBuffer()
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8)
+  head.writeUInt32BE(data.length, 0)
+  head.write(type, 4, 'latin1')
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0)
+  return Buffer.concat([head, data, crc])
+}
+
+/** A decompression bomb: a tiny PNG whose header claims width x height pixels. */
+export function bombPng(width = 20_000, height = 20_000): Buffer {
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 8 // bit depth
+  ihdr[9] = 0 // grayscale
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), pngChunk('IEND', Buffer.alloc(0))])
+}
+
+/** A filled rectangle mask. */
+export function rectMask(width: number, height: number, x0: number, y0: number, w: number, h: number): Mask {
+  const data = new Uint8Array(width * height)
+  for (let y = Math.max(0, y0); y < Math.min(height, y0 + h); y++) for (let x = Math.max(0, x0); x < Math.min(width, x0 + w); x++) data[y * width + x] = 255
+  return { width, height, data }
+}
+
+export async function maskPng(mask: Mask): Promise<Buffer> {
+  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toBuffer()
+}
