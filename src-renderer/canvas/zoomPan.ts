@@ -43,11 +43,19 @@ export class ZoomPanHandler {
     this.updateCursor()
   }
 
+  private hasContent = false
+
   setContent(width: number, height: number): void {
     this.content = { width, height }
+    this.hasContent = true
   }
 
   fit(): void {
+    if (!this.hasContent) {
+      this.canvas.setViewportTransform([1, 0, 0, 1, 0, 0])
+      this.changed()
+      return
+    }
     const { width, height } = this.content
     const cw = this.canvas.getWidth()
     const ch = this.canvas.getHeight()

@@ -42,7 +42,7 @@ export function ReferencesPanel() {
     <section className="panel" aria-label="References">
       <div className="panel-head">
         <h2>References</h2>
-        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')}>
+        <button type="button" aria-label="Add reference photo" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')}>
           + Add
         </button>
       </div>

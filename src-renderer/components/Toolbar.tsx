@@ -21,8 +21,8 @@ export function Toolbar() {
         <button type="button" onClick={() => void actions.dispatch('file.open')} title="Open photo (Ctrl+O)">
           Open
         </button>
-        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')} title="Add reference (Ctrl+R)">
-          Add reference
+        <button type="button" aria-label="Add reference" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')} title="Add reference (Ctrl+R)">
+          + Reference
         </button>
         <button type="button" onClick={() => void actions.dispatch('project.open')} title="Open project (Ctrl+Shift+O)">
           Open project
@@ -88,7 +88,7 @@ export function Toolbar() {
           −
         </button>
         <output className="zoom" aria-label="Zoom level">
-          {Math.round(ui.zoom * 100)}%
+          {hasPhoto ? `${Math.round(ui.zoom * 100)}%` : '—'}
         </output>
         <button type="button" aria-label="Zoom in" onClick={() => void actions.dispatch('view.zoomIn')}>
           +
@@ -125,7 +125,7 @@ export function Toolbar() {
       </div>
       <div className="group end">
         <button type="button" onClick={() => void actions.dispatch('dialog.open', { dialog: 'generate' })}>
-          Random & morph
+          Random/morph
         </button>
         <button type="button" onClick={() => void actions.dispatch('dialog.open', { dialog: 'models' })}>
           Models
