@@ -73,7 +73,8 @@ async function start(): Promise<void> {
     dialogs,
     recent,
     userDataDir: userData,
-    bundledModelsDir: paths.bundledModels,
+    // End-to-end tests may point at the test model when models/utkface-64 is not built.
+    bundledModelsDir: e2e && process.env.STYLEMAP_E2E_MODELS_DIR ? resolve(process.env.STYLEMAP_E2E_MODELS_DIR) : paths.bundledModels,
     app: { name: app.getName(), version: app.getVersion() },
   })
 

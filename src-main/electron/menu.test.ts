@@ -58,6 +58,16 @@ describe('application menu', () => {
     for (const s of sent) expect(menuCommandSchema.safeParse(s.command).success).toBe(true)
   })
 
+  it('gives each command item its command name as id, once per menu bar', () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const items = flatten(build({ platform }).template).filter((i) => i.id)
+      const ids = items.map((i) => i.id)
+      expect(new Set(ids).size, platform).toBe(ids.length)
+      for (const id of ids) expect(menuCommandSchema.safeParse(id).success, id).toBe(true)
+    }
+    expect(flatten(build().template).find((i) => i.id === 'open')?.label).toBe('Open Photo…')
+  })
+
   it('opens a recent file by its id, and says when there is none', () => {
     const withRecent = build({
       recent: [

@@ -24,7 +24,9 @@ export interface MenuContext {
 export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOptions[] {
   const { platform, appName, recent, send } = context
   const isMac = platform === 'darwin'
+  // The id is the command name, so tests can find an item with Menu.getMenuItemById(command).
   const command = (label: string, name: MenuCommand, accelerator?: string): MenuItemConstructorOptions => ({
+    id: name,
     label,
     ...(accelerator ? { accelerator } : {}),
     click: () => send(name),
@@ -84,7 +86,11 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const help: MenuItemConstructorOptions = {
     label: '&Help',
     role: 'help',
-    submenu: [command('Keyboard Shortcuts', 'shortcuts', 'CmdOrCtrl+/'), { type: 'separator' }, command(`About ${appName} and Model Licences`, 'about')],
+    // On macOS About lives in the app menu; elsewhere at the end of Help.
+    submenu: [
+      command('Keyboard Shortcuts', 'shortcuts', 'CmdOrCtrl+/'),
+      ...(isMac ? [] : ([{ type: 'separator' }, command(`About ${appName} and Model Licences`, 'about')] as MenuItemConstructorOptions[])),
+    ],
   }
 
   const appMenu: MenuItemConstructorOptions[] = isMac
@@ -92,7 +98,7 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
         {
           label: appName,
           submenu: [
-            command(`About ${appName}`, 'about'),
+            command(`About ${appName} and Model Licences`, 'about'),
             { type: 'separator' },
             { role: 'services' },
             { type: 'separator' },
