@@ -106,7 +106,7 @@ test('launches one locked-down window with only the contract API', async () => {
     const seen = await page.evaluate(() => {
       const g = globalThis as unknown as PageGlobals
       const api = g.stylemap as unknown as Record<string, unknown>
-      let replaced = false
+      let replaced: boolean
       try {
         api['app:info'] = () => 'hijacked'
         replaced = api['app:info'] !== undefined && (api['app:info'] as () => unknown)() === 'hijacked'
