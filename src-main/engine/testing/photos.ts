@@ -31,6 +31,7 @@ export async function exifRotatedJpeg(width: number, height: number): Promise<Bu
   const stored = await upright.rotate(-90).raw().toBuffer({ resolveWithObject: true })
   return sharp(stored.data, { raw: { width: stored.info.width, height: stored.info.height, channels: 3 } })
     .jpeg({ quality: 95 })
+    .withMetadata({ orientation: 6 })
     .withExif({ IFD0: { Orientation: '6', Copyright: 'Stylemap test photographer' } })
     .toBuffer()
 }

@@ -1,0 +1,147 @@
+// Decoding the photos people actually have, and refusing what is not a photo.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkCrop, cropToModel, decodeImage, decodeMask, defaultCrop, imageToTensor, maskToModel, tensorToImage } from './images.js'
+import { alphaPng, bombPng, cmykJpeg, exifRotatedJpeg, gradientPixels, gradientPng, grayscalePng, png16, rectMask, maskPng } from './testing/photos.js'
+
+let work: string
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'stylemap-images-test-'))
+})
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
+function pixel(img: { width: number; channels: number; data: Uint8Array }, x: number, y: number): number[] {
+  const i = (y * img.width + x) * img.channels
+  return [...img.data.subarray(i, i + img.channels)]
+}
+
+describe('decodeImage', () => {
+  it('applies EXIF orientation: a portrait stored sideways comes out upright', async () => {
+    const { info, pixels } = await decodeImage({ bytes: await exifRotatedJpeg(120, 80) })
+    expect([info.width, info.height]).toEqual([120, 80])
+    expect(info.orientation).toBe(6)
+    expect(info.hasExif).toBe(true)
+    // the gradient is red along x and green along y when upright
+    const expected = gradientPixels(120, 80)
+    for (const [x, y] of [
+      [5, 5],
+      [110, 10],
+      [10, 70],
+      [100, 70],
+    ]) {
+      const got = pixel(pixels, x, y)
+      const want = [...expected.subarray((y * 120 + x) * 3, (y * 120 + x) * 3 + 3)]
+      for (let c = 0; c < 3; c++) expect(Math.abs(got[c] - want[c])).toBeLessThan(12)
+    }
+  })
+  it('converts CMYK to RGB', async () => {
+    const { info, pixels } = await decodeImage({ bytes: await cmykJpeg(64, 48) })
+    expect(info.space).toBe('cmyk')
+    expect(pixels.channels).toBe(3)
+    const want = gradientPixels(64, 48)
+    const got = pixel(pixels, 32, 24)
+    for (let c = 0; c < 3; c++) expect(Math.abs(got[c] - want[(24 * 64 + 32) * 3 + c])).toBeLessThan(24)
+  })
+  it('reduces 16-bit PNGs to the same 8-bit values', async () => {
+    const { info, pixels } = await decodeImage({ bytes: await png16(50, 40) })
+    expect(info.bitDepth).toBe(16)
+    expect(Buffer.from(pixels.data).equals(gradientPixels(50, 40))).toBe(true)
+  })
+  it('expands grayscale to RGB', async () => {
+    const { info, pixels } = await decodeImage({ bytes: await grayscalePng(40, 30) })
+    expect(info.space).toBe('b-w')
+    expect(pixels.channels).toBe(3)
+    const [r, g, b] = pixel(pixels, 20, 15)
+    expect(r).toBe(g)
+    expect(g).toBe(b)
+  })
+  it('keeps alpha', async () => {
+    const { info, pixels } = await decodeImage({ bytes: await alphaPng(40, 30) })
+    expect(info.hasAlpha).toBe(true)
+    expect(pixels.channels).toBe(4)
+    expect(pixel(pixels, 0, 5)[3]).toBe(0)
+    expect(pixel(pixels, 39, 5)[3]).toBe(255)
+  })
+  it('gives equal ids to equal bytes and different ids to different photos', async () => {
+    const a = await decodeImage({ bytes: await gradientPng(30, 30) })
+    const b = await decodeImage({ bytes: await gradientPng(30, 30) })
+    const c = await decodeImage({ bytes: await gradientPng(30, 30, 1) })
+    expect(a.info.imageId).toBe(b.info.imageId)
+    expect(a.info.imageId).not.toBe(c.info.imageId)
+  })
+
+  it('refuses bad files with stable codes', async () => {
+    const good = await gradientPng(200, 150)
+    const jpeg = await sharp(gradientPixels(200, 150), { raw: { width: 200, height: 150, channels: 3 } }).jpeg().toBuffer()
+    const cases: [string, Buffer | null, string][] = [
+      ['missing.png', null, 'E_IMAGE_MISSING'],
+      ['empty.png', Buffer.alloc(0), 'E_IMAGE_EMPTY'],
+      ['text.png', Buffer.from('this is a shopping list, not a photo\n'), 'E_IMAGE_DECODE'],
+      ['corrupt.png', Buffer.concat([good.subarray(0, 40), Buffer.alloc(200, 0x5a), good.subarray(240)]), 'E_IMAGE_DECODE'],
+      ['truncated.png', good.subarray(0, Math.floor(good.length / 2)), 'E_IMAGE_DECODE'],
+      ['truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'E_IMAGE_DECODE'],
+      ['bomb.png', bombPng(), 'E_IMAGE_TOO_LARGE'],
+    ]
+    for (const [name, bytes, code] of cases) {
+      const path = join(work, name)
+      if (bytes) await writeFile(path, bytes)
+      const error = await decodeImage({ path }).then(
+        () => null,
+        (e: { code: string; message: string }) => e,
+      )
+      expect(error, name).toMatchObject({ code })
+      expect(error?.message, name).not.toMatch(/\n/)
+    }
+  })
+})
+
+describe('crops and model-resolution tensors', () => {
+  it('checks crops against the image', () => {
+    expect(defaultCrop(300, 200)).toEqual({ x: 50, y: 0, size: 200 })
+    expect(defaultCrop(200, 300)).toEqual({ x: 0, y: 50, size: 200 })
+    expect(checkCrop({ x: 10, y: 10, size: 100 }, 300, 200)).toEqual({ x: 10, y: 10, size: 100 })
+    for (const bad of [
+      { x: -1, y: 0, size: 10 },
+      { x: 0, y: 0, size: 0 },
+      { x: 250, y: 0, size: 100 },
+      { x: 0, y: 150, size: 60 },
+      { x: 0.5, y: 0, size: 10 },
+    ]) {
+      expect(() => checkCrop(bad, 300, 200)).toThrow(expect.objectContaining({ code: 'E_CROP_OUT_OF_BOUNDS' }))
+    }
+  })
+  it('crops and resizes to the model resolution; tensors round-trip', async () => {
+    const { pixels } = await decodeImage({ bytes: await gradientPng(300, 200) })
+    const crop = await cropToModel(pixels, { x: 100, y: 50, size: 128 }, 64)
+    expect([crop.width, crop.height, crop.channels]).toEqual([64, 64, 3])
+    // the crop's top-left corner shows the photo's (100, 50)
+    const want = pixel(pixels, 101, 51)
+    const got = pixel(crop, 0, 0)
+    for (let c = 0; c < 3; c++) expect(Math.abs(got[c] - want[c])).toBeLessThan(10)
+    const tensor = imageToTensor(crop)
+    expect(Math.min(...tensor)).toBeGreaterThanOrEqual(-1)
+    expect(Math.max(...tensor)).toBeLessThanOrEqual(1)
+    expect(Buffer.from(tensorToImage(tensor, 64).data).equals(Buffer.from(crop.data))).toBe(true)
+  })
+  it('clips raw generator output to [-1, 1]', () => {
+    const t = Float32Array.from([-3, 0, 3])
+    const img = tensorToImage(Float32Array.from([...t, ...t, ...t].map((v, i) => (i % 3 === 0 ? v : v))), 1)
+    expect(img.data.length).toBe(3)
+    expect(tensorToImage(Float32Array.from([-5, 5, 0]), 1).data).toEqual(Uint8Array.from([0, 255, 128]))
+  })
+  it('masks: photo-sized file -> crop at model resolution', async () => {
+    const path = join(work, 'mask.png')
+    await writeFile(path, await maskPng(rectMask(300, 200, 100, 50, 64, 64)))
+    const mask = await decodeMask({ path })
+    expect([mask.width, mask.height]).toEqual([300, 200])
+    const model = await maskToModel(mask, { x: 100, y: 50, size: 128 }, 64)
+    expect(model.data.length).toBe(64 * 64)
+    expect(model.data[10 * 64 + 10]).toBe(255)
+    expect(model.data[50 * 64 + 50]).toBe(0)
+  })
+})

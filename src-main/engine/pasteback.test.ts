@@ -1,0 +1,124 @@
+// Paste-back: outside mask + feather the photo keeps its exact bytes, also after a PNG export.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Mask, RawImage } from './api.js'
+import { Engine } from './engine.js'
+import { decodeImage } from './images.js'
+import { composite, featherMask } from './pasteback.js'
+import { testModelDir } from './testing/models.js'
+import { alphaPng, exifRotatedJpeg, rectMask } from './testing/photos.js'
+
+/** Distance (Chebyshev) from each pixel to the nearest masked pixel, brute force on small images. */
+function distanceToMask(mask: Mask): Float32Array {
+  const pts: [number, number][] = []
+  for (let y = 0; y < mask.height; y++) for (let x = 0; x < mask.width; x++) if (mask.data[y * mask.width + x]) pts.push([x, y])
+  const out = new Float32Array(mask.width * mask.height).fill(Infinity)
+  for (let y = 0; y < mask.height; y++) for (let x = 0; x < mask.width; x++) for (const [px, py] of pts) out[y * mask.width + x] = Math.min(out[y * mask.width + x], Math.max(Math.abs(px - x), Math.abs(py - y)))
+  return out
+}
+
+function noise(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
+  const data = new Uint8Array(width * height * channels)
+  let s = seed
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0
+    data[i] = s >>> 24
+  }
+  return { width, height, channels, data }
+}
+
+describe('featherMask', () => {
+  it('is non-zero only within the feather radius of the mask, and 1 deep inside', () => {
+    const mask = rectMask(40, 40, 15, 12, 8, 10)
+    for (const feather of [0, 1, 4, 7]) {
+      const alpha = featherMask(mask, feather)
+      const dist = distanceToMask(mask)
+      for (let i = 0; i < alpha.length; i++) {
+        if (dist[i] > feather) expect(alpha[i], `feather ${feather} at ${i}`).toBe(0)
+      }
+      expect(alpha[(12 + 5) * 40 + 15 + 4]).toBeGreaterThan(0.6)
+    }
+    // a soft edge: feathered values between 0 and 1 exist
+    const soft = featherMask(mask, 6)
+    expect(soft.some((a) => a > 0.05 && a < 0.95)).toBe(true)
+  })
+})
+
+describe('composite', () => {
+  it('writes only where the weight is above zero, and leaves alpha alone', () => {
+    const photo = noise(50, 40, 4, 1)
+    const crop = { x: 10, y: 5, size: 30 }
+    const generated = noise(30, 30, 3, 2)
+    const alpha = featherMask(rectMask(30, 30, 10, 10, 8, 8), 4)
+    const out = composite(photo, crop, generated, alpha)
+    let changed = 0
+    for (let y = 0; y < 40; y++) {
+      for (let x = 0; x < 50; x++) {
+        const i = (y * 50 + x) * 4
+        const inCrop = x >= 10 && x < 40 && y >= 5 && y < 35
+        const a = inCrop ? alpha[(y - 5) * 30 + (x - 10)] : 0
+        expect(out.data[i + 3]).toBe(photo.data[i + 3])
+        if (a === 0) for (let c = 0; c < 3; c++) expect(out.data[i + c]).toBe(photo.data[i + c])
+        else if (out.data[i] !== photo.data[i]) changed++
+      }
+    }
+    expect(changed).toBeGreaterThan(40)
+  })
+})
+
+describe('engine paste-back on a real photo and model', () => {
+  let engine: Engine
+  let work: string
+  beforeAll(async () => {
+    engine = new Engine()
+    await engine.loadModel(await testModelDir())
+    work = await mkdtemp(join(tmpdir(), 'stylemap-paste-test-'))
+  })
+  afterAll(async () => {
+    await engine.dispose()
+    await rm(work, { recursive: true, force: true })
+  })
+
+  for (const [name, make] of [
+    ['EXIF-rotated JPEG', () => exifRotatedJpeg(360, 240)],
+    ['RGBA PNG', () => alphaPng(300, 260)],
+  ] as const) {
+    it(`${name}: every pixel outside mask + feather is bit-identical after export`, async () => {
+      const photo = await engine.openImage({ bytes: await make() })
+      const original = await decodeImage({ bytes: await make() })
+      const crop = { x: 40, y: 20, size: 200 }
+      const sm = await engine.encode({ imageId: photo.imageId, crop })
+      const R = (await engine.modelInfo())?.model.resolution ?? 64
+      const generated = await engine.edit({ original: sm.stylemapId, layers: [{ reference: sm.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }] })
+      const feather = 6
+      const cropMask = rectMask(200, 200, 60, 70, 50, 40)
+      const result = await engine.pasteBack({ imageId: photo.imageId, crop, generated: generated.image, mask: cropMask, feather })
+      expect([result.width, result.height]).toEqual([photo.width, photo.height])
+      const out = join(work, `${name.replace(/\W+/g, '-')}.png`)
+      await engine.exportImage({ imageId: result.imageId, path: out })
+      const written = await sharp(out).raw().toBuffer({ resolveWithObject: true })
+      expect([written.info.width, written.info.height, written.info.channels]).toEqual([photo.width, photo.height, original.pixels.channels])
+      const ch = original.pixels.channels
+      let inside = 0
+      let changedInside = 0
+      for (let y = 0; y < photo.height; y++) {
+        for (let x = 0; x < photo.width; x++) {
+          const i = (y * photo.width + x) * ch
+          const cx = x - crop.x - 60
+          const cy = y - crop.y - 70
+          const near = cx >= -feather && cx < 50 + feather && cy >= -feather && cy < 40 + feather
+          if (!near) {
+            for (let c = 0; c < ch; c++) if (written.data[i + c] !== original.pixels.data[i + c]) throw new Error(`pixel ${x},${y} changed outside mask + feather`)
+          } else {
+            inside++
+            if (written.data[i] !== original.pixels.data[i] || written.data[i + 1] !== original.pixels.data[i + 1]) changedInside++
+          }
+        }
+      }
+      expect(changedInside / inside).toBeGreaterThan(0.3)
+    })
+  }
+})
