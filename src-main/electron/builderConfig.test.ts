@@ -19,7 +19,7 @@ interface BuilderConfig {
   asarUnpack: string[]
   files: string[]
   extraResources: { from: string; to: string }[]
-  linux: { target: string[]; icon: string; files: string[] }
+  linux: { target: string[]; icon: string }
   win: { target: string[]; icon: string }
   mac: { target: string[]; icon: string }
   directories: { buildResources: string; output: string }
