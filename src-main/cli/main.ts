@@ -251,9 +251,17 @@ async function morph(argv: string[]): Promise<void> {
 
 async function benchCommand(argv: string[]): Promise<void> {
   const tokens = tokenize(argv, new Set(['json', 'help']), new Set(['model', 'optional-model', 'runs', 'provider', 'threads']))
-  const dirs = [await findDefaultModel(modelsRoot)]
-  for (const d of all(tokens, 'model')) dirs.push(resolve(d))
-  for (const d of all(tokens, 'optional-model')) if (existsSync(join(d, 'model.json'))) dirs.push(resolve(d))
+  const extra = all(tokens, 'model').map((d) => resolve(d))
+  for (const d of all(tokens, 'optional-model')) if (existsSync(join(d, 'model.json'))) extra.push(resolve(d))
+  const dirs: string[] = []
+  try {
+    dirs.push(await findDefaultModel(modelsRoot))
+  } catch (e) {
+    // without a bundled default, benchmarking an explicitly named model still makes sense
+    if (!extra.length) throw e
+    process.stderr.write(`note: ${toEngineError(e).message}\n`)
+  }
+  dirs.push(...extra.filter((d) => !dirs.includes(d)))
   const runsText = single(tokens, 'runs')
   const threadsText = single(tokens, 'threads')
   const provider = (single(tokens, 'provider') ?? 'auto') as ProviderPreference

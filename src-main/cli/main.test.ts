@@ -1,0 +1,186 @@
+// The real `stylemap` CLI as a child process, on real images and the real model folder.
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodeImage } from '../engine/images.js'
+import { repoRoot, testModelDir } from '../engine/testing/models.js'
+import { bombPng, exifRotatedJpeg, gradientPixels, gradientPng, maskPng, rectMask } from '../engine/testing/photos.js'
+import { absolutePaths, findPython } from './convert.js'
+
+const run = promisify(execFile)
+let work: string
+let model: string
+let R: number
+
+interface Outcome {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+async function cli(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin', 'stylemap.mjs'), ...args], { cwd: work, maxBuffer: 1 << 24, timeout: 120_000 })
+    return { code: 0, stdout, stderr }
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }
+  }
+}
+
+function expectCleanFailure(result: Outcome, code: string, what: string): void {
+  expect(result.code, `${what}: exit code`).toBeGreaterThanOrEqual(1)
+  expect(result.code, `${what}: exit code`).toBeLessThanOrEqual(125)
+  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '')
+  expect(lines, `${what}: stderr ${result.stderr}`).toHaveLength(1)
+  expect(lines[0], what).toContain(code)
+  expect(result.stderr, what).not.toMatch(/^\s+at /m)
+}
+
+beforeAll(async () => {
+  model = await testModelDir()
+  R = JSON.parse(await readFile(join(model, 'model.json'), 'utf8')).resolution
+  work = await mkdtemp(join(tmpdir(), 'stylemap-cli-test-'))
+  // the original is a 300x200 (upright) photo stored sideways with EXIF orientation 6
+  await writeFile(join(work, 'original.jpg'), await exifRotatedJpeg(300, 200))
+  await writeFile(join(work, 'reference.png'), await gradientPng(260, 260, 9))
+  await writeFile(join(work, 'mask.png'), await maskPng(rectMask(300, 200, 120, 60, 50, 40)))
+  await writeFile(join(work, 'small-mask.png'), await maskPng(rectMask(R, R, R / 4, R / 4, R / 2, R / 2)))
+  await writeFile(join(work, 'small.png'), await gradientPng(R, R, 2))
+  await writeFile(join(work, 'small-ref.png'), await gradientPng(R, R, 7))
+})
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
+describe('stylemap CLI', () => {
+  it('info --json shows the manifest, the provider in use and the probes', async () => {
+    const result = await cli('info', '--model', model, '--json')
+    expect(result.code).toBe(0)
+    const info = JSON.parse(result.stdout)
+    expect(info.model.resolution).toBe(R)
+    expect(info.providers.inUse).toBe('cpu')
+    expect(info.providers.probes.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('reconstruct writes a model-resolution PNG', async () => {
+    const result = await cli('reconstruct', '--model', model, '--in', 'original.jpg', '--crop', '50,0,200', '--out', 'rec.png')
+    expect(result.code, result.stderr).toBe(0)
+    const meta = await sharp(join(work, 'rec.png')).metadata()
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', R, R])
+  })
+
+  it('edit pastes back into the full-size upright photo; outside mask + feather nothing changes', async () => {
+    const feather = 4
+    const result = await cli('edit', '--model', model, '--original', 'original.jpg', '--crop', '50,0,200', '--reference', 'reference.png', '--mask', 'mask.png', '--strength', '1', '--feather', String(feather), '--out', 'edited.png')
+    expect(result.code, result.stderr).toBe(0)
+    const out = await sharp(join(work, 'edited.png')).raw().toBuffer({ resolveWithObject: true })
+    expect([out.info.width, out.info.height]).toEqual([300, 200])
+    const original = await decodeImage({ path: join(work, 'original.jpg') })
+    let changedInside = 0
+    for (let y = 0; y < 200; y++) {
+      for (let x = 0; x < 300; x++) {
+        const i = (y * 300 + x) * 3
+        const near = x >= 120 - feather && x < 170 + feather && y >= 60 - feather && y < 100 + feather
+        const same = out.data[i] === original.pixels.data[i] && out.data[i + 1] === original.pixels.data[i + 1] && out.data[i + 2] === original.pixels.data[i + 2]
+        if (!near) expect(same, `pixel ${x},${y}`).toBe(true)
+        else if (!same) changedInside++
+      }
+    }
+    expect(changedInside).toBeGreaterThan(50 * 40 * 0.5)
+  })
+
+  it('edit --raw returns the generator output; offsets and several references are accepted', async () => {
+    const result = await cli(
+      'edit', '--model', model, '--raw', '--original', 'small.png',
+      '--reference', 'small-ref.png', '--mask', 'small-mask.png', '--strength', '0.7', '--offset', '4,-4',
+      '--reference', 'reference.png', '--reference-crop', '0,0,64', '--mask', 'small-mask.png',
+      '--space', 'w', '--out', 'raw.png',
+    )
+    // --reference-crop is not allowed with --raw: a clean usage error
+    expectCleanFailure(result, 'E_BAD_ARGUMENT', 'raw with reference crop')
+    const ok = await cli('edit', '--model', model, '--raw', '--original', 'small.png', '--reference', 'small-ref.png', '--mask', 'small-mask.png', '--offset', '4,-4', '--reference', 'small.png', '--mask', 'small-mask.png', '--strength', '0.3', '--out', 'raw.webp')
+    expect(ok.code, ok.stderr).toBe(0)
+    const meta = await sharp(join(work, 'raw.webp')).metadata()
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', R, R])
+  })
+
+  it('generate is reproducible per seed; morph writes an image', async () => {
+    expect((await cli('generate', '--model', model, '--seed', '5', '--truncation', '0.7', '--out', 'g1.png')).code).toBe(0)
+    expect((await cli('generate', '--model', model, '--seed', '5', '--truncation', '0.7', '--out', 'g2.png')).code).toBe(0)
+    expect((await readFile(join(work, 'g1.png'))).equals(await readFile(join(work, 'g2.png')))).toBe(true)
+    const morph = await cli('morph', '--model', model, '--a', 'original.jpg', '--b', 'reference.png', '--t', '0.5', '--out', 'morph.jpg')
+    expect(morph.code, morph.stderr).toBe(0)
+    expect((await sharp(join(work, 'morph.jpg')).metadata()).width).toBe(R)
+  })
+
+  it('bad input: a clear one-line error with a stable code, an exit code in 1..125, no output file', async () => {
+    const good = await gradientPng(300, 200)
+    const jpeg = await sharp(gradientPixels(300, 200), { raw: { width: 300, height: 200, channels: 3 } }).jpeg().toBuffer()
+    await writeFile(join(work, 'empty.jpg'), Buffer.alloc(0))
+    await writeFile(join(work, 'notes.png'), 'not an image at all\n')
+    await writeFile(join(work, 'corrupt.png'), Buffer.concat([good.subarray(0, 50), Buffer.alloc(300, 7), good.subarray(350)]))
+    await writeFile(join(work, 'truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1))
+    await writeFile(join(work, 'bomb.png'), bombPng())
+    await writeFile(join(work, 'wrong-mask.png'), await maskPng(rectMask(200, 300, 0, 0, 10, 10)))
+    const brokenModel = join(work, 'broken-model')
+    await rm(brokenModel, { recursive: true, force: true })
+    await (await import('node:fs/promises')).mkdir(brokenModel)
+    await copyFile(join(model, 'model.json'), join(brokenModel, 'model.json'))
+    const edit = (original: string, mask = 'mask.png', extra: string[] = []): string[] => ['edit', '--model', model, '--original', original, '--reference', 'reference.png', '--mask', mask, ...extra, '--out', 'bad.png']
+    const cases: [string, string[], string][] = [
+      ['missing file', edit('missing.jpg'), 'E_IMAGE_MISSING'],
+      ['zero-byte file', edit('empty.jpg'), 'E_IMAGE_EMPTY'],
+      ['non-image file', edit('notes.png'), 'E_IMAGE_DECODE'],
+      ['corrupt file', edit('corrupt.png'), 'E_IMAGE_DECODE'],
+      ['truncated file', edit('truncated.jpg'), 'E_IMAGE_DECODE'],
+      ['decompression bomb', edit('bomb.png'), 'E_IMAGE_TOO_LARGE'],
+      ['mask of the wrong size', edit('original.jpg', 'wrong-mask.png'), 'E_MASK_SIZE'],
+      ['crop outside the image', edit('original.jpg', 'mask.png', ['--crop', '200,0,200']), 'E_CROP_OUT_OF_BOUNDS'],
+      ['broken model folder', ['reconstruct', '--model', brokenModel, '--in', 'original.jpg', '--out', 'bad.png'], 'E_MODEL_HASH'],
+      ['missing model folder', ['reconstruct', '--model', join(work, 'nope'), '--in', 'original.jpg', '--out', 'bad.png'], 'E_MODEL_MISSING'],
+      ['unknown option', ['reconstruct', '--model', model, '--inn', 'original.jpg', '--out', 'bad.png'], 'E_BAD_ARGUMENT'],
+      ['mask before any reference', ['edit', '--model', model, '--original', 'original.jpg', '--mask', 'mask.png', '--reference', 'reference.png', '--out', 'bad.png'], 'E_BAD_ARGUMENT'],
+      ['output over the input', ['reconstruct', '--model', model, '--in', 'small.png', '--out', 'small.png'], 'E_EXPORT_OVERWRITE'],
+    ]
+    for (const [what, args, code] of cases) {
+      const result = await cli(...args)
+      expectCleanFailure(result, code, what)
+      expect(existsSync(join(work, 'bad.png')), `${what}: no output file`).toBe(false)
+    }
+  })
+
+  it('bench --json reports the measured figures in the agreed shape', async () => {
+    const result = await cli('bench', '--model', model, '--json')
+    expect(result.code, result.stderr).toBe(0)
+    const report = JSON.parse(result.stdout)
+    expect(report.executionProvider).toBe('cpu')
+    expect(report.machine.cores).toBeGreaterThan(0)
+    const row = report.results.at(-1)
+    for (const key of ['encode_ms', 'decode_ms', 'edit_ms', 'reference_pipeline_ms', 'peak_rss_mb']) expect(row[key], key).toBeGreaterThan(0)
+    expect(row.resolution).toBe(R)
+    // the interactive path reuses cached encodings: far cheaper than the demo's per-interaction work
+    expect(row.reference_pipeline_ms / row.edit_ms).toBeGreaterThan(5)
+  })
+})
+
+describe('convert delegation', () => {
+  it('names the missing python packages and how to install them', () => {
+    expect(() => findPython(['/nonexistent/python3', 'no-such-python-stylemap'])).toThrow(expect.objectContaining({ code: 'E_PYTHON_MISSING', message: expect.stringContaining('apt-get install python3-torch') }))
+  })
+  it('passes paths to the converter as absolute paths (it runs in models/)', () => {
+    expect(absolutePaths(['--checkpoint', 'a.pt', '--out=out/dir', '--id', 'x'], '/home/u')).toEqual(['--checkpoint', '/home/u/a.pt', '--out=/home/u/out/dir', '--id', 'x'])
+  })
+  it('stylemap convert passes the converter error through', async () => {
+    const result = await cli('convert', '--checkpoint', 'missing.pt', '--out', 'converted')
+    expect(result.code).toBeGreaterThanOrEqual(1)
+    expect(result.code).toBeLessThanOrEqual(125)
+    expect(result.stderr).toMatch(/E_(CONVERT_\w+|PYTHON_MISSING)/)
+    expect(existsSync(join(work, 'converted'))).toBe(false)
+  })
+})
