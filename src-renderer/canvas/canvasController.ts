@@ -52,15 +52,18 @@ export class CanvasController implements ViewController {
       stopContextMenu: true,
       fireMiddleClick: true,
     })
+    this.cropFrame = new CropFrameHandler(this.canvas, (crop) => this.commitCrop(crop, actions))
     this.zoomPan = new ZoomPanHandler(
       this.canvas,
       () => this.store.tool === 'pan',
-      (zoom) => this.ui.set({ zoom }),
+      (zoom) => {
+        this.cropFrame.setZoom(zoom)
+        this.ui.set({ zoom })
+      },
     )
     const blocked = () => this.zoomPan.active
     this.brush = new BrushTool(this.canvas, store, actions, blocked)
     this.offset = new OffsetTool(this.canvas, store, actions, blocked)
-    this.cropFrame = new CropFrameHandler(this.canvas, (crop) => this.commitCrop(crop, actions))
     this.canvas.add(this.cropFrame.rect)
     this.canvas.on('after:render', ({ ctx }) => this.drawGuides(ctx))
     this.canvas.on('mouse:move', () => {
@@ -332,6 +335,8 @@ export class CanvasController implements ViewController {
 
   /** Shade outside the crop, the eye-line guide for face models, the brush outline. */
   private drawGuides(ctx: CanvasRenderingContext2D): void {
+    // fabric also fires after:render for its top (selection) layer: draw on the scene only
+    if (ctx !== this.canvas.getContext()) return
     const shown = this.targetImage()
     if (!shown || !this.background) return
     const vpt = this.canvas.viewportTransform

@@ -67,6 +67,11 @@ export class CropFrameHandler {
     this.rect.setCoords()
   }
 
+  /** Keep the outline about 1.5 screen pixels wide at any zoom. */
+  setZoom(zoom: number): void {
+    this.rect.set({ strokeWidth: 1.5 / zoom, strokeDashArray: [6 / zoom, 4 / zoom] })
+  }
+
   setInteractive(on: boolean): void {
     this.rect.set({ selectable: on, evented: on, hasControls: on })
     if (on) {

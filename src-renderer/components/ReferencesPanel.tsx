@@ -83,8 +83,11 @@ export function ReferencesPanel() {
                     />
                     <output>{layer.strength.toFixed(2)}</output>
                   </label>
+                  <div className="small muted" aria-label={`Crop of ${layer.name}`}>
+                    Crop {layer.crop.size}px at {layer.crop.x},{layer.crop.y}
+                  </div>
                   {(layer.offset.dx !== 0 || layer.offset.dy !== 0) && (
-                    <div className="small muted">
+                    <div className="small muted" aria-label={`Offset of ${layer.name}`}>
                       Offset {layer.offset.dx}, {layer.offset.dy} px{' '}
                       <button type="button" className="link" onClick={() => void actions.dispatch('layer.set', { layerId: layer.id, patch: { offset: { dx: 0, dy: 0 } } })}>
                         reset
