@@ -3,11 +3,30 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import react from '@vitejs/plugin-react'
+import type { Plugin } from 'vite'
 
 const here = import.meta.dirname
 
 /** Native packages load `.node`/`.so` files at run time: they must stay in node_modules. */
 export const nativeExternals = ['onnxruntime-node', 'sharp']
+
+/**
+ * Dev server only: React refresh needs one inline script, which the page's CSP meta tag
+ * forbids; allow inline scripts while serving. Builds keep the page's policy untouched.
+ */
+function allowInlineScriptsWhileServing(): Plugin {
+  return {
+    name: 'stylemap:dev-csp',
+    apply: 'serve',
+    transformIndexHtml: (html) =>
+      html.replace(/(http-equiv="Content-Security-Policy"\s+content=")([^"]*)"/, (_match, head: string, policy: string) => {
+        const relaxed = /script-src /.test(policy)
+          ? policy.replace(/script-src ([^;]*)/, "script-src $1 'unsafe-inline'")
+          : `${policy}; script-src 'self' 'unsafe-inline'`
+        return `${head}${relaxed}"`
+      }),
+  }
+}
 
 export default defineConfig({
   main: {
@@ -44,7 +63,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(here, 'src-renderer'),
-    plugins: [react()],
+    plugins: [react(), allowInlineScriptsWhileServing()],
     build: {
       outDir: resolve(here, 'out/renderer'),
       // electron-vite does not find the page from `root` alone.

@@ -23,6 +23,12 @@ export const contentSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join('; ')
 
+/**
+ * Development only (`npm run dev`): Vite's React refresh injects one inline module script,
+ * which the policy above forbids. The packaged app never uses this.
+ */
+export const developmentContentSecurityPolicy = contentSecurityPolicy.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
 const mimeByExtension: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

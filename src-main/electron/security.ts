@@ -1,9 +1,9 @@
 // Electron's security checklist, applied once for the whole app: no navigation, no new
 // windows (vetted https links go to the browser), no webviews, every permission denied, and
-// the CSP header on the dev server's responses (app:// responses carry it already).
+// the CSP header on the dev server's responses (app:// responses carry the strict one).
 import { app, session, shell } from 'electron'
 import { isVettedExternalUrl } from './externalLinks'
-import { contentSecurityPolicy } from './rendererProtocol'
+import { developmentContentSecurityPolicy } from './rendererProtocol'
 
 export function applySecurityPolicy(options: { devServerOrigin: string | null }): void {
   const ses = session.defaultSession
@@ -14,7 +14,7 @@ export function applySecurityPolicy(options: { devServerOrigin: string | null })
   if (options.devServerOrigin) {
     const origin = options.devServerOrigin
     ses.webRequest.onHeadersReceived({ urls: [`${origin}/*`] }, (details, callback) => {
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy] } })
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [developmentContentSecurityPolicy] } })
     })
   }
 
