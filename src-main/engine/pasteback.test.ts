@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { decodeImage } from './images.js'
-import { composite, featherMask } from './pasteback.js'
+import { colorShift, composite, featherMask } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
 import { alphaPng, exifRotatedJpeg, rectMask } from './testing/photos.js'
 
@@ -66,6 +66,35 @@ describe('composite', () => {
       }
     }
     expect(changed).toBeGreaterThan(40)
+  })
+})
+
+describe('colour match', () => {
+  it('removes a uniform colour cast of the generated crop, measured where the photo is kept', () => {
+    const photo = noise(60, 60, 3, 5)
+    const crop = { x: 5, y: 5, size: 50 }
+    const cast = [18, -12, 6]
+    const generated: RawImage = { width: 50, height: 50, channels: 3, data: new Uint8Array(50 * 50 * 3) }
+    for (let y = 0; y < 50; y++) {
+      for (let x = 0; x < 50; x++) {
+        for (let c = 0; c < 3; c++) {
+          const v = photo.data[((y + 5) * 60 + x + 5) * 3 + c] - cast[c]
+          generated.data[(y * 50 + x) * 3 + c] = Math.max(0, Math.min(255, v))
+        }
+      }
+    }
+    const alpha = featherMask(rectMask(50, 50, 15, 15, 20, 20), 2)
+    const shift = colorShift(photo, crop, generated, alpha)
+    // clipping at 0/255 of noisy pixels biases the estimate a little
+    for (let c = 0; c < 3; c++) expect(Math.abs(shift[c] - cast[c])).toBeLessThan(3)
+    const matched = composite(photo, crop, generated, alpha, shift)
+    const plain = composite(photo, crop, generated, alpha)
+    const error = (img: RawImage): number => {
+      let sum = 0
+      for (let y = 25; y < 30; y++) for (let x = 25; x < 30; x++) for (let c = 0; c < 3; c++) sum += img.data[(y * 60 + x) * 3 + c] - photo.data[(y * 60 + x) * 3 + c]
+      return Math.abs(sum / 75)
+    }
+    expect(error(matched)).toBeLessThan(error(plain) / 2)
   })
 })
 
