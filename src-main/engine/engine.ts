@@ -86,6 +86,8 @@ interface HeldEdit {
 export interface EngineOptions {
   /** Bytes of decoded pixels kept in memory (default 1.5 GB). */
   imageBudgetBytes?: number
+  /** Bytes of cached resizer outputs (style pyramids) kept in memory (default 512 MB). */
+  stylesBudgetBytes?: number
 }
 
 const meanSamples = 4096
@@ -96,11 +98,14 @@ export class Engine implements EngineApi {
   private model: ModelRuntime | null = null
   private readonly images: Lru<string, HeldImage>
   private readonly stylemaps = new Lru<string, HeldStylemap>(128)
-  private readonly edits = new Lru<string, HeldEdit>(16)
+  private readonly edits = new Lru<string, HeldEdit>(4)
+  private stylesHeld: HeldStylemap[] = []
+  private readonly stylesBudgetBytes: number
   private randomMean: Float32Array | null = null
 
   constructor(options: EngineOptions = {}) {
     this.images = new Lru<string, HeldImage>(options.imageBudgetBytes ?? 1.5e9, (v) => v.pixels.data.byteLength)
+    this.stylesBudgetBytes = options.stylesBudgetBytes ?? 512e6
   }
 
   private requireModel(): ModelRuntime {
@@ -118,6 +123,7 @@ export class Engine implements EngineApi {
     this.model = next
     this.randomMean = null
     this.edits.clear()
+    this.stylesHeld = []
     if (previous) await previous.release()
     return { model: next.info, providers: next.providers }
   }
@@ -172,14 +178,22 @@ export class Engine implements EngineApi {
     return held
   }
 
-  /** Resizer outputs of a stylemap, computed once per stylemap. */
+  /** Resizer outputs of a stylemap, computed once and kept for the most recently used stylemaps. */
   private styles(held: HeldStylemap): Promise<Float32Array[]> {
+    const model = this.requireModel()
+    this.stylesHeld = [...this.stylesHeld.filter((h) => h !== held), held]
     if (!held.styles) {
-      const model = this.requireModel()
       held.styles = model.resize(held.stylemap, 1).then((s) => s.map((t) => Float32Array.from(t)))
       held.styles.catch(() => {
         held.styles = null
       })
+    }
+    // a 256 px model's pyramid is tens of MB: keep a bounded number of them
+    const perStylemap = model.info.styles.reduce((sum, l) => sum + 4 * l.channels * l.size * l.size, 0)
+    const keep = Math.max(2, Math.floor(this.stylesBudgetBytes / perStylemap))
+    while (this.stylesHeld.length > keep) {
+      const dropped = this.stylesHeld.shift()
+      if (dropped) dropped.styles = null
     }
     return held.styles
   }
@@ -345,6 +359,7 @@ export class Engine implements EngineApi {
     this.images.clear()
     this.stylemaps.clear()
     this.edits.clear()
+    this.stylesHeld = []
     if (model) await model.release()
   }
 
