@@ -131,6 +131,34 @@ describe('interpolate + generate', () => {
   })
 })
 
+describe('bounded caches', () => {
+  it('with room for only two style pyramids, edits with several references still match', async () => {
+    const small = new Engine({ stylesBudgetBytes: 1 })
+    try {
+      await small.loadModel(await testModelDir())
+      const ids = []
+      for (const seed of [0, 6, 3, 4]) {
+        const img = await small.openImage({ bytes: await gradientPng(200, 200, seed) })
+        ids.push((await small.encode({ imageId: img.imageId })).stylemapId)
+      }
+      const request = (idList: string[]) => ({
+        original: idList[0],
+        layers: idList.slice(1).map((reference, i) => ({ reference, mask: rectMask(R, R, i * 8, i * 8, R / 2, R / 2), strength: 0.8 })),
+        space: 'wplus' as const,
+      })
+      const first = await small.edit(request(ids))
+      const second = await small.edit(request(ids))
+      expect(Buffer.from(first.image.data).equals(Buffer.from(second.image.data))).toBe(true)
+      const mainIds = []
+      for (const seed of [0, 6, 3, 4]) mainIds.push((await engine.encode({ imageId: (await engine.openImage({ bytes: await gradientPng(200, 200, seed) })).imageId })).stylemapId)
+      const reference = await engine.edit(request(mainIds))
+      expect(Buffer.from(first.image.data).equals(Buffer.from(reference.image.data))).toBe(true)
+    } finally {
+      await small.dispose()
+    }
+  })
+})
+
 describe('morph and random', () => {
   it('morph t=0 and t=1 are the two reconstructions', async () => {
     const a = await engine.reconstruct(original.stylemapId)
