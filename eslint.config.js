@@ -15,7 +15,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'off',
@@ -25,6 +25,11 @@ export default tseslint.config(
     // Node side: main, engine, CLI, preload (bundled for a sandbox, but written as Node TS), tests, configs.
     files: ['src-main/**/*.ts', 'src-preload/**/*.ts', 'e2e/**/*.ts', 'models/**/*.ts', '**/*.{js,mjs,cjs}', '*.config.ts'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // Playwright fixtures take `{}` as their first parameter when they use no other fixture.
+    files: ['e2e/**/*.ts'],
+    rules: { 'no-empty-pattern': 'off' },
   },
   {
     // The shared contract must stay runtime-neutral: no electron, node or DOM module.
@@ -48,7 +53,9 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
     rules: {
-      ...reactHooks.configs.recommended.rules,
+      // The two classic hook rules; v7's React-Compiler rules are left to a later decision.
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'warn',
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The renderer talks to main only through window.stylemap.' }] }],
     },
   },
