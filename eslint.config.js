@@ -37,7 +37,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['electron', 'electron/*', 'node:*', 'fs', 'path', 'os', 'child_process', 'react', 'react-dom', 'fabric'], message: 'src-shared holds pure contracts only.' }] },
+        {
+          patterns: [
+            {
+              group: ['electron', 'electron/*', 'node:*', 'fs', 'path', 'os', 'child_process', 'react', 'react-dom', 'fabric'],
+              message: 'src-shared holds pure contracts only.',
+            },
+          ],
+        },
       ],
     },
   },
