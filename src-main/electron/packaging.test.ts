@@ -98,6 +98,9 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
   })
 
   it('ships the bundled default model and the window icon as resources', async () => {
+    expect(existsSync(join(root, 'models', 'utkface-64', 'model.json')), 'models/utkface-64 (the bundled default model) is missing from the checkout').toBe(
+      true,
+    )
     const manifest = JSON.parse(await readFile(join(resources, 'models', 'utkface-64', 'model.json'), 'utf8')) as { id: string; files: Record<string, string> }
     expect(manifest.id).toBe('utkface-64')
     for (const file of Object.values(manifest.files)) expect(existsSync(join(resources, 'models', 'utkface-64', file)), file).toBe(true)
@@ -105,6 +108,7 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
   })
 
   it('runs the packaged engine host on the packaged model', async () => {
+    expect(existsSync(join(resources, 'models', 'utkface-64', 'model.json')), 'the package holds no bundled model').toBe(true)
     // What Electron sees through app.asar + app.asar.unpacked, laid out as plain files.
     const extracted = join(work, 'extracted')
     const asar = require('@electron/asar') as { extractAll: (archive: string, dest: string) => void }
