@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   coverageBounds,
   createMask,
+  downsampleMask,
   invertMask,
   isMaskEmpty,
   readRect,
@@ -84,6 +85,18 @@ describe('mask bitmap', () => {
     expect(Array.from(sampleSquare(mask, { x: 0, y: 0, size: 8 }, 2, { dx: 4, dy: 0 }))).toEqual([0, 255, 0, 255])
     // a region reaching past the border counts the outside as uncovered
     expect(Array.from(sampleSquare(mask, { x: -8, y: 0, size: 16 }, 4))).toEqual([0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+  })
+
+  it('downsamples by area average, keeping small masks as copies', () => {
+    const mask = createMask(8, 4)
+    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) mask.data[y * 8 + x] = 200
+    mask.data[0] = 0
+    const small = downsampleMask(mask, 4)
+    expect([small.width, small.height]).toEqual([4, 2])
+    expect(Array.from(small.data)).toEqual([150, 200, 0, 0, 200, 200, 0, 0])
+    const same = downsampleMask(mask, 100)
+    expect(same.data).not.toBe(mask.data)
+    expect(Array.from(same.data)).toEqual(Array.from(mask.data))
   })
 
   it('rectangle helpers', () => {

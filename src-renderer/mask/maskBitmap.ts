@@ -184,3 +184,30 @@ export function sampleSquare(
   }
   return out
 }
+
+/** An area-averaged copy at most `maxSide` pixels on its long side (the mask itself when smaller). */
+export function downsampleMask(mask: MaskBitmap, maxSide: number): MaskBitmap {
+  const scale = maxSide / Math.max(mask.width, mask.height)
+  if (scale >= 1) return { width: mask.width, height: mask.height, data: mask.data.slice() }
+  const width = Math.max(1, Math.round(mask.width * scale))
+  const height = Math.max(1, Math.round(mask.height * scale))
+  const out = new Uint8Array(width * height)
+  const sx = mask.width / width
+  const sy = mask.height / height
+  const { data } = mask
+  for (let oy = 0; oy < height; oy++) {
+    const y0 = Math.floor(oy * sy)
+    const y1 = Math.max(y0 + 1, Math.floor((oy + 1) * sy))
+    for (let ox = 0; ox < width; ox++) {
+      const x0 = Math.floor(ox * sx)
+      const x1 = Math.max(x0 + 1, Math.floor((ox + 1) * sx))
+      let sum = 0
+      for (let y = y0; y < y1; y++) {
+        const row = y * mask.width
+        for (let x = x0; x < x1; x++) sum += data[row + x]
+      }
+      out[oy * width + ox] = Math.round(sum / ((y1 - y0) * (x1 - x0)))
+    }
+  }
+  return { width, height, data: out }
+}

@@ -2,11 +2,16 @@
 // preview and the export).
 import type { EditInput } from '../../src-shared/contract'
 import type { EditorDocument } from '../document/editorDocument'
-import { isMaskEmpty } from '../mask/maskBitmap'
+import { downsampleMask, isMaskEmpty } from '../mask/maskBitmap'
 
 export interface BuildEditOptions {
   /** the active model cannot mix in W+: fall back to W */
   wplusAvailable: boolean
+  /**
+   * Send masks at most this long on their long side (main scales them to the photo). The
+   * live preview uses a smaller copy: it travels on every brush move; export sends all.
+   */
+  maskMaxSide?: number
 }
 
 /** null when there is no photo yet. Hidden layers and empty masks are left out. */
@@ -20,7 +25,7 @@ export function buildEdit(doc: EditorDocument, options: BuildEditOptions = { wpl
       .map((l) => ({
         reference: { imageId: l.imageId, crop: { ...l.crop } },
         // a copy: painting continues while the request is on its way
-        mask: { width: l.mask.width, height: l.mask.height, data: l.mask.data.slice() },
+        mask: downsampleMask(l.mask, options.maskMaxSide ?? Infinity),
         strength: l.strength,
         offset: { dx: l.offset.dx, dy: l.offset.dy },
       })),

@@ -4,10 +4,17 @@ import type { EditInput } from '../../src-shared/contract'
 import type { EditorStore } from '../document/editorStore'
 import { bytesToUrl, call, toAppError } from '../engine/api'
 import type { PreviewFrame, UiStore } from '../ui/uiStore'
+import { isMaskEmpty } from '../mask/maskBitmap'
 import { buildEdit, editHasLayers } from './buildEdit'
 import { PreviewScheduler } from './previewScheduler'
 
 const THROTTLE_MS = 60
+/** The preview is at most 1024 px across: a mask of that size is plenty for it. */
+const PREVIEW_MASK_MAX_SIDE = 1024
+
+function buildsAnything(store: EditorStore): boolean {
+  return store.doc.references.some((l) => l.visible && !isMaskEmpty(l.mask))
+}
 
 export class LivePreview {
   private readonly scheduler: PreviewScheduler<EditInput, PreviewFrame>
@@ -20,6 +27,9 @@ export class LivePreview {
     private readonly ui: UiStore,
   ) {
     this.scheduler = new PreviewScheduler<EditInput, PreviewFrame>({
+      // main keeps the newest sequence number it has seen for the window's lifetime, also
+      // across a reload: start from the clock so a reloaded page is never "older"
+      firstSeq: Date.now(),
       run: async (seq, edit) => {
         const res = await call('engine:generate', { seq, edit, maxSize: 1024 })
         if (res.status !== 'rendered') return null
@@ -92,14 +102,16 @@ export class LivePreview {
   }
 
   private send(): void {
-    const model = this.ui.activeModel
-    const edit = buildEdit(this.store.doc, { wplusAvailable: model?.capabilities.wplus ?? true })
-    if (!edit) return
-    if (!editHasLayers(edit)) {
+    if (!this.store.doc.original) return
+    if (!buildsAnything(this.store)) {
       // nothing painted: the photo itself is the result
       this.reset()
       return
     }
-    this.scheduler.request(edit)
+    // the edit (with its mask copies) is built when the engine is ready for it, not per brush move
+    this.scheduler.request(() => {
+      const edit = buildEdit(this.store.doc, { wplusAvailable: this.ui.activeModel?.capabilities.wplus ?? true, maskMaxSide: PREVIEW_MASK_MAX_SIDE })
+      return editHasLayers(edit) ? edit : null
+    })
   }
 }

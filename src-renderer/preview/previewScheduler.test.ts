@@ -11,12 +11,13 @@ function deferred<T>() {
   return { promise, resolve, reject }
 }
 
-function setup() {
+function setup(firstSeq?: number) {
   const runs: { seq: number; request: string; done: ReturnType<typeof deferred<string | null>> }[] = []
   const shown: number[] = []
   const errors: number[] = []
   const busy: boolean[] = []
   const scheduler = new PreviewScheduler<string, string>({
+    firstSeq,
     run: (seq, request) => {
       const done = deferred<string | null>()
       runs.push({ seq, request, done })
@@ -73,5 +74,32 @@ describe('PreviewScheduler', () => {
     runs[2].done.resolve('C')
     await flush()
     expect(shown).toEqual([4])
+  })
+
+  it('numbers from a given first sequence (a reloaded page stays newer)', async () => {
+    const { scheduler, runs, shown, flush } = setup(1_000_000)
+    expect(scheduler.request('a')).toBe(1_000_000)
+    runs[0].done.resolve('A')
+    await flush()
+    expect(shown).toEqual([1_000_000])
+  })
+
+  it('builds a request only when it starts, and skips one built as null', async () => {
+    const { scheduler, runs, flush } = setup()
+    let built = 0
+    scheduler.request(() => (built++, 'a'))
+    scheduler.request(() => (built++, 'b'))
+    scheduler.request(() => (built++, 'c'))
+    expect(built).toBe(1)
+    runs[0].done.resolve('A')
+    await flush()
+    expect(built).toBe(2)
+    expect(runs.map((r) => r.request)).toEqual(['a', 'c'])
+    runs[1].done.resolve('C')
+    await flush()
+    scheduler.request(() => null)
+    await flush()
+    expect(runs).toHaveLength(2)
+    expect(scheduler.busy).toBe(false)
   })
 })

@@ -7,6 +7,8 @@ export interface PreviewOutcome<R> {
 }
 
 export interface PreviewSchedulerOptions<Q, R> {
+  /** the first sequence number handed out (default 1) */
+  firstSeq?: number
   /** run one request; resolves to null when the engine reports it superseded/canceled */
   run: (seq: number, request: Q) => Promise<R | null>
   /** a result newer than any shown so far */
@@ -16,18 +18,26 @@ export interface PreviewSchedulerOptions<Q, R> {
 }
 
 export class PreviewScheduler<Q, R> {
-  private nextSeq = 1
-  private shownSeq = 0
+  private nextSeq: number
+  private shownSeq: number
   private inFlight = false
-  private waiting: { seq: number; request: Q } | null = null
+  private waiting: { seq: number; make: () => Q | null } | null = null
 
-  constructor(private readonly options: PreviewSchedulerOptions<Q, R>) {}
+  constructor(private readonly options: PreviewSchedulerOptions<Q, R>) {
+    this.nextSeq = options.firstSeq ?? 1
+    this.shownSeq = this.nextSeq - 1
+  }
 
-  /** Queue a render of `request`; returns its sequence number. */
-  request(request: Q): number {
+  /**
+   * Queue a render; returns its sequence number. A function is called only when the request
+   * actually starts (building a request can be costly; most are replaced before they run).
+   * It may return null to skip the render.
+   */
+  request(request: Q | (() => Q | null)): number {
     const seq = this.nextSeq++
+    const make = typeof request === 'function' ? (request as () => Q | null) : () => request
     // latest wins: an older waiting request is simply replaced
-    this.waiting = { seq, request }
+    this.waiting = { seq, make }
     if (!this.inFlight) void this.pump()
     else this.options.onBusyChange(true)
     return seq
@@ -46,10 +56,12 @@ export class PreviewScheduler<Q, R> {
   private async pump(): Promise<void> {
     this.options.onBusyChange(true)
     while (this.waiting) {
-      const { seq, request } = this.waiting
+      const { seq, make } = this.waiting
       this.waiting = null
       this.inFlight = true
       try {
+        const request = make()
+        if (request === null) continue
         const result = await this.options.run(seq, request)
         if (result !== null && seq > this.shownSeq) {
           this.shownSeq = seq
