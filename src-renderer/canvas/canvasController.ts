@@ -66,8 +66,11 @@ export class CanvasController implements ViewController {
     this.offset = new OffsetTool(this.canvas, store, actions, blocked)
     this.canvas.add(this.cropFrame.rect)
     this.canvas.on('after:render', ({ ctx }) => this.drawGuides(ctx))
-    this.canvas.on('mouse:move', () => {
-      if (this.brush.enabled) this.canvas.requestRenderAll()
+    // the brush outline lives on fabric's top layer: moving it never redraws the photo
+    this.canvas.on('mouse:move', () => this.drawBrushOutline())
+    this.canvas.on('mouse:out', () => this.drawBrushOutline())
+    this.canvas.on('after:render', ({ ctx }) => {
+      if (ctx === this.canvas.getContext()) this.drawBrushOutline()
     })
 
     this.resizeObserver = new ResizeObserver(() => this.resize())
@@ -333,7 +336,31 @@ export class CanvasController implements ViewController {
     this.sync()
   }
 
-  /** Shade outside the crop, the eye-line guide for face models, the brush outline. */
+  private drawBrushOutline(): void {
+    const ctx = this.canvas.contextTop
+    if (!ctx) return
+    this.canvas.clearContext(ctx)
+    const p = this.brush.pointer
+    if (!p || !this.brush.enabled || this.zoomPan.active) return
+    const vpt = this.canvas.viewportTransform
+    const r = this.canvas.getRetinaScaling()
+    const zoom = vpt[0]
+    ctx.save()
+    ctx.setTransform(r, 0, 0, r, 0, 0)
+    ctx.transform(vpt[0], vpt[1], vpt[2], vpt[3], vpt[4], vpt[5])
+    ctx.lineWidth = 1 / zoom
+    ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)'
+    ctx.beginPath()
+    ctx.arc(p.x, p.y, this.store.brush.size / 2, 0, Math.PI * 2)
+    ctx.stroke()
+    ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)'
+    ctx.beginPath()
+    ctx.arc(p.x, p.y, this.store.brush.size / 2 + 1 / zoom, 0, Math.PI * 2)
+    ctx.stroke()
+    ctx.restore()
+  }
+
+  /** Shade outside the crop and the eye-line guide for face models. */
   private drawGuides(ctx: CanvasRenderingContext2D): void {
     // fabric also fires after:render for its top (selection) layer: draw on the scene only
     if (ctx !== this.canvas.getContext()) return
@@ -362,18 +389,6 @@ export class CanvasController implements ViewController {
       ctx.fillStyle = 'rgba(255, 255, 255, 0.45)'
       ctx.font = `${11 / zoom}px system-ui, sans-serif`
       ctx.fillText('eye line', crop.x + 4 / zoom, y - 4 / zoom)
-    }
-    const p = this.brush.pointer
-    if (p && this.brush.enabled && !this.zoomPan.active) {
-      ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)'
-      ctx.lineWidth = 1 / zoom
-      ctx.beginPath()
-      ctx.arc(p.x, p.y, this.store.brush.size / 2, 0, Math.PI * 2)
-      ctx.stroke()
-      ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)'
-      ctx.beginPath()
-      ctx.arc(p.x, p.y, this.store.brush.size / 2 + 1 / zoom, 0, Math.PI * 2)
-      ctx.stroke()
     }
     ctx.restore()
   }
