@@ -6,6 +6,12 @@ import sharp from 'sharp'
 import { expect, test } from '../fixtures'
 import { beforeAfterDiff, canvasPixel, drag, meanWhere, screenPoint, screenshot } from './helpers'
 
+// close the page before the bridge goes: an open connection from the page can keep the
+// bridge's HTTP server from closing (see the report to APP)
+test.afterEach(async ({ page }) => {
+  await page.close()
+})
+
 test('open, crop, reference, paint, preview, compare, undo/redo, export, save, reopen, bad files', async ({
   app: page,
   bridge,

@@ -6,6 +6,12 @@ import sharp from 'sharp'
 import { expect, test } from '../fixtures'
 import { canvasPixel, drag, screenshot } from './helpers'
 
+// close the page before the bridge goes: an open connection from the page can keep the
+// bridge's HTTP server from closing (see the report to APP)
+test.afterEach(async ({ page }) => {
+  await page.close()
+})
+
 test('drop a photo, File menu, recent files, JPEG and WebP export', async ({ app: page, bridge, photoFile, faceFile, workDir }, testInfo) => {
   const status = page.getByRole('contentinfo', { name: 'Status bar' })
   const photo = await photoFile('dropped.jpg', { face: 4, width: 300, height: 240 })

@@ -5,6 +5,12 @@ import { basename } from 'node:path'
 import { expect, test } from '../fixtures'
 import { canvasPixel, drag, screenPoint, screenshot } from './helpers'
 
+// close the page before the bridge goes: an open connection from the page can keep the
+// bridge's HTTP server from closing (see the report to APP)
+test.afterEach(async ({ page }) => {
+  await page.close()
+})
+
 test('references, mask layers and their settings, all undoable', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
   test.setTimeout(240_000)
   const status = page.getByRole('contentinfo', { name: 'Status bar' })
@@ -39,6 +45,15 @@ test('references, mask layers and their settings, all undoable', async ({ app: p
   await expect(status.getByLabel('Last render time')).toHaveText('Last render: —')
   await page.getByRole('button', { name: 'Render', exact: true }).click()
   await expect(status.getByLabel('Last render time')).toContainText(/\d+ ms/)
+  await expect(page.getByRole('progressbar', { name: 'Rendering preview' })).toHaveCount(0)
+  // without the mask colours the rendered result shows where the stroke was
+  await page.getByRole('checkbox', { name: 'Show masks' }).uncheck()
+  await expect.poll(() => photoAt(200, 200)).not.toEqual(withOverlay)
+  const resultOnly = await photoAt(200, 200)
+  expect(resultOnly).not.toEqual(plain)
+  await page.keyboard.press('m')
+  await expect(page.getByRole('checkbox', { name: 'Show masks' })).toBeChecked()
+  await expect.poll(() => photoAt(200, 200)).not.toEqual(resultOnly)
   await page.getByRole('checkbox', { name: 'Live preview' }).check()
 
   // --- a second reference: its own colour, thumbnail and crop frame

@@ -5,6 +5,12 @@ import { join } from 'node:path'
 import { expect, test } from '../fixtures'
 import { screenshot } from './helpers'
 
+// close the page before the bridge goes: an open connection from the page can keep the
+// bridge's HTTP server from closing (see the report to APP)
+test.afterEach(async ({ page }) => {
+  await page.close()
+})
+
 test('model picker with info and licence; a broken model folder is refused clearly', async ({ app: page, bridge, workDir }, testInfo) => {
   const status = page.getByRole('contentinfo', { name: 'Status bar' })
   await expect(status.getByLabel('Execution provider')).toHaveText(/Device: \w+/)

@@ -65,6 +65,7 @@ export interface EditorActionPayloads {
   'view.actual': void
   'preview.render': void
   'compare.toggle': void
+  'view.toggleMasks': void
   'compare.hold': { on: boolean }
   'dialog.open': { dialog: Exclude<Dialog, null> }
   'dialog.close': void
@@ -330,6 +331,11 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Before / after slider',
     keys: ['Ctrl+B'],
     perform: (ctx) => ctx.ui.set({ compareOpen: !ctx.ui.compareOpen }),
+  },
+  'view.toggleMasks': {
+    label: 'Show or hide the mask colours',
+    keys: ['M'],
+    perform: (ctx) => ctx.ui.set({ showMasks: !ctx.ui.showMasks }),
   },
   'compare.hold': {
     label: 'Hold to see the original',

@@ -60,6 +60,8 @@ export function shortcutFor(e: KeyInput): ShortcutHit | null {
       return { name: 'tool.set', payload: { tool: 'offset' } }
     case 'h':
       return { name: 'tool.set', payload: { tool: 'pan' } }
+    case 'm':
+      return { name: 'view.toggleMasks', payload: undefined }
     case '[':
     case '{':
       return e.shiftKey || key === '{' ? { name: 'brush.softer', payload: undefined } : { name: 'brush.shrink', payload: undefined }
@@ -123,6 +125,7 @@ export const shortcutSheet: { group: string; rows: [keys: string, what: string][
       ['Ctrl+0 or Esc', 'Fit to window'],
       ['Ctrl+1', 'Actual size (100%)'],
       ['\\ (hold)', 'Show the original while held'],
+      ['M', 'Show / hide the mask colours'],
       ['Ctrl+B', 'Before / after slider'],
       ['Enter', 'Render the preview now'],
       ['? or F1', 'This sheet'],

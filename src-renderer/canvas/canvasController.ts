@@ -227,7 +227,7 @@ export class CanvasController implements ViewController {
       overlay.setMask(layer.mask)
       overlay.setColor(layer.color)
       if (photo) overlay.fitTo(photo.width, photo.height)
-      overlay.image.set({ visible: onPhoto && layer.visible && !this.ui.holdCompare })
+      overlay.image.set({ visible: onPhoto && layer.visible && this.ui.showMasks && !this.ui.holdCompare })
     }
     for (const [id, overlay] of this.overlays) {
       if (alive.has(id)) continue

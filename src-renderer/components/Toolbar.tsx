@@ -110,6 +110,10 @@ export function Toolbar() {
           />
           Live
         </label>
+        <label className="inline" title="Show the mask colours (M)">
+          <input type="checkbox" aria-label="Show masks" checked={ui.showMasks} onChange={() => void actions.dispatch('view.toggleMasks')} />
+          Masks
+        </label>
         <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('preview.render')} title="Render now (Enter)">
           Render
         </button>

@@ -23,6 +23,8 @@ export interface GeneratedImage {
 export class UiStore {
   dialog: Dialog = null
   compareOpen = false
+  /** mask overlays drawn over the photo (view only: the edit is the same either way) */
+  showMasks = true
   /** the hold-to-compare key is down: show the photo without the preview */
   holdCompare = false
   previewBusy = false
