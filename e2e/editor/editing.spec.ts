@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { expect, test } from '../fixtures'
-import { beforeAfterDiff, canvasPixel, drag, meanWhere, screenPoint, screenshot } from './helpers'
+import { beforeAfterDiff, canvasPixel, drag, meanWhere, pixelDiff, screenPoint, screenshot } from './helpers'
 
 // close the page before the bridge goes: an open connection from the page can keep the
 // bridge's HTTP server from closing (see the report to APP)
@@ -139,7 +139,8 @@ test('open, crop, reference, paint, preview, compare, undo/redo, export, save, r
   await expect.poll(() => canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2)).toEqual(photoBefore)
   await page.keyboard.press('Control+Shift+z')
   await expect(page.getByRole('button', { name: 'Redo' })).toBeDisabled()
-  await expect.poll(() => canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2)).toEqual(painted)
+  // re-rendered from the same mask: the same picture, up to a rounding step
+  await expect.poll(async () => pixelDiff(await canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2), painted)).toBeLessThanOrEqual(3)
 
   // --- export at full resolution
   const exportPath = join(workDir, 'edited.png')
@@ -166,7 +167,9 @@ test('open, crop, reference, paint, preview, compare, undo/redo, export, save, r
   await expect(layers.getByRole('option')).toHaveCount(1)
   await expect(status.getByLabel('Photo size')).toContainText(`crop ${crop.size}px at ${crop.x},${crop.y}`)
   await expect(page.getByRole('button', { name: 'Undo' })).toBeDisabled()
-  await expect.poll(() => canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2), { timeout: 30_000 }).toEqual(painted)
+  await expect
+    .poll(async () => pixelDiff(await canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2), painted), { timeout: 30_000 })
+    .toBeLessThanOrEqual(3)
   await screenshot(page, testInfo, '07-project-reopened')
 
   // --- a corrupt project: a readable message with its code, the document untouched

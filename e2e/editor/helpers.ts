@@ -104,3 +104,8 @@ export function meanWhere(d: ImageDiff, where: (x: number, y: number) => boolean
     }
   return { mean: count ? sum / count : 0, count, max }
 }
+
+/** Largest per-channel difference of two RGBA pixels. */
+export function pixelDiff(p: number[], q: number[]): number {
+  return Math.max(...p.map((v, i) => Math.abs(v - q[i])))
+}
