@@ -78,12 +78,11 @@ export class ModelRegistry {
     }
     // the shipped-models folder may also be a single model folder itself
     await push(this.bundledDir, true)
-    let entries: string[] = []
-    try {
-      entries = (await readdir(this.bundledDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
-    } catch {
-      entries = []
-    }
+    // a missing or unreadable folder simply ships no models
+    const entries = await readdir(this.bundledDir, { withFileTypes: true }).then(
+      (found) => found.filter((e) => e.isDirectory()).map((e) => e.name),
+      () => [] as string[],
+    )
     for (const name of entries.sort()) await push(join(this.bundledDir, name), true)
     out.sort((a, b) => Number(b.manifest.default === true) - Number(a.manifest.default === true))
     for (const dir of (await this.settings()).imported) await push(dir, false)

@@ -42,7 +42,7 @@ export function randomTestModelDir(): Promise<string> {
       await run(python, args, { cwd: modelsRoot, timeout: 600_000, maxBuffer: 16 << 20 })
     } catch (e) {
       const err = e as { stderr?: string; message: string }
-      throw new Error(`could not build the random test model (${python} ${args.join(' ')}): ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`)
+      throw new Error(`could not build the random test model (${python} ${args.join(' ')}): ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`, { cause: e })
     }
     // another process may have finished first; both results are equivalent
     if (!existsSync(join(dir, 'model.json'))) await rename(temp, dir).catch(() => undefined)
