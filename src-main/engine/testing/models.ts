@@ -15,9 +15,14 @@ export const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.u
 export const modelsRoot = join(repoRoot, 'models')
 export const defaultModelDir = join(modelsRoot, 'utkface-64')
 
+/** What the random model is exported with; its --id/--name are what the model list shows. */
+const exportArgs = ['--random', '--size', '64', '--channel-cap', '64', '--small-generator', '--id', 'random-64', '--name', 'Random weights 64 px (tests)']
+
 async function exporterKey(): Promise<string> {
   const dir = join(modelsRoot, 'smgan')
   const hash = createHash('sha256')
+  // the arguments are part of the key, so a model cached with other ones is built again
+  hash.update(exportArgs.join('\0'))
   for (const name of (await readdir(dir)).filter((n) => n.endsWith('.py')).sort()) {
     hash.update(name)
     hash.update(await readFile(join(dir, name)))
@@ -36,7 +41,8 @@ export function randomTestModelDir(): Promise<string> {
     await mkdir(cacheRoot, { recursive: true })
     const temp = `${dir}.tmp-${process.pid}`
     await rm(temp, { recursive: true, force: true })
-    const args = ['-m', 'smgan.export', '--random', '--size', '64', '--channel-cap', '64', '--small-generator', '--out', temp]
+    // --out is a temporary folder: without --id the exporter would name the model after it
+    const args = ['-m', 'smgan.export', ...exportArgs, '--out', temp]
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
     try {
       await run(python, args, { cwd: modelsRoot, timeout: 600_000, maxBuffer: 16 << 20 })
