@@ -39,7 +39,7 @@ export class OffsetTool {
       layerId: layer.id,
       start: { x: opt.scenePoint.x, y: opt.scenePoint.y },
       origin: { ...layer.offset },
-      key: `offset:${layer.id}:${++gestureCounter}`,
+      key: `gesture:offset:${layer.id}:${++gestureCounter}`,
     }
   }
 

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'react'
 import type { ReferenceLayer } from '../document/editorDocument'
 import { useEditor, useEditorState } from '../ui/editorServices'
+import { useGestureKey } from '../ui/useGestureKey'
 
 function Thumbnail({ layer }: { layer: ReferenceLayer }) {
   const { images, store } = useEditor()
@@ -31,6 +32,28 @@ function Thumbnail({ layer }: { layer: ReferenceLayer }) {
         />
       )}
     </div>
+  )
+}
+
+function StrengthSlider({ layer }: { layer: ReferenceLayer }) {
+  const { actions } = useEditor()
+  const gesture = useGestureKey(`strength:${layer.id}`)
+  return (
+    <label className="inline small" onClick={(e) => e.stopPropagation()}>
+      Strength
+      <input
+        type="range"
+        aria-label={`Strength of ${layer.name}`}
+        min={0}
+        max={1}
+        step={0.05}
+        value={layer.strength}
+        onPointerDown={gesture.start}
+        onFocus={gesture.start}
+        onChange={(e) => void actions.dispatch('layer.set', { layerId: layer.id, patch: { strength: Number(e.target.value) }, mergeKey: gesture.key() })}
+      />
+      <output>{layer.strength.toFixed(2)}</output>
+    </label>
   )
 }
 
@@ -68,21 +91,7 @@ export function ReferencesPanel() {
                       {layer.name}
                     </span>
                   </div>
-                  <label className="inline small">
-                    Strength
-                    <input
-                      type="range"
-                      aria-label={`Strength of ${layer.name}`}
-                      min={0}
-                      max={1}
-                      step={0.05}
-                      value={layer.strength}
-                      onChange={(e) =>
-                        void actions.dispatch('layer.set', { layerId: layer.id, patch: { strength: Number(e.target.value) }, mergeKey: `strength:${layer.id}` })
-                      }
-                    />
-                    <output>{layer.strength.toFixed(2)}</output>
-                  </label>
+                  <StrengthSlider layer={layer} />
                   <div className="small muted" aria-label={`Crop of ${layer.name}`}>
                     Crop {layer.crop.size}px at {layer.crop.x},{layer.crop.y}
                   </div>

@@ -1,10 +1,14 @@
 // Mixing space, paste-back feather and the advanced coarse/fine strengths.
 import { useEditorState } from '../ui/editorServices'
+import { useGestureKey } from '../ui/useGestureKey'
 
 export function SettingsPanel() {
   const { store, ui, actions } = useEditorState()
   const s = store.doc.settings
   const wplus = ui.activeModel?.capabilities.wplus ?? true
+  const feather = useGestureKey('feather')
+  const coarse = useGestureKey('coarseStrength')
+  const fine = useGestureKey('fineStrength')
   const set = (patch: Parameters<typeof store.setSettings>[0], mergeKey?: string) => void actions.dispatch('settings.set', { patch, mergeKey })
   return (
     <section className="panel" aria-label="Edit settings">
@@ -27,7 +31,17 @@ export function SettingsPanel() {
       </div>
       <label className="row">
         Edge feather
-        <input type="range" aria-label="Edge feather" min={0} max={64} step={1} value={s.feather} onChange={(e) => set({ feather: Number(e.target.value) }, 'feather')} />
+        <input
+          type="range"
+          aria-label="Edge feather"
+          min={0}
+          max={64}
+          step={1}
+          value={s.feather}
+          onPointerDown={feather.start}
+          onFocus={feather.start}
+          onChange={(e) => set({ feather: Number(e.target.value) }, feather.key())}
+        />
         <output>{s.feather}px</output>
       </label>
       <details className="advanced">
@@ -36,6 +50,7 @@ export function SettingsPanel() {
         {(['coarseStrength', 'fineStrength'] as const).map((key) => {
           const value = s[key]
           const label = key === 'coarseStrength' ? 'Coarse strength' : 'Fine strength'
+          const gesture = key === 'coarseStrength' ? coarse : fine
           return (
             <div className="row" key={key}>
               <label className="inline">
@@ -56,7 +71,9 @@ export function SettingsPanel() {
                 step={0.05}
                 disabled={value === undefined || s.space !== 'wplus'}
                 value={value ?? 1}
-                onChange={(e) => set({ [key]: Number(e.target.value) }, key)}
+                onPointerDown={gesture.start}
+                onFocus={gesture.start}
+                onChange={(e) => set({ [key]: Number(e.target.value) }, gesture.key())}
               />
               <output>{value === undefined ? 'layer' : value.toFixed(2)}</output>
             </div>

@@ -86,6 +86,19 @@ describe('History', () => {
     expect(history.info().steps).toBe(3)
   })
 
+  it('a gesture key folds however slow the gesture is', () => {
+    const { state, history, set, tick } = setup()
+    set('a', 1, 'gesture:drag:1')
+    tick(5000)
+    set('a', 2, 'gesture:drag:1')
+    expect(history.info().steps).toBe(1)
+    set('a', 3, 'gesture:drag:2')
+    expect(history.info().steps).toBe(2)
+    history.undo()
+    history.undo()
+    expect(state.a).toBe(0)
+  })
+
   it('drops the oldest steps past the count and byte limits', () => {
     const { state, history, set } = setup({ maxSteps: 3, maxBytes: 100 })
     for (let v = 1; v <= 5; v++) set('a', v)

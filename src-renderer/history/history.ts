@@ -7,7 +7,10 @@ export interface HistoryStep<D> {
   label: string
   delta: D
   bytes: number
-  /** steps with the same key pushed within mergeWindowMs fold into one (a slider drag) */
+  /**
+   * Steps with the same key pushed within mergeWindowMs fold into one. A key starting with
+   * `gesture:` names one pointer gesture and folds however slowly the gesture goes.
+   */
   mergeKey?: string
   at: number
 }
@@ -59,7 +62,7 @@ export class History<D> {
       mergeKey !== undefined &&
       this.options.merge &&
       top?.mergeKey === mergeKey &&
-      now - top.at <= this.options.mergeWindowMs
+      (mergeKey.startsWith('gesture:') || now - top.at <= this.options.mergeWindowMs)
     ) {
       this.totalBytes -= top.bytes
       top.delta = this.options.merge(top.delta, delta)
