@@ -210,8 +210,10 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       unsubscribeCrash()
       for (const stream of streams) stream.end()
       streams.clear()
-      await new Promise<void>((done) => server.close(() => done()))
-      server.closeAllConnections?.()
+      // close() waits for every open connection; end idle keep-alive ones first or it can hang
+      const closed = new Promise<void>((done) => server.close(() => done()))
+      server.closeAllConnections()
+      await closed
       if (ownEngine) await engine.close()
       if (ownUserData) await rm(userDataDir, { recursive: true, force: true })
     },
