@@ -6,6 +6,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testModelDir } from '../engine/testing/models'
 import type { EditInput } from '../../src-shared/contract'
+import { gradientPixels } from '../engine/testing/photos'
 import { faces, sidewaysPhoto } from './testing/photos'
 import { makeTestApp, type TestApp } from './testing/harness'
 
@@ -92,6 +93,36 @@ describe('engine channels on the real model', () => {
     const before = await sharp((await t.ok('image:preview', { imageId: photoId })).preview.bytes).extract({ left: crop.x, top: 0, width: 360, height: 360 }).raw().toBuffer()
     expect((await sharp(result.pasted.bytes).raw().toBuffer()).equals(before)).toBe(true)
   })
+
+  it('the live preview of a 24 MP photo does crop-sized work: no full-size paste-back, nothing new held by the engine', async () => {
+    const [width, height] = [6000, 4000]
+    const jpeg = await sharp(gradientPixels(width, height, 5), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
+    const big = (await t.ok('image:import', { name: 'big.jpg', bytes: jpeg })).image
+    expect([big.width, big.height]).toEqual([width, height])
+    const bigCrop = { x: 2000, y: 500, size: 3200 }
+    const bigEdit: EditInput = {
+      original: { imageId: big.imageId, crop: bigCrop },
+      // a 600 x 400 mask over the whole photo: a disc in the crop's middle
+      layers: [{ reference: { imageId: referenceId, crop: { x: 0, y: 0, size: 64 } }, mask: disc(600, 400, 360, 210, 40), strength: 1 }],
+    }
+    const held = t.engine.heldImageIds().sort()
+    const callsBefore = t.calls.length
+    const result = await t.ok('engine:generate', { seq: 500, edit: bigEdit, maxSize: 512 })
+    if (result.status !== 'rendered') throw new Error(result.status)
+    expect(result.crop).toEqual(bigCrop)
+    expect([result.pasted.width, result.pasted.height]).toEqual([512, 512])
+    const calls = t.calls.slice(callsBefore)
+    expect(calls).toContain('pastePreview')
+    expect(calls.filter((name) => name === 'pasteBack' || name === 'getPixels')).toEqual([])
+    expect(t.engine.heldImageIds().sort()).toEqual(held)
+    // the preview shows the edit in the crop's middle and the photo elsewhere
+    const shown = await sharp(result.pasted.bytes).raw().toBuffer()
+    const photo = await sharp(jpeg).extract({ left: bigCrop.x, top: bigCrop.y, width: bigCrop.size, height: bigCrop.size }).resize(512, 512).raw().toBuffer()
+    const diff = (x: number, y: number) => [0, 1, 2].reduce((sum, c) => sum + Math.abs(shown[(y * 512 + x) * 3 + c] - photo[(y * 512 + x) * 3 + c]), 0)
+    expect(diff(256, 256)).toBeGreaterThan(0)
+    for (const [x, y] of [[20, 20], [490, 40], [30, 480], [480, 480]]) expect(diff(x, y), `${x},${y}`).toBeLessThanOrEqual(6)
+    await t.ok('image:release', { imageId: big.imageId })
+  }, 60_000)
 
   it('interpolate renders one frame per strength, from the reconstruction to the full edit', async () => {
     const { frames } = await t.ok('engine:interpolate', { edit: edit(), strengths: [0, 0.5, 1] })

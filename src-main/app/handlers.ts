@@ -3,7 +3,7 @@
 // main, the e2e bridge and the tests run exactly this code.
 import { readFile, stat } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
-import type { EditLayer as EngineLayer, GeneratedImage } from '../engine/api'
+import type { EditLayer as EngineLayer, GeneratedImage, PasteBackRequest, RawImage } from '../engine/api'
 import type { HandlerMap } from '../../src-shared/ipc'
 import {
   appErrorCodes,
@@ -21,7 +21,7 @@ import { ImageStore } from './imageStore'
 import { LatestWins } from './latestWins'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './maskSampling'
 import { ModelRegistry } from './models'
-import { cropRaw, rawToPng } from './pixels'
+import { rawToPng } from './pixels'
 import { parseProject, projectExtension, remapImageIds, serializeProject, type ParsedProject } from './projectFile'
 import { toRecentItem } from './recent'
 
@@ -146,20 +146,32 @@ export function createApp(deps: AppDeps): App {
     return edit.space === 'wplus' && !loaded.model.features.wplus ? { ...edit, space: 'w' } : edit
   }
 
+  /** The generator's output for an edit and the paste-back that puts it into the photo (call inside withEngine). */
+  async function generateEdit(requested: Edit): Promise<{ generated: GeneratedImage; paste: PasteBackRequest }> {
+    const edit = await spaceFor(requested)
+    const { model } = await models.ensureLoaded()
+    const { request, pasteMask } = await engineEdit(edit, model.resolution)
+    const generated = await engine.edit(request)
+    return {
+      generated,
+      paste: { imageId: edit.original.imageId, crop: edit.original.crop, generated: generated.image, mask: pasteMask, feather: edit.feather },
+    }
+  }
+
+  /** The full-resolution edited photo, held by the engine (for export). */
   async function renderEdit(requested: Edit): Promise<RenderedEdit> {
     return withEngine(async () => {
-      const edit = await spaceFor(requested)
-      const { model } = await models.ensureLoaded()
-      const { request, pasteMask } = await engineEdit(edit, model.resolution)
-      const generated = await engine.edit(request)
-      const pasted = await engine.pasteBack({
-        imageId: edit.original.imageId,
-        crop: edit.original.crop,
-        generated: generated.image,
-        mask: pasteMask,
-        feather: edit.feather,
-      })
+      const { generated, paste } = await generateEdit(requested)
+      const pasted = await engine.pasteBack(paste)
       return { generated, resultId: pasted.imageId }
+    })
+  }
+
+  /** The live preview: only the crop region is blended and copied out, already scaled to `maxSize`. */
+  async function previewEdit(requested: Edit, maxSize?: number): Promise<{ generated: GeneratedImage; pasted: RawImage }> {
+    return withEngine(async () => {
+      const { generated, paste } = await generateEdit(requested)
+      return { generated, pasted: await engine.pastePreview({ ...paste, maxSize }) }
     })
   }
 
@@ -254,16 +266,10 @@ export function createApp(deps: AppDeps): App {
     'engine:generate': async ({ seq, edit, maxSize }) => {
       const outcome = await previews.submit(seq, async () => {
         const started = performance.now()
-        const rendered = await renderEdit(edit)
-        try {
-          const { crop } = edit.original
-          const full = await engine.getPixels(rendered.resultId)
-          const pasted = await rawToPng(cropRaw(full, crop), maxSize)
-          const raw = await rawToPng(rendered.generated.image)
-          return { crop, pasted, raw, ms: performance.now() - started }
-        } finally {
-          await closeResult(rendered.resultId)
-        }
+        const preview = await previewEdit(edit, maxSize)
+        const pasted = await rawToPng(preview.pasted, maxSize)
+        const raw = await rawToPng(preview.generated.image)
+        return { crop: edit.original.crop, pasted, raw, ms: performance.now() - started }
       }).catch((error: unknown) => {
         const code = codeOf(error)
         if (code === 'E_SUPERSEDED') return { status: 'superseded' as const }

@@ -1,7 +1,7 @@
 // Raw engine pixels -> bytes the renderer can show.
 import sharp from 'sharp'
 import type { RawImage } from '../engine/api'
-import type { Crop, EncodedImage } from '../../src-shared/contract'
+import type { EncodedImage } from '../../src-shared/contract'
 
 /** PNG with light compression: previews are shown at once and never stored. */
 export async function rawToPng(image: RawImage, maxSize?: number): Promise<EncodedImage> {
@@ -16,19 +16,4 @@ export async function rawToPng(image: RawImage, maxSize?: number): Promise<Encod
   }
   const bytes = await pipeline.png({ compressionLevel: 2 }).toBuffer()
   return { mime: 'image/png', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), width, height }
-}
-
-/** The pixels of `crop` (clipped to the image). */
-export function cropRaw(image: RawImage, crop: Crop): RawImage {
-  const x0 = Math.min(crop.x, image.width)
-  const y0 = Math.min(crop.y, image.height)
-  const width = Math.max(1, Math.min(crop.size, image.width - x0))
-  const height = Math.max(1, Math.min(crop.size, image.height - y0))
-  const rowBytes = width * image.channels
-  const data = new Uint8Array(rowBytes * height)
-  for (let y = 0; y < height; y++) {
-    const from = ((y0 + y) * image.width + x0) * image.channels
-    data.set(image.data.subarray(from, from + rowBytes), y * rowBytes)
-  }
-  return { width, height, channels: image.channels, data }
 }

@@ -201,6 +201,12 @@ export interface PasteBackRequest {
   colorMatch?: boolean
 }
 
+/** `pasteBack` for the live preview: the same blend, returned as the crop region's pixels only. */
+export interface PastePreviewRequest extends PasteBackRequest {
+  /** Downscale the crop region to fit this many pixels (default: the crop's own size). */
+  maxSize?: number
+}
+
 export type ExportFormat = 'png' | 'jpeg' | 'webp'
 
 export interface ExportRequest {
@@ -241,6 +247,11 @@ export interface EngineApi {
   morph(request: MorphRequest): Promise<GeneratedImage>
   random(request: RandomRequest): Promise<GeneratedImage>
   pasteBack(request: PasteBackRequest): Promise<ImageInfo>
+  /**
+   * The pixels `pasteBack` would give inside `crop` (a crop.size square, downscaled to fit
+   * `maxSize`), computed on the crop region only: no full-size copy, no new held image.
+   */
+  pastePreview(request: PastePreviewRequest): Promise<RawImage>
   exportImage(request: ExportRequest): Promise<ExportResult>
 }
 

@@ -32,6 +32,11 @@ describe('engine process', () => {
     expect(rec.image.data).toBeInstanceOf(Uint8Array)
     expect(rec.image.data.length).toBe(model.resolution * model.resolution * 3)
     await expect(client.encode({ imageId: 'img:unknown' })).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
+    // the live preview's paste-back crosses the process too, as crop-region pixels only
+    const crop = { x: 20, y: 0, size: 120 }
+    const preview = await client.pastePreview({ imageId: img.imageId, crop, generated: rec.image, mask: rectMask(120, 120, 30, 30, 40, 40), maxSize: 60 })
+    expect(preview.data).toBeInstanceOf(Uint8Array)
+    expect([preview.width, preview.height, preview.data.length]).toEqual([60, 60, 60 * 60 * 3])
   })
 
   it('coalesces a lane: while one edit runs only the newest waiting one is kept, results carry their sequence number', async () => {

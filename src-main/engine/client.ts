@@ -19,6 +19,7 @@ import type {
   LoadModelOptions,
   MorphRequest,
   PasteBackRequest,
+  PastePreviewRequest,
   RandomRequest,
   RawImage,
   StylemapInfo,
@@ -291,6 +292,9 @@ export class EngineClient implements EngineApi {
   }
   pasteBack(request: PasteBackRequest): Promise<ImageInfo> {
     return this.call('pasteBack', request)
+  }
+  pastePreview(request: PastePreviewRequest): Promise<RawImage> {
+    return this.call('pastePreview', request)
   }
   exportImage(request: ExportRequest): Promise<ExportResult> {
     return this.call('exportImage', request)

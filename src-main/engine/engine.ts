@@ -20,13 +20,14 @@ import type {
   MixSpace,
   MorphRequest,
   PasteBackRequest,
+  PastePreviewRequest,
   RandomRequest,
   RawImage,
   StylemapInfo,
 } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { writeImage } from './export.js'
-import { checkCrop, cropToModel, type DecodedImage, decodeImage, defaultCrop, imageToTensor, resizeImage, resizeMask, tensorToImage } from './images.js'
+import { checkCrop, cropPixels, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, resizeMask, tensorToImage } from './images.js'
 import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
 import { ModelRuntime } from './model.js'
 import { colorShift, composite, featherMask } from './pasteback.js'
@@ -151,10 +152,12 @@ export class Engine implements EngineApi {
   }
 
   async getPixels(imageId: string, maxSize?: number): Promise<RawImage> {
-    const { pixels } = this.image(imageId)
-    if (!maxSize || (pixels.width <= maxSize && pixels.height <= maxSize)) return pixels
-    const scale = maxSize / Math.max(pixels.width, pixels.height)
-    return resizeImage(pixels, Math.max(1, Math.round(pixels.width * scale)), Math.max(1, Math.round(pixels.height * scale)))
+    return fitWithin(this.image(imageId).pixels, maxSize)
+  }
+
+  /** Ids of the images the engine holds (photos and paste-back results), for tests. */
+  heldImageIds(): string[] {
+    return [...this.images.values()].map((held) => held.info.imageId)
   }
 
   async encode(request: EncodeRequest): Promise<StylemapInfo> {
@@ -316,7 +319,8 @@ export class Engine implements EngineApi {
     return { image: tensorToImage(raw, model.info.resolution), ms: performance.now() - started }
   }
 
-  async pasteBack(request: PasteBackRequest): Promise<ImageInfo> {
+  /** Checks a paste-back request and works out the blend: crop-sized generated pixels, weights, colour shift. */
+  private async blend(request: PasteBackRequest) {
     const photo = this.image(request.imageId)
     const crop: Crop = checkCrop(request.crop, photo.info.width, photo.info.height)
     const feather = request.feather ?? 8
@@ -329,11 +333,26 @@ export class Engine implements EngineApi {
     const mask = await resizeMask(m, crop.size, crop.size)
     const alpha = featherMask(mask, feather)
     const shift = request.colorMatch === false ? ([0, 0, 0] as [number, number, number]) : colorShift(photo.pixels, crop, generated, alpha)
+    return { photo, crop, generated, alpha, shift }
+  }
+
+  async pasteBack(request: PasteBackRequest): Promise<ImageInfo> {
+    const { photo, crop, generated, alpha, shift } = await this.blend(request)
     const pixels = composite(photo.pixels, crop, generated, alpha, shift)
     const imageId = `img:edit-${randomUUID()}`
     const info: ImageInfo = { ...photo.info, imageId }
     this.images.set(imageId, { info, pixels, sourceBytes: photo.sourceBytes, sourcePath: null, origin: photo.origin ?? photo.info.imageId })
     return info
+  }
+
+  async pastePreview(request: PastePreviewRequest): Promise<RawImage> {
+    const { maxSize } = request
+    if (maxSize !== undefined && (!Number.isInteger(maxSize) || maxSize < 1)) throw new EngineError(engineErrorCodes.badArgument, `maxSize must be a whole number of pixels, got ${maxSize}`)
+    const { photo, crop, generated, alpha, shift } = await this.blend(request)
+    // the feathered weights never reach past the crop, so blending the crop region alone gives
+    // exactly the bytes a full paste-back has there
+    const region = composite(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size }, generated, alpha, shift)
+    return fitWithin(region, maxSize)
   }
 
   async exportImage(request: ExportRequest): Promise<ExportResult> {

@@ -125,6 +125,25 @@ export function checkCrop(crop: Crop, width: number, height: number): Crop {
   return { x, y, size }
 }
 
+/** The pixels of `crop` (which must lie inside the image), as a new image. */
+export function cropPixels(image: RawImage, crop: Crop): RawImage {
+  checkCrop(crop, image.width, image.height)
+  const rowBytes = crop.size * image.channels
+  const data = new Uint8Array(rowBytes * crop.size)
+  for (let y = 0; y < crop.size; y++) {
+    const from = ((crop.y + y) * image.width + crop.x) * image.channels
+    data.set(image.data.subarray(from, from + rowBytes), y * rowBytes)
+  }
+  return { width: crop.size, height: crop.size, channels: image.channels, data }
+}
+
+/** Downscales to fit `maxSize` on the longer side (aspect kept); smaller images come back as they are. */
+export async function fitWithin(image: RawImage, maxSize?: number): Promise<RawImage> {
+  if (!maxSize || (image.width <= maxSize && image.height <= maxSize)) return image
+  const scale = maxSize / Math.max(image.width, image.height)
+  return resizeImage(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)))
+}
+
 /** Crop square -> model resolution RGB (alpha flattened on white, since the model has no alpha). */
 export async function cropToModel(pixels: RawImage, crop: Crop, resolution: number): Promise<RawImage> {
   checkCrop(crop, pixels.width, pixels.height)

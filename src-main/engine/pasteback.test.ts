@@ -6,10 +6,10 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { decodeImage } from './images.js'
+import { cropPixels, decodeImage, fitWithin } from './images.js'
 import { colorShift, composite, featherMask } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
-import { alphaPng, exifRotatedJpeg, rectMask } from './testing/photos.js'
+import { alphaPng, exifRotatedJpeg, gradientPixels, rectMask } from './testing/photos.js'
 
 /** Distance (Chebyshev) from each pixel to the nearest masked pixel, brute force on small images. */
 function distanceToMask(mask: Mask): Float32Array {
@@ -149,5 +149,74 @@ describe('engine paste-back on a real photo and model', () => {
       }
       expect(changedInside / inside).toBeGreaterThan(0.3)
     })
+
+    it(`${name}: the preview paste-back gives the full paste-back's crop region byte for byte, and holds nothing new`, async () => {
+      const photo = await engine.openImage({ bytes: await make() })
+      const crop = { x: 40, y: 20, size: 200 }
+      const sm = await engine.encode({ imageId: photo.imageId, crop })
+      const R = (await engine.modelInfo())?.model.resolution ?? 64
+      const generated = await engine.edit({ original: sm.stylemapId, layers: [{ reference: sm.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }] })
+      const feather = 6
+      const request = { imageId: photo.imageId, crop, generated: generated.image, mask: rectMask(200, 200, 60, 70, 50, 40), feather }
+      const held = engine.heldImageIds().sort()
+      const preview = await engine.pastePreview(request)
+      expect(engine.heldImageIds().sort()).toEqual(held)
+      const full = await engine.pasteBack(request)
+      const expected = cropPixels(await engine.getPixels(full.imageId), crop)
+      expect([preview.width, preview.height, preview.channels]).toEqual([200, 200, expected.channels])
+      expect(Buffer.from(preview.data).equals(Buffer.from(expected.data))).toBe(true)
+      await engine.closeImage(full.imageId)
+      // outside mask + feather the preview holds the photo's own bytes; inside, the edit shows
+      const before = cropPixels(await engine.getPixels(photo.imageId), crop)
+      const ch = before.channels
+      let changedInside = 0
+      for (let y = 0; y < 200; y++) {
+        for (let x = 0; x < 200; x++) {
+          const i = (y * 200 + x) * ch
+          const near = x >= 60 - feather && x < 110 + feather && y >= 70 - feather && y < 110 + feather
+          if (!near) {
+            for (let c = 0; c < ch; c++) if (preview.data[i + c] !== before.data[i + c]) throw new Error(`preview pixel ${x},${y} changed outside mask + feather`)
+          } else if (preview.data[i] !== before.data[i] || preview.data[i + 1] !== before.data[i + 1]) changedInside++
+        }
+      }
+      expect(changedInside).toBeGreaterThan(0.3 * 62 * 52)
+      // downscaled for the screen, the same blend shrinks to maxSize
+      const small = await engine.pastePreview({ ...request, maxSize: 50 })
+      expect([small.width, small.height, small.channels]).toEqual([50, 50, ch])
+      expect(Buffer.from(small.data).equals(Buffer.from((await fitWithin(preview, 50)).data))).toBe(true)
+      await expect(engine.pastePreview({ ...request, maxSize: 0 })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+      await expect(engine.pastePreview({ ...request, crop: { x: 200, y: 20, size: 200 } })).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
+    })
   }
+
+  it('a 6000x4000 photo: the preview is crop-sized work scaled to maxSize, the photo untouched away from the edit', async () => {
+    const [width, height] = [6000, 4000]
+    const jpeg = await sharp(gradientPixels(width, height, 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
+    const photo = await engine.openImage({ bytes: jpeg })
+    const crop = { x: 1800, y: 600, size: 3000 }
+    const sm = await engine.encode({ imageId: photo.imageId, crop })
+    const R = (await engine.modelInfo())?.model.resolution ?? 64
+    const generated = await engine.edit({ original: sm.stylemapId, layers: [{ reference: sm.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }] })
+    // the edit covers the middle fifth of the crop (mask given at 300 px, scaled by the engine)
+    const mask = rectMask(300, 300, 120, 120, 60, 60)
+    const held = engine.heldImageIds().sort()
+    const preview = await engine.pastePreview({ imageId: photo.imageId, crop, generated: generated.image, mask, feather: 16, maxSize: 512 })
+    expect([preview.width, preview.height, preview.channels, preview.data.length]).toEqual([512, 512, 3, 512 * 512 * 3])
+    // no full-size result was made and kept: the engine holds exactly what it held before
+    expect(engine.heldImageIds().sort()).toEqual(held)
+    // the preview is the photo's crop region away from the edit (mask at 1200..1800 px of the crop, ~205..307 on screen)
+    const plain = await fitWithin(cropPixels(await engine.getPixels(photo.imageId), crop), 512)
+    let changed = 0
+    for (let y = 0; y < 512; y++) {
+      for (let x = 0; x < 512; x++) {
+        const i = (y * 512 + x) * 3
+        const far = x < 195 || x > 317 || y < 195 || y > 317
+        const differs = preview.data[i] !== plain.data[i] || preview.data[i + 1] !== plain.data[i + 1] || preview.data[i + 2] !== plain.data[i + 2]
+        if (far && differs) throw new Error(`preview pixel ${x},${y} changed away from the edit`)
+        if (!far && differs) changed++
+      }
+    }
+    expect(changed).toBeGreaterThan(0.3 * 102 * 102)
+    await engine.closeImage(photo.imageId)
+  }, 60_000)
 })
