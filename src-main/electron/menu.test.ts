@@ -107,3 +107,34 @@ describe('application menu', () => {
     expect(flatten(build({ devTools: true }).template).some((i) => i.role === 'toggleDevTools')).toBe(true)
   })
 })
+
+describe('menu accelerators and the editor shortcut table agree', () => {
+  // Each accelerator is either handled by the page (shown, not registered) or by the menu
+  // (registered, unknown to the page): a key press never runs an action twice.
+  function keyOf(accelerator: string) {
+    const parts = accelerator.split('+')
+    const key = parts[parts.length - 1]
+    return {
+      key: key.length === 1 ? key.toLowerCase() : key,
+      ctrlKey: parts.includes('CmdOrCtrl') || parts.includes('Ctrl') || parts.includes('Cmd'),
+      metaKey: false,
+      shiftKey: parts.includes('Shift'),
+      altKey: parts.includes('Alt'),
+    }
+  }
+
+  it('page-handled items map to a shortcut; registered ones do not', async () => {
+    // the shortcut table belongs to the web project; a computed path keeps tsc's node project out of it
+    const shortcutsModule = '../../src-renderer/actions/shortcuts'
+    const { shortcutFor } = (await import(/* @vite-ignore */ shortcutsModule)) as {
+      shortcutFor: (key: ReturnType<typeof keyOf>) => unknown
+    }
+    const items = flatten(build().template).filter((i) => typeof i.accelerator === 'string' && i.id)
+    expect(items.length).toBeGreaterThan(10)
+    for (const item of items) {
+      const hit = shortcutFor(keyOf(item.accelerator as string))
+      if (item.registerAccelerator === false) expect(hit, `${item.label} ${String(item.accelerator)}`).not.toBeNull()
+      else expect(hit, `${item.label} ${String(item.accelerator)}`).toBeNull()
+    }
+  })
+})

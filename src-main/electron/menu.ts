@@ -31,6 +31,12 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
     ...(accelerator ? { accelerator } : {}),
     click: () => send(name),
   })
+  // Keys the editor's own shortcut table handles (src-renderer/actions/shortcuts.ts): the menu
+  // shows them but does not register them, so one key press never runs an action twice.
+  const pageKey = (label: string, name: MenuCommand, accelerator: string): MenuItemConstructorOptions => ({
+    ...command(label, name, accelerator),
+    registerAccelerator: false,
+  })
 
   const recentItems: MenuItemConstructorOptions[] =
     recent.length === 0
@@ -41,14 +47,14 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
     label: '&File',
     submenu: [
       command('New Project', 'newProject', 'CmdOrCtrl+N'),
-      command('Open Photo…', 'open', 'CmdOrCtrl+O'),
-      command('Open Reference…', 'openReference', 'CmdOrCtrl+Shift+O'),
-      command('Open Project…', 'openProject', 'CmdOrCtrl+Alt+O'),
+      pageKey('Open Photo…', 'open', 'CmdOrCtrl+O'),
+      pageKey('Open Reference…', 'openReference', 'CmdOrCtrl+R'),
+      pageKey('Open Project…', 'openProject', 'CmdOrCtrl+Shift+O'),
       { label: 'Open Recent', submenu: recentItems },
       { type: 'separator' },
-      command('Save Project', 'save', 'CmdOrCtrl+S'),
-      command('Save Project As…', 'saveAs', 'CmdOrCtrl+Shift+S'),
-      command('Export Image…', 'export', 'CmdOrCtrl+E'),
+      pageKey('Save Project', 'save', 'CmdOrCtrl+S'),
+      pageKey('Save Project As…', 'saveAs', 'CmdOrCtrl+Shift+S'),
+      pageKey('Export Image…', 'export', 'CmdOrCtrl+E'),
       { type: 'separator' },
       command('Models…', 'models', 'CmdOrCtrl+M'),
       ...(isMac ? [] : ([{ type: 'separator' }, { role: 'quit' }] as MenuItemConstructorOptions[])),
@@ -60,8 +66,8 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const edit: MenuItemConstructorOptions = {
     label: '&Edit',
     submenu: [
-      command('Undo', 'undo', 'CmdOrCtrl+Z'),
-      command('Redo', 'redo', isMac ? 'Cmd+Shift+Z' : 'Ctrl+Shift+Z'),
+      pageKey('Undo', 'undo', 'CmdOrCtrl+Z'),
+      pageKey('Redo', 'redo', isMac ? 'Cmd+Shift+Z' : 'Ctrl+Shift+Z'),
       { type: 'separator' },
       { role: 'cut' },
       { role: 'copy' },
@@ -73,10 +79,10 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const view: MenuItemConstructorOptions = {
     label: '&View',
     submenu: [
-      command('Zoom In', 'zoomIn', 'CmdOrCtrl+='),
-      command('Zoom Out', 'zoomOut', 'CmdOrCtrl+-'),
-      command('Fit to Window', 'zoomFit', 'CmdOrCtrl+0'),
-      command('Actual Size (100%)', 'zoom100', 'CmdOrCtrl+1'),
+      pageKey('Zoom In', 'zoomIn', 'CmdOrCtrl+='),
+      pageKey('Zoom Out', 'zoomOut', 'CmdOrCtrl+-'),
+      pageKey('Fit to Window', 'zoomFit', 'CmdOrCtrl+0'),
+      pageKey('Actual Size (100%)', 'zoom100', 'CmdOrCtrl+1'),
       { type: 'separator' },
       { role: 'togglefullscreen' },
       ...(context.devTools ? ([{ type: 'separator' }, { role: 'toggleDevTools' }] as MenuItemConstructorOptions[]) : []),
