@@ -249,6 +249,8 @@ export const channels = {
    * The live preview. Coalesced: while one render runs only the newest waiting request is
    * kept; older ones answer `superseded`. `pasted` is the photo's crop region after the
    * feathered paste-back, downscaled to at most maxSize; `raw` is the model's output.
+   * If the engine process dies meanwhile, the call fails with E_ENGINE_CRASHED
+   * (`engineFailureCodes.engineCrashed`); the next request starts it again.
    */
   'engine:generate': channel(
     z.object({ seq: z.number().int().nonnegative(), edit: editSchema, maxSize: z.number().int().min(16).max(8192).default(2048) }),
@@ -357,7 +359,7 @@ export type MenuCommand = z.output<typeof menuCommandSchema>
 export const events = {
   /** A menu item or accelerator; `recentId` comes with 'openRecent'. */
   'menu:command': z.object({ command: menuCommandSchema, recentId: idSchema.optional() }),
-  /** The engine process died and was restarted; requests in flight failed with E_ENGINE_RESTARTED. */
+  /** The engine process died and was restarted; requests in flight failed with E_ENGINE_CRASHED (`engineFailureCodes.engineCrashed`). */
   'engine:restarted': z.object({ reason: z.string() }),
   /** Main asks for an autosave now (e.g. before quitting); answer with `autosave:write`. */
   'autosave:request': z.object({}),
@@ -380,4 +382,10 @@ export const appErrorCodes = {
   noRecovery: 'E_NO_RECOVERY',
   modelUnknown: 'E_MODEL_UNKNOWN',
   exportIo: 'E_EXPORT_IO',
+} as const
+
+/** Engine codes that reach the renderer unchanged (as `error.code` of a failed call) and that it can act on. */
+export const engineFailureCodes = {
+  /** The engine process died while the request was in flight; it restarts with the next request (see `engine:restarted`). */
+  engineCrashed: 'E_ENGINE_CRASHED',
 } as const
