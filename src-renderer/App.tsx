@@ -15,6 +15,7 @@ import { SettingsPanel } from './components/SettingsPanel'
 import { ShortcutSheet } from './components/ShortcutSheet'
 import { StatusBar } from './components/StatusBar'
 import { Toolbar } from './components/Toolbar'
+import { engineFailureCodes } from '../src-shared/contract'
 import { call, toAppError } from './engine/api'
 import { createEditorServices, EditorServicesProvider, useEditorState, type EditorServices } from './ui/editorServices'
 
@@ -83,7 +84,7 @@ function useStartup(services: EditorServices): void {
     offs.push(
       api.on['menu:command'](({ command, recentId }) => void dispatchMenuCommand(actions, command, recentId)),
       api.on['engine:restarted'](({ reason }) => {
-        store.reportError({ code: 'E_ENGINE_RESTARTED', message: `The engine stopped and was restarted (${reason}). Your document is untouched.` })
+        store.reportError({ code: engineFailureCodes.engineCrashed, message: `The engine stopped and was restarted (${reason}). Your document is untouched.` })
         ui.set({ previewBusy: false })
       }),
       api.on['autosave:request'](() => void writeAutosave(services)),
