@@ -203,7 +203,10 @@ export interface PasteBackRequest {
 
 /** `pasteBack` for the live preview: the same blend, returned as the crop region's pixels only. */
 export interface PastePreviewRequest extends PasteBackRequest {
-  /** Downscale the crop region to fit this many pixels (default: the crop's own size). */
+  /**
+   * Return the crop region at most this many pixels square (default: the crop's own size);
+   * smaller than the crop, the blend is done at this size (see `EngineApi.pastePreview`).
+   */
   maxSize?: number
 }
 
@@ -248,8 +251,16 @@ export interface EngineApi {
   random(request: RandomRequest): Promise<GeneratedImage>
   pasteBack(request: PasteBackRequest): Promise<ImageInfo>
   /**
-   * The pixels `pasteBack` would give inside `crop` (a crop.size square, downscaled to fit
-   * `maxSize`), computed on the crop region only: no full-size copy, no new held image.
+   * The live preview of `pasteBack` inside `crop`, computed on the crop region only: no
+   * full-size copy, no new held image.
+   * - `maxSize` absent or >= crop.size: exactly the pixels `pasteBack` gives inside `crop`
+   *   (a crop.size square).
+   * - `maxSize` < crop.size: a maxSize square made at that size: the photo's crop region is
+   *   downscaled first (the same bytes as `fitWithin(cropPixels(photo, crop), maxSize)`), the
+   *   generated image and the mask are resized straight to maxSize, the feather is scaled by
+   *   maxSize / crop.size and the colour shift is measured there. This only approximates the
+   *   downscaled export (edges, feather and colour shift may differ slightly); where the
+   *   preview's own feathered mask is zero its pixels are exactly the downscaled photo crop.
    */
   pastePreview(request: PastePreviewRequest): Promise<RawImage>
   exportImage(request: ExportRequest): Promise<ExportResult>

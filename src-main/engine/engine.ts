@@ -17,6 +17,7 @@ import type {
   InterpolateRequest,
   LoadedModel,
   LoadModelOptions,
+  Mask,
   MixSpace,
   MorphRequest,
   PasteBackRequest,
@@ -27,7 +28,7 @@ import type {
 } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { writeImage } from './export.js'
-import { checkCrop, cropPixels, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, resizeMask, tensorToImage } from './images.js'
+import { checkCrop, cropPixels, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, resizeMask, tensorToImage } from './images.js'
 import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
 import { ModelRuntime } from './model.js'
 import { colorShift, composite, featherMask } from './pasteback.js'
@@ -76,6 +77,17 @@ interface HeldStylemap {
   info: StylemapInfo
   stylemap: Float32Array
   styles: Promise<Float32Array[]> | null
+}
+
+/** A checked paste-back request. */
+interface PasteInputs {
+  photo: HeldImage
+  crop: Crop
+  /** In photo pixels. */
+  feather: number
+  generated: RawImage
+  mask: Mask
+  colorMatch: boolean
 }
 
 interface HeldEdit {
@@ -319,8 +331,8 @@ export class Engine implements EngineApi {
     return { image: tensorToImage(raw, model.info.resolution), ms: performance.now() - started }
   }
 
-  /** Checks a paste-back request and works out the blend: crop-sized generated pixels, weights, colour shift. */
-  private async blend(request: PasteBackRequest) {
+  /** Checks a paste-back request: the held photo, the crop inside it, the feather, the generated image and the mask. */
+  private pasteInputs(request: PasteBackRequest): PasteInputs {
     const photo = this.image(request.imageId)
     const crop: Crop = checkCrop(request.crop, photo.info.width, photo.info.height)
     const feather = request.feather ?? 8
@@ -329,16 +341,29 @@ export class Engine implements EngineApi {
     if (!g || g.width <= 0 || g.height !== g.width || g.data?.length !== g.width * g.height * g.channels) throw new EngineError(engineErrorCodes.imageSize, 'the generated image must be a square RGB image')
     const m = request.mask
     if (!m || m.width <= 0 || m.height <= 0 || m.data?.length !== m.width * m.height) throw new EngineError(engineErrorCodes.maskSize, 'the paste-back mask is malformed')
-    const generated = await resizeImage(g, crop.size, crop.size)
-    const mask = await resizeMask(m, crop.size, crop.size)
+    return { photo, crop, feather, generated: g, mask: m, colorMatch: request.colorMatch !== false }
+  }
+
+  /**
+   * Blends the generated image into `base` inside the square `at`, with everything (generated
+   * image, mask, feather) brought to at.size: the crop's own size for the exact paste-back, a
+   * smaller one for a preview of a downscaled crop region.
+   */
+  private async blend(inputs: PasteInputs, base: RawImage, at: Crop): Promise<RawImage> {
+    const { size } = at
+    const generated = await resizeImage(inputs.generated, size, size)
+    const mask = await resizeMask(inputs.mask, size, size)
+    // the feather is given in photo pixels: at a smaller size it shrinks with the image
+    const feather = size === inputs.crop.size ? inputs.feather : (inputs.feather * size) / inputs.crop.size
     const alpha = featherMask(mask, feather)
-    const shift = request.colorMatch === false ? ([0, 0, 0] as [number, number, number]) : colorShift(photo.pixels, crop, generated, alpha)
-    return { photo, crop, generated, alpha, shift }
+    const shift = inputs.colorMatch ? colorShift(base, at, generated, alpha) : ([0, 0, 0] as [number, number, number])
+    return composite(base, at, generated, alpha, shift)
   }
 
   async pasteBack(request: PasteBackRequest): Promise<ImageInfo> {
-    const { photo, crop, generated, alpha, shift } = await this.blend(request)
-    const pixels = composite(photo.pixels, crop, generated, alpha, shift)
+    const inputs = this.pasteInputs(request)
+    const { photo } = inputs
+    const pixels = await this.blend(inputs, photo.pixels, inputs.crop)
     const imageId = `img:edit-${randomUUID()}`
     const info: ImageInfo = { ...photo.info, imageId }
     this.images.set(imageId, { info, pixels, sourceBytes: photo.sourceBytes, sourcePath: null, origin: photo.origin ?? photo.info.imageId })
@@ -348,11 +373,16 @@ export class Engine implements EngineApi {
   async pastePreview(request: PastePreviewRequest): Promise<RawImage> {
     const { maxSize } = request
     if (maxSize !== undefined && (!Number.isInteger(maxSize) || maxSize < 1)) throw new EngineError(engineErrorCodes.badArgument, `maxSize must be a whole number of pixels, got ${maxSize}`)
-    const { photo, crop, generated, alpha, shift } = await this.blend(request)
-    // the feathered weights never reach past the crop, so blending the crop region alone gives
-    // exactly the bytes a full paste-back has there
-    const region = composite(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size }, generated, alpha, shift)
-    return fitWithin(region, maxSize)
+    const inputs = this.pasteInputs(request)
+    const { photo, crop } = inputs
+    if (maxSize === undefined || maxSize >= crop.size) {
+      // the feathered weights never reach past the crop, so blending the crop region alone gives
+      // exactly the bytes a full paste-back has there
+      return this.blend(inputs, cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size })
+    }
+    // smaller on screen: the photo's crop region is downscaled first and the blend done at the
+    // output size (an approximation of the export, at a fraction of the work)
+    return this.blend(inputs, await cropScaled(photo.pixels, crop, maxSize), { x: 0, y: 0, size: maxSize })
   }
 
   async exportImage(request: ExportRequest): Promise<ExportResult> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkCrop, cropToModel, decodeImage, decodeMask, defaultCrop, imageToTensor, maskToModel, tensorToImage } from './images.js'
+import { checkCrop, cropPixels, cropScaled, cropToModel, decodeImage, decodeMask, defaultCrop, fitWithin, imageToTensor, maskToModel, tensorToImage } from './images.js'
 import { alphaPng, bombPng, cmykJpeg, exifRotatedJpeg, gradientPixels, gradientPng, grayscalePng, png16, rectMask, maskPng } from './testing/photos.js'
 
 let work: string
@@ -127,6 +127,21 @@ describe('crops and model-resolution tensors', () => {
     expect(Math.min(...tensor)).toBeGreaterThanOrEqual(-1)
     expect(Math.max(...tensor)).toBeLessThanOrEqual(1)
     expect(Buffer.from(tensorToImage(tensor, 64).data).equals(Buffer.from(crop.data))).toBe(true)
+  })
+  it('cropScaled gives the crop region downscaled, the same bytes as cropping then fitWithin (RGB and RGBA)', async () => {
+    for (const bytes of [await gradientPng(300, 200), await alphaPng(300, 200)]) {
+      const { pixels } = await decodeImage({ bytes })
+      const crop = { x: 90, y: 30, size: 160 }
+      for (const size of [37, 64, 159]) {
+        const scaled = await cropScaled(pixels, crop, size)
+        const expected = await fitWithin(cropPixels(pixels, crop), size)
+        expect([scaled.width, scaled.height, scaled.channels]).toEqual([size, size, pixels.channels])
+        expect(Buffer.from(scaled.data).equals(Buffer.from(expected.data))).toBe(true)
+      }
+      // not smaller than the crop: the crop's own pixels
+      expect(Buffer.from((await cropScaled(pixels, crop, 400)).data).equals(Buffer.from(cropPixels(pixels, crop).data))).toBe(true)
+      await expect(cropScaled(pixels, { x: 200, y: 0, size: 160 }, 64)).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
+    }
   })
   it('clips raw generator output to [-1, 1]', () => {
     const t = Float32Array.from([-3, 0, 3])

@@ -144,6 +144,21 @@ export async function fitWithin(image: RawImage, maxSize?: number): Promise<RawI
   return resizeImage(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)))
 }
 
+/**
+ * The pixels of `crop` downscaled to a size x size square, in one sharp pipeline (no crop-sized
+ * copy): the same bytes as `fitWithin(cropPixels(image, crop), size)`.
+ */
+export async function cropScaled(image: RawImage, crop: Crop, size: number): Promise<RawImage> {
+  checkCrop(crop, image.width, image.height)
+  if (size >= crop.size) return fitWithin(cropPixels(image, crop), size)
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels }, limitInputPixels: false })
+    .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
+    .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  return { width: size, height: size, channels: info.channels as 1 | 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+}
+
 /** Crop square -> model resolution RGB (alpha flattened on white, since the model has no alpha). */
 export async function cropToModel(pixels: RawImage, crop: Crop, resolution: number): Promise<RawImage> {
   checkCrop(crop, pixels.width, pixels.height)

@@ -180,16 +180,42 @@ describe('engine paste-back on a real photo and model', () => {
         }
       }
       expect(changedInside).toBeGreaterThan(0.3 * 62 * 52)
-      // downscaled for the screen, the same blend shrinks to maxSize
+      // smaller on screen, the blend is done at the output size: the photo's crop region is
+      // downscaled first and mask, generated image and feather brought to 50 px. So it is no
+      // longer the full paste-back scaled byte for byte (that took the full-size work the
+      // preview avoids); it is the downscaled photo crop exactly away from the edit, and close
+      // to the scaled paste-back on the edit
       const small = await engine.pastePreview({ ...request, maxSize: 50 })
       expect([small.width, small.height, small.channels]).toEqual([50, 50, ch])
-      expect(Buffer.from(small.data).equals(Buffer.from((await fitWithin(preview, 50)).data))).toBe(true)
+      const plain = await fitWithin(before, 50)
+      const scaledFull = await fitWithin(preview, 50)
+      // mask 60..110 x 70..110 of 200 -> 15..27.5 x 17.5..27.5 of 50; feather 6 -> 1.5; the 4x
+      // lanczos3 shrink of the mask reaches 3 px further
+      const reach = 3 + 1.5
+      let editDiff = 0
+      let editCount = 0
+      let changedSmall = 0
+      for (let y = 0; y < 50; y++) {
+        for (let x = 0; x < 50; x++) {
+          const i = (y * 50 + x) * ch
+          const far = x < 15 - reach || x >= 27.5 + reach || y < 17.5 - reach || y >= 27.5 + reach
+          if (far) {
+            for (let c = 0; c < ch; c++) if (small.data[i + c] !== plain.data[i + c]) throw new Error(`small preview pixel ${x},${y} differs from the downscaled photo away from the edit`)
+            continue
+          }
+          for (let c = 0; c < 3; c++) editDiff += Math.abs(small.data[i + c] - scaledFull.data[i + c])
+          editCount += 3
+          if (small.data[i] !== plain.data[i] || small.data[i + 1] !== plain.data[i + 1]) changedSmall++
+        }
+      }
+      expect(changedSmall).toBeGreaterThan(0.3 * 13 * 10)
+      expect(editDiff / editCount).toBeLessThan(4)
       await expect(engine.pastePreview({ ...request, maxSize: 0 })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
       await expect(engine.pastePreview({ ...request, crop: { x: 200, y: 20, size: 200 } })).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
     })
   }
 
-  it('a 6000x4000 photo: the preview is crop-sized work scaled to maxSize, the photo untouched away from the edit', async () => {
+  it('a 6000x4000 photo: the preview is blended at maxSize, the downscaled photo exactly away from the edit and close to the scaled export on it', async () => {
     const [width, height] = [6000, 4000]
     const jpeg = await sharp(gradientPixels(width, height, 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
     const photo = await engine.openImage({ bytes: jpeg })
@@ -204,19 +230,30 @@ describe('engine paste-back on a real photo and model', () => {
     expect([preview.width, preview.height, preview.channels, preview.data.length]).toEqual([512, 512, 3, 512 * 512 * 3])
     // no full-size result was made and kept: the engine holds exactly what it held before
     expect(engine.heldImageIds().sort()).toEqual(held)
-    // the preview is the photo's crop region away from the edit (mask at 1200..1800 px of the crop, ~205..307 on screen)
+    // the preview is the photo's crop region away from the edit (mask at 1200..1800 px of the
+    // crop, ~205..307 on screen; feather 16 -> 2.7 px on screen)
     const plain = await fitWithin(cropPixels(await engine.getPixels(photo.imageId), crop), 512)
+    // what the export shows on the same screen: the full-size paste-back, its crop region downscaled
+    const exported = await engine.pasteBack({ imageId: photo.imageId, crop, generated: generated.image, mask, feather: 16 })
+    const exportedSmall = await fitWithin(cropPixels(await engine.getPixels(exported.imageId), crop), 512)
+    await engine.closeImage(exported.imageId)
     let changed = 0
+    let editDiff = 0
+    let editCount = 0
     for (let y = 0; y < 512; y++) {
       for (let x = 0; x < 512; x++) {
         const i = (y * 512 + x) * 3
-        const far = x < 195 || x > 317 || y < 195 || y > 317
+        const far = x < 200 || x > 311 || y < 200 || y > 311
         const differs = preview.data[i] !== plain.data[i] || preview.data[i + 1] !== plain.data[i + 1] || preview.data[i + 2] !== plain.data[i + 2]
         if (far && differs) throw new Error(`preview pixel ${x},${y} changed away from the edit`)
-        if (!far && differs) changed++
+        if (far) continue
+        if (differs) changed++
+        for (let c = 0; c < 3; c++) editDiff += Math.abs(preview.data[i + c] - exportedSmall.data[i + c])
+        editCount += 3
       }
     }
     expect(changed).toBeGreaterThan(0.3 * 102 * 102)
+    expect(editDiff / editCount).toBeLessThan(4)
     await engine.closeImage(photo.imageId)
   }, 60_000)
 })
