@@ -94,7 +94,7 @@ describe('engine channels on the real model', () => {
     expect((await sharp(result.pasted.bytes).raw().toBuffer()).equals(before)).toBe(true)
   })
 
-  it('the live preview of a 24 MP photo does crop-sized work: no full-size paste-back, nothing new held by the engine', async () => {
+  it('the live preview of a 24 MP photo works at the preview size: no full-size paste-back, nothing new held by the engine', async () => {
     const [width, height] = [6000, 4000]
     const jpeg = await sharp(gradientPixels(width, height, 5), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
     const big = (await t.ok('image:import', { name: 'big.jpg', bytes: jpeg })).image
