@@ -1,0 +1,104 @@
+// The bundled default model, measured through the engine the app uses, on UTKFace faces
+// that were held out of training: reconstruction PSNR and the W-space local edit the
+// issue defines (right half of the 8x8 stylemap taken from a second face).
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Mask, RawImage } from '../src-main/engine/api.js'
+import { Engine } from '../src-main/engine/engine.js'
+import { facesTarPath, heldOutFaces } from './testing/utkface.js'
+
+const modelDir = path.join(import.meta.dirname, 'utkface-64')
+const count = 200
+const tar = facesTarPath()
+
+function toUnit(v: number): number {
+  return v / 127.5 - 1
+}
+
+/** Mean squared error in the model's [-1, 1] units over pixels where `select(x)` holds. */
+function mse(a: RawImage, b: RawImage, select: (x: number) => boolean): number {
+  let sum = 0
+  let n = 0
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      if (!select(x)) continue
+      for (let c = 0; c < 3; c++) {
+        const i = (y * a.width + x) * a.channels + c
+        const d = toUnit(a.data[i]) - toUnit(b.data[(y * b.width + x) * b.channels + c])
+        sum += d * d
+        n++
+      }
+    }
+  }
+  return sum / n
+}
+
+describe.skipIf(!tar)('default model quality on held-out faces', () => {
+  const engine = new Engine()
+  const faces: { imageId: string; size: number; pixels: RawImage }[] = []
+  // the engine keeps a bounded number of stylemaps; encoding again is a cache hit or a re-encode
+  const stylemap = async (face: { imageId: string; size: number }) =>
+    (await engine.encode({ imageId: face.imageId, crop: { x: 0, y: 0, size: face.size } })).stylemapId
+  let resolution = 0
+
+  beforeAll(async () => {
+    const manifest = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8'))
+    expect(manifest.default).toBe(true)
+    const loaded = await engine.loadModel(modelDir)
+    resolution = loaded.model.resolution
+    for (const face of heldOutFaces(count)) {
+      const info = await engine.openImage({ bytes: face.bytes, name: face.name })
+      faces.push({ imageId: info.imageId, size: info.width, pixels: await engine.getPixels(info.imageId) })
+    }
+  }, 300_000)
+
+  afterAll(() => {
+    if (!tar) console.log('skipped: UTKFace tar not found')
+  })
+
+  it('reconstructs held-out faces at 22 dB PSNR or better on average', async () => {
+    let total = 0
+    for (const face of faces) {
+      const out = await engine.reconstruct(await stylemap(face))
+      const err = mse(out.image, face.pixels, () => true)
+      total += 10 * Math.log10(4 / err)
+    }
+    const psnr = total / faces.length
+    console.log(`held-out reconstruction: ${faces.length} faces, mean PSNR ${psnr.toFixed(2)} dB`)
+    expect(psnr).toBeGreaterThanOrEqual(22)
+  }, 300_000)
+
+  it('a W-space local edit is nearer the reference inside the mask and keeps the original outside', async () => {
+    const mask: Mask = { width: resolution, height: resolution, data: new Uint8Array(resolution * resolution) }
+    for (let y = 0; y < resolution; y++) mask.data.fill(255, y * resolution + resolution / 2, (y + 1) * resolution)
+    let srcOutside = 0
+    let refInside = 0
+    let srcInside = 0
+    const pairs = faces.length - 1
+    for (let i = 0; i < pairs; i++) {
+      const src = faces[i]
+      const ref = faces[i + 1]
+      const original = await stylemap(src)
+      const reference = await stylemap(ref)
+      const out = await engine.edit({ original, layers: [{ reference, mask, strength: 1 }], space: 'w' })
+      const inside = (x: number) => x >= resolution / 2
+      srcOutside += mse(out.image, src.pixels, (x) => !inside(x))
+      refInside += mse(out.image, ref.pixels, inside)
+      srcInside += mse(out.image, src.pixels, inside)
+    }
+    const report = { mseSrcOutside: srcOutside / pairs, mseRefInside: refInside / pairs, mseSrcInside: srcInside / pairs }
+    console.log(`held-out W local edit over ${pairs} pairs: ${JSON.stringify(report)}`)
+    expect(report.mseRefInside).toBeLessThan(report.mseSrcInside)
+  }, 300_000)
+
+  it('ships within the 40 MB budget', () => {
+    const manifest = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8'))
+    let bytes = 0
+    for (const file of Object.values(manifest.files as Record<string, string>)) {
+      expect(existsSync(path.join(modelDir, file))).toBe(true)
+      bytes += readFileSync(path.join(modelDir, file)).byteLength
+    }
+    expect(bytes).toBeLessThanOrEqual(40e6)
+  })
+})
