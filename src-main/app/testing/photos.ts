@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
+import { tarFiles } from '../../../models/testing/utkface'
 
 export const facesTar = process.env.STYLEMAP_FACES_TAR ?? join(process.cwd(), '..', 'shared', 'data', 'utkface64', 'train.tar')
 
@@ -13,20 +14,12 @@ function findTar(): string {
 
 /** The first `count` JPEG faces of the tar (64 x 64), with their names. */
 export function faces(count: number, skip = 0): Array<{ name: string; bytes: Buffer }> {
-  const tar = readFileSync(findTar())
   const out: Array<{ name: string; bytes: Buffer }> = []
-  let offset = 0
   let seen = 0
-  while (offset + 512 <= tar.length && out.length < count) {
-    const header = tar.subarray(offset, offset + 512)
-    const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '')
-    if (!name) break
-    const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8)
-    const type = String.fromCharCode(header[156] || 48)
-    if ((type === '0' || type === '\0') && /\.jpe?g$/i.test(name)) {
-      if (seen++ >= skip) out.push({ name: name.split('/').pop() ?? name, bytes: Buffer.from(tar.subarray(offset + 512, offset + 512 + size)) })
-    }
-    offset += 512 + Math.ceil(size / 512) * 512
+  for (const file of tarFiles(readFileSync(findTar()))) {
+    if (out.length >= count) break
+    if (!/\.jpe?g$/i.test(file.name)) continue
+    if (seen++ >= skip) out.push({ name: file.name.split('/').pop() ?? file.name, bytes: Buffer.from(file.bytes) })
   }
   if (out.length < count) throw new Error(`only ${out.length} faces in ${facesTar}`)
   return out
