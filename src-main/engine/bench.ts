@@ -1,6 +1,6 @@
 // `stylemap bench`: the interactive path against what the reference demo does per interaction,
 // same runtime, same process, same photos.
-import { cpus, totalmem } from 'node:os'
+import { availableParallelism, cpus, totalmem } from 'node:os'
 import sharp from 'sharp'
 import type { Mask, ProviderPreference, RawImage } from './api.js'
 import { Engine } from './engine.js'
@@ -18,6 +18,7 @@ export interface BenchRow {
   /** Which mixing space edit_ms used. */
   space: 'w' | 'wplus'
   runs: number
+  threads: number
 }
 
 export interface BenchReport {
@@ -84,7 +85,9 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
   const log = options.log ?? (() => undefined)
   const engine = new Engine()
   try {
-    const { model, providers } = await engine.loadModel(dir, { provider: options.provider, threads: options.threads })
+    // A benchmark runs alone, so it uses every core; the app leaves one for the window.
+    const threads = options.threads ?? availableParallelism()
+    const { model, providers } = await engine.loadModel(dir, { provider: options.provider, threads })
     const runtime = engine.runtime
     if (!runtime) throw new Error('model did not load')
     const R = model.resolution
@@ -149,7 +152,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     log(`  reference_pipeline_ms ${reference_pipeline_ms}`)
     const peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
     return {
-      row: { model: model.id, resolution: R, encode_ms, decode_ms, edit_ms, reference_pipeline_ms, peak_rss_mb, space, runs },
+      row: { model: model.id, resolution: R, encode_ms, decode_ms, edit_ms, reference_pipeline_ms, peak_rss_mb, space, runs, threads },
       provider: providers.inUse,
     }
   } finally {
