@@ -1,46 +1,21 @@
 // The real `stylemap` CLI as a child process, on real images and the real model folder.
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeImage } from '../engine/images.js'
-import { repoRoot, testModelDir } from '../engine/testing/models.js'
+import { testModelDir } from '../engine/testing/models.js'
 import { bombPng, exifRotatedJpeg, gradientPixels, gradientPng, maskPng, rectMask } from '../engine/testing/photos.js'
 import { absolutePaths, findPython } from './convert.js'
+import { expectCleanFailure, runCli } from './testing/runCli.js'
 
-const run = promisify(execFile)
 let work: string
 let model: string
 let R: number
 
-interface Outcome {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-async function cli(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin', 'stylemap.mjs'), ...args], { cwd: work, maxBuffer: 1 << 24, timeout: 120_000 })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string }
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }
-  }
-}
-
-function expectCleanFailure(result: Outcome, code: string, what: string): void {
-  expect(result.code, `${what}: exit code`).toBeGreaterThanOrEqual(1)
-  expect(result.code, `${what}: exit code`).toBeLessThanOrEqual(125)
-  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '')
-  expect(lines, `${what}: stderr ${result.stderr}`).toHaveLength(1)
-  expect(lines[0], what).toContain(code)
-  expect(result.stderr, what).not.toMatch(/^\s+at /m)
-}
+const cli = (...args: string[]) => runCli(args, { cwd: work, timeout: 120_000 })
 
 beforeAll(async () => {
   model = await testModelDir()
@@ -77,7 +52,25 @@ describe('stylemap CLI', () => {
 
   it('edit pastes back into the full-size upright photo; outside mask + feather nothing changes', async () => {
     const feather = 4
-    const result = await cli('edit', '--model', model, '--original', 'original.jpg', '--crop', '50,0,200', '--reference', 'reference.png', '--mask', 'mask.png', '--strength', '1', '--feather', String(feather), '--out', 'edited.png')
+    const result = await cli(
+      'edit',
+      '--model',
+      model,
+      '--original',
+      'original.jpg',
+      '--crop',
+      '50,0,200',
+      '--reference',
+      'reference.png',
+      '--mask',
+      'mask.png',
+      '--strength',
+      '1',
+      '--feather',
+      String(feather),
+      '--out',
+      'edited.png',
+    )
     expect(result.code, result.stderr).toBe(0)
     const out = await sharp(join(work, 'edited.png')).raw().toBuffer({ resolveWithObject: true })
     expect([out.info.width, out.info.height]).toEqual([300, 200])
@@ -87,7 +80,8 @@ describe('stylemap CLI', () => {
       for (let x = 0; x < 300; x++) {
         const i = (y * 300 + x) * 3
         const near = x >= 120 - feather && x < 170 + feather && y >= 60 - feather && y < 100 + feather
-        const same = out.data[i] === original.pixels.data[i] && out.data[i + 1] === original.pixels.data[i + 1] && out.data[i + 2] === original.pixels.data[i + 2]
+        const same =
+          out.data[i] === original.pixels.data[i] && out.data[i + 1] === original.pixels.data[i + 1] && out.data[i + 2] === original.pixels.data[i + 2]
         if (!near) expect(same, `pixel ${x},${y}`).toBe(true)
         else if (!same) changedInside++
       }
@@ -97,14 +91,55 @@ describe('stylemap CLI', () => {
 
   it('edit --raw returns the generator output; offsets and several references are accepted', async () => {
     const result = await cli(
-      'edit', '--model', model, '--raw', '--original', 'small.png',
-      '--reference', 'small-ref.png', '--mask', 'small-mask.png', '--strength', '0.7', '--offset', '4,-4',
-      '--reference', 'reference.png', '--reference-crop', '0,0,64', '--mask', 'small-mask.png',
-      '--space', 'w', '--out', 'raw.png',
+      'edit',
+      '--model',
+      model,
+      '--raw',
+      '--original',
+      'small.png',
+      '--reference',
+      'small-ref.png',
+      '--mask',
+      'small-mask.png',
+      '--strength',
+      '0.7',
+      '--offset',
+      '4,-4',
+      '--reference',
+      'reference.png',
+      '--reference-crop',
+      '0,0,64',
+      '--mask',
+      'small-mask.png',
+      '--space',
+      'w',
+      '--out',
+      'raw.png',
     )
     // --reference-crop is not allowed with --raw: a clean usage error
     expectCleanFailure(result, 'E_BAD_ARGUMENT', 'raw with reference crop')
-    const ok = await cli('edit', '--model', model, '--raw', '--original', 'small.png', '--reference', 'small-ref.png', '--mask', 'small-mask.png', '--offset', '4,-4', '--reference', 'small.png', '--mask', 'small-mask.png', '--strength', '0.3', '--out', 'raw.webp')
+    const ok = await cli(
+      'edit',
+      '--model',
+      model,
+      '--raw',
+      '--original',
+      'small.png',
+      '--reference',
+      'small-ref.png',
+      '--mask',
+      'small-mask.png',
+      '--offset',
+      '4,-4',
+      '--reference',
+      'small.png',
+      '--mask',
+      'small-mask.png',
+      '--strength',
+      '0.3',
+      '--out',
+      'raw.webp',
+    )
     expect(ok.code, ok.stderr).toBe(0)
     const meta = await sharp(join(work, 'raw.webp')).metadata()
     expect([meta.format, meta.width, meta.height]).toEqual(['webp', R, R])
@@ -121,7 +156,9 @@ describe('stylemap CLI', () => {
 
   it('bad input: a clear one-line error with a stable code, an exit code in 1..125, no output file', async () => {
     const good = await gradientPng(300, 200)
-    const jpeg = await sharp(gradientPixels(300, 200), { raw: { width: 300, height: 200, channels: 3 } }).jpeg().toBuffer()
+    const jpeg = await sharp(gradientPixels(300, 200), { raw: { width: 300, height: 200, channels: 3 } })
+      .jpeg()
+      .toBuffer()
     await writeFile(join(work, 'empty.jpg'), Buffer.alloc(0))
     await writeFile(join(work, 'notes.png'), 'not an image at all\n')
     await writeFile(join(work, 'corrupt.png'), Buffer.concat([good.subarray(0, 50), Buffer.alloc(300, 7), good.subarray(350)]))
@@ -132,7 +169,20 @@ describe('stylemap CLI', () => {
     await rm(brokenModel, { recursive: true, force: true })
     await (await import('node:fs/promises')).mkdir(brokenModel)
     await copyFile(join(model, 'model.json'), join(brokenModel, 'model.json'))
-    const edit = (original: string, mask = 'mask.png', extra: string[] = []): string[] => ['edit', '--model', model, '--original', original, '--reference', 'reference.png', '--mask', mask, ...extra, '--out', 'bad.png']
+    const edit = (original: string, mask = 'mask.png', extra: string[] = []): string[] => [
+      'edit',
+      '--model',
+      model,
+      '--original',
+      original,
+      '--reference',
+      'reference.png',
+      '--mask',
+      mask,
+      ...extra,
+      '--out',
+      'bad.png',
+    ]
     const cases: [string, string[], string][] = [
       ['missing file', edit('missing.jpg'), 'E_IMAGE_MISSING'],
       ['zero-byte file', edit('empty.jpg'), 'E_IMAGE_EMPTY'],
@@ -145,7 +195,11 @@ describe('stylemap CLI', () => {
       ['broken model folder', ['reconstruct', '--model', brokenModel, '--in', 'original.jpg', '--out', 'bad.png'], 'E_MODEL_HASH'],
       ['missing model folder', ['reconstruct', '--model', join(work, 'nope'), '--in', 'original.jpg', '--out', 'bad.png'], 'E_MODEL_MISSING'],
       ['unknown option', ['reconstruct', '--model', model, '--inn', 'original.jpg', '--out', 'bad.png'], 'E_BAD_ARGUMENT'],
-      ['mask before any reference', ['edit', '--model', model, '--original', 'original.jpg', '--mask', 'mask.png', '--reference', 'reference.png', '--out', 'bad.png'], 'E_BAD_ARGUMENT'],
+      [
+        'mask before any reference',
+        ['edit', '--model', model, '--original', 'original.jpg', '--mask', 'mask.png', '--reference', 'reference.png', '--out', 'bad.png'],
+        'E_BAD_ARGUMENT',
+      ],
       ['output over the input', ['reconstruct', '--model', model, '--in', 'small.png', '--out', 'small.png'], 'E_EXPORT_OVERWRITE'],
     ]
     for (const [what, args, code] of cases) {
@@ -171,10 +225,18 @@ describe('stylemap CLI', () => {
 
 describe('convert delegation', () => {
   it('names the missing python packages and how to install them', () => {
-    expect(() => findPython(['/nonexistent/python3', 'no-such-python-stylemap'])).toThrow(expect.objectContaining({ code: 'E_PYTHON_MISSING', message: expect.stringContaining('apt-get install python3-torch') }))
+    expect(() => findPython(['/nonexistent/python3', 'no-such-python-stylemap'])).toThrow(
+      expect.objectContaining({ code: 'E_PYTHON_MISSING', message: expect.stringContaining('apt-get install python3-torch') }),
+    )
   })
   it('passes paths to the converter as absolute paths (it runs in models/)', () => {
-    expect(absolutePaths(['--checkpoint', 'a.pt', '--out=out/dir', '--id', 'x'], '/home/u')).toEqual(['--checkpoint', '/home/u/a.pt', '--out=/home/u/out/dir', '--id', 'x'])
+    expect(absolutePaths(['--checkpoint', 'a.pt', '--out=out/dir', '--id', 'x'], '/home/u')).toEqual([
+      '--checkpoint',
+      '/home/u/a.pt',
+      '--out=/home/u/out/dir',
+      '--id',
+      'x',
+    ])
   })
   it('stylemap convert passes the converter error through', async () => {
     const result = await cli('convert', '--checkpoint', 'missing.pt', '--out', 'converted')
