@@ -1,6 +1,7 @@
 """Reads checkpoints in the released StyleMapGAN layout (g_ema, e_ema, train_args)."""
 from __future__ import annotations
 
+import argparse
 import os
 import pickle
 import zipfile
@@ -19,11 +20,22 @@ class ConvertError(Exception):
         self.code = code
 
 
+def _torch_load(path: str):
+    """Loads without running arbitrary pickled code where torch can (2.4 and later): the
+    released layout pickles only tensors, containers and argparse.Namespace (train_args).
+    Older torch (Debian's 1.13) has no allow-list for Namespace and loads it plainly."""
+    serialization = torch.serialization
+    if hasattr(serialization, "add_safe_globals"):
+        serialization.add_safe_globals([argparse.Namespace])
+        return torch.load(path, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location="cpu")
+
+
 def read_checkpoint(path: str) -> dict:
     if not os.path.isfile(path):
         raise ConvertError("E_CONVERT_NOT_FOUND", f"checkpoint file not found: {path}")
     try:
-        ck = torch.load(path, map_location="cpu")
+        ck = _torch_load(path)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, AttributeError,
             ModuleNotFoundError, IndexError, KeyError, TypeError, OSError) as exc:
         raise ConvertError("E_CONVERT_NOT_CHECKPOINT",

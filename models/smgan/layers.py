@@ -110,7 +110,7 @@ def upsample_phase_weight(weight: torch.Tensor, blur: torch.Tensor, pad0: int) -
     w = F.pad(w, (lead, trail, lead, trail))
     # the blur is symmetric, so correlation equals convolution here
     full = F.conv2d(w, blur.view(1, 1, 4, 4)).view(out_ch, in_ch, 7, 7)
-    taps = (torch.tensor([5, 3, 1]), torch.tensor([6, 4, 2]))
+    taps = (torch.tensor([5, 3, 1], device=weight.device), torch.tensor([6, 4, 2], device=weight.device))
     phases = []
     for py in range(2):
         rows = full.index_select(2, taps[py])

@@ -49,6 +49,12 @@ def parse_args(argv=None):
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--cache", default=None, help="folder for the decoded-faces cache (default: --out)")
+    p.add_argument("--max-minutes", type=float, default=0.0,
+                   help="stop after this much wall time (0: no limit), with a final evaluation and checkpoint")
+    p.add_argument("--select-from", type=int, default=None,
+                   help="best.pt only considers evaluations from this step on (default: --recon-steps, "
+                        "so the shipped weights have a trained mapping network)")
     return p.parse_args(argv)
 
 
@@ -96,11 +102,19 @@ def main(argv=None):
                           ("cpu" if a.device == "auto" else a.device))
     if a.threads:
         torch.set_num_threads(a.threads)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    select_from = a.recon_steps if a.select_from is None else a.select_from
+    started = time.time()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(a.seed)
 
-    train_u8, test_u8, _ = load_faces(a.data, cache_dir=a.out, size=a.size)
+    train_u8, test_u8, _ = load_faces(a.data, cache_dir=a.cache or a.out, size=a.size)
     test = to_model_range(test_u8).to(device)
+    # on a GPU the whole training set (uint8, ~270 MB) lives on the device: no per-step copies
+    train_src = torch.from_numpy(train_u8).to(device) if device.type == "cuda" else train_u8
     print(f"faces: {len(train_u8)} train, {len(test_u8)} held out; device {device}", flush=True)
 
     targs = make_train_args(a)
@@ -119,10 +133,13 @@ def main(argv=None):
     latest = os.path.join(a.out, "latest.pt")
     step, best = 0, None
     if os.path.exists(latest):
-        ck = torch.load(latest, map_location=device)
+        ck = torch.load(latest, map_location=device, weights_only=False)  # our own file
         g.load_state_dict(ck["generator"]); e.load_state_dict(ck["encoder"]); d.load_state_dict(ck["discriminator"])
         g_ema.load_state_dict(ck["g_ema"]); e_ema.load_state_dict(ck["e_ema"])
-        ge_optim.load_state_dict(ck["g_optim"]); e_optim.load_state_dict(ck["e_optim"]); d_optim.load_state_dict(ck["d_optim"])
+        if "g_optim" in ck:
+            ge_optim.load_state_dict(ck["g_optim"]); e_optim.load_state_dict(ck["e_optim"]); d_optim.load_state_dict(ck["d_optim"])
+        else:
+            print("no optimiser state in the checkpoint: Adam restarts from zero moments", flush=True)
         step, best = ck["step"], ck.get("best")
         print(f"resumed at step {step}", flush=True)
 
@@ -142,7 +159,10 @@ def main(argv=None):
     t_last = time.time()
     while step < a.steps:
         idx = torch.randint(0, n_train, (a.batch,), generator=gen)
-        x = to_model_range(train_u8[idx.numpy()]).to(device)
+        if device.type == "cuda":
+            x = train_src[idx.to(device)].float().div_(127.5).sub_(1.0)
+        else:
+            x = to_model_range(train_src[idx.numpy()])
         if torch.rand(1, generator=gen).item() < 0.5:
             x = x.flip(3)
         gan = step >= a.recon_steps
@@ -203,24 +223,28 @@ def main(argv=None):
             t_last = now
             log.write(json.dumps(stats) + "\n"); log.flush()
             print(json.dumps(stats), flush=True)
-        if step % a.sample_every == 0:
+        out_of_time = a.max_minutes > 0 and time.time() - started > a.max_minutes * 60
+        if step % a.sample_every == 0 or out_of_time:
             with torch.no_grad():
                 save_grid(os.path.join(a.out, "samples_random.png"), g_ema(g_ema.map(fixed_z)), rows=2)
                 held = test[:8]
                 save_grid(os.path.join(a.out, "samples_recon.png"), torch.cat([held, g_ema(e_ema(held))]), rows=2)
                 edit = local_edit_errors(g_ema, e_ema, test[:8], test[8:16])["edited"]
                 save_grid(os.path.join(a.out, "samples_edit.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
-        if step % a.eval_every == 0:
+        if step % a.eval_every == 0 or out_of_time:
             metrics = evaluate(g_ema, e_ema, test[:a.eval_count])
             metrics["step"] = step
             log.write(json.dumps({"eval": metrics}) + "\n"); log.flush()
             print("eval", json.dumps(metrics), flush=True)
             good = metrics["mse_ref_inside"] < metrics["mse_src_inside"]
-            if good and (best is None or metrics["psnr_db"] > best["psnr_db"]):
+            if good and step >= select_from and (best is None or metrics["psnr_db"] > best["psnr_db"]):
                 best = metrics
                 checkpoint(os.path.join(a.out, "best.pt"), metrics)
-        if step % a.ckpt_every == 0 or step == a.steps:
+        if step % a.ckpt_every == 0 or step == a.steps or out_of_time:
             checkpoint(latest)
+        if out_of_time:
+            print(f"stopping at step {step}: --max-minutes {a.max_minutes} reached", flush=True)
+            break
     log.close()
 
 
