@@ -47,7 +47,8 @@ def parse_args(argv=None):
     p.add_argument("--eval-count", type=int, default=256, help="held-out faces used for the in-training evaluation")
     p.add_argument("--ckpt-every", type=int, default=50)
     p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads (0: every core; Debian's torch otherwise uses one of two here, half the speed)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cache", default=None, help="folder for the decoded-faces cache (default: --out)")
     p.add_argument("--max-minutes", type=float, default=0.0,
@@ -100,8 +101,7 @@ def main(argv=None):
     a = parse_args(argv)
     device = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if a.device == "auto" else a.device))
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

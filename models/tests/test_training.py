@@ -93,7 +93,7 @@ class TrainingToolsTest(unittest.TestCase):
             self.assertEqual(torch.load(os.path.join(resumed, "latest.pt"), weights_only=False)["step"], 6)
 
             refined = os.path.join(tmp, "refined")
-            run("smgan.refine_encoder", "--checkpoint", ship, "--data", data, "--cache", out, "--out", refined,
+            run("smgan.refine", "--checkpoint", ship, "--data", data, "--cache", out, "--out", refined,
                 "--batch", "2", "--steps", "3", "--eval-every", "1", "--eval-count", "16", "--threads", "2",
                 "--lr", "0.01")
             steps = [e["step"] for e in evals(os.path.join(refined, "log.jsonl"))]
@@ -104,6 +104,17 @@ class TrainingToolsTest(unittest.TestCase):
                 self.assertTrue(torch.equal(v, v2), f"generator changed: {k}")
             _, e1, _ = load_checkpoint(ship)
             self.assertFalse(all(torch.equal(a, b) for a, b in zip(e1.state_dict().values(), e2.state_dict().values())))
+
+            # --tune-decoder: the synthesis network trains, the mapping network does not
+            tuned = os.path.join(tmp, "tuned")
+            run("smgan.refine", "--checkpoint", ship, "--data", data, "--cache", out, "--out", tuned,
+                "--batch", "2", "--steps", "3", "--eval-every", "1", "--eval-count", "16", "--threads", "2",
+                "--lr", "0.01", "--tune-decoder")
+            g3, _, _ = load_checkpoint(os.path.join(tuned, "best.pt"))
+            before, after = g.state_dict(), g3.state_dict()
+            changed = {k for k in before if not torch.equal(before[k], after[k])}
+            self.assertTrue(changed and all(k.startswith("decoder.") for k in changed), sorted(changed)[:3])
+
 
 
 if __name__ == "__main__":

@@ -1,19 +1,26 @@
-"""Refines the encoder of a trained checkpoint with the generator frozen.
+"""Refines a trained checkpoint for reconstruction, keeping its random samples.
 
-    /usr/bin/python3 -m smgan.refine_encoder --checkpoint runs/gpu/x/final.pt \
-        --data ../shared/data/utkface64/train.tar --out runs/refine
+    /usr/bin/python3 -m smgan.refine --checkpoint runs/gpu/x/final.pt \
+        --data ../shared/data/utkface64/train.tar --out runs/refine [--tune-decoder]
 
 The adversarial phase spends the small generator's capacity on random samples too, and
-held-out reconstruction drops by a few tenths of a dB. Training only the encoder (image
-reconstruction, 10 x MSE + L1, plus the latent reconstruction term that keeps its
-stylemaps in the mapping network's range) wins that back without touching the generator,
-so random samples and the mixing behaviour stay as they were. Cheap on a CPU: only the
-encoder's weights get gradients. Resumable (`--out/latest.pt`); writes `best.pt` in the
-released layout (g_ema unchanged, e_ema refined) when the held-out PSNR improves.
+held-out reconstruction drops by a few tenths of a dB. This wins it back with image
+reconstruction (10 x MSE + L1) and the latent reconstruction term that keeps the encoder's
+stylemaps in the mapping network's range:
+
+- by default only the encoder trains; the generator is frozen, so random samples and the
+  mixing behaviour stay exactly as they were;
+- `--tune-decoder` also trains the synthesis network (the mapping network stays frozen),
+  anchored to the starting generator: for random stylemaps its output must stay near the
+  original generator's (`--anchor-weight`), so random generation keeps its faces.
+
+Cheap on a CPU. Resumable (`--out/latest.pt`); writes `best.pt` in the released layout
+(g_ema, e_ema, train_args) when the held-out PSNR improves.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import time
@@ -38,29 +45,39 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=0.0005)
     p.add_argument("--rec-weight", type=float, default=10.0)
     p.add_argument("--w-rec-weight", type=float, default=1.0)
+    p.add_argument("--tune-decoder", action="store_true", help="also train the synthesis network (mapping frozen)")
+    p.add_argument("--anchor-weight", type=float, default=10.0,
+                   help="with --tune-decoder: weight of MSE(random sample, starting generator's sample)")
     p.add_argument("--ema-half-life", type=float, default=100.0)
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--eval-count", type=int, default=256)
     p.add_argument("--max-minutes", type=float, default=0.0)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads (0: every core; Debian's torch otherwise uses one of two here, half the speed)")
     p.add_argument("--seed", type=int, default=3)
     a = p.parse_args(argv)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
     started = time.time()
     os.makedirs(a.out, exist_ok=True)
     base = torch.load(a.checkpoint, map_location="cpu", weights_only=False)  # our own file
     g, e, cfg = load_checkpoint(a.checkpoint)
-    g.requires_grad_(False)
-    e_ema = load_checkpoint(a.checkpoint)[1]
-    e_ema.requires_grad_(False)
+    g_start, e_ema = copy.deepcopy(g), copy.deepcopy(e)
+    g_ema = copy.deepcopy(g) if a.tune_decoder else g
+    for m in (g, g_start, g_ema, e_ema):
+        m.requires_grad_(False)
+    params = list(e.parameters())
+    if a.tune_decoder:
+        g.decoder.requires_grad_(True)
+        params += list(g.decoder.parameters())
     e.train()
-    optim = torch.optim.Adam(e.parameters(), lr=a.lr, betas=(0.9, 0.99))
+    optim = torch.optim.Adam(params, lr=a.lr, betas=(0.9, 0.99))
     step, best = 0, None
     latest = os.path.join(a.out, "latest.pt")
     if os.path.exists(latest):
         ck = torch.load(latest, map_location="cpu", weights_only=False)
         e.load_state_dict(ck["encoder"]); e_ema.load_state_dict(ck["e_ema"]); optim.load_state_dict(ck["optim"])
+        if a.tune_decoder:
+            g.load_state_dict(ck["generator"]); g_ema.load_state_dict(ck["g_ema"])
         step, best = ck["step"], ck.get("best")
         print(f"resumed at step {step}", flush=True)
 
@@ -71,13 +88,13 @@ def main(argv=None):
     log = open(os.path.join(a.out, "log.jsonl"), "a")
 
     def ship(metrics):
-        atomic_save({"g_ema": g.state_dict(), "e_ema": e_ema.state_dict(), "train_args": base["train_args"],
-                     "step": base.get("step"), "encoder_refine_step": step, "metrics": metrics,
-                     "refined_from": os.path.basename(a.checkpoint)}, os.path.join(a.out, "best.pt"))
+        atomic_save({"g_ema": g_ema.state_dict(), "e_ema": e_ema.state_dict(), "train_args": base["train_args"],
+                     "step": base.get("step"), "refine_step": step, "refined_decoder": a.tune_decoder,
+                     "metrics": metrics, "refined_from": os.path.basename(a.checkpoint)}, os.path.join(a.out, "best.pt"))
 
     if best is None:
         with torch.no_grad():
-            best = evaluate(g, e_ema, test[:a.eval_count])
+            best = evaluate(g_ema, e_ema, test[:a.eval_count])
         best["step"] = 0
         print("start", json.dumps(best), flush=True)
     t_last = time.time()
@@ -90,18 +107,25 @@ def main(argv=None):
         loss_mse = F.mse_loss(recon, x)
         loss = a.rec_weight * loss_mse + F.l1_loss(recon, x)
         stats = {"mse": loss_mse.item()}
-        if a.w_rec_weight > 0:
+        if a.w_rec_weight > 0 or a.tune_decoder:
             with torch.no_grad():
                 w = g.map(torch.randn(a.batch, cfg.latent_channel_size, generator=gen))
-                fake = g(w)
-            loss_w = F.mse_loss(e(fake), w)
+                target = g_start(w)
+        if a.w_rec_weight > 0:
+            loss_w = F.mse_loss(e(target), w)
             loss = loss + a.w_rec_weight * loss_w
             stats["w_rec"] = loss_w.item()
+        if a.tune_decoder:
+            loss_anchor = F.mse_loss(g(w), target)
+            loss = loss + a.anchor_weight * loss_anchor
+            stats["anchor"] = loss_anchor.item()
         optim.zero_grad(set_to_none=True)
         loss.backward()
         optim.step()
         step += 1
         ema_update(e_ema, e, min(decay, (1 + step) / (10 + step)))
+        if a.tune_decoder:
+            ema_update(g_ema, g, min(decay, (1 + step) / (10 + step)))
         if step % 10 == 0:
             now = time.time()
             stats.update(step=step, sec_per_step=round((now - t_last) / 10, 3))
@@ -111,7 +135,7 @@ def main(argv=None):
         out_of_time = a.max_minutes > 0 and time.time() - started > a.max_minutes * 60
         if step % a.eval_every == 0 or out_of_time or step == a.steps:
             with torch.no_grad():
-                metrics = evaluate(g, e_ema, test[:a.eval_count])
+                metrics = evaluate(g_ema, e_ema, test[:a.eval_count])
             metrics["step"] = step
             log.write(json.dumps({"eval": metrics}) + "\n"); log.flush()
             print("eval", json.dumps(metrics), flush=True)
@@ -120,11 +144,16 @@ def main(argv=None):
                 ship(metrics)
                 with torch.no_grad():
                     held = test[:8]
-                    save_grid(os.path.join(a.out, "samples_recon.png"), torch.cat([held, g(e_ema(held))]), rows=2)
-                    edit = local_edit_errors(g, e_ema, test[:8], test[8:16])["edited"]
+                    save_grid(os.path.join(a.out, "samples_recon.png"), torch.cat([held, g_ema(e_ema(held))]), rows=2)
+                    edit = local_edit_errors(g_ema, e_ema, test[:8], test[8:16])["edited"]
                     save_grid(os.path.join(a.out, "samples_edit.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
-            atomic_save({"encoder": e.state_dict(), "e_ema": e_ema.state_dict(), "optim": optim.state_dict(),
-                         "step": step, "best": best}, latest)
+                    z = torch.randn(16, cfg.latent_channel_size, generator=torch.Generator().manual_seed(7))
+                    save_grid(os.path.join(a.out, "samples_random.png"), g_ema(g_ema.map(z)), rows=2)
+            state = {"encoder": e.state_dict(), "e_ema": e_ema.state_dict(), "optim": optim.state_dict(),
+                     "step": step, "best": best}
+            if a.tune_decoder:
+                state.update(generator=g.state_dict(), g_ema=g_ema.state_dict())
+            atomic_save(state, latest)
         if out_of_time:
             break
     log.close()
