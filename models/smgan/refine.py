@@ -15,7 +15,7 @@ stylemaps in the mapping network's range:
   original generator's (`--anchor-weight`), so random generation keeps its faces.
 
 Cheap on a CPU. Resumable (`--out/latest.pt`); writes `best.pt` in the released layout
-(g_ema, e_ema, train_args) when the held-out PSNR improves.
+(g_ema, e_ema, train_args) when the held-out PSNR improves, and `final.pt` when it stops.
 """
 from __future__ import annotations
 
@@ -87,10 +87,10 @@ def main(argv=None):
     decay = 0.5 ** (1 / a.ema_half_life)
     log = open(os.path.join(a.out, "log.jsonl"), "a")
 
-    def ship(metrics):
+    def ship(metrics, name="best.pt"):
         atomic_save({"g_ema": g_ema.state_dict(), "e_ema": e_ema.state_dict(), "train_args": base["train_args"],
                      "step": base.get("step"), "refine_step": step, "refined_decoder": a.tune_decoder,
-                     "metrics": metrics, "refined_from": os.path.basename(a.checkpoint)}, os.path.join(a.out, "best.pt"))
+                     "metrics": metrics, "refined_from": os.path.basename(a.checkpoint)}, os.path.join(a.out, name))
 
     if best is None:
         with torch.no_grad():
@@ -98,6 +98,7 @@ def main(argv=None):
         best["step"] = 0
         print("start", json.dumps(best), flush=True)
     t_last = time.time()
+    metrics = None
     while step < a.steps:
         idx = torch.randint(0, len(train_u8), (a.batch,), generator=gen)
         x = to_model_range(train_u8[idx.numpy()])
@@ -156,6 +157,7 @@ def main(argv=None):
             atomic_save(state, latest)
         if out_of_time:
             break
+    ship(metrics, "final.pt")  # whatever the PSNR did; metrics of the last evaluation
     log.close()
 
 
