@@ -10,9 +10,9 @@ import os
 
 import torch
 
-from .checkpoint import load_checkpoint
-from .data import load_faces, save_grid, to_model_range
-from .metrics import evaluate, local_edit_errors
+from .checkpoint import ConvertError, load_checkpoint
+from .data import load_faces, to_model_range
+from .metrics import evaluate, save_sample_grids
 
 
 def main(argv=None):
@@ -28,15 +28,13 @@ def main(argv=None):
         test = to_model_range(test_u8)
         metrics = evaluate(g, e, test)
         if a.samples:
-            os.makedirs(a.samples, exist_ok=True)
-            held = test[:8]
-            save_grid(os.path.join(a.samples, "reconstruction.png"), torch.cat([held, g(e(held))]), rows=2)
-            edit = local_edit_errors(g, e, test[:8], test[8:16])["edited"]
-            save_grid(os.path.join(a.samples, "local-edit-w.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
             z = torch.randn(16, cfg.latent_channel_size, generator=torch.Generator().manual_seed(7))
-            save_grid(os.path.join(a.samples, "random.png"), g(g.map(z)), rows=2)
+            save_sample_grids(a.samples, g, e, test, z)
     print(json.dumps(metrics))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ConvertError as exc:  # an unreadable or mismatched checkpoint: one line, stable code
+        raise SystemExit(f"{exc.code}: {exc}") from None

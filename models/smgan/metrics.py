@@ -1,7 +1,11 @@
 """Quality measures as the paper defines them (images in [-1, 1])."""
 from __future__ import annotations
 
+import os
+
 import torch
+
+from .data import save_grid
 
 
 def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -59,3 +63,15 @@ def evaluate(generator, encoder, faces: torch.Tensor, batch: int = 64) -> dict:
         "mse_src_inside": sum(e[2] * e[3] for e in edits) / n,
         "count": faces.shape[0],
     }
+
+
+@torch.no_grad()
+def save_sample_grids(folder: str, generator, encoder, faces: torch.Tensor, z: torch.Tensor, prefix: str = "") -> None:
+    """The three grids every tool writes: reconstructions of faces[:8], the W local edit
+    (faces[:8] taking the right half from faces[8:16]) and random samples of z."""
+    os.makedirs(folder, exist_ok=True)
+    held = faces[:8]
+    save_grid(os.path.join(folder, f"{prefix}reconstruction.png"), torch.cat([held, generator(encoder(held))]), rows=2)
+    edit = local_edit_errors(generator, encoder, held, faces[8:16])["edited"]
+    save_grid(os.path.join(folder, f"{prefix}local-edit-w.png"), torch.cat([held, faces[8:16], edit]), rows=3)
+    save_grid(os.path.join(folder, f"{prefix}random.png"), generator(generator.map(z)), rows=2)

@@ -28,9 +28,9 @@ import time
 import torch
 from torch.nn import functional as F
 
-from .checkpoint import load_checkpoint
-from .data import load_faces, save_grid, to_model_range
-from .metrics import evaluate, local_edit_errors
+from .checkpoint import ConvertError, load_checkpoint, read_checkpoint
+from .data import load_faces, to_model_range
+from .metrics import evaluate, save_sample_grids
 from .train import atomic_save, ema_update
 
 
@@ -59,7 +59,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
     started = time.time()
     os.makedirs(a.out, exist_ok=True)
-    base = torch.load(a.checkpoint, map_location="cpu", weights_only=False)  # our own file
+    base = read_checkpoint(a.checkpoint)
     g, e, cfg = load_checkpoint(a.checkpoint)
     g_start, e_ema = copy.deepcopy(g), copy.deepcopy(e)
     g_ema = copy.deepcopy(g) if a.tune_decoder else g
@@ -143,13 +143,8 @@ def main(argv=None):
             if metrics["mse_ref_inside"] < metrics["mse_src_inside"] and metrics["psnr_db"] > best["psnr_db"]:
                 best = metrics
                 ship(metrics)
-                with torch.no_grad():
-                    held = test[:8]
-                    save_grid(os.path.join(a.out, "samples_recon.png"), torch.cat([held, g_ema(e_ema(held))]), rows=2)
-                    edit = local_edit_errors(g_ema, e_ema, test[:8], test[8:16])["edited"]
-                    save_grid(os.path.join(a.out, "samples_edit.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
-                    z = torch.randn(16, cfg.latent_channel_size, generator=torch.Generator().manual_seed(7))
-                    save_grid(os.path.join(a.out, "samples_random.png"), g_ema(g_ema.map(z)), rows=2)
+                z = torch.randn(16, cfg.latent_channel_size, generator=torch.Generator().manual_seed(7))
+                save_sample_grids(a.out, g_ema, e_ema, test, z, prefix="samples_")
             state = {"encoder": e.state_dict(), "e_ema": e_ema.state_dict(), "optim": optim.state_dict(),
                      "step": step, "best": best}
             if a.tune_decoder:
@@ -162,4 +157,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ConvertError as exc:  # an unreadable or mismatched checkpoint: one line, stable code
+        raise SystemExit(f"{exc.code}: {exc}") from None

@@ -20,8 +20,8 @@ import time
 import torch
 from torch.nn import functional as F
 
-from .data import load_faces, save_grid, to_model_range
-from .metrics import evaluate, local_edit_errors
+from .data import load_faces, to_model_range
+from .metrics import evaluate, save_sample_grids
 from .networks import Discriminator, Encoder, Generator, ModelConfig, count_parameters
 
 
@@ -225,12 +225,7 @@ def main(argv=None):
             print(json.dumps(stats), flush=True)
         out_of_time = a.max_minutes > 0 and time.time() - started > a.max_minutes * 60
         if step % a.sample_every == 0 or out_of_time:
-            with torch.no_grad():
-                save_grid(os.path.join(a.out, "samples_random.png"), g_ema(g_ema.map(fixed_z)), rows=2)
-                held = test[:8]
-                save_grid(os.path.join(a.out, "samples_recon.png"), torch.cat([held, g_ema(e_ema(held))]), rows=2)
-                edit = local_edit_errors(g_ema, e_ema, test[:8], test[8:16])["edited"]
-                save_grid(os.path.join(a.out, "samples_edit.png"), torch.cat([test[:8], test[8:16], edit]), rows=3)
+            save_sample_grids(a.out, g_ema, e_ema, test, fixed_z, prefix="samples_")
         if step % a.eval_every == 0 or out_of_time:
             metrics = evaluate(g_ema, e_ema, test[:a.eval_count])
             metrics["step"] = step

@@ -67,7 +67,7 @@ class TrainingToolsTest(unittest.TestCase):
             stdout = run("smgan.train", *common, "--steps", "4")
             self.assertIn("faces: 24 train, 16 held out", stdout)
             self.assertEqual([e["step"] for e in evals(os.path.join(out, "log.jsonl"))], [2, 4])
-            for grid in ("samples_random.png", "samples_recon.png", "samples_edit.png"):
+            for grid in ("samples_random.png", "samples_reconstruction.png", "samples_local-edit-w.png"):
                 self.assertTrue(os.path.isfile(os.path.join(out, grid)), grid)
             # best.pt only from --select-from on, i.e. the GAN-phase evaluation at step 4
             best = torch.load(os.path.join(out, "best.pt"), weights_only=False)
@@ -103,6 +103,16 @@ class TrainingToolsTest(unittest.TestCase):
                 self.assertTrue(torch.equal(v, v2), f"generator changed: {k}")
             _, e1, _ = load_checkpoint(ship)
             self.assertFalse(all(torch.equal(a, b) for a, b in zip(e1.state_dict().values(), e2.state_dict().values())))
+
+            # a file that is not a checkpoint: one line with a stable code, no checkpoint written
+            junk = os.path.join(tmp, "junk.pt")
+            with open(junk, "wb") as f:
+                f.write(b"not a checkpoint")
+            proc = subprocess.run([sys.executable, "-m", "smgan.refine", "--checkpoint", junk, "--data", data,
+                                   "--out", os.path.join(tmp, "junk-out")], cwd=MODELS, capture_output=True, text=True)
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertEqual(proc.stderr.strip().splitlines(), ["E_CONVERT_NOT_CHECKPOINT: junk.pt is not a readable PyTorch checkpoint (UnpicklingError)"])
+            self.assertFalse(os.path.exists(os.path.join(tmp, "junk-out", "best.pt")))
 
             # --tune-decoder: the synthesis network trains, the mapping network does not
             tuned = os.path.join(tmp, "tuned")
