@@ -18,7 +18,7 @@ export interface PreloadTransport {
 export const channelNames = Object.keys(channels) as ChannelName[]
 export const eventNames = Object.keys(events) as EventName[]
 
-/** One line of doc: the renderer's whole view of main, derived from the contract. */
+/** The renderer's whole view of main, derived from the contract. */
 export function buildStylemapApi(transport: PreloadTransport): StylemapApi {
   const api: Record<string, unknown> = {}
   for (const name of channelNames) {

@@ -31,7 +31,7 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-/** One line of doc: where the Electron binary is, or why there is none. */
+/** Where the Electron binary is, or why there is none. */
 export function findElectronBinary(options: LookupOptions = {}): ElectronBinary {
   const env = options.env ?? process.env
   if (env.STYLEMAP_ELECTRON) {

@@ -6,7 +6,7 @@ import { utilityProcess } from 'electron'
 import { EngineClient } from '../engine/client'
 import { utilityProcessChannel } from '../engine/spawn'
 
-/** One line of doc: an EngineClient whose process is `hostScript` run by utilityProcess.fork. */
+/** An EngineClient whose process is `hostScript` run by utilityProcess.fork. */
 export function createEngineClient(hostScript: string, env: NodeJS.ProcessEnv = process.env): EngineClient {
   return new EngineClient(() =>
     utilityProcessChannel(

@@ -4,7 +4,7 @@ import type { WebContents } from 'electron'
 import type { z } from 'zod'
 import { events, type EventName, type Events } from '../../src-shared/contract'
 
-/** One line of doc: sends `payload` on event `name` to `target` if it is still alive. */
+/** Sends `payload` on event `name` to `target` if it is still alive. */
 export function emitEvent<K extends EventName>(target: WebContents | null | undefined, name: K, payload: z.input<Events[K]>): void {
   if (!target || target.isDestroyed()) return
   const parsed = events[name].parse(payload)

@@ -3,7 +3,7 @@
 
 const vettedHosts = new Set(['creativecommons.org', 'github.com', 'arxiv.org', 'susanqq.github.io', 'onnxruntime.ai', 'www.electronjs.org'])
 
-/** One line of doc: true only for https URLs on a vetted host, without credentials or odd ports. */
+/** True only for https URLs on a vetted host, without credentials or odd ports. */
 export function isVettedExternalUrl(raw: string): boolean {
   let url: URL
   try {

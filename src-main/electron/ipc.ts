@@ -30,7 +30,7 @@ export interface IpcRegistration {
   onRejected?: (channel: string, reason: string) => void
 }
 
-/** One line of doc: registers all channels and returns a function that removes them. */
+/** Registers all channels and returns a function that removes them. */
 export function registerIpcHandlers(ipc: IpcMainLike, registration: IpcRegistration): () => void {
   for (const channel of registration.channels) {
     ipc.handle(channel, async (event, payload) => {

@@ -11,7 +11,7 @@ const formatFilters: Record<ImageFormat, { name: string; extensions: string[] }>
   webp: { name: 'WebP image', extensions: ['webp'] },
 }
 
-/** One line of doc: Dialogs shown as sheets/modals of whatever window `owner()` returns. */
+/** Dialogs shown as sheets/modals of whatever window `owner()` returns. */
 export function createNativeDialogs(owner: () => BrowserWindow | null): Dialogs {
   async function open(options: OpenDialogOptions): Promise<string | null> {
     const window = owner()

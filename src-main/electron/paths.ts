@@ -25,7 +25,7 @@ export interface AppPaths {
   icon: string
 }
 
-/** One line of doc: the installed app reads models from resources/, a checkout from its models/ folder. */
+/** The installed app reads models from resources/, a checkout from its models/ folder. */
 export function appPaths(layout: RuntimeLayout): AppPaths {
   return {
     bundledModels: layout.isPackaged ? join(layout.resourcesPath, 'models') : join(layout.appPath, 'models'),

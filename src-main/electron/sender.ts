@@ -17,7 +17,7 @@ export interface SenderFacts {
 
 export type SenderVerdict = { ok: true } | { ok: false; reason: string }
 
-/** One line of doc: accept only the main frame of a page served from the trusted origin. */
+/** Accept only the main frame of a page served from the trusted origin. */
 export function checkSender(sender: SenderFacts | null | undefined, trusted: TrustedRenderer): SenderVerdict {
   if (!sender) return { ok: false, reason: 'the sending frame no longer exists' }
   if (!sender.isMainFrame) return { ok: false, reason: 'calls from sub-frames are not accepted' }

@@ -34,7 +34,7 @@ export function stubDialogFile(env: NodeJS.ProcessEnv): string | null {
   return file ? resolve(file) : null
 }
 
-/** One line of doc: Dialogs answered from the queue in `file`. */
+/** Dialogs answered from the queue in `file`. */
 export function createStubDialogs(file: string, log: DialogRequestLog[] = []): Dialogs {
   let chain: Promise<unknown> = Promise.resolve()
   const take = (kind: DialogKind, detail: string): Promise<string | null> => {

@@ -13,7 +13,7 @@ export interface EditorWindowOptions {
   devTools: boolean
 }
 
-/** One line of doc: creates, positions and loads the editor window. */
+/** Creates, positions and loads the editor window. */
 export async function createEditorWindow(options: EditorWindowOptions): Promise<BrowserWindow> {
   const saved = await loadWindowState(options.stateFile)
   const state = fitToDisplays(
