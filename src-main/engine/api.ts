@@ -108,53 +108,122 @@ export interface ImageInfo {
   hasExif: boolean
 }
 
-export interface EncodeRequest {
+/** A photo the engine holds and the square of it the model sees (default: the largest centred square). */
+export interface CroppedImage {
   imageId: string
-  /** Default: the largest centred square. */
   crop?: Crop
-}
-
-/** A stylemap encoded from (image, crop) by the current model. */
-export interface StylemapInfo {
-  /** Deterministic: model + image content + crop; encoding the same again is a cache hit. */
-  stylemapId: string
-  imageId: string
-  crop: Crop
-  modelId: string
-  cached: boolean
 }
 
 export type MixSpace = 'w' | 'wplus'
 
-/** One reference applied to the original. */
+/**
+ * One reference's part in an edit, in photo space.
+ *
+ * The mask marks where the photo changes: it covers the whole original photo (at any
+ * resolution; it is scaled to the photo) and 255 means "fully from the reference".
+ * The offset, in original-photo pixels, says where on the reference that content is taken
+ * from: the reference's content at q lands at q + offset, so a masked pixel p shows the
+ * reference at p - offset (both measured inside the two crop frames).
+ */
 export interface EditLayer {
-  reference: string
-  /**
-   * Model-resolution mask (R x R) on the reference's crop grid: the region taken from the
-   * reference. With an offset the region lands on the original moved by (dx, dy).
-   */
+  reference: CroppedImage
   mask: Mask
   /** 0..1, default 1. */
   strength?: number
-  /** Placement on the original, in model-resolution pixels. Default (0, 0). */
+  /** Default (0, 0). */
   offset?: { dx: number; dy: number }
 }
 
-export interface InterpolateRequest {
-  original: string
+/** A whole edit: what the app's preview and export and every CLI command hand the engine. */
+export interface Edit {
+  original: CroppedImage
+  /** Applied in order; a layer with an empty mask or strength 0 changes nothing. */
   layers: EditLayer[]
   /** Default: wplus where the model has resizer + synthesis, else w. */
   space?: MixSpace
   /**
-   * W+ only: scales each layer's strength per style level, from `coarse` at the
-   * lowest-resolution level to `fine` at the highest (linear in between). Default 1 / 1.
+   * W+ only: each layer's strength is scaled per style level, from `coarseStrength` at the
+   * lowest-resolution level to `fineStrength` at the highest (linear in between). Default 1.
    */
-  levelStrength?: { coarse: number; fine: number }
+  coarseStrength?: number
+  fineStrength?: number
+  /** Feather radius of the paste-back, in original-photo pixels (default 8). */
+  feather?: number
+  /** Shift the generated colours so they match the photo around the edit (default true). */
+  colorMatch?: boolean
 }
 
-export interface EditStateInfo {
-  editId: string
-  space: MixSpace
+export type ExportFormat = 'png' | 'jpeg' | 'webp'
+
+/** What `render` returns: the photo's crop region for the screen, the generator's output, or a file. */
+export type RenderOutput =
+  | {
+      kind: 'preview'
+      /**
+       * Return the crop region at most this many pixels square (default: the crop's size).
+       * - absent or >= crop.size: exactly the pixels the exported file has inside the crop;
+       * - smaller: the blend is done at this size on the downscaled crop region (the same
+       *   bytes as downscaling the photo's crop alone where the feathered mask is zero), an
+       *   approximation of the downscaled export.
+       */
+      maxSize?: number
+    }
+  | { kind: 'generated' }
+  | {
+      kind: 'file'
+      path: string
+      /** Default: from the file extension, else the photo's format, else png. */
+      format?: ExportFormat
+      /** 1..100 for jpeg/webp (default 92). */
+      quality?: number
+      /** Allow writing over a file an open photo was read from. */
+      overwriteInput?: boolean
+    }
+
+export interface RenderRequest<O extends RenderOutput = RenderOutput> {
+  edit: Edit
+  output: O
+}
+
+interface RenderedBase {
+  /** The original's crop, checked. */
+  crop: Crop
+  /** Wall time in the engine for this request. */
+  ms: number
+  /** How many crops had to be encoded (the others came from the cache). */
+  encoded: number
+}
+
+export interface PreviewRendered extends RenderedBase {
+  kind: 'preview'
+  /** The photo's crop region after the feathered paste-back, at most maxSize square. */
+  pasted: RawImage
+  /** The generator's output at model resolution. */
+  generated: RawImage
+}
+
+export interface GeneratedRendered extends RenderedBase {
+  kind: 'generated'
+  generated: RawImage
+}
+
+export interface FileRendered extends RenderedBase {
+  kind: 'file'
+  file: ExportResult
+}
+
+export type RenderResult<O extends RenderOutput = RenderOutput> = O extends { kind: 'preview' }
+  ? PreviewRendered
+  : O extends { kind: 'generated' }
+    ? GeneratedRendered
+    : FileRendered
+
+export interface ExportResult {
+  path: string
+  format: ExportFormat
+  bytes: number
+  width: number
+  height: number
 }
 
 /** A generator output, at model resolution, 8-bit RGB. */
@@ -164,16 +233,9 @@ export interface GeneratedImage {
   ms: number
 }
 
-export interface GenerateRequest {
-  editId: string
-}
-
-/** interpolate + generate in one call: the interactive path. */
-export type EditRequest = InterpolateRequest
-
 export interface MorphRequest {
-  a: string
-  b: string
+  a: CroppedImage
+  b: CroppedImage
   /** 0 = a, 1 = b. */
   t: number
 }
@@ -184,86 +246,27 @@ export interface RandomRequest {
   truncation?: number
 }
 
-export interface PasteBackRequest {
-  /** The full-resolution photo. */
-  imageId: string
-  crop: Crop
-  /** Generator output at model resolution (or any square size). */
-  generated: RawImage
-  /**
-   * Where the edit applies, covering the crop square (any size, resized to the crop size):
-   * pixels outside it and its feather stay bit-identical to the photo.
-   */
-  mask: Mask
-  /** Feather radius in photo pixels (default 8). */
-  feather?: number
-  /** Shift the generated colours so they match the photo around the edit (default true). */
-  colorMatch?: boolean
-}
-
-/** `pasteBack` for the live preview: the same blend, returned as the crop region's pixels only. */
-export interface PastePreviewRequest extends PasteBackRequest {
-  /**
-   * Return the crop region at most this many pixels square (default: the crop's own size);
-   * smaller than the crop, the blend is done at this size (see `EngineApi.pastePreview`).
-   */
-  maxSize?: number
-}
-
-export type ExportFormat = 'png' | 'jpeg' | 'webp'
-
-export interface ExportRequest {
-  /** Image to write (a photo or a paste-back result). */
-  imageId: string
-  path: string
-  /** Default: from the file extension, else the source's format, else png. */
-  format?: ExportFormat
-  /** 1..100 for jpeg/webp (default 92). */
-  quality?: number
-  /** Image whose ICC profile and EXIF are carried over (default: the image itself or its origin). */
-  metadataFrom?: string
-  /** Allow writing over the file the photo was read from. */
-  overwriteInput?: boolean
-}
-
-export interface ExportResult {
-  path: string
-  format: ExportFormat
-  bytes: number
-  width: number
-  height: number
-}
-
-/** The engine as the app layer uses it; implemented in-process by `Engine` and across a process by `EngineClient`. */
+/**
+ * The engine as the app layer and the CLI use it: implemented in-process by `Engine` and
+ * across a process by the engine client, which is derived from this interface (adding a
+ * method here and in `Engine` is all it takes to serve it).
+ */
 export interface EngineApi {
   loadModel(dir: string, options?: LoadModelOptions): Promise<LoadedModel>
   modelInfo(): Promise<LoadedModel | null>
   openImage(source: ImageSource): Promise<ImageInfo>
+  /** Forgets the image and everything encoded from it. */
   closeImage(imageId: string): Promise<void>
   /** Upright 8-bit pixels of a held image, downscaled to fit `maxSize` when given. */
   getPixels(imageId: string, maxSize?: number): Promise<RawImage>
-  encode(request: EncodeRequest): Promise<StylemapInfo>
-  interpolate(request: InterpolateRequest): Promise<EditStateInfo>
-  generate(request: GenerateRequest): Promise<GeneratedImage>
-  edit(request: EditRequest): Promise<GeneratedImage>
-  reconstruct(stylemapId: string): Promise<GeneratedImage>
+  /**
+   * The one edit call: encodes the crops (cached), mixes the stylemaps under the masks,
+   * decodes, and pastes the result back into the photo, returning what `output` asks for.
+   */
+  render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>>
+  /** Global W interpolation between two crops. */
   morph(request: MorphRequest): Promise<GeneratedImage>
   random(request: RandomRequest): Promise<GeneratedImage>
-  pasteBack(request: PasteBackRequest): Promise<ImageInfo>
-  /**
-   * The live preview of `pasteBack` inside `crop`, computed on the crop region only: no
-   * full-size copy, no new held image.
-   * - `maxSize` absent or >= crop.size: exactly the pixels `pasteBack` gives inside `crop`
-   *   (a crop.size square).
-   * - `maxSize` < crop.size: a maxSize square made at that size: the photo's crop region is
-   *   downscaled first (the same bytes as `fitWithin(cropPixels(photo, crop), maxSize)`), the
-   *   generated image and the mask are resized straight to maxSize, the feather is scaled by
-   *   maxSize / crop.size and the colour shift is measured there. This only approximates the
-   *   downscaled export (edges, feather and colour shift may differ slightly); where the
-   *   preview's own feathered mask is zero its pixels are exactly the downscaled photo crop.
-   */
-  pastePreview(request: PastePreviewRequest): Promise<RawImage>
-  exportImage(request: ExportRequest): Promise<ExportResult>
 }
 
 /** Methods of EngineApi, for the message protocol between client and host. */

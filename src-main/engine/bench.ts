@@ -1,8 +1,10 @@
 // `stylemap bench`: the interactive path against what the reference demo does per interaction,
 // same runtime, same process, same photos.
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
 import sharp from 'sharp'
-import type { Mask, ProviderPreference, RawImage } from './api.js'
+import type { Crop, Mask, MixSpace, ProviderPreference, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { cropToModel, imageToTensor, tensorToImage } from './images.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
@@ -12,7 +14,12 @@ export interface BenchRow {
   resolution: number
   encode_ms: number
   decode_ms: number
+  /** One warm live preview as the app asks for it: `render` of one reference on a 512 px photo, crop region back. */
   edit_ms: number
+  /** The same on a 6000x4000 photo with a 3000 px crop, the preview downscaled to 1024 px. */
+  preview_24mp_ms: number
+  /** The full-resolution paste-back of that edit into the 24 MP photo, written as PNG. */
+  export_24mp_ms: number
   reference_pipeline_ms: number
   peak_rss_mb: number
   /** Which mixing space edit_ms used. */
@@ -53,6 +60,21 @@ async function timed(runs: number, warmup: number, fn: (i: number) => Promise<un
   return Math.round(median(times) * 10) / 10
 }
 
+/** A 6000x4000 JPEG, smooth like a photo. */
+async function bigPhoto(): Promise<Buffer> {
+  const [width, height] = [6000, 4000]
+  const data = new Uint8Array(width * height * 3)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3
+      data[i] = (x * 255) / width
+      data[i + 1] = (y * 255) / height
+      data[i + 2] = 128 + 60 * Math.sin((x + y) / 300)
+    }
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
+}
+
 /** A 512 px photo-like test image: smooth gradients with a few soft shapes. */
 async function benchPhoto(seed: number): Promise<Buffer> {
   const size = 512
@@ -69,6 +91,7 @@ async function benchPhoto(seed: number): Promise<Buffer> {
   return sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()
 }
 
+/** A square mask over a `resolution`-pixel photo, moved a little each run (a brush at work). */
 function squareMask(resolution: number, run: number): Mask {
   const data = new Uint8Array(resolution * resolution)
   const s = Math.round(resolution * (0.25 + 0.05 * (run % 4)))
@@ -88,7 +111,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     // A benchmark runs alone, so it uses every core; the app leaves one for the window.
     const threads = options.threads ?? availableParallelism()
     const { model, providers } = await engine.loadModel(dir, { provider: options.provider, threads })
-    const runtime = engine.runtime
+    const runtime = engine.inspect.runtime
     if (!runtime) throw new Error('model did not load')
     const R = model.resolution
     log(`bench ${model.id} (${R} px) on ${providers.inUse}: ${runs} runs after ${warmup} warm-up`)
@@ -96,18 +119,41 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const referenceBytes = await benchPhoto(3)
     const original = await engine.openImage({ bytes: originalBytes })
     const reference = await engine.openImage({ bytes: referenceBytes })
-    const a = await engine.encode({ imageId: original.imageId })
-    const b = await engine.encode({ imageId: reference.imageId })
-    const input = imageToTensor(await cropToModel((await engine.getPixels(original.imageId)) as RawImage, a.crop, R))
+    const crop = { x: 0, y: 0, size: Math.min(original.width, original.height) }
+    const input = imageToTensor(await cropToModel((await engine.getPixels(original.imageId)) as RawImage, crop, R))
 
     const encode_ms = await timed(runs, warmup, () => runtime.encode(input, 1))
     log(`  encode_ms ${encode_ms}`)
-    const { stylemap } = await engine.heldStylemap(a.stylemapId)
+    const { stylemap } = await engine.inspect.stylemapOf({ imageId: original.imageId, crop })
     const decode_ms = await timed(runs, warmup, () => runtime.decode(stylemap, 1))
     log(`  decode_ms ${decode_ms}`)
-    const space = model.features.wplus ? 'wplus' : 'w'
-    const edit_ms = await timed(runs, warmup, (i) => engine.edit({ original: a.stylemapId, layers: [{ reference: b.stylemapId, mask: squareMask(R, i) }], space }))
-    log(`  edit_ms ${edit_ms} (${space})`)
+    const space: MixSpace = model.features.wplus ? 'wplus' : 'w'
+    const edit = (imageId: string, referenceId: string, mask: Mask, at: Crop) => ({
+      original: { imageId, crop: at },
+      layers: [{ reference: { imageId: referenceId }, mask }],
+      space,
+    })
+    const edit_ms = await timed(runs, warmup, (i) =>
+      engine.render({ edit: edit(original.imageId, reference.imageId, squareMask(original.width, i), crop), output: { kind: 'preview', maxSize: 1024 } }),
+    )
+    log(`  edit_ms ${edit_ms} (${space}, one render call: mix, decode, paste-back)`)
+
+    // a 24 MP photo: the preview is blended at 1024 px, the export at full size
+    const big = await engine.openImage({ bytes: await bigPhoto() })
+    const bigCrop = { x: 1800, y: 600, size: 3000 }
+    const bigMask = (i: number) => {
+      const m = squareMask(1500, i)
+      return { width: 1500, height: 1000, data: m.data.subarray(0, 1500 * 1000) }
+    }
+    const preview_24mp_ms = await timed(Math.min(runs, 5), 1, (i) =>
+      engine.render({ edit: edit(big.imageId, reference.imageId, bigMask(i), bigCrop), output: { kind: 'preview', maxSize: 1024 } }),
+    )
+    log(`  preview_24mp_ms ${preview_24mp_ms}`)
+    const scratch = await mkdtemp(join(tmpdir(), 'stylemap-bench-'))
+    const export_24mp_ms = await timed(2, 0, (i) =>
+      engine.render({ edit: edit(big.imageId, reference.imageId, bigMask(i), bigCrop), output: { kind: 'file', path: join(scratch, `export-${i}.png`) } }),
+    ).finally(() => rm(scratch, { recursive: true, force: true }))
+    log(`  export_24mp_ms ${export_24mp_ms}`)
 
     // the demo: re-encode original + reference from their pixels, then decode 16 strengths in one batch
     const originalPixels = await engine.getPixels(original.imageId)
@@ -118,8 +164,8 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const chunk = R >= 256 ? 4 : 16
     const reference_pipeline_ms = await timed(runs, Math.min(warmup, 1), async (i) => {
       const pair = new Float32Array(2 * 3 * R * R)
-      pair.set(imageToTensor(await cropToModel(originalPixels, a.crop, R)), 0)
-      pair.set(imageToTensor(await cropToModel(referencePixels, b.crop, R)), 3 * R * R)
+      pair.set(imageToTensor(await cropToModel(originalPixels, crop, R)), 0)
+      pair.set(imageToTensor(await cropToModel(referencePixels, crop, R)), 3 * R * R)
       const w = await runtime.encode(pair, 2)
       const n = runtime.stylemapLength
       const wa = w.slice(0, n)
@@ -152,7 +198,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     log(`  reference_pipeline_ms ${reference_pipeline_ms}`)
     const peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
     return {
-      row: { model: model.id, resolution: R, encode_ms, decode_ms, edit_ms, reference_pipeline_ms, peak_rss_mb, space, runs, threads },
+      row: { model: model.id, resolution: R, encode_ms, decode_ms, edit_ms, preview_24mp_ms, export_24mp_ms, reference_pipeline_ms, peak_rss_mb, space, runs, threads },
       provider: providers.inUse,
     }
   } finally {

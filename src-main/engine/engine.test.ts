@@ -1,6 +1,7 @@
-// The engine's requests on the real model: caching, the demo's W+ rule, local edits, random, morph.
+// The engine's one edit call on the real model: caching, the demo's W+ rule, what a mask and an
+// offset mean, bounded caches, random and morph.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RawImage, StylemapInfo } from './api.js'
+import type { Crop, Edit, EditLayer, ImageInfo, Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { tensorToImage } from './images.js'
 import { testModelDir } from './testing/models.js'
@@ -8,8 +9,13 @@ import { gradientPng, rectMask } from './testing/photos.js'
 
 let engine: Engine
 let R: number
-let original: StylemapInfo
-let reference: StylemapInfo
+/** Model-resolution photos: with the full crop, a photo-space mask is the model grid itself. */
+let small: ImageInfo
+let smallRef: ImageInfo
+/** A larger photo with a crop, and a reference. */
+let photo: ImageInfo
+let reference: ImageInfo
+const photoCrop: Crop = { x: 20, y: 0, size: 200 }
 
 function meanAbsDiff(a: RawImage, b: RawImage, where?: (x: number, y: number) => boolean): number {
   let sum = 0
@@ -17,51 +23,86 @@ function meanAbsDiff(a: RawImage, b: RawImage, where?: (x: number, y: number) =>
   for (let y = 0; y < a.height; y++) {
     for (let x = 0; x < a.width; x++) {
       if (where && !where(x, y)) continue
-      for (let c = 0; c < 3; c++) sum += Math.abs(a.data[(y * a.width + x) * 3 + c] - b.data[(y * b.width + x) * 3 + c])
+      for (let c = 0; c < 3; c++) sum += Math.abs(a.data[(y * a.width + x) * a.channels + c] - b.data[(y * b.width + x) * b.channels + c])
       n += 3
     }
   }
   return sum / n
 }
 
+function same(a: RawImage, b: RawImage): boolean {
+  return Buffer.from(a.data).equals(Buffer.from(b.data))
+}
+
+/** The generator's output for an edit of `small` with `smallRef` (model-resolution masks). */
+async function generated(layers: Omit<EditLayer, 'reference'>[], extra: Partial<Edit> = {}, on = engine): Promise<RawImage> {
+  const edit: Edit = { original: { imageId: small.imageId }, layers: layers.map((l) => ({ reference: { imageId: smallRef.imageId }, ...l })), ...extra }
+  return (await on.render({ edit, output: { kind: 'generated' } })).generated
+}
+
+async function reconstruction(imageId: string): Promise<RawImage> {
+  return (await engine.render({ edit: { original: { imageId }, layers: [] }, output: { kind: 'generated' } })).generated
+}
+
 beforeAll(async () => {
   engine = new Engine()
   const { model } = await engine.loadModel(await testModelDir())
   R = model.resolution
-  const a = await engine.openImage({ bytes: await gradientPng(240, 200, 0) })
-  const b = await engine.openImage({ bytes: await gradientPng(220, 220, 6) })
-  original = await engine.encode({ imageId: a.imageId, crop: { x: 20, y: 0, size: 200 } })
-  reference = await engine.encode({ imageId: b.imageId })
+  small = await engine.openImage({ bytes: await gradientPng(R, R, 0) })
+  smallRef = await engine.openImage({ bytes: await gradientPng(R, R, 6) })
+  photo = await engine.openImage({ bytes: await gradientPng(240, 200, 0) })
+  reference = await engine.openImage({ bytes: await gradientPng(220, 220, 6) })
 })
 afterAll(async () => {
   await engine.dispose()
 })
 
-describe('encode', () => {
-  it('is cached by content + crop + model', async () => {
-    const again = await engine.encode({ imageId: original.imageId, crop: { x: 20, y: 0, size: 200 } })
-    expect(again).toMatchObject({ stylemapId: original.stylemapId, cached: true })
-    const other = await engine.encode({ imageId: original.imageId, crop: { x: 0, y: 0, size: 200 } })
-    expect(other.cached).toBe(false)
-    expect(other.stylemapId).not.toBe(original.stylemapId)
-    // the same bytes opened again are the same image
-    const reopened = await engine.openImage({ bytes: await gradientPng(240, 200, 0) })
-    expect(reopened.imageId).toBe(original.imageId)
+describe('render: encoding is cached', () => {
+  it('by content + crop + model: the second render of the same crops encodes nothing', async () => {
+    const fresh = new Engine()
+    try {
+      await fresh.loadModel(await testModelDir())
+      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
+      const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const edit: Edit = { original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId }, mask: rectMask(240, 200, 60, 40, 80, 80) }] }
+      expect((await fresh.render({ edit, output: { kind: 'generated' } })).encoded).toBe(2)
+      expect((await fresh.render({ edit, output: { kind: 'preview' } })).encoded).toBe(0)
+      // another crop of the original is another stylemap
+      const moved = { ...edit, original: { imageId: a.imageId, crop: { x: 0, y: 0, size: 200 } } }
+      expect((await fresh.render({ edit: moved, output: { kind: 'generated' } })).encoded).toBe(1)
+      // the same bytes opened again are the same image
+      expect((await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })).imageId).toBe(a.imageId)
+      // closing an image forgets what was encoded from it
+      expect(fresh.inspect.cacheSizes().stylemaps).toBe(3)
+      await fresh.closeImage(a.imageId)
+      expect(fresh.inspect.cacheSizes()).toMatchObject({ images: 1, stylemaps: 1 })
+    } finally {
+      await fresh.dispose()
+    }
   })
-  it('refuses crops outside the photo and unknown handles', async () => {
-    await expect(engine.encode({ imageId: original.imageId, crop: { x: 100, y: 0, size: 200 } })).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
-    await expect(engine.encode({ imageId: 'img:nope' })).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
-    await expect(engine.reconstruct('sm:nope')).rejects.toMatchObject({ code: 'E_STYLEMAP_UNKNOWN' })
+
+  it('refuses crops outside the photo, unknown images and malformed masks with stable codes', async () => {
+    const mask = rectMask(240, 200, 0, 0, 10, 10)
+    const edit = (patch: Partial<Edit>): Edit => ({ original: { imageId: photo.imageId, crop: photoCrop }, layers: [{ reference: { imageId: reference.imageId }, mask }], ...patch })
+    const attempt = (e: Edit) => engine.render({ edit: e, output: { kind: 'generated' } })
+    await expect(attempt(edit({ original: { imageId: photo.imageId, crop: { x: 100, y: 0, size: 200 } } }))).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
+    await expect(attempt(edit({ original: { imageId: 'img:nope' } }))).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
+    await expect(attempt(edit({ layers: [{ reference: { imageId: 'img:nope' }, mask }] }))).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
+    await expect(attempt(edit({ layers: [{ reference: { imageId: reference.imageId }, mask: { width: 10, height: 10, data: new Uint8Array(5) } }] }))).rejects.toMatchObject({ code: 'E_MASK_SIZE' })
+    await expect(attempt(edit({ layers: [{ reference: { imageId: reference.imageId }, mask, strength: 1.5 }] }))).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+    await expect(attempt(edit({ layers: [{ reference: { imageId: reference.imageId }, mask, offset: { dx: Number.NaN, dy: 0 } }] }))).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+    await expect(attempt(edit({ feather: -1 }))).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+    await expect(engine.render({ edit: edit({}), output: { kind: 'nope' } as never })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
   })
 })
 
-describe('interpolate + generate', () => {
+describe('render: mixing', () => {
   it('W+ with one layer, strength 1, no offset reproduces the reference demo rule', async () => {
-    const runtime = engine.runtime
+    const runtime = engine.inspect.runtime
     if (!runtime) throw new Error('no model')
     const mask = rectMask(R, R, R / 4, R / 8, R / 2, (3 * R) / 8 + 3)
-    const orig = await engine.heldStylemap(original.stylemapId)
-    const ref = await engine.heldStylemap(reference.stylemapId)
+    const orig = await engine.inspect.stylemapOf({ imageId: small.imageId })
+    const ref = await engine.inspect.stylemapOf({ imageId: smallRef.imageId })
     // the demo, written out: per level, average-pool the mask by R/r, threshold at 0.5, copy the reference there
     const demo = runtime.info.styles.map((level, i) => {
       const f = R / level.size
@@ -80,107 +121,107 @@ describe('interpolate + generate', () => {
       return out
     })
     const expected = tensorToImage(await runtime.synthesize(demo, 1), R)
-    const state = await engine.interpolate({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask }], space: 'wplus' })
-    const got = await engine.generate({ editId: state.editId })
-    expect(Buffer.from(got.image.data).equals(Buffer.from(expected.data))).toBe(true)
+    expect(same(await generated([{ mask }], { space: 'wplus' }), expected)).toBe(true)
   })
 
-  it('an empty mask gives the reconstruction; a full W mask at strength 1 gives the reference', async () => {
-    const recOriginal = await engine.reconstruct(original.stylemapId)
-    const recReference = await engine.reconstruct(reference.stylemapId)
+  it('an empty mask gives the reconstruction; a full mask at strength 1 gives the reference', async () => {
+    const recOriginal = await reconstruction(small.imageId)
+    const recReference = await reconstruction(smallRef.imageId)
     for (const space of ['w', 'wplus'] as const) {
-      const empty = await engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask: rectMask(R, R, 0, 0, 0, 0) }], space })
-      expect(meanAbsDiff(empty.image, recOriginal.image)).toBeLessThan(0.5)
-      const full = await engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }], space })
-      expect(meanAbsDiff(full.image, recReference.image)).toBeLessThan(0.5)
+      expect(meanAbsDiff(await generated([{ mask: rectMask(R, R, 0, 0, 0, 0) }], { space }), recOriginal)).toBeLessThan(0.5)
+      expect(meanAbsDiff(await generated([{ mask: rectMask(R, R, 0, 0, R, R) }], { space }), recReference)).toBeLessThan(0.5)
     }
-    expect(meanAbsDiff(recOriginal.image, recReference.image)).toBeGreaterThan(2)
+    expect(meanAbsDiff(recOriginal, recReference)).toBeGreaterThan(2)
   })
 
   it('a local mask changes the image mostly inside the mask; strength 0 changes nothing', async () => {
-    const rec = await engine.reconstruct(original.stylemapId)
+    const rec = await reconstruction(small.imageId)
     const [x0, y0, s] = [R / 4, R / 4, R / 2.5]
     const mask = rectMask(R, R, x0, y0, s, s)
     const inside = (x: number, y: number): boolean => x >= x0 && x < x0 + s && y >= y0 && y < y0 + s
     for (const space of ['w', 'wplus'] as const) {
-      const out = await engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask }], space })
-      const dIn = meanAbsDiff(out.image, rec.image, inside)
-      const dOut = meanAbsDiff(out.image, rec.image, (x, y) => !inside(x, y))
-      expect(dIn, space).toBeGreaterThan(1.5 * dOut)
-      const none = await engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask, strength: 0 }], space })
-      expect(meanAbsDiff(none.image, rec.image)).toBeLessThan(0.5)
+      const out = await generated([{ mask }], { space })
+      expect(meanAbsDiff(out, rec, inside), space).toBeGreaterThan(1.5 * meanAbsDiff(out, rec, (x, y) => !inside(x, y)))
+      expect(meanAbsDiff(await generated([{ mask, strength: 0 }], { space }), rec)).toBeLessThan(0.5)
     }
   })
 
-  it('an offset moves where the reference lands', async () => {
-    const mask = rectMask(R, R, 0, 0, R / 4, R / 4)
-    const rec = await engine.reconstruct(original.stylemapId)
-    const moved = await engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask, offset: { dx: R / 2, dy: R / 2 } }], space: 'wplus' })
-    const target = (x: number, y: number): boolean => x >= R / 2 && x < (3 * R) / 4 && y >= R / 2 && y < (3 * R) / 4
-    const source = (x: number, y: number): boolean => x < R / 4 && y < R / 4
-    expect(meanAbsDiff(moved.image, rec.image, target)).toBeGreaterThan(1.5 * meanAbsDiff(moved.image, rec.image, source))
-  })
-
-  it('refuses masks of the wrong size and strengths outside 0..1', async () => {
-    await expect(engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask: rectMask(R + 1, R, 0, 0, 4, 4) }] })).rejects.toMatchObject({
-      code: 'E_MASK_SIZE',
-    })
-    await expect(engine.edit({ original: original.stylemapId, layers: [{ reference: reference.stylemapId, mask: rectMask(R, R, 0, 0, 4, 4), strength: 1.5 }] })).rejects.toMatchObject({
-      code: 'E_BAD_ARGUMENT',
-    })
+  it('the mask marks where the photo changes; the offset picks where on the reference the content comes from', async () => {
+    // painted at the lower right quarter; the content comes from the reference's upper left
+    const rec = await reconstruction(small.imageId)
+    const painted = (x: number, y: number): boolean => x >= R / 2 && x < (3 * R) / 4 && y >= R / 2 && y < (3 * R) / 4
+    const mask = rectMask(R, R, R / 2, R / 2, R / 4, R / 4)
+    const moved = await generated([{ mask, offset: { dx: R / 2, dy: R / 2 } }], { space: 'wplus' })
+    const elsewhere = (x: number, y: number): boolean => x < R / 4 && y < R / 4
+    expect(meanAbsDiff(moved, rec, painted)).toBeGreaterThan(1.5 * meanAbsDiff(moved, rec, elsewhere))
+    // and it is the reference's upper left that lands there, not what lies under the mask
+    const unmoved = await generated([{ mask }], { space: 'wplus' })
+    expect(meanAbsDiff(moved, unmoved, painted)).toBeGreaterThan(1)
   })
 })
 
 describe('bounded caches', () => {
-  it('with room for only two style pyramids, edits with several references still match', async () => {
-    const small = new Engine({ stylesBudgetBytes: 1 })
+  it('with no room for style pyramids, edits with several references still match', async () => {
+    const tight = new Engine({ stylesBudgetBytes: 1 })
     try {
-      await small.loadModel(await testModelDir())
-      const ids = []
+      await tight.loadModel(await testModelDir())
+      const ids: string[] = []
+      const mainIds: string[] = []
       for (const seed of [0, 6, 3, 4]) {
-        const img = await small.openImage({ bytes: await gradientPng(200, 200, seed) })
-        ids.push((await small.encode({ imageId: img.imageId })).stylemapId)
+        const bytes = await gradientPng(R, R, seed)
+        ids.push((await tight.openImage({ bytes })).imageId)
+        mainIds.push((await engine.openImage({ bytes })).imageId)
       }
-      const request = (idList: string[]) => ({
-        original: idList[0],
-        layers: idList.slice(1).map((reference, i) => ({ reference, mask: rectMask(R, R, i * 8, i * 8, R / 2, R / 2), strength: 0.8 })),
-        space: 'wplus' as const,
+      const edit = (list: string[]): Edit => ({
+        original: { imageId: list[0] },
+        layers: list.slice(1).map((imageId, i) => ({ reference: { imageId }, mask: rectMask(R, R, i * 8, i * 8, R / 2, R / 2), strength: 0.8 })),
+        space: 'wplus',
       })
-      const first = await small.edit(request(ids))
-      const second = await small.edit(request(ids))
-      expect(Buffer.from(first.image.data).equals(Buffer.from(second.image.data))).toBe(true)
-      const mainIds = []
-      for (const seed of [0, 6, 3, 4]) mainIds.push((await engine.encode({ imageId: (await engine.openImage({ bytes: await gradientPng(200, 200, seed) })).imageId })).stylemapId)
-      const reference = await engine.edit(request(mainIds))
-      expect(Buffer.from(first.image.data).equals(Buffer.from(reference.image.data))).toBe(true)
+      const first = (await tight.render({ edit: edit(ids), output: { kind: 'generated' } })).generated
+      const second = (await tight.render({ edit: edit(ids), output: { kind: 'generated' } })).generated
+      expect(tight.inspect.cacheSizes().pyramids).toBe(0)
+      expect(same(first, second)).toBe(true)
+      expect(same(first, (await engine.render({ edit: edit(mainIds), output: { kind: 'generated' } })).generated)).toBe(true)
     } finally {
-      await small.dispose()
+      await tight.dispose()
     }
+  })
+
+  it('opening and closing 50 photos leaves nothing behind', async () => {
+    const before = engine.inspect.cacheSizes()
+    const mask: Mask = rectMask(R, R, 8, 8, 16, 16)
+    for (let i = 0; i < 50; i++) {
+      const img = await engine.openImage({ bytes: await gradientPng(R, R, 100 + i) })
+      await engine.render({ edit: { original: { imageId: small.imageId }, layers: [{ reference: { imageId: img.imageId }, mask }] }, output: { kind: 'preview' } })
+      await engine.closeImage(img.imageId)
+    }
+    const after = engine.inspect.cacheSizes()
+    expect(after.images).toBe(before.images)
+    expect(after.stylemaps).toBeLessThanOrEqual(before.stylemaps + 1)
+    expect(after.pyramids).toBeLessThanOrEqual(before.pyramids + 1)
   })
 })
 
 describe('morph and random', () => {
   it('morph t=0 and t=1 are the two reconstructions', async () => {
-    const a = await engine.reconstruct(original.stylemapId)
-    const b = await engine.reconstruct(reference.stylemapId)
-    const m0 = await engine.morph({ a: original.stylemapId, b: reference.stylemapId, t: 0 })
-    const m1 = await engine.morph({ a: original.stylemapId, b: reference.stylemapId, t: 1 })
-    const mid = await engine.morph({ a: original.stylemapId, b: reference.stylemapId, t: 0.5 })
-    expect(meanAbsDiff(m0.image, a.image)).toBeLessThan(0.5)
-    expect(meanAbsDiff(m1.image, b.image)).toBeLessThan(0.5)
-    expect(meanAbsDiff(mid.image, a.image)).toBeGreaterThan(0.5)
+    const a = await reconstruction(small.imageId)
+    const b = await reconstruction(smallRef.imageId)
+    const morph = (t: number) => engine.morph({ a: { imageId: small.imageId }, b: { imageId: smallRef.imageId }, t })
+    expect(meanAbsDiff((await morph(0)).image, a)).toBeLessThan(0.5)
+    expect(meanAbsDiff((await morph(1)).image, b)).toBeLessThan(0.5)
+    expect(meanAbsDiff((await morph(0.5)).image, a)).toBeGreaterThan(0.5)
   })
   it('random is reproducible per seed; truncation 0 gives the mean for every seed', async () => {
     const a = await engine.random({ seed: 11 })
     const again = await engine.random({ seed: 11 })
     const b = await engine.random({ seed: 12 })
-    expect(Buffer.from(a.image.data).equals(Buffer.from(again.image.data))).toBe(true)
+    expect(same(a.image, again.image)).toBe(true)
     expect(meanAbsDiff(a.image, b.image)).toBeGreaterThan(1)
-    const t0a = await engine.randomStylemap({ seed: 1, truncation: 0 })
-    const t0b = await engine.randomStylemap({ seed: 2, truncation: 0 })
+    const t0a = await engine.inspect.randomStylemap({ seed: 1, truncation: 0 })
+    const t0b = await engine.inspect.randomStylemap({ seed: 2, truncation: 0 })
     expect([...t0a]).toEqual([...t0b])
-    const half = await engine.randomStylemap({ seed: 1, truncation: 0.5 })
-    const full = await engine.randomStylemap({ seed: 1 })
+    const half = await engine.inspect.randomStylemap({ seed: 1, truncation: 0.5 })
+    const full = await engine.inspect.randomStylemap({ seed: 1 })
     for (const i of [0, 7, 100]) expect(half[i]).toBeCloseTo((t0a[i] + full[i]) / 2, 4)
     await expect(engine.random({ seed: -1 })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
   })

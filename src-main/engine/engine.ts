@@ -1,100 +1,34 @@
-// The engine in one process: holds the model, decoded photos, encoded stylemaps (with their
-// resizer outputs) and edit states, so that the interactive path reuses all per-image work.
-import { randomUUID } from 'node:crypto'
+// The engine in one process: holds the model, decoded photos and encoded stylemaps (with
+// their resizer outputs), and turns a whole edit into pixels in one call, so that the live
+// preview, the export and the CLI share every step and cannot disagree about what a mask means.
+import { LRUCache } from 'lru-cache'
 import type {
   Crop,
+  CroppedImage,
+  Edit,
   EditLayer,
-  EditRequest,
-  EditStateInfo,
-  EncodeRequest,
   EngineApi,
-  ExportRequest,
-  ExportResult,
   GeneratedImage,
-  GenerateRequest,
   ImageInfo,
   ImageSource,
-  InterpolateRequest,
   LoadedModel,
   LoadModelOptions,
   Mask,
   MixSpace,
   MorphRequest,
-  PasteBackRequest,
-  PastePreviewRequest,
   RandomRequest,
   RawImage,
-  StylemapInfo,
+  RenderOutput,
+  RenderRequest,
+  RenderResult,
 } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { writeImage } from './export.js'
-import { checkCrop, cropPixels, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, resizeMask, tensorToImage } from './images.js'
+import { checkCrop, cropPixels, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, tensorToImage } from './images.js'
+import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
 import { ModelRuntime } from './model.js'
 import { colorShift, composite, featherMask } from './pasteback.js'
-
-/** Small least-recently-used map. */
-class Lru<K, V> {
-  private readonly map = new Map<K, V>()
-  constructor(private readonly limit: number, private readonly weight: (v: V) => number = () => 1) {}
-  get(key: K): V | undefined {
-    const v = this.map.get(key)
-    if (v !== undefined) {
-      this.map.delete(key)
-      this.map.set(key, v)
-    }
-    return v
-  }
-  set(key: K, value: V): void {
-    this.map.delete(key)
-    this.map.set(key, value)
-    let total = 0
-    for (const v of this.map.values()) total += this.weight(v)
-    for (const [k, v] of this.map) {
-      if (total <= this.limit || this.map.size <= 1) break
-      if (k === key) continue
-      this.map.delete(k)
-      total -= this.weight(v)
-    }
-  }
-  delete(key: K): void {
-    this.map.delete(key)
-  }
-  values(): IterableIterator<V> {
-    return this.map.values()
-  }
-  clear(): void {
-    this.map.clear()
-  }
-}
-
-interface HeldImage extends DecodedImage {
-  /** For paste-back results: the photo whose metadata an export keeps. */
-  origin: string | null
-}
-
-interface HeldStylemap {
-  info: StylemapInfo
-  stylemap: Float32Array
-  styles: Promise<Float32Array[]> | null
-}
-
-/** A checked paste-back request. */
-interface PasteInputs {
-  photo: HeldImage
-  crop: Crop
-  /** In photo pixels. */
-  feather: number
-  generated: RawImage
-  mask: Mask
-  colorMatch: boolean
-}
-
-interface HeldEdit {
-  space: MixSpace
-  stylemap?: Float32Array
-  styles?: Float32Array[]
-}
 
 export interface EngineOptions {
   /** Bytes of decoded pixels kept in memory (default 1.5 GB). */
@@ -103,200 +37,331 @@ export interface EngineOptions {
   stylesBudgetBytes?: number
 }
 
+/** A layer that changes something, ready to mix. */
+interface ActiveLayer {
+  source: EditLayer
+  reference: DecodedImage
+  referenceCrop: Crop
+  /** Where the photo changes, on the model grid of the original's crop. */
+  destination: Mask
+  strength: number
+  /** Offset in model-resolution pixels. */
+  dx: number
+  dy: number
+}
+
+/** An encoded crop. */
+interface Encoded {
+  key: string
+  stylemap: Float32Array
+}
+
 const meanSamples = 4096
 const meanSeed = 0x5eed
+const defaultFeather = 8
+const maxStylemaps = 128
+
+function badArgument(message: string): EngineError {
+  return new EngineError(engineErrorCodes.badArgument, message)
+}
+
+function checkMask(mask: Mask | undefined, where: string): Mask {
+  if (!mask || !Number.isInteger(mask.width) || !Number.isInteger(mask.height) || mask.width <= 0 || mask.height <= 0 || mask.data?.length !== mask.width * mask.height) {
+    throw new EngineError(engineErrorCodes.maskSize, `${where}: the mask must be width x height bytes, got ${mask?.width}x${mask?.height} with ${mask?.data?.length} bytes`)
+  }
+  return mask
+}
+
+function checkUnit(value: number | undefined, fallback: number, what: string): number {
+  const v = value ?? fallback
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw badArgument(`${what} must be within 0..1, got ${String(v)}`)
+  return v
+}
 
 /** The engine. Every method validates its input and throws EngineError with a stable code. */
 export class Engine implements EngineApi {
-  private model: ModelRuntime | null = null
-  private readonly images: Lru<string, HeldImage>
-  private readonly stylemaps = new Lru<string, HeldStylemap>(128)
-  private readonly edits = new Lru<string, HeldEdit>(4)
-  private stylesHeld: HeldStylemap[] = []
-  private readonly stylesBudgetBytes: number
-  private randomMean: Float32Array | null = null
+  #model: ModelRuntime | null = null
+  readonly #images: LRUCache<string, DecodedImage>
+  readonly #stylemaps = new LRUCache<string, Float32Array>({ max: maxStylemaps })
+  /** Resizer outputs by stylemap key: a 256 px model's pyramid is tens of MB, so bounded in bytes. */
+  readonly #pyramids: LRUCache<string, Float32Array[]>
+  #randomMean: Float32Array | null = null
 
   constructor(options: EngineOptions = {}) {
-    this.images = new Lru<string, HeldImage>(options.imageBudgetBytes ?? 1.5e9, (v) => v.pixels.data.byteLength)
-    this.stylesBudgetBytes = options.stylesBudgetBytes ?? 512e6
-  }
-
-  private requireModel(): ModelRuntime {
-    if (!this.model) throw new EngineError(engineErrorCodes.modelNotLoaded, 'no model is loaded')
-    return this.model
-  }
-
-  private modelKey(model: ModelRuntime): string {
-    return `${model.info.id}@${(model.manifest.sha256[model.manifest.files.encoder] ?? '').slice(0, 12)}`
+    this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
+    this.#pyramids = new LRUCache<string, Float32Array[]>({
+      maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
+      sizeCalculation: (styles) => Math.max(1, styles.reduce((sum, s) => sum + s.byteLength, 0)),
+    })
   }
 
   async loadModel(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
     const next = await ModelRuntime.load(dir, options)
-    const previous = this.model
-    this.model = next
-    this.randomMean = null
-    this.edits.clear()
-    this.stylesHeld = []
+    const previous = this.#model
+    this.#model = next
+    this.#randomMean = null
+    this.#stylemaps.clear()
+    this.#pyramids.clear()
     if (previous) await previous.release()
     return { model: next.info, providers: next.providers }
   }
 
   async modelInfo(): Promise<LoadedModel | null> {
-    return this.model ? { model: this.model.info, providers: this.model.providers } : null
+    return this.#model ? { model: this.#model.info, providers: this.#model.providers } : null
   }
 
   async openImage(source: ImageSource): Promise<ImageInfo> {
     const decoded = await decodeImage(source)
-    const held = this.images.get(decoded.info.imageId)
+    const held = this.#images.get(decoded.info.imageId)
     if (held && held.sourcePath === decoded.sourcePath) return held.info
-    this.images.set(decoded.info.imageId, { ...decoded, origin: null })
+    this.#images.set(decoded.info.imageId, decoded)
     return decoded.info
   }
 
   async closeImage(imageId: string): Promise<void> {
-    this.images.delete(imageId)
-  }
-
-  private image(imageId: string): HeldImage {
-    const held = this.images.get(imageId)
-    if (!held) throw new EngineError(engineErrorCodes.imageUnknown, `image ${imageId} is not open in the engine; open it again`)
-    return held
+    this.#images.delete(imageId)
+    const tag = `|${imageId}|`
+    for (const key of [...this.#stylemaps.keys()]) if (key.includes(tag)) this.#stylemaps.delete(key)
+    for (const key of [...this.#pyramids.keys()]) if (key.includes(tag)) this.#pyramids.delete(key)
   }
 
   async getPixels(imageId: string, maxSize?: number): Promise<RawImage> {
-    return fitWithin(this.image(imageId).pixels, maxSize)
+    return fitWithin(this.#image(imageId).pixels, maxSize)
   }
 
-  /** Ids of the images the engine holds (photos and paste-back results), for tests. */
-  heldImageIds(): string[] {
-    return [...this.images.values()].map((held) => held.info.imageId)
-  }
-
-  async encode(request: EncodeRequest): Promise<StylemapInfo> {
-    const model = this.requireModel()
-    const held = this.image(request.imageId)
-    const crop = checkCrop(request.crop ?? defaultCrop(held.info.width, held.info.height), held.info.width, held.info.height)
-    const stylemapId = `sm:${this.modelKey(model)}:${request.imageId.slice(4)}:${crop.x},${crop.y},${crop.size}`
-    const cached = this.stylemaps.get(stylemapId)
-    if (cached) return { ...cached.info, cached: true }
-    const input = await cropToModel(held.pixels, crop, model.info.resolution)
-    const stylemap = await model.encode(imageToTensor(input), 1)
-    const info: StylemapInfo = { stylemapId, imageId: request.imageId, crop, modelId: model.info.id, cached: false }
-    this.stylemaps.set(stylemapId, { info, stylemap: Float32Array.from(stylemap), styles: null })
-    return info
-  }
-
-  private stylemap(id: string): HeldStylemap {
-    const held = this.stylemaps.get(id)
-    const model = this.requireModel()
-    if (!held || !id.startsWith(`sm:${this.modelKey(model)}:`)) throw new EngineError(engineErrorCodes.stylemapUnknown, `stylemap ${id} is not held by the engine (encode the image again)`)
-    return held
-  }
-
-  /** Resizer outputs of a stylemap, computed once and kept for the most recently used stylemaps. */
-  private styles(held: HeldStylemap): Promise<Float32Array[]> {
-    const model = this.requireModel()
-    this.stylesHeld = [...this.stylesHeld.filter((h) => h !== held), held]
-    if (!held.styles) {
-      held.styles = model.resize(held.stylemap, 1).then((s) => s.map((t) => Float32Array.from(t)))
-      held.styles.catch(() => {
-        held.styles = null
-      })
-    }
-    // a 256 px model's pyramid is tens of MB: keep a bounded number of them
-    const perStylemap = model.info.styles.reduce((sum, l) => sum + 4 * l.channels * l.size * l.size, 0)
-    const keep = Math.max(2, Math.floor(this.stylesBudgetBytes / perStylemap))
-    while (this.stylesHeld.length > keep) {
-      const dropped = this.stylesHeld.shift()
-      if (dropped) dropped.styles = null
-    }
-    return held.styles
-  }
-
-  private checkLayer(layer: EditLayer, index: number, resolution: number): MixLayer & { referenceId: string } {
-    const where = `layer ${index + 1}`
-    const { mask } = layer
-    if (!mask || mask.width !== resolution || mask.height !== resolution || mask.data?.length !== resolution * resolution) {
-      throw new EngineError(engineErrorCodes.maskSize, `${where}: the mask must be ${resolution}x${resolution} (model resolution), got ${mask?.width}x${mask?.height}`)
-    }
-    const strength = layer.strength ?? 1
-    if (!Number.isFinite(strength) || strength < 0 || strength > 1) throw new EngineError(engineErrorCodes.badArgument, `${where}: strength must be within 0..1, got ${strength}`)
-    const dx = layer.offset?.dx ?? 0
-    const dy = layer.offset?.dy ?? 0
-    if (!Number.isFinite(dx) || !Number.isFinite(dy)) throw new EngineError(engineErrorCodes.badArgument, `${where}: offset must be finite numbers`)
-    return { referenceId: layer.reference, reference: new Float32Array(0), mask: mask.data, strength, dx, dy }
-  }
-
-  private async mix(request: InterpolateRequest): Promise<HeldEdit> {
-    const model = this.requireModel()
-    const R = model.info.resolution
-    const space: MixSpace = request.space ?? (model.info.features.wplus ? 'wplus' : 'w')
-    if (space !== 'w' && space !== 'wplus') throw new EngineError(engineErrorCodes.badArgument, `space must be w or wplus, got ${String(space)}`)
-    if (space === 'wplus' && !model.info.features.wplus) throw new EngineError(engineErrorCodes.modelFeature, `model ${model.info.id} has no resizer/synthesis graphs, so W+ editing is not available`)
-    const ls = request.levelStrength
-    if (ls && ![ls.coarse, ls.fine].every((v) => Number.isFinite(v) && v >= 0 && v <= 1)) throw new EngineError(engineErrorCodes.badArgument, 'coarse/fine strength must be within 0..1')
-    const original = this.stylemap(request.original)
-    const layers = request.layers.map((l, i) => this.checkLayer(l, i, R))
-    const refs = layers.map((l) => this.stylemap(l.referenceId))
-    if (space === 'w') {
-      layers.forEach((l, i) => {
-        l.reference = refs[i].stylemap
-      })
-      return { space, stylemap: mixW(original.stylemap, layers, model.info.stylemap, R) }
-    }
-    const [originalStyles, ...refStyles] = await Promise.all([original, ...refs].map((s) => this.styles(s)))
-    layers.forEach((l, i) => {
-      l.reference = refStyles[i]
-    })
-    return { space, styles: mixWPlus(originalStyles, layers, model.info.styles, R, ls) }
-  }
-
-  async interpolate(request: InterpolateRequest): Promise<EditStateInfo> {
-    const edit = await this.mix(request)
-    const editId = `edit:${randomUUID()}`
-    this.edits.set(editId, edit)
-    return { editId, space: edit.space }
-  }
-
-  private async render(edit: HeldEdit): Promise<RawImage> {
-    const model = this.requireModel()
-    const raw = edit.space === 'w' ? await model.decode(edit.stylemap as Float32Array, 1) : await model.synthesize(edit.styles as Float32Array[], 1)
-    return tensorToImage(raw, model.info.resolution)
-  }
-
-  async generate(request: GenerateRequest): Promise<GeneratedImage> {
+  async render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>> {
     const started = performance.now()
-    const edit = this.edits.get(request.editId)
-    if (!edit) throw new EngineError(engineErrorCodes.editUnknown, `edit ${request.editId} is not held by the engine`)
-    const image = await this.render(edit)
-    return { image, ms: performance.now() - started }
-  }
+    const edit = request?.edit
+    const output = request?.output
+    if (!edit || typeof edit !== 'object' || !Array.isArray(edit.layers)) throw badArgument('render needs an edit with a list of layers')
+    const photo = this.#image(edit.original?.imageId)
+    const crop = this.#cropOf(photo, edit.original.crop)
+    const feather = edit.feather ?? defaultFeather
+    if (typeof feather !== 'number' || !Number.isFinite(feather) || feather < 0) throw badArgument(`feather must be 0 or more pixels, got ${String(feather)}`)
+    if (output?.kind === 'preview' && output.maxSize !== undefined && (!Number.isInteger(output.maxSize) || output.maxSize < 1)) {
+      throw badArgument(`maxSize must be a whole number of pixels, got ${output.maxSize}`)
+    }
+    if (output?.kind === 'file' && output.quality !== undefined && (!Number.isInteger(output.quality) || output.quality < 1 || output.quality > 100)) {
+      throw badArgument(`quality must be a whole number within 1..100, got ${output.quality}`)
+    }
+    const done = <T>(result: T): RenderResult<O> => ({ ...result, crop, ms: performance.now() - started }) as unknown as RenderResult<O>
 
-  async edit(request: EditRequest): Promise<GeneratedImage> {
-    const started = performance.now()
-    const image = await this.render(await this.mix(request))
-    return { image, ms: performance.now() - started }
-  }
+    const layers = this.#activeLayers(edit, photo, crop)
+    if (output?.kind === 'file' && !layers.length) {
+      // nothing to change: the photo itself, re-encoded at full size with its metadata
+      const file = await this.#write(photo.pixels, photo, output)
+      return done({ kind: 'file', file, encoded: 0 })
+    }
+    if (output?.kind !== 'file' && output?.kind !== 'preview' && output?.kind !== 'generated') throw badArgument(`unknown render output ${JSON.stringify(output)}`)
 
-  async reconstruct(stylemapId: string): Promise<GeneratedImage> {
-    const started = performance.now()
-    const model = this.requireModel()
-    const raw = await model.decode(this.stylemap(stylemapId).stylemap, 1)
-    return { image: tensorToImage(raw, model.info.resolution), ms: performance.now() - started }
+    const { generated, encoded } = await this.#generate(edit, photo, crop, layers)
+    if (output.kind === 'generated') return done({ kind: 'generated', generated, encoded })
+
+    /** The generated crop blended into `base` inside `square`, with mask, image and feather brought to square.size. */
+    const blend = async (base: RawImage, square: Crop): Promise<RawImage> => {
+      const at = square.size
+      const mask = unionMasks(
+        layers.map((l) => sampleMaskCrop(l.source.mask, photo.info.width, photo.info.height, crop, at)),
+        at,
+        at,
+      )
+      const resized = await resizeImage(generated, at, at)
+      // the feather is given in photo pixels: at a smaller size it shrinks with the image
+      const alpha = featherMask(mask, at === crop.size ? feather : (feather * at) / crop.size)
+      const shift = edit.colorMatch === false ? ([0, 0, 0] as [number, number, number]) : colorShift(base, square, resized, alpha)
+      return composite(base, square, resized, alpha, shift)
+    }
+
+    if (output.kind === 'preview') {
+      const maxSize = output.maxSize
+      // the feathered weights never reach past the crop, so blending the crop region alone gives
+      // exactly the bytes the full paste-back has there; smaller on screen, the photo's crop
+      // region is downscaled first and the blend done at the output size
+      const pasted =
+        maxSize === undefined || maxSize >= crop.size
+          ? await blend(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size })
+          : await blend(await cropScaled(photo.pixels, crop, maxSize), { x: 0, y: 0, size: maxSize })
+      return done({ kind: 'preview', pasted, generated, encoded })
+    }
+    const file = await this.#write(await blend(photo.pixels, crop), photo, output)
+    return done({ kind: 'file', file, encoded })
   }
 
   async morph(request: MorphRequest): Promise<GeneratedImage> {
     const started = performance.now()
-    const model = this.requireModel()
-    if (!Number.isFinite(request.t)) throw new EngineError(engineErrorCodes.badArgument, 'morph t must be a number')
-    const w = lerp(this.stylemap(request.a).stylemap, this.stylemap(request.b).stylemap, request.t)
+    const model = this.#requireModel()
+    if (typeof request?.t !== 'number' || !Number.isFinite(request.t)) throw badArgument('morph t must be a number')
+    const a = await this.#encodeCrop(request.a)
+    const b = await this.#encodeCrop(request.b)
+    const raw = await model.decode(lerp(a.stylemap, b.stylemap, request.t), 1)
+    return { image: tensorToImage(raw, model.info.resolution), ms: performance.now() - started }
+  }
+
+  async random(request: RandomRequest): Promise<GeneratedImage> {
+    const started = performance.now()
+    const model = this.#requireModel()
+    const w = await this.#randomStylemap(request)
     const raw = await model.decode(w, 1)
     return { image: tensorToImage(raw, model.info.resolution), ms: performance.now() - started }
   }
 
+  /** Releases the model's sessions and drops every cache (local only: never served to another process). */
+  async dispose(): Promise<void> {
+    const model = this.#model
+    this.#model = null
+    this.#images.clear()
+    this.#stylemaps.clear()
+    this.#pyramids.clear()
+    if (model) await model.release()
+  }
+
+  /** For tests and the bench: what the engine holds, and the steps `render` is made of. */
+  get inspect() {
+    return {
+      runtime: this.#model,
+      heldImageIds: (): string[] => [...this.#images.keys()],
+      cacheSizes: () => ({ images: this.#images.size, stylemaps: this.#stylemaps.size, pyramids: this.#pyramids.size }),
+      /** The stylemap of a crop and, where the model has a resizer, its style pyramid. */
+      stylemapOf: async (image: CroppedImage): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> => {
+        const encoded = await this.#encodeCrop(image)
+        return { stylemap: encoded.stylemap, styles: this.#requireModel().info.features.wplus ? await this.#styles(encoded) : null }
+      },
+      randomStylemap: (request: RandomRequest): Promise<Float32Array> => this.#randomStylemap(request),
+    }
+  }
+
+  #requireModel(): ModelRuntime {
+    if (!this.#model) throw new EngineError(engineErrorCodes.modelNotLoaded, 'no model is loaded')
+    return this.#model
+  }
+
+  #image(imageId: string | undefined): DecodedImage {
+    const held = typeof imageId === 'string' ? this.#images.get(imageId) : undefined
+    if (!held) throw new EngineError(engineErrorCodes.imageUnknown, `image ${String(imageId)} is not open in the engine; open it again`)
+    return held
+  }
+
+  #cropOf(held: DecodedImage, crop: Crop | undefined): Crop {
+    const { width, height } = held.info
+    return checkCrop(crop ?? defaultCrop(width, height), width, height)
+  }
+
+  /** The layers that change something, with their masks on the model grid; checks every layer. */
+  #activeLayers(edit: Edit, photo: DecodedImage, crop: Crop): ActiveLayer[] {
+    const active: ActiveLayer[] = []
+    const needsModel = edit.layers.length > 0
+    const R = needsModel ? this.#requireModel().info.resolution : 0
+    edit.layers.forEach((layer, i) => {
+      const where = `layer ${i + 1}`
+      const mask = checkMask(layer?.mask, where)
+      const strength = checkUnit(layer.strength, 1, `${where}: strength`)
+      const dx = layer.offset?.dx ?? 0
+      const dy = layer.offset?.dy ?? 0
+      if (typeof dx !== 'number' || typeof dy !== 'number' || !Number.isFinite(dx) || !Number.isFinite(dy)) throw badArgument(`${where}: offset must be finite numbers`)
+      const reference = this.#image(layer.reference?.imageId)
+      const referenceCrop = this.#cropOf(reference, layer.reference.crop)
+      const destination = sampleMaskCrop(mask, photo.info.width, photo.info.height, crop, R)
+      if (strength === 0 || isEmptyMask(destination)) return
+      // photo pixels -> model pixels, whole ones (the grid the mask is sampled on)
+      active.push({ source: layer, reference, referenceCrop, destination, strength, dx: Math.round((dx * R) / crop.size), dy: Math.round((dy * R) / crop.size) })
+    })
+    return active
+  }
+
+  /** Encodes (cached), mixes and decodes: the generator's output for the edit. */
+  async #generate(edit: Edit, photo: DecodedImage, crop: Crop, layers: ActiveLayer[]): Promise<{ generated: RawImage; encoded: number }> {
+    const model = this.#requireModel()
+    const R = model.info.resolution
+    const space: MixSpace = edit.space ?? (model.info.features.wplus ? 'wplus' : 'w')
+    if (space !== 'w' && space !== 'wplus') throw badArgument(`space must be w or wplus, got ${String(space)}`)
+    if (space === 'wplus' && !model.info.features.wplus) throw new EngineError(engineErrorCodes.modelFeature, `model ${model.info.id} has no resizer/synthesis graphs, so W+ editing is not available`)
+    const coarse = checkUnit(edit.coarseStrength, 1, 'coarse strength')
+    const fine = checkUnit(edit.fineStrength, 1, 'fine strength')
+    const levelStrength = edit.coarseStrength !== undefined || edit.fineStrength !== undefined ? { coarse, fine } : undefined
+
+    let encoded = 0
+    const encode = async (held: DecodedImage, at: Crop): Promise<Encoded> => {
+      const key = this.#stylemapKey(model, held.info.imageId, at)
+      if (!this.#stylemaps.has(key)) encoded++
+      return this.#encode(model, held, at)
+    }
+    const original = await encode(photo, crop)
+    const references: Encoded[] = []
+    for (const layer of layers) references.push(await encode(layer.reference, layer.referenceCrop))
+
+    let raw: Float32Array
+    if (!layers.length) raw = await model.decode(original.stylemap, 1)
+    else {
+      // the mixing rules take the region on the reference's grid: where the content comes from
+      const mix = (l: ActiveLayer, reference: Float32Array | Float32Array[]): MixLayer => ({ reference, mask: shiftMask(l.destination, -l.dx, -l.dy).data, strength: l.strength, dx: l.dx, dy: l.dy })
+      if (space === 'w') {
+        raw = await model.decode(
+          mixW(
+            original.stylemap,
+            layers.map((l, i) => mix(l, references[i].stylemap)),
+            model.info.stylemap,
+            R,
+          ),
+          1,
+        )
+      } else {
+        const originalStyles = await this.#styles(original)
+        const referenceStyles: Float32Array[][] = []
+        for (const ref of references) referenceStyles.push(await this.#styles(ref))
+        raw = await model.synthesize(
+          mixWPlus(
+            originalStyles,
+            layers.map((l, i) => mix(l, referenceStyles[i])),
+            model.info.styles,
+            R,
+            levelStrength,
+          ),
+          1,
+        )
+      }
+    }
+    return { generated: tensorToImage(raw, R), encoded }
+  }
+
+  #stylemapKey(model: ModelRuntime, imageId: string, crop: Crop): string {
+    const weights = (model.manifest.sha256[model.manifest.files.encoder] ?? '').slice(0, 12)
+    return `${model.info.id}@${weights}|${imageId}|${crop.x},${crop.y},${crop.size}`
+  }
+
+  async #encode(model: ModelRuntime, held: DecodedImage, crop: Crop): Promise<Encoded> {
+    const key = this.#stylemapKey(model, held.info.imageId, crop)
+    const cached = this.#stylemaps.get(key)
+    if (cached) return { key, stylemap: cached }
+    const input = await cropToModel(held.pixels, crop, model.info.resolution)
+    const stylemap = Float32Array.from(await model.encode(imageToTensor(input), 1))
+    this.#stylemaps.set(key, stylemap)
+    return { key, stylemap }
+  }
+
+  async #encodeCrop(image: CroppedImage | undefined): Promise<Encoded> {
+    const held = this.#image(image?.imageId)
+    return this.#encode(this.#requireModel(), held, this.#cropOf(held, image?.crop))
+  }
+
+  /** Resizer outputs of a stylemap, computed once and kept while the byte budget allows. */
+  async #styles(encoded: Encoded): Promise<Float32Array[]> {
+    const cached = this.#pyramids.get(encoded.key)
+    if (cached) return cached
+    const styles = (await this.#requireModel().resize(encoded.stylemap, 1)).map((t) => Float32Array.from(t))
+    this.#pyramids.set(encoded.key, styles)
+    return styles
+  }
+
+  async #write(pixels: RawImage, photo: DecodedImage, output: Extract<RenderOutput, { kind: 'file' }>) {
+    if (typeof output.path !== 'string' || !output.path) throw badArgument('the output file needs a path')
+    const inputPaths: string[] = []
+    for (const held of this.#images.values()) if (held.sourcePath) inputPaths.push(held.sourcePath)
+    return writeImage(pixels, { path: output.path, format: output.format, quality: output.quality, metadataFrom: photo, inputPaths, overwriteInput: output.overwriteInput })
+  }
+
   /** Mean stylemap over many mapped samples, for truncation. */
-  private async meanStylemap(model: ModelRuntime): Promise<Float32Array> {
-    if (this.randomMean) return this.randomMean
+  async #meanStylemap(model: ModelRuntime): Promise<Float32Array> {
+    if (this.#randomMean) return this.#randomMean
     const zDim = model.info.zDim ?? 0
     const batch = 512
     const sum = new Float64Array(model.stylemapLength)
@@ -306,121 +371,19 @@ export class Engine implements EngineApi {
     }
     const mean = new Float32Array(sum.length)
     for (let i = 0; i < sum.length; i++) mean[i] = sum[i] / meanSamples
-    this.randomMean = mean
+    this.#randomMean = mean
     return mean
   }
 
-  /** The stylemap random(seed, truncation) decodes (exposed for tests and the bench). */
-  async randomStylemap(request: RandomRequest): Promise<Float32Array> {
-    const model = this.requireModel()
+  async #randomStylemap(request: RandomRequest): Promise<Float32Array> {
+    const model = this.#requireModel()
     if (!model.info.features.random) throw new EngineError(engineErrorCodes.modelFeature, `model ${model.info.id} has no mapping graph, so random generation is not available`)
-    const { seed } = request
-    const psi = request.truncation ?? 1
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new EngineError(engineErrorCodes.badArgument, `seed must be a whole number 0..4294967295, got ${seed}`)
-    if (!Number.isFinite(psi) || psi < 0 || psi > 2) throw new EngineError(engineErrorCodes.badArgument, `truncation must be within 0..2, got ${psi}`)
+    const seed = request?.seed
+    const psi = request?.truncation ?? 1
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw badArgument(`seed must be a whole number 0..4294967295, got ${seed}`)
+    if (!Number.isFinite(psi) || psi < 0 || psi > 2) throw badArgument(`truncation must be within 0..2, got ${psi}`)
     const w = await model.map(normalSamples(seed, model.info.zDim ?? 0), 1)
     if (psi === 1) return Float32Array.from(w)
-    return truncate(w, await this.meanStylemap(model), psi)
-  }
-
-  async random(request: RandomRequest): Promise<GeneratedImage> {
-    const started = performance.now()
-    const model = this.requireModel()
-    const w = await this.randomStylemap(request)
-    const raw = await model.decode(w, 1)
-    return { image: tensorToImage(raw, model.info.resolution), ms: performance.now() - started }
-  }
-
-  /** Checks a paste-back request: the held photo, the crop inside it, the feather, the generated image and the mask. */
-  private pasteInputs(request: PasteBackRequest): PasteInputs {
-    const photo = this.image(request.imageId)
-    const crop: Crop = checkCrop(request.crop, photo.info.width, photo.info.height)
-    const feather = request.feather ?? 8
-    if (!Number.isFinite(feather) || feather < 0) throw new EngineError(engineErrorCodes.badArgument, `feather must be 0 or more pixels, got ${feather}`)
-    const g = request.generated
-    if (!g || g.width <= 0 || g.height !== g.width || g.data?.length !== g.width * g.height * g.channels) throw new EngineError(engineErrorCodes.imageSize, 'the generated image must be a square RGB image')
-    const m = request.mask
-    if (!m || m.width <= 0 || m.height <= 0 || m.data?.length !== m.width * m.height) throw new EngineError(engineErrorCodes.maskSize, 'the paste-back mask is malformed')
-    return { photo, crop, feather, generated: g, mask: m, colorMatch: request.colorMatch !== false }
-  }
-
-  /**
-   * Blends the generated image into `base` inside the square `at`, with everything (generated
-   * image, mask, feather) brought to at.size: the crop's own size for the exact paste-back, a
-   * smaller one for a preview of a downscaled crop region.
-   */
-  private async blend(inputs: PasteInputs, base: RawImage, at: Crop): Promise<RawImage> {
-    const { size } = at
-    const generated = await resizeImage(inputs.generated, size, size)
-    const mask = await resizeMask(inputs.mask, size, size)
-    // the feather is given in photo pixels: at a smaller size it shrinks with the image
-    const feather = size === inputs.crop.size ? inputs.feather : (inputs.feather * size) / inputs.crop.size
-    const alpha = featherMask(mask, feather)
-    const shift = inputs.colorMatch ? colorShift(base, at, generated, alpha) : ([0, 0, 0] as [number, number, number])
-    return composite(base, at, generated, alpha, shift)
-  }
-
-  async pasteBack(request: PasteBackRequest): Promise<ImageInfo> {
-    const inputs = this.pasteInputs(request)
-    const { photo } = inputs
-    const pixels = await this.blend(inputs, photo.pixels, inputs.crop)
-    const imageId = `img:edit-${randomUUID()}`
-    const info: ImageInfo = { ...photo.info, imageId }
-    this.images.set(imageId, { info, pixels, sourceBytes: photo.sourceBytes, sourcePath: null, origin: photo.origin ?? photo.info.imageId })
-    return info
-  }
-
-  async pastePreview(request: PastePreviewRequest): Promise<RawImage> {
-    const { maxSize } = request
-    if (maxSize !== undefined && (!Number.isInteger(maxSize) || maxSize < 1)) throw new EngineError(engineErrorCodes.badArgument, `maxSize must be a whole number of pixels, got ${maxSize}`)
-    const inputs = this.pasteInputs(request)
-    const { photo, crop } = inputs
-    if (maxSize === undefined || maxSize >= crop.size) {
-      // the feathered weights never reach past the crop, so blending the crop region alone gives
-      // exactly the bytes a full paste-back has there
-      return this.blend(inputs, cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size })
-    }
-    // smaller on screen: the photo's crop region is downscaled first and the blend done at the
-    // output size (an approximation of the export, at a fraction of the work)
-    return this.blend(inputs, await cropScaled(photo.pixels, crop, maxSize), { x: 0, y: 0, size: maxSize })
-  }
-
-  async exportImage(request: ExportRequest): Promise<ExportResult> {
-    const held = this.image(request.imageId)
-    // a paste-back result carries its photo's file bytes, so it is its own metadata source
-    const metadataFrom = request.metadataFrom ? this.image(request.metadataFrom) : held
-    const inputPaths: string[] = []
-    for (const img of this.images.values()) if (img.sourcePath) inputPaths.push(img.sourcePath)
-    return writeImage(held.pixels, {
-      path: request.path,
-      format: request.format,
-      quality: request.quality,
-      metadataFrom,
-      inputPaths,
-      overwriteInput: request.overwriteInput,
-    })
-  }
-
-  /** Releases the model's sessions and drops every cache. */
-  async dispose(): Promise<void> {
-    const model = this.model
-    this.model = null
-    this.images.clear()
-    this.stylemaps.clear()
-    this.edits.clear()
-    this.stylesHeld = []
-    if (model) await model.release()
-  }
-
-  /** For the bench and tests: the underlying runtime. */
-  get runtime(): ModelRuntime | null {
-    return this.model
-  }
-
-  /** For the bench: the held stylemap tensor (and resizer outputs) of an encoded image. */
-  async heldStylemap(stylemapId: string): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> {
-    const held = this.stylemap(stylemapId)
-    const model = this.requireModel()
-    return { stylemap: held.stylemap, styles: model.info.features.wplus ? await this.styles(held) : null }
+    return truncate(w, await this.#meanStylemap(model), psi)
   }
 }

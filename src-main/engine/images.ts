@@ -212,29 +212,6 @@ export async function decodeMask(source: ImageSource): Promise<Mask> {
   return { width, height, data: out }
 }
 
-/** A photo-sized mask -> the crop square at model resolution (area average). */
-export async function maskToModel(mask: Mask, crop: Crop, resolution: number): Promise<Mask> {
-  checkCrop(crop, mask.width, mask.height)
-  const { data } = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 }, limitInputPixels: false })
-    .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
-    .resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'linear' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  return { width: resolution, height: resolution, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
-}
-
-/** Resizes a one-channel mask to width x height (bilinear-like; sharp picks the kernel). */
-export async function resizeMask(mask: Mask, width: number, height: number): Promise<Mask> {
-  if (mask.width === width && mask.height === height) return mask
-  const { data } = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 }, limitInputPixels: false })
-    .resize(width, height, { fit: 'fill', kernel: width < mask.width ? 'lanczos3' : 'linear' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
-}
-
 /** Resizes an RGB image (sharp, high quality). */
 export async function resizeImage(image: RawImage, width: number, height: number): Promise<RawImage> {
   if (image.width === width && image.height === height) return image

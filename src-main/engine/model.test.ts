@@ -99,12 +99,11 @@ describe('loading a model folder', () => {
       const { model } = await engine.loadModel(dir)
       expect(model.features).toEqual({ wplus: false, random: false })
       const img = await engine.openImage({ bytes: await gradientPng(96, 96) })
-      const a = await engine.encode({ imageId: img.imageId })
       const R = model.resolution
-      const layers = [{ reference: a.stylemapId, mask: rectMask(R, R, 0, 0, R / 2, R / 2) }]
-      const out = await engine.edit({ original: a.stylemapId, layers })
-      expect(out.image.width).toBe(R)
-      await expect(engine.edit({ original: a.stylemapId, layers, space: 'wplus' })).rejects.toMatchObject({ code: 'E_MODEL_FEATURE' })
+      const edit = { original: { imageId: img.imageId }, layers: [{ reference: { imageId: img.imageId }, mask: rectMask(96, 96, 0, 0, 48, 48) }] }
+      const out = await engine.render({ edit, output: { kind: 'generated' } })
+      expect(out.generated.width).toBe(R)
+      await expect(engine.render({ edit: { ...edit, space: 'wplus' }, output: { kind: 'generated' } })).rejects.toMatchObject({ code: 'E_MODEL_FEATURE' })
       await expect(engine.random({ seed: 1 })).rejects.toMatchObject({ code: 'E_MODEL_FEATURE' })
     } finally {
       await engine.dispose()
@@ -115,15 +114,16 @@ describe('loading a model folder', () => {
     const engine = new Engine()
     try {
       await engine.loadModel(source)
-      const first = engine.runtime as ModelRuntime
+      const first = engine.inspect.runtime as ModelRuntime
       const img = await engine.openImage({ bytes: await gradientPng(80, 80) })
-      const before = await engine.encode({ imageId: img.imageId })
+      const reconstruct = { edit: { original: { imageId: img.imageId }, layers: [] }, output: { kind: 'generated' as const } }
+      expect((await engine.render(reconstruct)).encoded).toBe(1)
       await engine.loadModel(await variant('second', (_d, m) => void (m.id = 'second-model')))
       await expect(first.decode(new Float32Array(first.stylemapLength), 1)).rejects.toMatchObject({ code: 'E_MODEL_NOT_LOADED' })
-      // stylemaps of the old model are not mixed with the new one
-      await expect(engine.reconstruct(before.stylemapId)).rejects.toMatchObject({ code: 'E_STYLEMAP_UNKNOWN' })
-      const after = await engine.encode({ imageId: img.imageId })
-      expect(after.modelId).toBe('second-model')
+      // stylemaps of the old model are not mixed with the new one: the photo is encoded again
+      expect(engine.inspect.cacheSizes().stylemaps).toBe(0)
+      expect((await engine.render(reconstruct)).encoded).toBe(1)
+      expect((await engine.modelInfo())?.model.id).toBe('second-model')
     } finally {
       await engine.dispose()
     }

@@ -98,7 +98,13 @@ describe('colour match', () => {
   })
 })
 
-describe('engine paste-back on a real photo and model', () => {
+/** What the written file holds, as raw pixels. */
+async function readBack(path: string): Promise<RawImage> {
+  const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true })
+  return { width: info.width, height: info.height, channels: info.channels as 3 | 4, data: new Uint8Array(data) }
+}
+
+describe('render: paste-back on a real photo and model', () => {
   let engine: Engine
   let work: string
   beforeAll(async () => {
@@ -115,21 +121,23 @@ describe('engine paste-back on a real photo and model', () => {
     ['EXIF-rotated JPEG', () => exifRotatedJpeg(360, 240)],
     ['RGBA PNG', () => alphaPng(300, 260)],
   ] as const) {
-    it(`${name}: every pixel outside mask + feather is bit-identical after export`, async () => {
+    const crop = { x: 40, y: 20, size: 200 }
+    const feather = 6
+    /** The photo itself as the reference (another crop of it), masked at crop (60, 70) 50x40. */
+    const editOf = (imageId: string, width: number, height: number) => ({
+      original: { imageId, crop },
+      layers: [{ reference: { imageId, crop: { x: 0, y: 0, size: 180 } }, mask: rectMask(width, height, crop.x + 60, crop.y + 70, 50, 40) }],
+      feather,
+    })
+
+    it(`${name}: every pixel outside mask + feather is bit-identical in the exported file`, async () => {
       const photo = await engine.openImage({ bytes: await make() })
       const original = await decodeImage({ bytes: await make() })
-      const crop = { x: 40, y: 20, size: 200 }
-      const sm = await engine.encode({ imageId: photo.imageId, crop })
-      const R = (await engine.modelInfo())?.model.resolution ?? 64
-      const generated = await engine.edit({ original: sm.stylemapId, layers: [{ reference: sm.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }] })
-      const feather = 6
-      const cropMask = rectMask(200, 200, 60, 70, 50, 40)
-      const result = await engine.pasteBack({ imageId: photo.imageId, crop, generated: generated.image, mask: cropMask, feather })
-      expect([result.width, result.height]).toEqual([photo.width, photo.height])
       const out = join(work, `${name.replace(/\W+/g, '-')}.png`)
-      await engine.exportImage({ imageId: result.imageId, path: out })
-      const written = await sharp(out).raw().toBuffer({ resolveWithObject: true })
-      expect([written.info.width, written.info.height, written.info.channels]).toEqual([photo.width, photo.height, original.pixels.channels])
+      const { file } = await engine.render({ edit: editOf(photo.imageId, photo.width, photo.height), output: { kind: 'file', path: out } })
+      expect([file.width, file.height]).toEqual([photo.width, photo.height])
+      const written = await readBack(out)
+      expect([written.width, written.height, written.channels]).toEqual([photo.width, photo.height, original.pixels.channels])
       const ch = original.pixels.channels
       let inside = 0
       let changedInside = 0
@@ -150,22 +158,20 @@ describe('engine paste-back on a real photo and model', () => {
       expect(changedInside / inside).toBeGreaterThan(0.3)
     })
 
-    it(`${name}: the preview paste-back gives the full paste-back's crop region byte for byte, and holds nothing new`, async () => {
+    it(`${name}: the preview is the exported file's crop region byte for byte, and holds nothing new`, async () => {
       const photo = await engine.openImage({ bytes: await make() })
-      const crop = { x: 40, y: 20, size: 200 }
-      const sm = await engine.encode({ imageId: photo.imageId, crop })
-      const R = (await engine.modelInfo())?.model.resolution ?? 64
-      const generated = await engine.edit({ original: sm.stylemapId, layers: [{ reference: sm.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }] })
-      const feather = 6
-      const request = { imageId: photo.imageId, crop, generated: generated.image, mask: rectMask(200, 200, 60, 70, 50, 40), feather }
-      const held = engine.heldImageIds().sort()
-      const preview = await engine.pastePreview(request)
-      expect(engine.heldImageIds().sort()).toEqual(held)
-      const full = await engine.pasteBack(request)
-      const expected = cropPixels(await engine.getPixels(full.imageId), crop)
-      expect([preview.width, preview.height, preview.channels]).toEqual([200, 200, expected.channels])
-      expect(Buffer.from(preview.data).equals(Buffer.from(expected.data))).toBe(true)
-      await engine.closeImage(full.imageId)
+      const edit = editOf(photo.imageId, photo.width, photo.height)
+      const held = engine.inspect.heldImageIds().sort()
+      const preview = await engine.render({ edit, output: { kind: 'preview' } })
+      expect(engine.inspect.heldImageIds().sort()).toEqual(held)
+      expect(preview.crop).toEqual(crop)
+      const out = join(work, `${name.replace(/\W+/g, '-')}-full.png`)
+      await engine.render({ edit, output: { kind: 'file', path: out } })
+      expect(engine.inspect.heldImageIds().sort()).toEqual(held)
+      const expected = cropPixels(await readBack(out), crop)
+      const { pasted } = preview
+      expect([pasted.width, pasted.height, pasted.channels]).toEqual([200, 200, expected.channels])
+      expect(Buffer.from(pasted.data).equals(Buffer.from(expected.data))).toBe(true)
       // outside mask + feather the preview holds the photo's own bytes; inside, the edit shows
       const before = cropPixels(await engine.getPixels(photo.imageId), crop)
       const ch = before.channels
@@ -175,23 +181,22 @@ describe('engine paste-back on a real photo and model', () => {
           const i = (y * 200 + x) * ch
           const near = x >= 60 - feather && x < 110 + feather && y >= 70 - feather && y < 110 + feather
           if (!near) {
-            for (let c = 0; c < ch; c++) if (preview.data[i + c] !== before.data[i + c]) throw new Error(`preview pixel ${x},${y} changed outside mask + feather`)
-          } else if (preview.data[i] !== before.data[i] || preview.data[i + 1] !== before.data[i + 1]) changedInside++
+            for (let c = 0; c < ch; c++) if (pasted.data[i + c] !== before.data[i + c]) throw new Error(`preview pixel ${x},${y} changed outside mask + feather`)
+          } else if (pasted.data[i] !== before.data[i] || pasted.data[i + 1] !== before.data[i + 1]) changedInside++
         }
       }
       expect(changedInside).toBeGreaterThan(0.3 * 62 * 52)
       // smaller on screen, the blend is done at the output size: the photo's crop region is
-      // downscaled first and mask, generated image and feather brought to 50 px. So it is no
-      // longer the full paste-back scaled byte for byte (that took the full-size work the
-      // preview avoids); it is the downscaled photo crop exactly away from the edit, and close
-      // to the scaled paste-back on the edit
-      const small = await engine.pastePreview({ ...request, maxSize: 50 })
+      // downscaled first and mask, generated image and feather brought to 50 px. So it is not
+      // the full paste-back scaled byte for byte (that took the full-size work the preview
+      // avoids); it is the downscaled photo crop exactly away from the edit, and close to the
+      // scaled paste-back on the edit
+      const small = (await engine.render({ edit, output: { kind: 'preview', maxSize: 50 } })).pasted
       expect([small.width, small.height, small.channels]).toEqual([50, 50, ch])
       const plain = await fitWithin(before, 50)
-      const scaledFull = await fitWithin(preview, 50)
-      // mask 60..110 x 70..110 of 200 -> 15..27.5 x 17.5..27.5 of 50; feather 6 -> 1.5; the 4x
-      // lanczos3 shrink of the mask reaches 3 px further
-      const reach = 3 + 1.5
+      const scaledFull = await fitWithin(pasted, 50)
+      // mask 60..110 x 70..110 of 200 -> 15..27.5 x 17.5..27.5 of 50; feather 6 -> 1.5, plus a pixel of area sampling
+      const reach = 1 + 1.5
       let editDiff = 0
       let editCount = 0
       let changedSmall = 0
@@ -210,8 +215,10 @@ describe('engine paste-back on a real photo and model', () => {
       }
       expect(changedSmall).toBeGreaterThan(0.3 * 13 * 10)
       expect(editDiff / editCount).toBeLessThan(4)
-      await expect(engine.pastePreview({ ...request, maxSize: 0 })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
-      await expect(engine.pastePreview({ ...request, crop: { x: 200, y: 20, size: 200 } })).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
+      await expect(engine.render({ edit, output: { kind: 'preview', maxSize: 0 } })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+      await expect(engine.render({ edit: { ...edit, original: { imageId: photo.imageId, crop: { x: 200, y: 20, size: 200 } } }, output: { kind: 'preview' } })).rejects.toMatchObject({
+        code: 'E_CROP_OUT_OF_BOUNDS',
+      })
     })
   }
 
@@ -220,23 +227,21 @@ describe('engine paste-back on a real photo and model', () => {
     const jpeg = await sharp(gradientPixels(width, height, 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
     const photo = await engine.openImage({ bytes: jpeg })
     const crop = { x: 1800, y: 600, size: 3000 }
-    const sm = await engine.encode({ imageId: photo.imageId, crop })
-    const R = (await engine.modelInfo())?.model.resolution ?? 64
-    const generated = await engine.edit({ original: sm.stylemapId, layers: [{ reference: sm.stylemapId, mask: rectMask(R, R, 0, 0, R, R) }] })
-    // the edit covers the middle fifth of the crop (mask given at 300 px, scaled by the engine)
-    const mask = rectMask(300, 300, 120, 120, 60, 60)
-    const held = engine.heldImageIds().sort()
-    const preview = await engine.pastePreview({ imageId: photo.imageId, crop, generated: generated.image, mask, feather: 16, maxSize: 512 })
+    // the edit covers the middle fifth of the crop (photo 3000..3600 x 1800..2400), painted on a
+    // 300x200 mask as the editor stores it for a large photo
+    const edit = { original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: photo.imageId }, mask: rectMask(300, 200, 150, 90, 30, 30) }], feather: 16 }
+    const held = engine.inspect.heldImageIds().sort()
+    const { pasted: preview } = await engine.render({ edit, output: { kind: 'preview', maxSize: 512 } })
     expect([preview.width, preview.height, preview.channels, preview.data.length]).toEqual([512, 512, 3, 512 * 512 * 3])
     // no full-size result was made and kept: the engine holds exactly what it held before
-    expect(engine.heldImageIds().sort()).toEqual(held)
+    expect(engine.inspect.heldImageIds().sort()).toEqual(held)
     // the preview is the photo's crop region away from the edit (mask at 1200..1800 px of the
     // crop, ~205..307 on screen; feather 16 -> 2.7 px on screen)
     const plain = await fitWithin(cropPixels(await engine.getPixels(photo.imageId), crop), 512)
-    // what the export shows on the same screen: the full-size paste-back, its crop region downscaled
-    const exported = await engine.pasteBack({ imageId: photo.imageId, crop, generated: generated.image, mask, feather: 16 })
-    const exportedSmall = await fitWithin(cropPixels(await engine.getPixels(exported.imageId), crop), 512)
-    await engine.closeImage(exported.imageId)
+    // what the export shows on the same screen: the exported file's crop region downscaled
+    const out = join(work, 'big.png')
+    await engine.render({ edit, output: { kind: 'file', path: out } })
+    const exportedSmall = await fitWithin(cropPixels(await readBack(out), crop), 512)
     let changed = 0
     let editDiff = 0
     let editCount = 0
@@ -255,5 +260,5 @@ describe('engine paste-back on a real photo and model', () => {
     expect(changed).toBeGreaterThan(0.3 * 102 * 102)
     expect(editDiff / editCount).toBeLessThan(4)
     await engine.closeImage(photo.imageId)
-  }, 60_000)
+  }, 120_000)
 })

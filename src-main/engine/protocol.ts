@@ -12,13 +12,7 @@ export interface HostRequest {
   params: unknown[]
 }
 
-/** Skip request `id` if it has not started yet. */
-export interface HostCancel {
-  kind: 'cancel'
-  id: number
-}
-
-export type ToHost = HostRequest | HostCancel
+export type ToHost = HostRequest
 
 export type HostReply =
   | { kind: 'result'; id: number; ok: true; value: unknown; ms: number }
@@ -30,5 +24,5 @@ export function isToHost(value: unknown): value is ToHost {
   if (!value || typeof value !== 'object') return false
   const v = value as Record<string, unknown>
   if (typeof v.id !== 'number') return false
-  return (v.kind === 'request' && typeof v.method === 'string' && Array.isArray(v.params)) || v.kind === 'cancel'
+  return v.kind === 'request' && typeof v.method === 'string' && Array.isArray(v.params)
 }

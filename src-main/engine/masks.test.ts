@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sampleMaskCrop, shiftMask, unionMasks } from './maskSampling'
+import { sampleMaskCrop, shiftMask, unionMasks } from './masks'
 
 const mask = (width: number, height: number, values: number[]) => ({ width, height, data: Uint8Array.from(values) })
 

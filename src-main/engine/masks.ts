@@ -1,6 +1,6 @@
 // The editor paints masks over the whole photo (often at display resolution); the engine
 // wants them over a crop square at a given size. These turn one into the other.
-import type { Crop, Mask } from '../../src-shared/contract'
+import type { Crop, Mask } from './api.js'
 
 interface Tap {
   index: number
