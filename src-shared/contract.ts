@@ -1,7 +1,7 @@
 // The app's IPC contract: every channel the renderer can invoke, every event main can push,
-// with runtime schemas. Main registration (SHELL), the preload API (SHELL), the handlers
-// (src-main/app) and the e2e bridge are all derived from `channels` and `events`; nothing
-// else names a channel string.
+// with runtime schemas. Main's IPC registration, the preload API, the handlers (src-main/app)
+// and the e2e bridge are all derived from `channels` and `events`; nothing else names a
+// channel string.
 //
 // Conventions:
 // - Bytes cross as `Uint8Array` (Electron's structured clone keeps them; the e2e bridge
@@ -79,12 +79,14 @@ const strength = z.number().min(0).max(1)
 /** One reference's part in an edit (hidden layers are simply left out). */
 export const editLayerSchema = z.object({
   reference: croppedImageSchema,
-  /** painted on the original photo: where this reference shows */
+  /** painted on the original photo: where the photo changes to this reference */
   mask: maskSchema,
   strength: strength.default(1),
   /**
-   * Transplant offset in original-photo pixels: content at reference point q appears at
-   * q + offset (dragging the reference's content moves it by the drag).
+   * Transplant offset in original-photo pixels: says where on the reference the masked
+   * content is taken from. Content at reference point q appears at q + offset, so a masked
+   * pixel p shows the reference at p - offset (dragging the reference's content moves it by
+   * the drag). The mask itself never moves: outside it the photo is unchanged.
    */
   offset: z.object({ dx: z.number(), dy: z.number() }).default({ dx: 0, dy: 0 }),
 })
@@ -234,21 +236,15 @@ export const channels = {
     z.object({ imageId: idSchema, maxSize: z.number().int().min(16).max(8192).default(2048) }),
     z.object({ preview: encodedImageSchema, fullWidth: z.number().int().positive(), fullHeight: z.number().int().positive() }),
   ),
-  /** Forget an image main holds (a removed reference). */
+  /** Drop one hold on an image (a removed reference, a replaced photo); main and the engine forget it with the last hold. */
   'image:release': channel(z.object({ imageId: idSchema }), z.object({ released: z.boolean() })),
 
   // engine
-  /** Encode a crop ahead of time (cached: encoding the same crop again costs nothing). */
-  'engine:encode': channel(croppedImageSchema, z.object({ ms: z.number().nonnegative(), cached: z.boolean() })),
-  /** The reference demo's strength sweep: the edit rendered at each strength (model resolution). */
-  'engine:interpolate': channel(
-    z.object({ edit: editSchema, strengths: z.array(strength).min(1).max(16) }),
-    z.object({ frames: z.array(z.object({ strength, image: encodedImageSchema })), ms: z.number().nonnegative() }),
-  ),
   /**
-   * The live preview. Coalesced: while one render runs only the newest waiting request is
-   * kept; older ones answer `superseded`. `pasted` is the photo's crop region after the
-   * feathered paste-back, downscaled to at most maxSize; `raw` is the model's output.
+   * The live preview, one engine request. Coalesced: while one render runs only the newest
+   * waiting request is kept; older ones answer `superseded`. `pasted` is the photo's crop
+   * region after the feathered paste-back, downscaled to at most maxSize; `raw` is the
+   * model's output.
    * If the engine process dies meanwhile, the call fails with E_ENGINE_CRASHED
    * (`engineFailureCodes.engineCrashed`); the next request starts it again.
    */
@@ -263,11 +259,9 @@ export const channels = {
         raw: encodedImageSchema,
         ms: z.number().nonnegative(),
       }),
-      z.object({ status: z.enum(['superseded', 'canceled']), seq: z.number().int() }),
+      z.object({ status: z.literal('superseded'), seq: z.number().int() }),
     ]),
   ),
-  /** Cancel the waiting and running generate requests. */
-  'engine:cancel': channel(empty, z.object({ canceled: z.number().int().nonnegative() })),
   /** A random face/scene from the mapping network (needs a model with `mapping`). */
   'engine:random': channel(
     z.object({ seed: z.number().int().nonnegative().max(2 ** 31 - 1), truncation: z.number().min(0).max(2).default(0.7) }),
@@ -280,10 +274,13 @@ export const channels = {
   ),
 
   // files
-  /** Render the edit at full resolution and write it where the user chooses. */
+  /**
+   * Render the document's edit at full resolution and write it where the user chooses: the
+   * same rendering as `stylemap render --project` of the saved document, byte for byte.
+   */
   'file:export': channel(
     z.object({
-      edit: editSchema,
+      document: projectDocumentSchema,
       format: exportFormatSchema.default('original'),
       quality: z.number().int().min(1).max(100).default(92),
     }),
@@ -325,7 +322,6 @@ export const channels = {
   'model:select': channel(z.object({ id: z.string().min(1) }), z.object({ model: modelInfoSchema })),
   /** Folder dialog; the folder is validated (format, hashes, graphs) before it is listed. */
   'model:import': channel(empty, z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })])),
-  'model:info': channel(z.object({ id: z.string().min(1) }), z.object({ model: modelInfoSchema, files: z.array(z.string()) })),
 
   'app:info': channel(empty, appInfoSchema),
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { dispatch } from './dispatch'
-import { faces, sidewaysPhoto } from './testing/photos'
+import { sidewaysPhoto } from '../engine/testing/photos'
+import { faces } from '../testing/utkface'
 import { makeTestApp, type TestApp } from './testing/harness'
 
 let t: TestApp
@@ -23,22 +24,23 @@ describe('dispatch', () => {
     ['image:import', { name: 'a.jpg', bytes: 'not bytes' }],
     ['image:import', { name: 'a.jpg', bytes: [255, 216, 255] }],
     ['image:import', { name: 'a.jpg' }],
-    ['engine:encode', { imageId: 5, crop }],
-    ['engine:encode', { imageId: 'img:a', crop: { x: -1, y: 0, size: 64 } }],
-    ['engine:encode', { imageId: 'img:a', crop: { x: 0, y: 0, size: 0 } }],
-    ['engine:encode', null],
-    ['engine:encode', 'img:a'],
-    ['engine:encode', 42],
+    ['engine:morph', { a: { imageId: 5, crop }, b: { imageId: 'img:b', crop }, t: 0.5 }],
+    ['engine:morph', { a: { imageId: 'img:a', crop: { x: -1, y: 0, size: 64 } }, b: { imageId: 'img:b', crop }, t: 0.5 }],
+    ['engine:morph', { a: { imageId: 'img:a', crop: { x: 0, y: 0, size: 0 } }, b: { imageId: 'img:b', crop }, t: 0.5 }],
+    ['engine:morph', null],
+    ['engine:morph', 'img:a'],
+    ['engine:morph', 42],
     ['engine:generate', { seq: 1, edit: { ...edit, layers: [{ reference: { imageId: 'img:b', crop }, mask: { ...mask, data: new Uint8Array(15) } }] } }],
     ['engine:generate', { seq: -1, edit }],
     ['engine:generate', { seq: 1, edit: { ...edit, space: 'z' } }],
     ['engine:generate', { seq: 1, edit: { ...edit, layers: [{ ...edit.layers[0], strength: 2 }] } }],
-    ['engine:interpolate', { edit, strengths: [] }],
+    ['engine:generate', { seq: 1, edit: { ...edit, layers: [{ ...edit.layers[0], offset: { dx: 'left', dy: 0 } }] } }],
     ['engine:random', { seed: -3 }],
     ['image:preview', { imageId: 'img:a', maxSize: 1e9 }],
     ['model:select', {}],
-    ['file:export', { edit, format: 'gif' }],
-    ['file:export', { edit, quality: 0 }],
+    ['file:export', { document: { original: { imageId: 'img:a', crop }, references: [], settings: {} }, format: 'gif' }],
+    ['file:export', { document: { original: { imageId: 'img:a', crop }, references: [], settings: {} }, quality: 0 }],
+    ['file:export', { edit, format: 'png' }],
     ['project:save', { document: { original: { imageId: 'img:a', crop }, references: [{ id: 'r', imageId: 'img:b', crop, color: 'red', mask }], settings: {} } }],
     ['recent:open', { id: '' }],
   ]

@@ -40,8 +40,9 @@ export class ImageStore {
     return held
   }
 
-  has(imageId: string): boolean {
-    return this.images.has(imageId)
+  /** How many distinct images are held. */
+  get size(): number {
+    return this.images.size
   }
 
   /** Drop one hold; the engine forgets the image when the last one goes. */

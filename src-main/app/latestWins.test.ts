@@ -9,7 +9,7 @@ function gate() {
 
 describe('LatestWins', () => {
   it('runs one at a time; of those that wait only the newest runs', async () => {
-    const lane = new LatestWins<number>()
+    const lane = new LatestWins()
     const ran: number[] = []
     const first = gate()
     const job = (seq: number, wait?: Promise<void>) => lane.submit(seq, async () => {
@@ -30,28 +30,13 @@ describe('LatestWins', () => {
   })
 
   it('never lets an older request run after a newer one started', async () => {
-    const lane = new LatestWins<number>()
+    const lane = new LatestWins()
     expect(await lane.submit(5, async () => 5)).toEqual({ status: 'rendered', value: 5 })
     expect(await lane.submit(3, async () => 3)).toEqual({ status: 'superseded' })
   })
 
-  it('cancel drops the waiting one and discards the running one', async () => {
-    const lane = new LatestWins<number>()
-    const first = gate()
-    const p1 = lane.submit(1, async () => {
-      await first.opened
-      return 1
-    })
-    const p2 = lane.submit(2, async () => 2)
-    expect(lane.cancel()).toBe(2)
-    first.open()
-    expect(await p1).toEqual({ status: 'canceled' })
-    expect(await p2).toEqual({ status: 'canceled' })
-    expect(await lane.submit(3, async () => 3)).toEqual({ status: 'rendered', value: 3 })
-  })
-
   it('passes a failure of the running request on', async () => {
-    const lane = new LatestWins<number>()
+    const lane = new LatestWins()
     await expect(lane.submit(1, async () => Promise.reject(Object.assign(new Error('bad'), { code: 'E_INFERENCE' })))).rejects.toMatchObject({ code: 'E_INFERENCE' })
     expect(lane.busy).toBe(false)
   })

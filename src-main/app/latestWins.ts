@@ -1,68 +1,49 @@
-// Live-preview scheduling: one render runs at a time, and of the requests that arrive
-// meanwhile only the newest waits; the others answer "superseded" at once. A request
-// older than one already started is stale and superseded too, so a late frame never
-// replaces a newer one. Cancel drops the waiting one and discards the running one's result.
-export type Outcome<T> = { status: 'rendered'; value: T } | { status: 'superseded' | 'canceled' }
+// Live-preview scheduling in main: one render runs at a time, and of the requests that arrive
+// meanwhile only the newest waits; the others answer "superseded" at once. A request older
+// than one already started is stale and superseded too, so a late frame never replaces a
+// newer one. (The renderer's PreviewScheduler does the same on its side of the IPC.)
+export type Outcome<T> = { status: 'rendered'; value: T } | { status: 'superseded' }
 
-interface Waiting<T> {
+interface Waiting {
   seq: number
-  run: () => Promise<T>
-  resolve: (outcome: Outcome<T>) => void
-  reject: (error: unknown) => void
+  start: () => Promise<void>
+  supersede: () => void
 }
 
-export class LatestWins<T> {
-  private running: { seq: number; canceled: boolean } | null = null
-  private waiting: Waiting<T> | null = null
+export class LatestWins {
+  private running = false
+  private waiting: Waiting | null = null
   private newestStarted = -Infinity
 
-  submit(seq: number, run: () => Promise<T>): Promise<Outcome<T>> {
+  submit<T>(seq: number, run: () => Promise<T>): Promise<Outcome<T>> {
     return new Promise<Outcome<T>>((resolve, reject) => {
       if (seq < this.newestStarted || (this.waiting && seq < this.waiting.seq)) {
         resolve({ status: 'superseded' })
         return
       }
-      this.waiting?.resolve({ status: 'superseded' })
-      this.waiting = { seq, run, resolve, reject }
+      this.waiting?.supersede()
+      this.waiting = {
+        seq,
+        start: () => run().then((value) => resolve({ status: 'rendered', value }), reject),
+        supersede: () => resolve({ status: 'superseded' }),
+      }
       this.pump()
     })
   }
 
-  /** Cancel the waiting and the running request; returns how many were cancelled. */
-  cancel(): number {
-    let count = 0
-    if (this.waiting) {
-      this.waiting.resolve({ status: 'canceled' })
-      this.waiting = null
-      count++
-    }
-    if (this.running && !this.running.canceled) {
-      this.running.canceled = true
-      count++
-    }
-    return count
-  }
-
   get busy(): boolean {
-    return this.running !== null
+    return this.running
   }
 
   private pump(): void {
     if (this.running || !this.waiting) return
     const job = this.waiting
     this.waiting = null
-    const state = { seq: job.seq, canceled: false }
-    this.running = state
+    this.running = true
     this.newestStarted = Math.max(this.newestStarted, job.seq)
-    job
-      .run()
-      .then(
-        (value) => job.resolve(state.canceled ? { status: 'canceled' } : { status: 'rendered', value }),
-        (error) => (state.canceled ? job.resolve({ status: 'canceled' }) : job.reject(error)),
-      )
-      .finally(() => {
-        this.running = null
-        this.pump()
-      })
+    void job.start().finally(() => {
+      this.running = false
+      this.pump()
+    })
   }
 }

@@ -43,6 +43,8 @@ async function readManifest(dir: string): Promise<z.output<typeof manifestSchema
 export class ModelRegistry {
   private readonly settingsFile: string
   private loading: Promise<LoadedModel> | null = null
+  /** What the engine has loaded, as it last said (the engine client reloads it after a restart). */
+  private loaded: LoadedModel | null = null
 
   constructor(
     private readonly engine: EngineApi,
@@ -106,7 +108,7 @@ export class ModelRegistry {
   }
 
   private async activeId(): Promise<string | null> {
-    return (await this.engine.modelInfo())?.model.id ?? null
+    return (this.loaded ?? (await this.engine.modelInfo()))?.model.id ?? null
   }
 
   async list(): Promise<ModelInfo[]> {
@@ -114,23 +116,22 @@ export class ModelRegistry {
     return (await this.listed()).map((listed) => this.toInfo(listed, active))
   }
 
-  async info(id: string): Promise<{ model: ModelInfo; files: string[] }> {
-    const listed = (await this.listed()).find((entry) => entry.manifest.id === id)
-    if (!listed) throw new AppFailure(appErrorCodes.modelUnknown, `No model with the id "${id}" is installed.`)
-    return { model: this.toInfo(listed, await this.activeId()), files: Object.values(listed.manifest.files) }
-  }
-
-  /** The loaded model, loading the last choice (or the default) the first time. */
-  async ensureLoaded(): Promise<LoadedModel> {
-    const loaded = await this.engine.modelInfo()
-    if (loaded) return loaded
+  /**
+   * The loaded model, loading the last choice (or the default) the first time. Known once, it
+   * costs no engine request; `refresh` asks the engine again (after it lost its state).
+   */
+  async ensureLoaded(options: { refresh?: boolean } = {}): Promise<LoadedModel> {
+    if (this.loaded && !options.refresh) return this.loaded
+    const current = await this.engine.modelInfo()
+    if (current) return (this.loaded = current)
+    this.loaded = null
     if (!this.loading) {
       this.loading = (async () => {
         const listed = await this.listed()
         const selected = (await this.settings()).selected
         const pick = listed.find((entry) => entry.manifest.id === selected) ?? listed[0]
         if (!pick) throw new AppFailure('E_MODEL_MISSING', `No model is installed (looked in ${this.bundledDir}).`)
-        return this.engine.loadModel(pick.dir)
+        return (this.loaded = await this.engine.loadModel(pick.dir))
       })().finally(() => {
         this.loading = null
       })
@@ -140,11 +141,12 @@ export class ModelRegistry {
 
   /** Load `dir`; if that fails, go back to the model that was loaded before and rethrow. */
   private async switchTo(dir: string): Promise<LoadedModel> {
-    const previous = await this.engine.modelInfo()
+    const previous = this.loaded ?? (await this.engine.modelInfo())
     try {
-      return await this.engine.loadModel(dir)
+      return (this.loaded = await this.engine.loadModel(dir))
     } catch (error) {
-      if (previous) await this.engine.loadModel(previous.model.dir).catch(() => undefined)
+      this.loaded = null
+      if (previous) this.loaded = await this.engine.loadModel(previous.model.dir).catch(() => null)
       throw error
     }
   }

@@ -1,0 +1,137 @@
+// What the channel handlers share: the engine, the images and models main holds, the current
+// project file, and the few steps several namespaces take (reading a user's file, adopting a
+// project's images). One context per window's app layer; nothing module-level.
+import { readFile, stat } from 'node:fs/promises'
+import { basename, extname } from 'node:path'
+import type { Edit as EngineEdit, EngineApi } from '../engine/api'
+import { appErrorCodes, type Edit, type ImageInfo, type OpenedProject, type ProjectDocument } from '../../src-shared/contract'
+import { Autosave } from './autosave'
+import type { AppDeps } from './deps'
+import { AppFailure, toAppError } from './dispatch'
+import { ImageStore } from './imageStore'
+import { ModelRegistry } from './models'
+import { parseProject, remapImageIds, serializeProject, type ParsedProject } from './projectFile'
+
+const defaultMaxInputBytes = 512 * 1024 * 1024
+/** Engine codes meaning "I lost state" (a restart, an evicted photo): hand the images over again and retry once. */
+const lostStateCodes = new Set(['E_IMAGE_UNKNOWN', 'E_MODEL_NOT_LOADED'])
+
+export interface AppContext {
+  deps: AppDeps
+  engine: EngineApi
+  images: ImageStore
+  models: ModelRegistry
+  autosave: Autosave
+  /** The project file the document was last opened from or saved to. */
+  projectPath: string | null
+  /** Run engine work with a model loaded; if the engine lost its state, restore it and retry once. */
+  withEngine<T>(work: () => Promise<T>, options?: { needsModel?: boolean }): Promise<T>
+  /** The engine's edit for a contract edit: W+ becomes W where the loaded model has no W+. */
+  engineEdit(edit: Edit): Promise<EngineEdit>
+  readUserFile(path: string, kind: 'image' | 'project'): Promise<Uint8Array>
+  addImageBytes(name: string, bytes: Uint8Array): Promise<ImageInfo>
+  openImageFile(path: string, remember: boolean): Promise<ImageInfo>
+  documentBytes(document: ProjectDocument): Promise<Uint8Array>
+  /** Hold a parsed project's images; all or nothing, so a bad file changes nothing. */
+  adoptProject(parsed: ParsedProject, name: string | null): Promise<OpenedProject>
+  openProjectFile(path: string): Promise<OpenedProject>
+}
+
+/** A file name without folder and extension, for suggested names. */
+export function stem(name: string): string {
+  const base = basename(name)
+  const ext = extname(base)
+  return (ext ? base.slice(0, -ext.length) : base) || 'untitled'
+}
+
+export function createContext(deps: AppDeps): AppContext {
+  const { engine, recent } = deps
+  const maxInputBytes = deps.maxInputBytes ?? defaultMaxInputBytes
+  const images = new ImageStore(engine)
+  const models = new ModelRegistry(engine, deps.bundledModelsDir, deps.userDataDir)
+
+  const tooLarge = (name: string, bytes: number) =>
+    new AppFailure(appErrorCodes.imageTooLarge, `${name} is ${(bytes / 2 ** 20).toFixed(0)} MiB; the limit is ${maxInputBytes / 2 ** 20} MiB.`)
+
+  const context: AppContext = {
+    deps,
+    engine,
+    images,
+    models,
+    autosave: new Autosave(deps.userDataDir),
+    projectPath: null,
+
+    async withEngine(work, options = {}) {
+      const needsModel = options.needsModel ?? true
+      if (needsModel) await models.ensureLoaded()
+      try {
+        return await work()
+      } catch (error) {
+        if (!lostStateCodes.has(toAppError(error).code)) throw error
+        if (needsModel) await models.ensureLoaded({ refresh: true })
+        await images.reopenAll()
+        return work()
+      }
+    },
+
+    async engineEdit(edit) {
+      const { model } = await models.ensureLoaded()
+      // a model without resizer/synthesis can only mix in W
+      return edit.space === 'wplus' && !model.features.wplus ? { ...edit, space: 'w' } : edit
+    },
+
+    async readUserFile(path, kind) {
+      try {
+        const info = await stat(path)
+        if (kind === 'image' && info.size > maxInputBytes) throw tooLarge(basename(path), info.size)
+        return await readFile(path)
+      } catch (error) {
+        if (error instanceof AppFailure) throw error
+        const code = kind === 'image' ? 'E_IMAGE_MISSING' : appErrorCodes.projectIo
+        throw new AppFailure(code, `${basename(path)} cannot be read: ${(error as Error).message}`, { cause: error })
+      }
+    },
+
+    async addImageBytes(name, bytes) {
+      if (bytes.length > maxInputBytes) throw tooLarge(name, bytes.length)
+      return images.add(name, bytes)
+    },
+
+    async openImageFile(path, remember) {
+      const image = await context.addImageBytes(basename(path), await context.readUserFile(path, 'image'))
+      if (remember) await recent.add('image', path)
+      return image
+    },
+
+    documentBytes(document) {
+      return serializeProject(document, (imageId) => images.get(imageId), `${deps.app.name} ${deps.app.version}`)
+    },
+
+    async adoptProject(parsed, name) {
+      const added: ImageInfo[] = []
+      const idOf = new Map<string, string>()
+      try {
+        for (const [key, file] of parsed.images) {
+          const info = await context.addImageBytes(file.name, file.bytes)
+          added.push(info)
+          idOf.set(key, info.imageId)
+        }
+      } catch (error) {
+        for (const info of added) await images.release(info.imageId)
+        const { code, message } = toAppError(error)
+        throw new AppFailure(appErrorCodes.projectCorrupt, `This project file holds an image that cannot be opened (${code}): ${message}`, { cause: error })
+      }
+      const document = remapImageIds(parsed.document, (key) => idOf.get(key) ?? key)
+      return { name, document, images: added }
+    },
+
+    async openProjectFile(path) {
+      const parsed = await parseProject(await context.readUserFile(path, 'project'))
+      const opened = await context.adoptProject(parsed, basename(path))
+      context.projectPath = path
+      await recent.add('project', path)
+      return opened
+    },
+  }
+  return context
+}
