@@ -24,20 +24,21 @@
 //   emit('menu:command', { command: 'save' }), userDataDir (autosave, recent files), engine }.
 //   A fresh bridge (and user-data folder) per test; the engine process is shared by the worker.
 // - `shot(name)`: full-page screenshot to test-results/screens/<name>.png, also attached to the report.
-// - `photoFile(name, options?)`: writes a real photo (a UTKFace face, upscaled onto a larger
-//   canvas, optionally stored sideways with EXIF orientation 6) into the test's output folder
-//   and returns its path. `faceFile(index)` writes one of the 64 px faces as it is.
+// - `photoFile(name, options?)`: writes a real photo (a UTKFace face from
+//   src-main/testing/utkface.ts, upscaled onto a larger canvas, optionally stored sideways
+//   with EXIF orientation 6) into the test's output folder and returns its path.
+//   `faceFile(index)` writes one of the 64 px faces as it is.
 // - `workDir`: a per-test folder for files the app saves (exports, projects).
 // - `modelDir`: the model folder the engine loaded.
 // - `pageErrors`: uncaught page errors; a test fails at the end if any occurred.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
-import sharp from 'sharp'
 import { EngineClient } from '../src-main/engine/client'
 import { forkEngine } from '../src-main/engine/spawn'
 import { testModelDir } from '../src-main/engine/testing/models'
-import { faces, sidewaysPhoto } from '../src-main/app/testing/photos'
+import { facePhoto, sidewaysPhoto } from '../src-main/engine/testing/photos'
+import { faces } from '../src-main/testing/utkface'
 import { buildInitScript, repoRoot, startBridge, type Bridge } from './bridge/server'
 
 export interface PhotoOptions {
@@ -116,13 +117,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const [face] = faces(1, options.face ?? 0)
       const width = options.width ?? 480
       const height = options.height ?? 360
-      const bytes = options.sideways
-        ? await sidewaysPhoto(face.bytes, width, height)
-        : await sharp(face.bytes)
-            .resize(Math.min(width, height), Math.min(width, height))
-            .extend({ left: (width - Math.min(width, height)) >> 1, right: width - Math.min(width, height) - ((width - Math.min(width, height)) >> 1), top: 0, bottom: height - Math.min(width, height), background: '#8a7f70' })
-            .jpeg({ quality: 92 })
-            .toBuffer()
+      const bytes = await (options.sideways ? sidewaysPhoto : facePhoto)(face.bytes, width, height)
       const path = join(workDir, name)
       await writeFile(path, bytes)
       return path

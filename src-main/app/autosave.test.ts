@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ProjectDocument } from '../../src-shared/contract'
-import { faces } from './testing/photos'
+import { faces } from '../testing/utkface'
 import { makeTestApp, type TestApp } from './testing/harness'
 
 let dir: string

@@ -12,7 +12,8 @@ import { dispatch } from './dispatch'
 import { createApp, type App } from './handlers'
 import { createFileRecentStore } from './recent'
 import { ScriptedDialogs } from './testing/harness'
-import { faces, sidewaysPhoto } from './testing/photos'
+import { sidewaysPhoto } from '../engine/testing/photos'
+import { faces } from '../testing/utkface'
 
 let client: EngineClient
 let app: App

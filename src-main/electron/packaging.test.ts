@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type * as ElectronBuilder from 'electron-builder'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { faces } from '../app/testing/photos'
+import { faces } from '../testing/utkface'
 
 const root = resolve(import.meta.dirname, '../..')
 const require = createRequire(import.meta.url)

@@ -1,4 +1,5 @@
-// Test photos made with sharp: smooth gradients with detail, in the variants real photos come in.
+// Test photos made with sharp: smooth gradients with detail, in the variants real photos come
+// in, and photos around a real face (faces come from src-main/testing/utkface.ts).
 import { crc32 } from 'node:zlib'
 import sharp from 'sharp'
 import type { Mask } from '../api.js'
@@ -34,6 +35,29 @@ export async function exifRotatedJpeg(width: number, height: number): Promise<Bu
     .withMetadata({ orientation: 6 })
     .withExif({ IFD0: { Orientation: '6', Copyright: 'Stylemap test photographer' } })
     .toBuffer()
+}
+
+/** A face (any size, e.g. a 64 px UTKFace face) on a plain width x height background: scaled to the shorter side, centred across, at the top. */
+function faceOnCanvas(face: Buffer, width: number, height: number): sharp.Sharp {
+  const side = Math.min(width, height)
+  const left = (width - side) >> 1
+  return sharp(face)
+    .resize(side, side)
+    .extend({ left, right: width - side - left, top: 0, bottom: height - side, background: '#8a7f70' })
+}
+
+/** A JPEG photo with a face in it, width x height, stored upright. */
+export async function facePhoto(face: Buffer, width = 480, height = 360): Promise<Buffer> {
+  return faceOnCanvas(face, width, height).jpeg({ quality: 92 }).toBuffer()
+}
+
+/**
+ * A "phone photo": `facePhoto` stored sideways (turned 90 degrees counter-clockwise) with
+ * EXIF orientation 6, so it is upright, width x height, only once orientation is applied.
+ */
+export async function sidewaysPhoto(face: Buffer, width = 480, height = 360): Promise<Buffer> {
+  const upright = await faceOnCanvas(face, width, height).raw().toBuffer({ resolveWithObject: true })
+  return sharp(upright.data, { raw: upright.info }).rotate(-90).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toBuffer()
 }
 
 export async function cmykJpeg(width: number, height: number): Promise<Buffer> {
