@@ -1,63 +1,86 @@
-// Command-line parsing for `stylemap`: options in order, so that --mask/--strength/--offset
-// belong to the --reference before them.
+// Command-line parsing for `stylemap`, on node:util's parseArgs. Its tokens keep the order of
+// the options, so --reference-crop/--mask/--strength/--offset belong to the --reference
+// before them.
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Crop } from '../engine/api.js'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
-
-export interface Token {
-  name: string
-  value: string | true
-}
 
 function usage(message: string): EngineError {
   return new EngineError(engineErrorCodes.badArgument, message)
 }
 
-/** Splits argv into `--name value` / `--name=value` / `--flag` tokens; `flags` take no value. */
-export function tokenize(argv: string[], flags: ReadonlySet<string>, known: ReadonlySet<string>): Token[] {
-  const tokens: Token[] = []
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** What one command was given: values by option name, in the order they came. */
+export class Args {
+  constructor(private readonly given: { name: string; value: string | undefined }[]) {}
+
+  /** The value of an option given at most once. */
+  single(name: string): string | undefined {
+    const found = this.given.filter((t) => t.name === name)
+    if (found.length > 1) throw usage(`--${name} is given more than once`)
+    return found[0]?.value
+  }
+
+  required(name: string): string {
+    const v = this.single(name)
+    if (v === undefined || v === '') throw usage(`--${name} is required`)
+    return v
+  }
+
+  /** Every value of a repeatable option, in order. */
+  all(name: string): string[] {
+    return this.given.filter((t) => t.name === name).map((t) => t.value ?? '')
+  }
+
+  flag(name: string): boolean {
+    return this.given.some((t) => t.name === name)
+  }
+
+  /** The options in the order given. */
+  get tokens(): readonly { name: string; value: string | undefined }[] {
+    return this.given
+  }
+}
+
+/**
+ * Parses `argv` against `strings` (options that take a value) and `flags` (that take none).
+ * A value may start with a minus (`--offset -12,4`): parseArgs would read that as an option,
+ * so such a value is joined to its option first.
+ */
+export function parseCommand(argv: string[], strings: readonly string[], flags: readonly string[] = []): Args {
+  const options: Options = {}
+  for (const name of strings) options[name] = { type: 'string', multiple: true }
+  for (const name of [...flags, 'help']) options[name] = { type: 'boolean', multiple: true }
+  const joined: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
-    if (!arg.startsWith('--') || arg === '--') throw usage(`unexpected argument ${JSON.stringify(arg)}`)
-    const eq = arg.indexOf('=')
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2)
-    if (!known.has(name) && !flags.has(name)) throw usage(`unknown option --${name}`)
-    if (flags.has(name)) {
-      if (eq >= 0) throw usage(`--${name} takes no value`)
-      tokens.push({ name, value: true })
-      continue
-    }
-    let value: string
-    if (eq >= 0) value = arg.slice(eq + 1)
-    else {
-      if (i + 1 >= argv.length) throw usage(`--${name} needs a value`)
-      value = argv[++i]
-    }
-    tokens.push({ name, value })
+    const next = argv[i + 1]
+    if (arg.startsWith('--') && !arg.includes('=') && strings.includes(arg.slice(2)) && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i++
+    } else joined.push(arg)
   }
-  return tokens
-}
-
-/** The value of a single-use option, checking it is not repeated. */
-export function single(tokens: Token[], name: string): string | undefined {
-  const found = tokens.filter((t) => t.name === name)
-  if (found.length > 1) throw usage(`--${name} is given more than once`)
-  const v = found[0]?.value
-  return typeof v === 'string' ? v : undefined
-}
-
-/** Every value of a repeatable option, in order. */
-export function all(tokens: Token[], name: string): string[] {
-  return tokens.filter((t) => t.name === name).map((t) => String(t.value))
-}
-
-export function flag(tokens: Token[], name: string): boolean {
-  return tokens.some((t) => t.name === name)
-}
-
-export function required(tokens: Token[], name: string): string {
-  const v = single(tokens, name)
-  if (v === undefined || v === '') throw usage(`--${name} is required`)
-  return v
+  let tokens
+  try {
+    tokens = parseArgs({ args: joined, options, strict: true, allowPositionals: false, tokens: true }).tokens
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
+    const option = /'(-[^' ]+)/.exec(e.message)?.[1]
+    switch (e.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw usage(`unknown option ${option ?? ''}`.trim())
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+        throw usage(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(e.message)?.[1] ?? '')}`)
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+        throw usage(option && flags.includes(option.replace(/^--/, '')) ? `${option} takes no value` : `${option ?? 'an option'} needs a value`)
+      default:
+        throw usage(e.message.split('\n')[0])
+    }
+  }
+  const given: { name: string; value: string | undefined }[] = []
+  for (const token of tokens) if (token.kind === 'option') given.push({ name: token.name, value: token.value })
+  return new Args(given)
 }
 
 export function parseNumber(text: string, what: string, min = -Infinity, max = Infinity): number {
@@ -95,27 +118,27 @@ export interface LayerArgs {
   offset: { dx: number; dy: number }
 }
 
-/** Groups --reference and the options after it into layers. */
-export function layersOf(tokens: Token[]): LayerArgs[] {
+const perLayer = new Set(['reference-crop', 'mask', 'strength', 'offset'])
+
+/** Groups --reference and the per-layer options after it into layers. */
+export function layersOf(args: Args): LayerArgs[] {
   const layers: LayerArgs[] = []
-  const perLayer = new Set(['reference-crop', 'mask', 'strength', 'offset'])
   const seen = new Set<string>()
-  for (const t of tokens) {
-    if (t.name === 'reference') {
-      layers.push({ reference: String(t.value), strength: 1, offset: { dx: 0, dy: 0 } })
+  for (const { name, value = '' } of args.tokens) {
+    if (name === 'reference') {
+      layers.push({ reference: value, strength: 1, offset: { dx: 0, dy: 0 } })
       seen.clear()
       continue
     }
-    if (!perLayer.has(t.name)) continue
+    if (!perLayer.has(name)) continue
     const layer = layers.at(-1)
-    if (!layer) throw usage(`--${t.name} must follow the --reference it belongs to`)
-    if (seen.has(t.name)) throw usage(`--${t.name} is given twice for reference ${layers.length}`)
-    seen.add(t.name)
-    const v = String(t.value)
-    if (t.name === 'reference-crop') layer.referenceCrop = parseCrop(v, '--reference-crop')
-    else if (t.name === 'mask') layer.mask = v
-    else if (t.name === 'strength') layer.strength = parseNumber(v, '--strength', 0, 1)
-    else layer.offset = parseOffset(v)
+    if (!layer) throw usage(`--${name} must follow the --reference it belongs to`)
+    if (seen.has(name)) throw usage(`--${name} is given twice for reference ${layers.length}`)
+    seen.add(name)
+    if (name === 'reference-crop') layer.referenceCrop = parseCrop(value, '--reference-crop')
+    else if (name === 'mask') layer.mask = value
+    else if (name === 'strength') layer.strength = parseNumber(value, '--strength', 0, 1)
+    else layer.offset = parseOffset(value)
   }
   return layers
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeImage } from '../engine/images.js'
 import { testModelDir } from '../engine/testing/models.js'
 import { bombPng, exifRotatedJpeg, gradientPixels, gradientPng, maskPng, rectMask } from '../engine/testing/photos.js'
+import { makeTestApp } from '../app/testing/harness.js'
 import { absolutePaths, findPython } from './convert.js'
 import { expectCleanFailure, runCli } from './testing/runCli.js'
 
@@ -87,6 +88,70 @@ describe('stylemap CLI', () => {
       }
     }
     expect(changedInside).toBeGreaterThan(50 * 40 * 0.5)
+  })
+
+  it('edit --offset changes the photo only under the mask and its feather, for positive and negative offsets', async () => {
+    const feather = 4
+    const original = await decodeImage({ path: join(work, 'original.jpg') })
+    const outputs: Buffer[] = []
+    for (const offset of ['0,0', '40,0', '-40,20']) {
+      const out = `offset-${offset.replace(/[^\d-]/g, '_')}.png`
+      // a negative offset as its own argument, as people type it
+      const result = await cli('edit', '--model', model, '--original', 'original.jpg', '--crop', '50,0,200', '--reference', 'reference.png', '--mask', 'mask.png', '--offset', offset, '--feather', String(feather), '--out', out)
+      expect(result.code, result.stderr).toBe(0)
+      const pixels = await sharp(join(work, out)).raw().toBuffer()
+      outputs.push(pixels)
+      let changedInside = 0
+      for (let y = 0; y < 200; y++) {
+        for (let x = 0; x < 300; x++) {
+          const i = (y * 300 + x) * 3
+          const near = x >= 120 - feather && x < 170 + feather && y >= 60 - feather && y < 100 + feather
+          const same = pixels[i] === original.pixels.data[i] && pixels[i + 1] === original.pixels.data[i + 1] && pixels[i + 2] === original.pixels.data[i + 2]
+          if (!near && !same) throw new Error(`--offset ${offset}: pixel ${x},${y} outside the mask changed`)
+          if (near && !same) changedInside++
+        }
+      }
+      expect(changedInside, `--offset ${offset}`).toBeGreaterThan(50 * 40 * 0.5)
+    }
+    // the offset chooses where on the reference the content comes from
+    expect(outputs[1].equals(outputs[0])).toBe(false)
+    expect(outputs[2].equals(outputs[1])).toBe(false)
+  })
+
+  it('render --project writes the same bytes as the app exports for that project', async () => {
+    const app = await makeTestApp({ modelsDir: model, dir: join(work, 'app') })
+    try {
+      const photo = (await app.ok('image:import', { name: 'original.jpg', bytes: await readFile(join(work, 'original.jpg')) })).image
+      const reference = (await app.ok('image:import', { name: 'reference.png', bytes: await readFile(join(work, 'reference.png')) })).image
+      const mask = rectMask(150, 100, 60, 30, 25, 20)
+      const document = {
+        original: { imageId: photo.imageId, crop: { x: 50, y: 0, size: 200 } },
+        references: [
+          { id: 'a', imageId: reference.imageId, crop: { x: 10, y: 20, size: 200 }, color: '#ff5c7a', strength: 0.8, offset: { dx: -24, dy: 10 }, mask },
+          { id: 'b', imageId: photo.imageId, crop: { x: 0, y: 0, size: 200 }, color: '#4cc9f0', visible: false, mask: rectMask(150, 100, 0, 0, 150, 100) },
+        ],
+        settings: { space: 'wplus' as const, feather: 6, fineStrength: 0.5 },
+      }
+      app.dialogs.answer('saveProject', join(work, 'saved.smproj'))
+      await app.ok('project:save', { document })
+      for (const [ext, format] of [['png', 'png'], ['jpg', 'jpeg']] as const) {
+        app.dialogs.answer('saveImage', join(work, `app-export.${ext}`))
+        await app.ok('file:export', { document, format, quality: 85 })
+        const result = await cli('render', '--model', model, '--project', 'saved.smproj', '--quality', '85', '--out', `cli-render.${ext}`)
+        expect(result.code, result.stderr).toBe(0)
+        const [exported, rendered] = [await readFile(join(work, `app-export.${ext}`)), await readFile(join(work, `cli-render.${ext}`))]
+        expect(rendered.equals(exported), `${ext}: render --project equals the app's export`).toBe(true)
+      }
+      // and it is an edit: it differs from the photo re-encoded
+      const plain = await sharp(join(work, 'original.jpg')).rotate().png().toBuffer()
+      expect((await readFile(join(work, 'cli-render.png'))).equals(plain)).toBe(false)
+    } finally {
+      await app.close()
+    }
+    await writeFile(join(work, 'junk.smproj'), 'not a project')
+    expectCleanFailure(await cli('render', '--model', model, '--project', 'junk.smproj', '--out', 'bad.png'), 'E_PROJECT_CORRUPT', 'junk project')
+    expectCleanFailure(await cli('render', '--model', model, '--project', 'missing.smproj', '--out', 'bad.png'), 'E_PROJECT_IO', 'missing project')
+    expect(existsSync(join(work, 'bad.png'))).toBe(false)
   })
 
   it('edit --raw returns the generator output; offsets and several references are accepted', async () => {
