@@ -56,8 +56,6 @@ test('a page opens a photo, previews, encodes and generates through window.style
       const openedRef = must(await api['image:open']({ purpose: 'reference' }))
       if (opened.canceled || openedRef.canceled) throw new Error('dialog cancelled')
       const { preview, fullWidth, fullHeight } = must(await api['image:preview']({ imageId: opened.image.imageId }))
-      const encoded = must(await api['engine:encode']({ imageId: opened.image.imageId, crop }))
-      const encodedAgain = must(await api['engine:encode']({ imageId: opened.image.imageId, crop }))
 
       const mask = { width: 240, height: 180, data: new Uint8Array(240 * 180) }
       for (let y = 0; y < 180; y++)
@@ -73,12 +71,11 @@ test('a page opens a photo, previews, encodes and generates through window.style
       )
       if (generated.status !== 'rendered') throw new Error(`generate ${generated.status}`)
 
-      const malformed = await api['engine:encode']({ imageId: 7 } as never)
+      const malformed = await api['engine:morph']({ a: { imageId: 7 } } as never)
       return {
         image: opened.image,
         full: [fullWidth, fullHeight],
         preview: { size: [preview.width, preview.height], shown: await show(preview.bytes, 'preview'), isBytes: preview.bytes instanceof Uint8Array, base64: toBase64(preview.bytes) },
-        encoded: [encoded.cached, encodedAgain.cached],
         generated: {
           seq: generated.seq,
           crop: generated.crop,
@@ -97,7 +94,6 @@ test('a page opens a photo, previews, encodes and generates through window.style
   expect(result.image).toMatchObject({ name: 'phone.jpg', width: 480, height: 360, format: 'jpeg' })
   expect(result.full).toEqual([480, 360])
   expect(result.preview).toMatchObject({ size: [480, 360], shown: [480, 360], isBytes: true })
-  expect(result.encoded).toEqual([false, true])
   expect(result.malformed).toBe('E_IPC_PAYLOAD')
 
   const resolution = (await bridge.engine.modelInfo())!.model.resolution

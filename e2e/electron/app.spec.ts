@@ -169,7 +169,12 @@ test('opens a photo through the stubbed dialog, edits it and exports the full-si
         layers: [{ reference: { imageId: ref.imageId, crop: refCrop }, mask: { width: photo.width, height: photo.height, data: mask } }],
       }
       const preview = await api['engine:generate']({ seq: 1, edit })
-      const saved = await api['file:export']({ edit, format: 'png' })
+      const document = {
+        original: edit.original,
+        references: [{ id: 'mouth', imageId: ref.imageId, crop: refCrop, color: '#ff5c7a', mask: edit.layers[0].mask }],
+        settings: {},
+      }
+      const saved = await api['file:export']({ document, format: 'png' })
       return { photo, preview: preview.ok ? preview.value.status : preview.error.code, saved: saved.ok ? saved.value : saved.error }
     })
     expect(outcome).not.toHaveProperty('error')
@@ -205,14 +210,15 @@ test('an engine crash fails the request in flight clearly and the next request w
     await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).restarts.length), { timeout: 30_000 }).toBeGreaterThan(0)
     // the document's image is handed back to the new engine: encoding it works again
     const size = Math.min(opened!.width, opened!.height)
-    const encoded = await page.evaluate(
+    const morphed = await page.evaluate(
       async ({ imageId, size }) => {
         const api = (globalThis as unknown as PageGlobals).stylemap
-        return api['engine:encode']({ imageId, crop: { x: 0, y: 0, size } })
+        const crop = { x: 0, y: 0, size }
+        return api['engine:morph']({ a: { imageId, crop }, b: { imageId, crop }, t: 0.5 })
       },
       { imageId: opened!.imageId, size },
     )
-    expect(encoded.ok).toBe(true)
+    expect(morphed.ok).toBe(true)
     const newPid = await app.evaluate(() => (globalThis as unknown as { __stylemapE2E: { enginePid: () => number | undefined } }).__stylemapE2E.enginePid())
     expect(newPid).not.toBe(pid)
   } finally {

@@ -136,8 +136,8 @@ describe('IPC registration', () => {
     const bad: [string, unknown][] = [
       ['image:import', { name: 'photo.png', bytes: 'not bytes' }],
       ['image:import', { name: 42, bytes: await smallPng() }],
-      ['engine:encode', { imageId: 'sha-photo', crop: { x: -1, y: 0, size: 64 } }],
-      ['engine:encode', { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 0 } }],
+      ['engine:morph', { a: { imageId: 'sha-photo', crop: { x: -1, y: 0, size: 64 } }, b: { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 64 } }, t: 0 }],
+      ['engine:morph', { a: { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 0 } }, b: { imageId: 'sha-photo', crop: { x: 0, y: 0, size: 64 } }, t: 0 }],
       ['engine:random', { seed: 1.5 }],
       [
         'engine:generate',
@@ -147,8 +147,8 @@ describe('IPC registration', () => {
         },
       ],
       ['model:select', { id: '' }],
-      ['engine:encode', null],
-      ['engine:encode', 'engine:encode'],
+      ['engine:morph', null],
+      ['engine:morph', 'engine:morph'],
     ]
     for (const [channel, payload] of bad) {
       const result = await ipcFake.invoke(channel, payload, ourPage)

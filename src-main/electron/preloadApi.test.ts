@@ -46,14 +46,14 @@ describe('preload API', () => {
 
   it('sends each task on its own channel with the payload unchanged and returns main’s Result', async () => {
     const fake = fakeTransport(async ({ channel }) =>
-      channel === 'engine:encode' ? { ok: true, value: { ms: 12, cached: false } } : { ok: false, error: { code: 'E_IPC_PAYLOAD', message: 'bad' } },
+      channel === 'image:release' ? { ok: true, value: { released: true } } : { ok: false, error: { code: 'E_IPC_PAYLOAD', message: 'bad' } },
     )
     const api = buildStylemapApi(fake.transport)
-    const request = { imageId: 'img-1', crop: { x: 0, y: 0, size: 64 } }
-    await expect(api['engine:encode'](request)).resolves.toEqual({ ok: true, value: { ms: 12, cached: false } })
+    const request = { imageId: 'img-1' }
+    await expect(api['image:release'](request)).resolves.toEqual({ ok: true, value: { released: true } })
     await expect(api['recent:list']({})).resolves.toEqual({ ok: false, error: { code: 'E_IPC_PAYLOAD', message: 'bad' } })
     expect(fake.calls).toEqual([
-      { channel: 'engine:encode', payload: request },
+      { channel: 'image:release', payload: request },
       { channel: 'recent:list', payload: {} },
     ])
   })
