@@ -123,4 +123,29 @@ describe('History', () => {
     set('a', 1)
     expect(calls).toBe(2)
   })
+
+  it('lists every reachable step, also while one is being applied', () => {
+    let seen: number[] = []
+    const history: History<number> = new History<number>({ apply: () => (seen = history.deltas()) })
+    history.push('one', 1, 8)
+    history.push('two', 2, 8)
+    history.undo()
+    expect(seen.sort()).toEqual([1, 2])
+    history.redo()
+    expect(seen.sort()).toEqual([1, 2])
+    history.undo()
+    history.push('three', 3, 8)
+    expect(history.deltas()).toEqual([1, 3])
+  })
+
+  it('keeps a step where it was when applying it fails', () => {
+    const history = new History<number>({
+      apply: () => {
+        throw new Error('cannot')
+      },
+    })
+    history.push('one', 1, 8)
+    expect(() => history.undo()).toThrow('cannot')
+    expect(history.info()).toMatchObject({ canUndo: true, canRedo: false })
+  })
 })

@@ -80,10 +80,9 @@ export class History<D> {
   undo(): boolean {
     const step = this.done.pop()
     if (!step) return false
-    this.options.apply(step.delta, 'undo')
+    this.applyMoving(step, 'undo', this.done, this.undone)
     // a step that was undone never merges with what comes next
     step.mergeKey = undefined
-    this.undone.push(step)
     this.emit()
     return true
   }
@@ -91,8 +90,7 @@ export class History<D> {
   redo(): boolean {
     const step = this.undone.pop()
     if (!step) return false
-    this.options.apply(step.delta, 'redo')
-    this.done.push(step)
+    this.applyMoving(step, 'redo', this.undone, this.done)
     this.emit()
     return true
   }
@@ -121,9 +119,27 @@ export class History<D> {
     }
   }
 
+  /** The deltas of every step that undo or redo can still reach, oldest first. */
+  deltas(): D[] {
+    return [...this.done, ...this.undone.slice().reverse()].map((step) => step.delta)
+  }
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  // The step is already on the stack it moves to while it is applied: listeners of the
+  // document then see a history that still holds it (a reference being undone keeps its image).
+  private applyMoving(step: HistoryStep<D>, direction: Direction, from: HistoryStep<D>[], to: HistoryStep<D>[]): void {
+    to.push(step)
+    try {
+      this.options.apply(step.delta, direction)
+    } catch (error) {
+      to.pop()
+      from.push(step)
+      throw error
+    }
   }
 
   private trim(): void {
