@@ -1,10 +1,9 @@
 // Every editor action: name -> typed payload -> what it does.
 import type { Crop, ExportFormat, ImageInfo, MenuCommand, OpenedProject } from '../../src-shared/contract'
 import { defaultCrop, type EditSettings, type LayerProps } from '../document/editorDocument'
-import { BRUSH_MAX, BRUSH_MIN, type EditorStore, type Tool } from '../document/editorStore'
+import type { BrushSettings, EditorStore, Tool } from '../document/editorStore'
 import { bytesToUrl, call, CodedError } from '../engine/api'
 import type { ImageCache } from '../engine/imageCache'
-import { buildEdit } from '../preview/buildEdit'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
@@ -54,7 +53,7 @@ export interface EditorActionPayloads {
   'mask.invert': LayerTarget
   'settings.set': { patch: Partial<EditSettings>; mergeKey?: string }
   'tool.set': { tool: Tool }
-  'brush.set': { size?: number; hardness?: number }
+  'brush.set': Partial<BrushSettings>
   'brush.grow': void
   'brush.shrink': void
   'brush.harder': void
@@ -102,8 +101,7 @@ async function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<voi
   ctx.store.requirePhoto()
   await ctx.images.get(image.imageId)
   ctx.store.addReference(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
-  if (ctx.store.tool === 'crop' || ctx.store.tool === 'pan') ctx.store.tool = 'brush'
-  ctx.store.emit()
+  if (ctx.store.tool === 'crop' || ctx.store.tool === 'pan') ctx.store.setTool('brush')
 }
 
 async function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<void> {
@@ -113,6 +111,18 @@ async function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<
   ctx.ui.set({ compareOpen: false, notice: opened.name ? `Opened project ${opened.name}` : 'Recovered unsaved work' })
   ctx.view?.fit()
   if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()
+  void refreshRecents(ctx)
+}
+
+/** Save to the project file ('project:save', asking for one the first time) or to a new one ('project:saveAs'). */
+async function saveProject(ctx: EditorContext, channel: 'project:save' | 'project:saveAs'): Promise<void> {
+  const document = ctx.store.toProjectDocument()
+  if (!document) throw new CodedError('E_NO_PHOTO', 'Open a photo first: there is nothing to save.')
+  const res = await withTask(ctx, 'Saving project…', () => call(channel, { document }))
+  if (res.canceled) return
+  ctx.store.markSaved(res.name)
+  ctx.ui.set({ notice: `Saved ${res.name}` })
+  await call('autosave:discard', {}).catch(() => undefined)
   void refreshRecents(ctx)
 }
 
@@ -146,6 +156,7 @@ function showGenerated(ctx: EditorContext, label: string, image: { mime: 'image/
 }
 
 const BRUSH_STEP = 1.2
+const ZOOM_STEP = 1.25
 
 export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads> = {
   'file.open': {
@@ -185,9 +196,10 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Export…',
     keys: ['Ctrl+E'],
     perform: async (ctx, { format, quality }) => {
-      const edit = buildEdit(ctx.store.doc, { wplusAvailable: ctx.ui.activeModel?.capabilities.wplus ?? true })
-      if (!edit) throw new CodedError('E_NO_PHOTO', 'Open a photo first.')
-      const res = await withTask(ctx, 'Exporting at full resolution…', () => call('file:export', { edit, format, quality }))
+      // main renders the document itself: an export is the same as rendering the saved project
+      const document = ctx.store.toProjectDocument()
+      if (!document) throw new CodedError('E_NO_PHOTO', 'Open a photo first.')
+      const res = await withTask(ctx, 'Exporting at full resolution…', () => call('file:export', { document, format, quality }))
       if (res.canceled) return
       ctx.ui.set({ dialog: null, notice: `Exported ${res.name} (${res.width} × ${res.height}, ${res.format.toUpperCase()})` })
     },
@@ -209,34 +221,8 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
       if (!res.canceled) await adoptProject(ctx, res.project)
     },
   },
-  'project.save': {
-    label: 'Save project',
-    keys: ['Ctrl+S'],
-    perform: async (ctx) => {
-      const document = ctx.store.toProjectDocument()
-      if (!document) throw new CodedError('E_NO_PHOTO', 'Open a photo first: there is nothing to save.')
-      const res = await withTask(ctx, 'Saving project…', () => call('project:save', { document }))
-      if (res.canceled) return
-      ctx.store.markSaved(res.name)
-      ctx.ui.set({ notice: `Saved ${res.name}` })
-      await call('autosave:discard', {}).catch(() => undefined)
-      void refreshRecents(ctx)
-    },
-  },
-  'project.saveAs': {
-    label: 'Save project as…',
-    keys: ['Ctrl+Shift+S'],
-    perform: async (ctx) => {
-      const document = ctx.store.toProjectDocument()
-      if (!document) throw new CodedError('E_NO_PHOTO', 'Open a photo first: there is nothing to save.')
-      const res = await withTask(ctx, 'Saving project…', () => call('project:saveAs', { document }))
-      if (res.canceled) return
-      ctx.store.markSaved(res.name)
-      ctx.ui.set({ notice: `Saved ${res.name}` })
-      await call('autosave:discard', {}).catch(() => undefined)
-      void refreshRecents(ctx)
-    },
-  },
+  'project.save': { label: 'Save project', keys: ['Ctrl+S'], perform: (ctx) => saveProject(ctx, 'project:save') },
+  'project.saveAs': { label: 'Save project as…', keys: ['Ctrl+Shift+S'], perform: (ctx) => saveProject(ctx, 'project:saveAs') },
   'recovery.accept': {
     label: 'Recover unsaved work',
     perform: async (ctx) => {
@@ -259,14 +245,7 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Move reference crop frame',
     perform: (ctx, { layerId, crop, mergeKey }) => ctx.store.setLayerProps(layerId, { crop }, mergeKey),
   },
-  'layer.select': {
-    label: 'Select reference',
-    perform: (ctx, { layerId }) => {
-      ctx.store.activeLayerId = layerId
-      if (ctx.store.target.kind === 'reference') ctx.store.target = { kind: 'reference', layerId }
-      ctx.store.emit()
-    },
-  },
+  'layer.select': { label: 'Select reference', perform: (ctx, { layerId }) => ctx.store.selectLayer(layerId) },
   'layer.remove': {
     label: 'Remove reference',
     perform: (ctx, target) => ctx.store.removeReference(layerIdOf(ctx, target)),
@@ -276,9 +255,7 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   'layer.editCrop': {
     label: 'Edit reference crop',
     perform: (ctx, { layerId }) => {
-      ctx.store.target = layerId ? { kind: 'reference', layerId } : { kind: 'photo' }
-      if (layerId) ctx.store.activeLayerId = layerId
-      ctx.store.emit()
+      ctx.store.editCrop(layerId)
       ctx.view?.fit()
     },
   },
@@ -294,36 +271,24 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   'tool.set': {
     label: 'Choose tool',
     keys: ['B brush', 'E eraser', 'C crop', 'V offset', 'H pan'],
-    perform: (ctx, { tool }) => {
-      ctx.store.tool = tool
-      ctx.store.emit()
-    },
+    perform: (ctx, { tool }) => ctx.store.setTool(tool),
   },
-  'brush.set': {
-    label: 'Brush settings',
-    perform: (ctx, { size, hardness }) => {
-      const b = ctx.store.brush
-      ctx.store.brush = {
-        size: size === undefined ? b.size : Math.round(Math.min(BRUSH_MAX, Math.max(BRUSH_MIN, size))),
-        hardness: hardness === undefined ? b.hardness : Math.min(1, Math.max(0, hardness)),
-      }
-      ctx.store.emit()
-    },
-  },
+  // the store clamps and rounds: the slider and the bracket keys take the same path
+  'brush.set': { label: 'Brush settings', perform: (ctx, patch) => ctx.store.setBrush(patch) },
   'brush.grow': {
     label: 'Larger brush',
     keys: [']'],
-    perform: (ctx) => setBrush(ctx, { size: Math.max(ctx.store.brush.size + 1, ctx.store.brush.size * BRUSH_STEP) }),
+    perform: (ctx) => ctx.store.setBrush({ size: Math.max(ctx.store.brush.size + 1, ctx.store.brush.size * BRUSH_STEP) }),
   },
   'brush.shrink': {
     label: 'Smaller brush',
     keys: ['['],
-    perform: (ctx) => setBrush(ctx, { size: Math.min(ctx.store.brush.size - 1, ctx.store.brush.size / BRUSH_STEP) }),
+    perform: (ctx) => ctx.store.setBrush({ size: Math.min(ctx.store.brush.size - 1, ctx.store.brush.size / BRUSH_STEP) }),
   },
-  'brush.harder': { label: 'Harder brush', keys: ['Shift+]'], perform: (ctx) => setBrush(ctx, { hardness: ctx.store.brush.hardness + 0.1 }) },
-  'brush.softer': { label: 'Softer brush', keys: ['Shift+['], perform: (ctx) => setBrush(ctx, { hardness: ctx.store.brush.hardness - 0.1 }) },
-  'view.zoomIn': { label: 'Zoom in', keys: ['Ctrl+=', 'Wheel up'], perform: (ctx) => ctx.view?.zoomBy(1.25) },
-  'view.zoomOut': { label: 'Zoom out', keys: ['Ctrl+-', 'Wheel down'], perform: (ctx) => ctx.view?.zoomBy(1 / 1.25) },
+  'brush.harder': { label: 'Harder brush', keys: ['Shift+]'], perform: (ctx) => ctx.store.setBrush({ hardness: ctx.store.brush.hardness + 0.1 }) },
+  'brush.softer': { label: 'Softer brush', keys: ['Shift+['], perform: (ctx) => ctx.store.setBrush({ hardness: ctx.store.brush.hardness - 0.1 }) },
+  'view.zoomIn': { label: 'Zoom in', keys: ['Ctrl+=', 'Wheel up'], perform: (ctx) => ctx.view?.zoomBy(ZOOM_STEP) },
+  'view.zoomOut': { label: 'Zoom out', keys: ['Ctrl+-', 'Wheel down'], perform: (ctx) => ctx.view?.zoomBy(1 / ZOOM_STEP) },
   'view.fit': { label: 'Fit to window', keys: ['Ctrl+0', 'Esc'], perform: (ctx) => ctx.view?.fit() },
   'view.actual': { label: 'Actual size (100%)', keys: ['Ctrl+1'], perform: (ctx) => ctx.view?.actualSize() },
   'preview.render': { label: 'Render preview', keys: ['Enter'], perform: (ctx) => ctx.preview.renderNow() },
@@ -413,15 +378,6 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     },
   },
   'error.dismiss': { label: 'Dismiss', perform: (ctx, { id }) => ctx.store.dismissError(id) },
-}
-
-function setBrush(ctx: EditorContext, patch: { size?: number; hardness?: number }): void {
-  const b = ctx.store.brush
-  ctx.store.brush = {
-    size: patch.size === undefined ? b.size : Math.round(Math.min(BRUSH_MAX, Math.max(BRUSH_MIN, patch.size))),
-    hardness: patch.hardness === undefined ? b.hardness : Math.round(Math.min(1, Math.max(0, patch.hardness)) * 10) / 10,
-  }
-  ctx.store.emit()
 }
 
 export function createEditorActions(ctx: EditorContext): EditorActions {

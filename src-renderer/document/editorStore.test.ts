@@ -54,7 +54,7 @@ describe('EditorStore', () => {
     const { store, layer } = setup()
     paint(store, layer.id, [[2000, 1500]])
     const painted = layer.mask.data.slice()
-    store.brush = { size: 120, hardness: 1 }
+    store.setBrush({ size: 120, hardness: 1 })
     paint(store, layer.id, [[2000, 1500]], 'erase')
     expect(isMaskEmpty(layer.mask)).toBe(true)
     store.history.undo()

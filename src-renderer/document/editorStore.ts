@@ -54,10 +54,12 @@ export function newId(prefix: string): string {
 export class EditorStore {
   doc: EditorDocument = emptyDocument()
   readonly history: History<DocumentDelta>
-  tool: Tool = 'brush'
-  brush: BrushSettings = { size: 40, hardness: 0.6 }
-  activeLayerId: string | null = null
-  target: CanvasTarget = { kind: 'photo' }
+  // the tool, brush, active layer and canvas target change only through the setters below
+  // (called by actions), which notify; outside the store they are read-only
+  #tool: Tool = 'brush'
+  #brush: BrushSettings = { size: 40, hardness: 0.6 }
+  #activeLayerId: string | null = null
+  #target: CanvasTarget = { kind: 'photo' }
   /** bumps on every document change; the preview and autosave key off it */
   docRevision = 0
   /** a document change not yet saved to a project file */
@@ -102,6 +104,59 @@ export class EditorStore {
     return this.history.info()
   }
 
+  // ------------------------------------------------------------- tool, brush, selection (not undo steps)
+
+  get tool(): Tool {
+    return this.#tool
+  }
+
+  get brush(): BrushSettings {
+    return this.#brush
+  }
+
+  /** The reference layer masks are painted on. */
+  get activeLayerId(): string | null {
+    return this.#activeLayerId
+  }
+
+  /** What the canvas shows: the photo, or a reference while its crop frame is placed. */
+  get target(): CanvasTarget {
+    return this.#target
+  }
+
+  setTool(tool: Tool): void {
+    if (tool === this.#tool) return
+    this.#tool = tool
+    this.emit()
+  }
+
+  /** Change the brush; the size is kept to whole pixels in [BRUSH_MIN, BRUSH_MAX], the hardness to [0, 1]. */
+  setBrush(patch: Partial<BrushSettings>): void {
+    const b = this.#brush
+    this.#brush = {
+      size: patch.size === undefined ? b.size : Math.round(Math.min(BRUSH_MAX, Math.max(BRUSH_MIN, patch.size))),
+      // steps of 0.1 add up to 0.7000000000000001: keep two decimals
+      hardness: patch.hardness === undefined ? b.hardness : Math.round(Math.min(1, Math.max(0, patch.hardness)) * 100) / 100,
+    }
+    this.emit()
+  }
+
+  /** Make a reference the one masks are painted on (and the one whose crop is placed, if one is). */
+  selectLayer(layerId: string): void {
+    findLayer(this.doc, layerId)
+    this.#activeLayerId = layerId
+    if (this.#target.kind === 'reference') this.#target = { kind: 'reference', layerId }
+    this.emit()
+  }
+
+  /** Place a reference's crop frame on the canvas, or (null) go back to the photo. */
+  editCrop(layerId: string | null): void {
+    if (layerId) findLayer(this.doc, layerId)
+    this.#target = layerId ? { kind: 'reference', layerId } : { kind: 'photo' }
+    if (layerId) this.#activeLayerId = layerId
+    this.emit()
+  }
+
   // ------------------------------------------------------------- errors
 
   reportError(error: AppError): void {
@@ -120,8 +175,8 @@ export class EditorStore {
   loadPhoto(image: ImageInfo, crop: Crop): void {
     this.doc = { ...emptyDocument(), original: { imageId: image.imageId, crop }, images: { [image.imageId]: image } }
     this.doc.settings = { ...this.doc.settings }
-    this.activeLayerId = null
-    this.target = { kind: 'photo' }
+    this.#activeLayerId = null
+    this.#target = { kind: 'photo' }
     this.projectName = null
     this.history.clear()
     this.afterChange({ layers: true, crop: true, settings: true })
@@ -131,8 +186,8 @@ export class EditorStore {
   /** Back to an empty editor (File > New). */
   reset(): void {
     this.doc = emptyDocument()
-    this.activeLayerId = null
-    this.target = { kind: 'photo' }
+    this.#activeLayerId = null
+    this.#target = { kind: 'photo' }
     this.projectName = null
     this.history.clear()
     this.afterChange({ layers: true, crop: true, settings: true })
@@ -166,8 +221,8 @@ export class EditorStore {
       },
     }
     this.doc = doc
-    this.activeLayerId = doc.references[0]?.id ?? null
-    this.target = { kind: 'photo' }
+    this.#activeLayerId = doc.references[0]?.id ?? null
+    this.#target = { kind: 'photo' }
     this.projectName = name
     this.history.clear()
     this.afterChange({ layers: true, crop: true, settings: true })
@@ -238,7 +293,7 @@ export class EditorStore {
     }
     this.doc.images = { ...this.doc.images, [image.imageId]: image }
     this.commit('Add reference', { kind: 'layerInsert', index: this.doc.references.length, layer })
-    this.activeLayerId = layer.id
+    this.#activeLayerId = layer.id
     this.emit()
     return layer
   }
@@ -248,8 +303,8 @@ export class EditorStore {
     if (index < 0) return
     const layer = this.doc.references[index]
     this.commit('Remove reference', { kind: 'layerRemove', index, layer })
-    if (this.target.kind === 'reference' && this.target.layerId === layerId) this.target = { kind: 'photo' }
-    if (this.activeLayerId === layerId) this.activeLayerId = this.doc.references[Math.min(index, this.doc.references.length - 1)]?.id ?? null
+    if (this.#target.kind === 'reference' && this.#target.layerId === layerId) this.#target = { kind: 'photo' }
+    if (this.#activeLayerId === layerId) this.#activeLayerId = this.doc.references[Math.min(index, this.doc.references.length - 1)]?.id ?? null
     this.emit()
   }
 
@@ -329,7 +384,7 @@ export class EditorStore {
     const layer = findLayer(this.doc, stroke.layerId)
     const scale = layer.mask.width / this.requirePhoto().width
     const p = { x: point.x * scale, y: point.y * scale }
-    const tip = { radius: Math.max(0.5, (this.brush.size * scale) / 2), hardness: this.brush.hardness, mode: stroke.mode }
+    const tip = { radius: Math.max(0.5, (this.#brush.size * scale) / 2), hardness: this.#brush.hardness, mode: stroke.mode }
     const rect = strokeSegment(layer.mask, stroke.last ?? p, p, tip)
     stroke.last = p
     if (!rect) return
@@ -364,7 +419,7 @@ export class EditorStore {
   }
 
   activeLayer(): ReferenceLayer | null {
-    return this.doc.references.find((l) => l.id === this.activeLayerId) ?? null
+    return this.doc.references.find((l) => l.id === this.#activeLayerId) ?? null
   }
 
   private afterChange(effect: DeltaEffect): void {
@@ -376,11 +431,11 @@ export class EditorStore {
     if (effect.layers) {
       // a layer that came back through undo needs its overlay redrawn entirely
       for (const layer of this.doc.references) for (const l of this.maskListeners) l({ layerId: layer.id, rect: 'all' })
-      if (this.activeLayerId && !this.doc.references.some((l) => l.id === this.activeLayerId)) {
-        this.activeLayerId = this.doc.references[0]?.id ?? null
+      if (this.#activeLayerId && !this.doc.references.some((l) => l.id === this.#activeLayerId)) {
+        this.#activeLayerId = this.doc.references[0]?.id ?? null
       }
-      if (this.target.kind === 'reference' && !this.doc.references.some((l) => l.id === (this.target as { layerId: string }).layerId)) {
-        this.target = { kind: 'photo' }
+      if (this.#target.kind === 'reference' && !this.doc.references.some((l) => l.id === (this.#target as { layerId: string }).layerId)) {
+        this.#target = { kind: 'photo' }
       }
     }
     this.emit()
