@@ -1,7 +1,7 @@
 // The editor window: layout, keyboard, menu commands, start-up checks and autosave.
 import { useEffect, useState } from 'react'
 import { dispatchMenuCommand } from './actions/editorActions'
-import { shortcutFor } from './actions/shortcuts'
+import { releaseAll, releaseFor, runShortcut, shortcutFor } from './actions/shortcuts'
 import { AboutDialog } from './components/AboutDialog'
 import { CanvasArea } from './components/CanvasArea'
 import { ErrorList } from './components/ErrorList'
@@ -18,48 +18,31 @@ import { Toolbar } from './components/Toolbar'
 import { engineFailureCodes } from '../src-shared/contract'
 import { call, toAppError } from './engine/api'
 import { createEditorServices, EditorServicesProvider, useEditorState, type EditorServices } from './ui/editorServices'
+import { isTyping } from './ui/isTyping'
 
 const AUTOSAVE_DELAY_MS = 3000
 
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null
-  if (!el) return false
-  if (el.tagName === 'INPUT') {
-    const type = (el as HTMLInputElement).type
-    return type === 'text' || type === 'number' || type === 'search'
-  }
-  return el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable
-}
-
 function useKeyboard(services: EditorServices): void {
   useEffect(() => {
+    const { actions } = services
     const onKeyDown = (e: KeyboardEvent) => {
       if (isTyping(e.target)) return
-      if (e.key === 'Escape' && services.ui.dialog) {
-        void services.actions.dispatch('dialog.close')
-        return
-      }
-      if (e.key === 'Escape' && services.ui.compareOpen) {
-        void services.actions.dispatch('compare.toggle')
-        return
-      }
-      if (e.key === 'Escape' && services.store.target.kind === 'reference') {
-        void services.actions.dispatch('layer.editCrop', { layerId: null })
-        return
-      }
       const hit = shortcutFor(e)
       if (!hit) return
       // a focused button handles its own Enter
-      if (hit.name === 'preview.render' && (e.target as HTMLElement)?.tagName === 'BUTTON') return
+      if (e.key === 'Enter' && (e.target as HTMLElement | null)?.tagName === 'BUTTON') return
       e.preventDefault()
-      if (e.repeat && hit.name === 'compare.hold') return
-      // the table pairs each name with its own payload type
-      void (services.actions.dispatch as (name: string, payload?: unknown) => Promise<void>)(hit.name, hit.payload)
+      // a held key repeats: it was pressed once
+      if (e.repeat && releaseFor(e)) return
+      void runShortcut(actions, hit)
     }
     const onKeyUp = (e: KeyboardEvent) => {
-      if (e.key === '\\') void services.actions.dispatch('compare.hold', { on: false })
+      const hit = releaseFor(e)
+      if (hit) void runShortcut(actions, hit)
     }
-    const onBlur = () => void services.actions.dispatch('compare.hold', { on: false })
+    const onBlur = () => {
+      for (const hit of releaseAll()) void runShortcut(actions, hit)
+    }
     window.addEventListener('keydown', onKeyDown)
     window.addEventListener('keyup', onKeyUp)
     window.addEventListener('blur', onBlur)

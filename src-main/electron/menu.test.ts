@@ -1,6 +1,7 @@
 import type { MenuItemConstructorOptions } from 'electron'
 import { describe, expect, it } from 'vitest'
 import { menuCommandSchema, type MenuCommand } from '../../src-shared/contract'
+import { acceleratorOf, ShortcutIndex, shortcutTable, type ShortcutDeclaration } from '../../src-shared/shortcuts'
 import { buildMenuTemplate, type MenuContext } from './menu'
 
 function flatten(items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] {
@@ -94,7 +95,8 @@ describe('application menu', () => {
     expect(key('Open Photo…')).toBe('CmdOrCtrl+O')
     expect(key('Save Project')).toBe('CmdOrCtrl+S')
     expect(key('Undo')).toBe('CmdOrCtrl+Z')
-    expect(key('Redo')).toBe('Ctrl+Shift+Z')
+    expect(key('Redo')).toBe('CmdOrCtrl+Shift+Z')
+    expect(key('New Project')).toBe('CmdOrCtrl+N')
   })
 
   it('follows platform conventions: app menu on macOS, Quit in File elsewhere, DevTools only in development', () => {
@@ -123,17 +125,31 @@ describe('menu accelerators and the editor shortcut table agree', () => {
     }
   }
 
-  it('page-handled items map to a shortcut; registered ones do not', async () => {
-    // the shortcut table belongs to the web project; a computed path keeps tsc's node project out of it
-    const shortcutsModule = '../../src-renderer/actions/shortcuts'
-    const { shortcutFor } = (await import(/* @vite-ignore */ shortcutsModule)) as {
-      shortcutFor: (key: ReturnType<typeof keyOf>) => unknown
+  it('shows each declared chord on its command, registered only where the page does not handle it', () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const items = flatten(build({ platform }).template).filter((i) => i.id)
+      for (const declaration of shortcutTable) {
+        if (!('menu' in declaration)) continue
+        const item = items.find((i) => i.id === declaration.menu)
+        expect(item, declaration.menu).toBeDefined()
+        const menuKey = 'menuKey' in declaration ? declaration.menuKey : undefined
+        const chord = menuKey ?? declaration.keys[0]
+        expect(item?.accelerator, declaration.menu).toBe(chord === undefined ? undefined : acceleratorOf(chord))
+        expect(item?.registerAccelerator, declaration.menu).toBe(menuKey === undefined && chord !== undefined ? false : undefined)
+      }
+      // and no item has a key the table does not declare
+      const declared = new Set<string>(shortcutTable.flatMap((d) => ('menu' in d ? [d.menu] : [])))
+      for (const item of items) if (item.accelerator) expect(declared.has(String(item.id)), String(item.id)).toBe(true)
     }
+  })
+
+  it('page-handled items map to a shortcut; registered ones do not', () => {
+    const page = new ShortcutIndex<ShortcutDeclaration>(shortcutTable)
     const items = flatten(build().template).filter((i) => typeof i.accelerator === 'string' && i.id)
     expect(items.length).toBeGreaterThan(10)
     for (const item of items) {
-      const hit = shortcutFor(keyOf(item.accelerator as string))
-      if (item.registerAccelerator === false) expect(hit, `${item.label} ${String(item.accelerator)}`).not.toBeNull()
+      const hit = page.find(keyOf(item.accelerator as string))
+      if (item.registerAccelerator === false) expect(hit?.menu, `${item.label} ${String(item.accelerator)}`).toBe(item.id)
       else expect(hit, `${item.label} ${String(item.accelerator)}`).toBeNull()
     }
   })

@@ -3,6 +3,7 @@
 // Only electron *types* are imported: the template is unit-tested without Electron.
 import type { MenuItemConstructorOptions } from 'electron'
 import type { MenuCommand } from '../../src-shared/contract'
+import { menuAccelerator } from '../../src-shared/shortcuts'
 
 export interface RecentMenuEntry {
   id: string
@@ -25,18 +26,17 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const { platform, appName, recent, send } = context
   const isMac = platform === 'darwin'
   // The id is the command name, so tests can find an item with Menu.getMenuItemById(command).
-  const command = (label: string, name: MenuCommand, accelerator?: string): MenuItemConstructorOptions => ({
-    id: name,
-    label,
-    ...(accelerator ? { accelerator } : {}),
-    click: () => send(name),
-  })
-  // Keys the editor's own shortcut table handles (src-renderer/actions/shortcuts.ts): the menu
-  // shows them but does not register them, so one key press never runs an action twice.
-  const pageKey = (label: string, name: MenuCommand, accelerator: string): MenuItemConstructorOptions => ({
-    ...command(label, name, accelerator),
-    registerAccelerator: false,
-  })
+  // The accelerator comes from the shortcut table (src-shared/shortcuts.ts). A key the editor
+  // handles itself is shown but not registered, so one key press never runs an action twice.
+  const command = (label: string, name: MenuCommand): MenuItemConstructorOptions => {
+    const key = menuAccelerator(name)
+    return {
+      id: name,
+      label,
+      ...(key ? { accelerator: key.accelerator, ...(key.registered ? {} : { registerAccelerator: false }) } : {}),
+      click: () => send(name),
+    }
+  }
 
   const recentItems: MenuItemConstructorOptions[] =
     recent.length === 0
@@ -46,17 +46,17 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const file: MenuItemConstructorOptions = {
     label: '&File',
     submenu: [
-      command('New Project', 'newProject', 'CmdOrCtrl+N'),
-      pageKey('Open Photo…', 'open', 'CmdOrCtrl+O'),
-      pageKey('Open Reference…', 'openReference', 'CmdOrCtrl+R'),
-      pageKey('Open Project…', 'openProject', 'CmdOrCtrl+Shift+O'),
+      command('New Project', 'newProject'),
+      command('Open Photo…', 'open'),
+      command('Open Reference…', 'openReference'),
+      command('Open Project…', 'openProject'),
       { label: 'Open Recent', submenu: recentItems },
       { type: 'separator' },
-      pageKey('Save Project', 'save', 'CmdOrCtrl+S'),
-      pageKey('Save Project As…', 'saveAs', 'CmdOrCtrl+Shift+S'),
-      pageKey('Export Image…', 'export', 'CmdOrCtrl+E'),
+      command('Save Project', 'save'),
+      command('Save Project As…', 'saveAs'),
+      command('Export Image…', 'export'),
       { type: 'separator' },
-      command('Models…', 'models', 'CmdOrCtrl+M'),
+      command('Models…', 'models'),
       ...(isMac ? [] : ([{ type: 'separator' }, { role: 'quit' }] as MenuItemConstructorOptions[])),
     ],
   }
@@ -66,8 +66,8 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const edit: MenuItemConstructorOptions = {
     label: '&Edit',
     submenu: [
-      pageKey('Undo', 'undo', 'CmdOrCtrl+Z'),
-      pageKey('Redo', 'redo', isMac ? 'Cmd+Shift+Z' : 'Ctrl+Shift+Z'),
+      command('Undo', 'undo'),
+      command('Redo', 'redo'),
       { type: 'separator' },
       { role: 'cut' },
       { role: 'copy' },
@@ -79,10 +79,10 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
   const view: MenuItemConstructorOptions = {
     label: '&View',
     submenu: [
-      pageKey('Zoom In', 'zoomIn', 'CmdOrCtrl+='),
-      pageKey('Zoom Out', 'zoomOut', 'CmdOrCtrl+-'),
-      pageKey('Fit to Window', 'zoomFit', 'CmdOrCtrl+0'),
-      pageKey('Actual Size (100%)', 'zoom100', 'CmdOrCtrl+1'),
+      command('Zoom In', 'zoomIn'),
+      command('Zoom Out', 'zoomOut'),
+      command('Fit to Window', 'zoomFit'),
+      command('Actual Size (100%)', 'zoom100'),
       { type: 'separator' },
       { role: 'togglefullscreen' },
       ...(context.devTools ? ([{ type: 'separator' }, { role: 'toggleDevTools' }] as MenuItemConstructorOptions[]) : []),
@@ -94,7 +94,7 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
     role: 'help',
     // On macOS About lives in the app menu; elsewhere at the end of Help.
     submenu: [
-      command('Keyboard Shortcuts', 'shortcuts', 'CmdOrCtrl+/'),
+      command('Keyboard Shortcuts', 'shortcuts'),
       ...(isMac ? [] : ([{ type: 'separator' }, command(`About ${appName} and Model Licences`, 'about')] as MenuItemConstructorOptions[])),
     ],
   }

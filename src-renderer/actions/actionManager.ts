@@ -5,8 +5,6 @@ import { toAppError } from '../engine/api'
 
 export interface ActionDefinition<Ctx, P> {
   label: string
-  /** shown in the shortcut sheet, e.g. ['Ctrl+Z'] */
-  keys?: string[]
   perform: (ctx: Ctx, payload: P) => void | Promise<void>
 }
 

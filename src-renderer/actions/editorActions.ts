@@ -7,6 +7,7 @@ import type { ImageCache } from '../engine/imageCache'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
+import { editorShortcuts, runShortcut } from './shortcuts'
 
 /** What the canvas offers the actions (set when it mounts). */
 export interface ViewController {
@@ -62,6 +63,7 @@ export interface EditorActionPayloads {
   'view.zoomOut': void
   'view.fit': void
   'view.actual': void
+  'view.escape': void
   'preview.render': void
   'compare.toggle': void
   'view.toggleMasks': void
@@ -161,7 +163,6 @@ const ZOOM_STEP = 1.25
 export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads> = {
   'file.open': {
     label: 'Open photo…',
-    keys: ['Ctrl+O'],
     perform: async (ctx) => {
       const res = await call('image:open', { purpose: 'original' })
       if (!res.canceled) await adoptPhoto(ctx, res.image)
@@ -169,7 +170,6 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   },
   'file.openReference': {
     label: 'Add reference photo…',
-    keys: ['Ctrl+R'],
     perform: async (ctx) => {
       ctx.store.requirePhoto()
       const res = await call('image:open', { purpose: 'reference' })
@@ -194,7 +194,6 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   },
   'file.export': {
     label: 'Export…',
-    keys: ['Ctrl+E'],
     perform: async (ctx, { format, quality }) => {
       // main renders the document itself: an export is the same as rendering the saved project
       const document = ctx.store.toProjectDocument()
@@ -215,14 +214,13 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   },
   'project.open': {
     label: 'Open project…',
-    keys: ['Ctrl+Shift+O'],
     perform: async (ctx) => {
       const res = await call('project:open', {})
       if (!res.canceled) await adoptProject(ctx, res.project)
     },
   },
-  'project.save': { label: 'Save project', keys: ['Ctrl+S'], perform: (ctx) => saveProject(ctx, 'project:save') },
-  'project.saveAs': { label: 'Save project as…', keys: ['Ctrl+Shift+S'], perform: (ctx) => saveProject(ctx, 'project:saveAs') },
+  'project.save': { label: 'Save project', perform: (ctx) => saveProject(ctx, 'project:save') },
+  'project.saveAs': { label: 'Save project as…', perform: (ctx) => saveProject(ctx, 'project:saveAs') },
   'recovery.accept': {
     label: 'Recover unsaved work',
     perform: async (ctx) => {
@@ -238,8 +236,8 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
       await call('autosave:discard', {})
     },
   },
-  'edit.undo': { label: 'Undo', keys: ['Ctrl+Z'], perform: (ctx) => void ctx.store.history.undo() },
-  'edit.redo': { label: 'Redo', keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], perform: (ctx) => void ctx.store.history.redo() },
+  'edit.undo': { label: 'Undo', perform: (ctx) => void ctx.store.history.undo() },
+  'edit.redo': { label: 'Redo', perform: (ctx) => void ctx.store.history.redo() },
   'crop.setOriginal': { label: 'Move crop frame', perform: (ctx, { crop, mergeKey }) => ctx.store.setOriginalCrop(crop, mergeKey) },
   'crop.setReference': {
     label: 'Move reference crop frame',
@@ -252,59 +250,53 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   },
   'layer.move': { label: 'Reorder references', perform: (ctx, { layerId, toIndex }) => ctx.store.moveReference(layerId, toIndex) },
   'layer.set': { label: 'Change reference', perform: (ctx, { layerId, patch, mergeKey }) => ctx.store.setLayerProps(layerId, patch, mergeKey) },
-  'layer.editCrop': {
-    label: 'Edit reference crop',
-    perform: (ctx, { layerId }) => {
-      ctx.store.editCrop(layerId)
-      ctx.view?.fit()
-    },
-  },
+  'layer.editCrop': { label: 'Edit reference crop', perform: (ctx, { layerId }) => editCrop(ctx, layerId) },
   'mask.strokeBegin': {
     label: 'Paint',
     perform: (ctx, p) => ctx.store.beginStroke(layerIdOf(ctx, p), p.mode ?? (ctx.store.tool === 'eraser' ? 'erase' : 'paint')),
   },
   'mask.strokeTo': { label: 'Paint', perform: (ctx, point) => ctx.store.strokeTo(point) },
   'mask.strokeEnd': { label: 'Paint', perform: (ctx) => ctx.store.endStroke() },
-  'mask.clear': { label: 'Clear mask', keys: ['Delete'], perform: (ctx, t) => ctx.store.clearMask(layerIdOf(ctx, t)) },
-  'mask.invert': { label: 'Invert mask', keys: ['Ctrl+I'], perform: (ctx, t) => ctx.store.invertMask(layerIdOf(ctx, t)) },
+  'mask.clear': { label: 'Clear mask', perform: (ctx, t) => ctx.store.clearMask(layerIdOf(ctx, t)) },
+  'mask.invert': { label: 'Invert mask', perform: (ctx, t) => ctx.store.invertMask(layerIdOf(ctx, t)) },
   'settings.set': { label: 'Change settings', perform: (ctx, { patch, mergeKey }) => ctx.store.setSettings(patch, mergeKey) },
-  'tool.set': {
-    label: 'Choose tool',
-    keys: ['B brush', 'E eraser', 'C crop', 'V offset', 'H pan'],
-    perform: (ctx, { tool }) => ctx.store.setTool(tool),
-  },
+  'tool.set': { label: 'Choose tool', perform: (ctx, { tool }) => ctx.store.setTool(tool) },
   // the store clamps and rounds: the slider and the bracket keys take the same path
   'brush.set': { label: 'Brush settings', perform: (ctx, patch) => ctx.store.setBrush(patch) },
   'brush.grow': {
     label: 'Larger brush',
-    keys: [']'],
     perform: (ctx) => ctx.store.setBrush({ size: Math.max(ctx.store.brush.size + 1, ctx.store.brush.size * BRUSH_STEP) }),
   },
   'brush.shrink': {
     label: 'Smaller brush',
-    keys: ['['],
     perform: (ctx) => ctx.store.setBrush({ size: Math.min(ctx.store.brush.size - 1, ctx.store.brush.size / BRUSH_STEP) }),
   },
-  'brush.harder': { label: 'Harder brush', keys: ['Shift+]'], perform: (ctx) => ctx.store.setBrush({ hardness: ctx.store.brush.hardness + 0.1 }) },
-  'brush.softer': { label: 'Softer brush', keys: ['Shift+['], perform: (ctx) => ctx.store.setBrush({ hardness: ctx.store.brush.hardness - 0.1 }) },
-  'view.zoomIn': { label: 'Zoom in', keys: ['Ctrl+=', 'Wheel up'], perform: (ctx) => ctx.view?.zoomBy(ZOOM_STEP) },
-  'view.zoomOut': { label: 'Zoom out', keys: ['Ctrl+-', 'Wheel down'], perform: (ctx) => ctx.view?.zoomBy(1 / ZOOM_STEP) },
-  'view.fit': { label: 'Fit to window', keys: ['Ctrl+0', 'Esc'], perform: (ctx) => ctx.view?.fit() },
-  'view.actual': { label: 'Actual size (100%)', keys: ['Ctrl+1'], perform: (ctx) => ctx.view?.actualSize() },
-  'preview.render': { label: 'Render preview', keys: ['Enter'], perform: (ctx) => ctx.preview.renderNow() },
+  'brush.harder': { label: 'Harder brush', perform: (ctx) => ctx.store.setBrush({ hardness: ctx.store.brush.hardness + 0.1 }) },
+  'brush.softer': { label: 'Softer brush', perform: (ctx) => ctx.store.setBrush({ hardness: ctx.store.brush.hardness - 0.1 }) },
+  'view.zoomIn': { label: 'Zoom in', perform: (ctx) => ctx.view?.zoomBy(ZOOM_STEP) },
+  'view.zoomOut': { label: 'Zoom out', perform: (ctx) => ctx.view?.zoomBy(1 / ZOOM_STEP) },
+  'view.fit': { label: 'Fit to window', perform: (ctx) => ctx.view?.fit() },
+  'view.actual': { label: 'Actual size (100%)', perform: (ctx) => ctx.view?.actualSize() },
+  'view.escape': {
+    label: 'Close the open panel or slider, leave crop placing, else fit to window',
+    perform: (ctx) => {
+      if (ctx.ui.dialog) ctx.ui.set({ dialog: null })
+      else if (ctx.ui.compareOpen) ctx.ui.set({ compareOpen: false })
+      else if (ctx.store.target.kind === 'reference') editCrop(ctx, null)
+      else ctx.view?.fit()
+    },
+  },
+  'preview.render': { label: 'Render preview', perform: (ctx) => ctx.preview.renderNow() },
   'compare.toggle': {
     label: 'Before / after slider',
-    keys: ['Ctrl+B'],
     perform: (ctx) => ctx.ui.set({ compareOpen: !ctx.ui.compareOpen }),
   },
   'view.toggleMasks': {
     label: 'Show or hide the mask colours',
-    keys: ['M'],
     perform: (ctx) => ctx.ui.set({ showMasks: !ctx.ui.showMasks }),
   },
   'compare.hold': {
     label: 'Hold to see the original',
-    keys: ['\\ (hold)'],
     perform: (ctx, { on }) => {
       if (ctx.ui.holdCompare !== on) ctx.ui.set({ holdCompare: on })
     },
@@ -316,7 +308,7 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
       if (dialog === 'models' || dialog === 'about') await refreshModels(ctx)
     },
   },
-  'dialog.close': { label: 'Close panel', keys: ['Esc'], perform: (ctx) => ctx.ui.set({ dialog: null }) },
+  'dialog.close': { label: 'Close panel', perform: (ctx) => ctx.ui.set({ dialog: null }) },
   'model.refresh': { label: 'Refresh models', perform: (ctx) => refreshModels(ctx) },
   'model.select': {
     label: 'Use model',
@@ -380,50 +372,19 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   'error.dismiss': { label: 'Dismiss', perform: (ctx, { id }) => ctx.store.dismissError(id) },
 }
 
+function editCrop(ctx: EditorContext, layerId: string | null): void {
+  ctx.store.editCrop(layerId)
+  ctx.view?.fit()
+}
+
 export function createEditorActions(ctx: EditorContext): EditorActions {
   return new ActionManager(ctx, editorActionTable, (error) => ctx.store.reportError(error))
 }
 
-/** Menu commands from main map onto the same actions. */
+/** Menu commands from main run the action the shortcut table (src-shared/shortcuts.ts) names for them. */
 export function dispatchMenuCommand(actions: EditorActions, command: MenuCommand, recentId?: string): Promise<void> {
-  switch (command) {
-    case 'newProject':
-      return actions.dispatch('project.new')
-    case 'open':
-      return actions.dispatch('file.open')
-    case 'openReference':
-      return actions.dispatch('file.openReference')
-    case 'openProject':
-      return actions.dispatch('project.open')
-    case 'openRecent':
-      return recentId ? actions.dispatch('file.openRecent', { id: recentId }) : Promise.resolve()
-    case 'save':
-      return actions.dispatch('project.save')
-    case 'saveAs':
-      return actions.dispatch('project.saveAs')
-    case 'export':
-      return actions.dispatch('dialog.open', { dialog: 'export' })
-    case 'undo':
-      return actions.dispatch('edit.undo')
-    case 'redo':
-      return actions.dispatch('edit.redo')
-    case 'zoomIn':
-      return actions.dispatch('view.zoomIn')
-    case 'zoomOut':
-      return actions.dispatch('view.zoomOut')
-    case 'zoomFit':
-      return actions.dispatch('view.fit')
-    case 'zoom100':
-      return actions.dispatch('view.actual')
-    case 'models':
-      return actions.dispatch('dialog.open', { dialog: 'models' })
-    case 'shortcuts':
-      return actions.dispatch('dialog.open', { dialog: 'shortcuts' })
-    case 'about':
-      return actions.dispatch('dialog.open', { dialog: 'about' })
-    default: {
-      const unreachable: never = command
-      return Promise.reject(new Error(`unknown menu command ${String(unreachable)}`))
-    }
-  }
+  if (command === 'openRecent') return recentId ? actions.dispatch('file.openRecent', { id: recentId }) : Promise.resolve()
+  const declaration = editorShortcuts.find((d) => d.menu === command)
+  if (!declaration) return Promise.reject(new Error(`no action for the menu command ${command}`))
+  return runShortcut(actions, { name: declaration.action, payload: declaration.payload })
 }

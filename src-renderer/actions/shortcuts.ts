@@ -1,134 +1,95 @@
-// Keyboard -> action. Pure so the table is unit-tested; the sheet lists the same keys.
-import type { EditorActionName, EditorActionPayloads } from './editorActions'
+// Keyboard -> action, read from the one table of shortcuts (src-shared/shortcuts.ts) that the
+// menu and the shortcut sheet read too. Pure so it is unit-tested.
+import {
+  canvasGestures,
+  ShortcutIndex,
+  shortcutGroups,
+  shortcutTable,
+  type KeyInput,
+  type ShortcutDeclaration,
+  type ShortcutGroup,
+} from '../../src-shared/shortcuts'
+import type { EditorActionName, EditorActionPayloads, EditorActions } from './editorActions'
 
-export interface KeyInput {
-  key: string
-  ctrlKey: boolean
-  metaKey: boolean
-  shiftKey: boolean
-  altKey: boolean
-}
+export type { KeyInput } from '../../src-shared/shortcuts'
 
+type PayloadFields<P> = [P] extends [void] ? { payload?: undefined; release?: undefined } : { payload: P; release?: P }
+
+/** A shortcut declaration whose action and payload fit the editor's action table. */
+export type EditorShortcut = ShortcutDeclaration & { [K in EditorActionName]: { action: K } & PayloadFields<EditorActionPayloads[K]> }[EditorActionName]
+
+/** The shared table, checked against the actions: an unknown name or a wrong payload does not compile. */
+export const editorShortcuts: readonly EditorShortcut[] = shortcutTable
+
+const index = new ShortcutIndex(editorShortcuts)
+
+/** An action with its payload, ready to dispatch. */
 export type ShortcutHit = {
   [K in EditorActionName]: { name: K; payload: EditorActionPayloads[K] }
 }[EditorActionName]
 
-/** The action a key press (keydown) stands for, or null. */
-export function shortcutFor(e: KeyInput): ShortcutHit | null {
-  const mod = e.ctrlKey || e.metaKey
-  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key
-  if (mod && !e.altKey) {
-    switch (key) {
-      case 'z':
-        return e.shiftKey ? { name: 'edit.redo', payload: undefined } : { name: 'edit.undo', payload: undefined }
-      case 'y':
-        return { name: 'edit.redo', payload: undefined }
-      case 'o':
-        return e.shiftKey ? { name: 'project.open', payload: undefined } : { name: 'file.open', payload: undefined }
-      case 'r':
-        return { name: 'file.openReference', payload: undefined }
-      case 's':
-        return e.shiftKey ? { name: 'project.saveAs', payload: undefined } : { name: 'project.save', payload: undefined }
-      case 'e':
-        return { name: 'dialog.open', payload: { dialog: 'export' } }
-      case 'i':
-        return { name: 'mask.invert', payload: {} }
-      case 'b':
-        return { name: 'compare.toggle', payload: undefined }
-      case '=':
-      case '+':
-        return { name: 'view.zoomIn', payload: undefined }
-      case '-':
-        return { name: 'view.zoomOut', payload: undefined }
-      case '0':
-        return { name: 'view.fit', payload: undefined }
-      case '1':
-        return { name: 'view.actual', payload: undefined }
-      default:
-        return null
-    }
-  }
-  if (e.altKey) return null
-  switch (key) {
-    case 'b':
-      return { name: 'tool.set', payload: { tool: 'brush' } }
-    case 'e':
-      return { name: 'tool.set', payload: { tool: 'eraser' } }
-    case 'c':
-      return { name: 'tool.set', payload: { tool: 'crop' } }
-    case 'v':
-      return { name: 'tool.set', payload: { tool: 'offset' } }
-    case 'h':
-      return { name: 'tool.set', payload: { tool: 'pan' } }
-    case 'm':
-      return { name: 'view.toggleMasks', payload: undefined }
-    case '[':
-    case '{':
-      return e.shiftKey || key === '{' ? { name: 'brush.softer', payload: undefined } : { name: 'brush.shrink', payload: undefined }
-    case ']':
-    case '}':
-      return e.shiftKey || key === '}' ? { name: 'brush.harder', payload: undefined } : { name: 'brush.grow', payload: undefined }
-    case 'Delete':
-    case 'Backspace':
-      return { name: 'mask.clear', payload: {} }
-    case 'Enter':
-      return { name: 'preview.render', payload: undefined }
-    case '\\':
-      return { name: 'compare.hold', payload: { on: true } }
-    case '?':
-    case 'F1':
-      return { name: 'dialog.open', payload: { dialog: 'shortcuts' } }
-    case 'Escape':
-      return { name: 'view.fit', payload: undefined }
-    default:
-      return null
-  }
+// the table's type pairs each action with its own payload type (checked above); TypeScript
+// cannot follow that pairing through a union, hence the casts below
+function hit(action: EditorActionName, payload: unknown): ShortcutHit {
+  return { name: action, payload } as ShortcutHit
 }
 
-/** The rows of the shortcut sheet. */
-export const shortcutSheet: { group: string; rows: [keys: string, what: string][] }[] = [
-  {
-    group: 'File',
-    rows: [
-      ['Ctrl+O', 'Open photo'],
-      ['Ctrl+R', 'Add reference photo'],
-      ['Ctrl+Shift+O', 'Open project'],
-      ['Ctrl+S / Ctrl+Shift+S', 'Save project / Save as'],
-      ['Ctrl+E', 'Export'],
-    ],
-  },
-  {
-    group: 'Edit',
-    rows: [
-      ['Ctrl+Z', 'Undo'],
-      ['Ctrl+Shift+Z / Ctrl+Y', 'Redo'],
-      ['Delete', 'Clear the active mask'],
-      ['Ctrl+I', 'Invert the active mask'],
-    ],
-  },
-  {
-    group: 'Tools',
-    rows: [
-      ['B / E', 'Brush / Eraser'],
-      ['C', 'Crop frame'],
-      ['V', 'Offset: drag the reference content'],
-      ['H, or hold Space', 'Pan'],
-      ['[ / ]', 'Smaller / larger brush'],
-      ['Shift+[ / Shift+]', 'Softer / harder brush'],
-    ],
-  },
-  {
-    group: 'View',
-    rows: [
-      ['Wheel', 'Zoom at the pointer'],
-      ['Ctrl+= / Ctrl+-', 'Zoom in / out'],
-      ['Ctrl+0 or Esc', 'Fit to window'],
-      ['Ctrl+1', 'Actual size (100%)'],
-      ['\\ (hold)', 'Show the original while held'],
-      ['M', 'Show / hide the mask colours'],
-      ['Ctrl+B', 'Before / after slider'],
-      ['Enter', 'Render the preview now'],
-      ['? or F1', 'This sheet'],
-    ],
-  },
-]
+/** The action a key press (keydown) stands for, or null. */
+export function shortcutFor(e: KeyInput): ShortcutHit | null {
+  const declaration = index.find(e)
+  return declaration ? hit(declaration.action, declaration.payload) : null
+}
+
+/** The action that ends a held key (keyup), or null. */
+export function releaseFor(e: KeyInput): ShortcutHit | null {
+  const declaration = index.findRelease(e)
+  return declaration ? hit(declaration.action, declaration.release) : null
+}
+
+/** The actions that end every held key (the window lost focus, so no keyup will come). */
+export function releaseAll(): ShortcutHit[] {
+  return index.held().map((d) => hit(d.action, d.release))
+}
+
+/** Dispatch a hit (a shortcut, or a menu command's declaration). */
+export function runShortcut(actions: EditorActions, { name, payload }: { name: EditorActionName; payload: unknown }): Promise<void> {
+  return (actions.dispatch as (name: EditorActionName, payload?: unknown) => Promise<void>)(name, payload)
+}
+
+const samePayload = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+
+function chordsShown(d: ShortcutDeclaration): string[] {
+  const keys = d.release === undefined ? [...d.keys] : d.keys.map((k) => `${k} (hold)`)
+  return d.menuKey ? [...keys, d.menuKey] : keys
+}
+
+/** The keys of an action (with this payload) as the sheet writes them, e.g. 'Ctrl+Shift+Z / Ctrl+Y'; '' when it has none. */
+export function keysFor<K extends EditorActionName>(action: K, ...payload: [EditorActionPayloads[K]] extends [void] ? [] : [EditorActionPayloads[K]]): string {
+  return editorShortcuts
+    .filter((d) => d.action === action && samePayload(d.payload, payload[0]))
+    .flatMap(chordsShown)
+    .join(' / ')
+}
+
+/** A button's tooltip: its label and, where it has one, its shortcut. */
+export function withKeys<K extends EditorActionName>(label: string, action: K, ...payload: [EditorActionPayloads[K]] extends [void] ? [] : [EditorActionPayloads[K]]): string {
+  const keys = keysFor(action, ...payload)
+  return keys ? `${label} (${keys})` : label
+}
+
+export interface SheetGroup {
+  group: ShortcutGroup
+  rows: { keys: string; what: string }[]
+}
+
+/** The rows of the shortcut sheet: every declared chord, and what the canvas does with the pointer. */
+export const shortcutSheet: SheetGroup[] = shortcutGroups.map((group) => {
+  const rows = new Map<string, string[]>()
+  for (const d of editorShortcuts) {
+    const chords = chordsShown(d)
+    if (d.group !== group || chords.length === 0) continue
+    rows.set(d.sheet, [...(rows.get(d.sheet) ?? []), ...chords])
+  }
+  for (const g of canvasGestures.sheet) if (g.group === group) rows.set(g.sheet, [...(rows.get(g.sheet) ?? []), g.keys])
+  return { group, rows: [...rows].map(([what, keys]) => ({ keys: keys.join(' / '), what })) }
+})

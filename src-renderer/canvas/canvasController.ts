@@ -2,10 +2,12 @@
 // step with the store by sync(). React never renders into it.
 import { Canvas, FabricImage } from 'fabric'
 import type { Crop } from '../../src-shared/contract'
+import { canvasGestures, chordOfEvent, parseChord } from '../../src-shared/shortcuts'
 import type { EditorActions, ViewController } from '../actions/editorActions'
 import type { EditorStore, MaskChange } from '../document/editorStore'
 import type { ImageCache } from '../engine/imageCache'
 import { loadImage } from '../engine/imageCache'
+import { isTyping } from '../ui/isTyping'
 import type { UiStore } from '../ui/uiStore'
 import { BrushTool } from './brushTool'
 import { CropFrameHandler } from './cropFrame'
@@ -15,6 +17,8 @@ import { ZoomPanHandler } from './zoomPan'
 
 /** Where the eyes of an aligned face sit, as a fraction of the crop height. */
 const EYE_LINE = 0.42
+/** Held, it turns a drag into a pan whatever the tool. */
+const PAN_KEY = parseChord(canvasGestures.panKey).key
 
 export class CanvasController implements ViewController {
   readonly canvas: Canvas
@@ -82,14 +86,15 @@ export class CanvasController implements ViewController {
       ui.subscribe(() => this.sync()),
       store.onMaskChange((change) => this.repaintMask(change)),
     )
+    const isPanKey = (e: KeyboardEvent) => chordOfEvent(e).key === PAN_KEY
     const onKeyDown = (e: KeyboardEvent) => {
-      if (e.key === ' ' && !isTyping(e)) {
+      if (isPanKey(e) && !isTyping(e.target)) {
         e.preventDefault()
         if (!this.zoomPan.spaceHeld) this.zoomPan.setSpace(true)
       }
     }
     const onKeyUp = (e: KeyboardEvent) => {
-      if (e.key === ' ') this.zoomPan.setSpace(false)
+      if (isPanKey(e)) this.zoomPan.setSpace(false)
     }
     window.addEventListener('keydown', onKeyDown)
     window.addEventListener('keyup', onKeyUp)
@@ -394,7 +399,3 @@ export class CanvasController implements ViewController {
   }
 }
 
-function isTyping(e: KeyboardEvent): boolean {
-  const el = e.target as HTMLElement | null
-  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable)
-}

@@ -10,8 +10,8 @@ export function ShortcutSheet() {
             <h3>{g.group}</h3>
             <table>
               <tbody>
-                {g.rows.map(([keys, what]) => (
-                  <tr key={keys}>
+                {g.rows.map(({ keys, what }) => (
+                  <tr key={what}>
                     <td>
                       <kbd>{keys}</kbd>
                     </td>

@@ -1,13 +1,14 @@
 // The top toolbar: file commands, undo/redo, tools, brush, zoom, preview and panels.
+import { keysFor, withKeys } from '../actions/shortcuts'
 import type { Tool } from '../document/editorStore'
 import { useEditorState } from '../ui/editorServices'
 
-const tools: { tool: Tool; label: string; key: string }[] = [
-  { tool: 'brush', label: 'Brush', key: 'B' },
-  { tool: 'eraser', label: 'Eraser', key: 'E' },
-  { tool: 'crop', label: 'Crop', key: 'C' },
-  { tool: 'offset', label: 'Offset', key: 'V' },
-  { tool: 'pan', label: 'Pan', key: 'H' },
+const tools: { tool: Tool; label: string }[] = [
+  { tool: 'brush', label: 'Brush' },
+  { tool: 'eraser', label: 'Eraser' },
+  { tool: 'crop', label: 'Crop' },
+  { tool: 'offset', label: 'Offset' },
+  { tool: 'pan', label: 'Pan' },
 ]
 
 export function Toolbar() {
@@ -18,27 +19,27 @@ export function Toolbar() {
   return (
     <header className="toolbar" role="toolbar" aria-label="Main toolbar">
       <div className="group">
-        <button type="button" onClick={() => void actions.dispatch('file.open')} title="Open photo (Ctrl+O)">
+        <button type="button" onClick={() => void actions.dispatch('file.open')} title={withKeys('Open photo', 'file.open')}>
           Open
         </button>
-        <button type="button" aria-label="Add reference" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')} title="Add reference (Ctrl+R)">
+        <button type="button" aria-label="Add reference" disabled={!hasPhoto} onClick={() => void actions.dispatch('file.openReference')} title={withKeys('Add reference', 'file.openReference')}>
           + Reference
         </button>
-        <button type="button" onClick={() => void actions.dispatch('project.open')} title="Open project (Ctrl+Shift+O)">
+        <button type="button" onClick={() => void actions.dispatch('project.open')} title={withKeys('Open project', 'project.open')}>
           Open project
         </button>
-        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('project.save')} title="Save project (Ctrl+S)">
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('project.save')} title={withKeys('Save project', 'project.save')}>
           Save
         </button>
-        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('dialog.open', { dialog: 'export' })} title="Export (Ctrl+E)">
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('dialog.open', { dialog: 'export' })} title={withKeys('Export', 'dialog.open', { dialog: 'export' })}>
           Export
         </button>
       </div>
       <div className="group">
-        <button type="button" aria-label="Undo" disabled={!history.canUndo} title={`Undo ${history.undoLabel ?? ''} (Ctrl+Z)`} onClick={() => void actions.dispatch('edit.undo')}>
+        <button type="button" aria-label="Undo" disabled={!history.canUndo} title={withKeys(`Undo ${history.undoLabel ?? ''}`, 'edit.undo')} onClick={() => void actions.dispatch('edit.undo')}>
           ↶
         </button>
-        <button type="button" aria-label="Redo" disabled={!history.canRedo} title={`Redo ${history.redoLabel ?? ''} (Ctrl+Shift+Z)`} onClick={() => void actions.dispatch('edit.redo')}>
+        <button type="button" aria-label="Redo" disabled={!history.canRedo} title={withKeys(`Redo ${history.redoLabel ?? ''}`, 'edit.redo')} onClick={() => void actions.dispatch('edit.redo')}>
           ↷
         </button>
       </div>
@@ -50,7 +51,7 @@ export function Toolbar() {
             role="radio"
             aria-checked={store.tool === t.tool}
             className={store.tool === t.tool ? 'active' : ''}
-            title={`${t.label} (${t.key})`}
+            title={withKeys(t.label, 'tool.set', { tool: t.tool })}
             onClick={() => void actions.dispatch('tool.set', { tool: t.tool })}
           >
             {t.label}
@@ -84,19 +85,19 @@ export function Toolbar() {
         </label>
       </div>
       <div className="group">
-        <button type="button" aria-label="Zoom out" onClick={() => void actions.dispatch('view.zoomOut')}>
+        <button type="button" aria-label="Zoom out" title={withKeys('Zoom out', 'view.zoomOut')} onClick={() => void actions.dispatch('view.zoomOut')}>
           −
         </button>
         <output className="zoom" aria-label="Zoom level">
           {hasPhoto ? `${Math.round(ui.zoom * 100)}%` : '—'}
         </output>
-        <button type="button" aria-label="Zoom in" onClick={() => void actions.dispatch('view.zoomIn')}>
+        <button type="button" aria-label="Zoom in" title={withKeys('Zoom in', 'view.zoomIn')} onClick={() => void actions.dispatch('view.zoomIn')}>
           +
         </button>
-        <button type="button" onClick={() => void actions.dispatch('view.fit')} title="Fit (Ctrl+0, Esc)">
+        <button type="button" onClick={() => void actions.dispatch('view.fit')} title={withKeys('Fit', 'view.fit')}>
           Fit
         </button>
-        <button type="button" onClick={() => void actions.dispatch('view.actual')} title="Actual size (Ctrl+1)">
+        <button type="button" onClick={() => void actions.dispatch('view.actual')} title={withKeys('Actual size', 'view.actual')}>
           100%
         </button>
       </div>
@@ -110,11 +111,11 @@ export function Toolbar() {
           />
           Live
         </label>
-        <label className="inline" title="Show the mask colours (M)">
+        <label className="inline" title={withKeys('Show the mask colours', 'view.toggleMasks')}>
           <input type="checkbox" aria-label="Show masks" checked={ui.showMasks} onChange={() => void actions.dispatch('view.toggleMasks')} />
           Masks
         </label>
-        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('preview.render')} title="Render now (Enter)">
+        <button type="button" disabled={!hasPhoto} onClick={() => void actions.dispatch('preview.render')} title={withKeys('Render now', 'preview.render')}>
           Render
         </button>
         <button
@@ -122,7 +123,7 @@ export function Toolbar() {
           aria-pressed={ui.compareOpen}
           disabled={!hasPhoto}
           onClick={() => void actions.dispatch('compare.toggle')}
-          title="Before / after (Ctrl+B); hold \ to see the original"
+          title={`${withKeys('Before / after', 'compare.toggle')}; ${keysFor('compare.hold', { on: true })}: see the original`}
         >
           Compare
         </button>
@@ -131,10 +132,10 @@ export function Toolbar() {
         <button type="button" onClick={() => void actions.dispatch('dialog.open', { dialog: 'generate' })}>
           Random/morph
         </button>
-        <button type="button" onClick={() => void actions.dispatch('dialog.open', { dialog: 'models' })}>
+        <button type="button" title={withKeys('Models', 'dialog.open', { dialog: 'models' })} onClick={() => void actions.dispatch('dialog.open', { dialog: 'models' })}>
           Models
         </button>
-        <button type="button" aria-label="Keyboard shortcuts" onClick={() => void actions.dispatch('dialog.open', { dialog: 'shortcuts' })}>
+        <button type="button" aria-label="Keyboard shortcuts" title={withKeys('Keyboard shortcuts', 'dialog.open', { dialog: 'shortcuts' })} onClick={() => void actions.dispatch('dialog.open', { dialog: 'shortcuts' })}>
           ?
         </button>
       </div>
