@@ -18,7 +18,7 @@
 //   })
 //
 // Fixtures:
-// - `app`: the page, already at the renderer with `window.stylemap` in place.
+// - `app`: the page, already at the renderer with `window.stylemap` in place; closed before the bridge.
 // - `bridge`: { url, dialogs.answer(kind, path|null) (unanswered = cancelled),
 //   dialogs.asked, emit(event, payload) for main -> renderer events such as
 //   emit('menu:command', { command: 'save' }), userDataDir (autosave, recent files), engine }.
@@ -102,6 +102,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await page.goto(bridge.url)
     await page.waitForFunction(() => typeof (globalThis as { stylemap?: unknown }).stylemap === 'object')
     await use(page)
+    // close the page before the bridge goes, so no request or event stream of the page is
+    // still open while the bridge's HTTP server shuts down
+    await page.close()
   },
   shot: async ({ page }, use, testInfo) => {
     await use(async (name: string) => {

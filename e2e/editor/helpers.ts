@@ -1,10 +1,12 @@
 // What the editor specs share: where a photo point is on screen, painting with the mouse,
-// reading what the canvas and the before/after images show, screenshots.
+// reading what the canvas and the before/after images show, screenshots, and the steps of
+// the main editing path (open the portrait, frame the crop, add a reference, paint) that
+// several tests take before the behaviour they check.
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page, TestInfo } from '@playwright/test'
-import { expect } from '../fixtures'
-import { repoRoot } from '../bridge/server'
+import { expect, type PhotoOptions } from '../fixtures'
+import { repoRoot, type Bridge } from '../bridge/server'
 
 export const screenshotsDir = join(repoRoot, 'test-results', 'screenshots')
 
@@ -108,4 +110,108 @@ export function meanWhere(d: ImageDiff, where: (x: number, y: number) => boolean
 /** Largest per-channel difference of two RGBA pixels. */
 export function pixelDiff(p: number[], q: number[]): number {
   return Math.max(...p.map((v, i) => Math.abs(v - q[i])))
+}
+
+/** The page and the fixtures that put files in front of its dialogs: what the editing steps below drive. */
+export interface Editor {
+  page: Page
+  bridge: Bridge
+  photoFile: (name: string, options?: PhotoOptions) => Promise<string>
+  faceFile: (index: number) => Promise<string>
+}
+
+/** A crop frame in photo pixels, as the status bar shows it. */
+export interface CropFrame {
+  x: number
+  y: number
+  size: number
+}
+
+export const statusBar = (page: Page) => page.getByRole('contentinfo', { name: 'Status bar' })
+export const referenceLayers = (page: Page) => page.getByRole('listbox', { name: 'Reference layers' })
+
+/** The canvas pixel at the centre of the crop. */
+export const cropCentrePixel = (page: Page, crop: CropFrame) => canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2)
+
+/** Opens portrait.jpg: a face photo stored sideways (EXIF orientation 6) that is 480 x 360 upright. */
+export async function openPortrait({ page, bridge, photoFile }: Editor): Promise<void> {
+  const photoPath = await photoFile('portrait.jpg', { sideways: true, width: 480, height: 360, face: 3 })
+  bridge.dialogs.answer('openImage', photoPath)
+  await page.getByRole('button', { name: 'Open', exact: true }).click()
+  await expect(statusBar(page).getByLabel('Photo size')).toContainText('portrait.jpg · 480 × 360')
+}
+
+/**
+ * With the Crop tool, shrinks the portrait's crop frame from its bottom-right corner, then
+ * moves it down and right: a frame the app would never choose by itself.
+ */
+export async function frameCrop(page: Page): Promise<CropFrame> {
+  const photoSize = statusBar(page).getByLabel('Photo size')
+  await page.getByRole('radio', { name: 'Crop' }).click()
+  const corner = await screenPoint(page, 420, 360)
+  const inward = await screenPoint(page, 380, 320)
+  await page.mouse.move(corner.x - 1, corner.y - 1)
+  await page.mouse.down()
+  await page.mouse.move(inward.x, inward.y, { steps: 8 })
+  await page.mouse.up()
+  await expect(photoSize).toContainText(/crop 3[12]\dpx at 60,0/)
+  const size = Number(/crop (\d+)px/.exec((await photoSize.textContent())!)![1])
+  const from = await screenPoint(page, 60 + size / 2, size / 2)
+  const to = await screenPoint(page, 60 + size / 2 + 30, size / 2 + 20)
+  await page.mouse.move(from.x, from.y)
+  await page.mouse.down()
+  await page.mouse.move(to.x, to.y, { steps: 8 })
+  await page.mouse.up()
+  await expect(photoSize).toContainText(new RegExp(`crop ${size}px at (8[5-9]|9\\d),(1[5-9]|2\\d)`))
+  const [, x, y] = /at (\d+),(\d+)/.exec((await photoSize.textContent())!)!.map(Number)
+  return { x, y, size }
+}
+
+/** Adds face 11 as a reference photo: it becomes the one layer, selected. */
+export async function addReference({ page, bridge, faceFile }: Editor): Promise<void> {
+  bridge.dialogs.answer('openImage', await faceFile(11))
+  await page.getByRole('button', { name: 'Add reference', exact: true }).click()
+  const layers = referenceLayers(page)
+  await expect(layers.getByRole('option')).toHaveCount(1)
+  await expect(layers.getByRole('option').first()).toHaveAttribute('aria-selected', 'true')
+}
+
+/** The brush size `paintStroke` paints with, in photo pixels. */
+export const brushSize = 70
+
+export interface PaintedStroke {
+  /** The stroke's points in photo pixels. */
+  stroke: [number, number][]
+  /** The crop centre before painting (the photo itself). */
+  photoBefore: number[]
+  /** The crop centre once the live preview of the stroke has arrived. */
+  painted: number[]
+}
+
+/** Paints one stroke with the 70 px brush across the middle of the crop and waits for its live preview. */
+export async function paintStroke(page: Page, crop: CropFrame): Promise<PaintedStroke> {
+  const status = statusBar(page)
+  await page.getByRole('radio', { name: 'Brush' }).click()
+  for (let i = 0; i < 3; i++) await page.keyboard.press(']')
+  await expect(page.getByLabel('Brush size value')).toHaveText(`${brushSize}px`)
+  const photoBefore = await cropCentrePixel(page, crop)
+  const stroke: [number, number][] = [
+    [crop.x + crop.size * 0.35, crop.y + crop.size * 0.45],
+    [crop.x + crop.size * 0.5, crop.y + crop.size * 0.5],
+    [crop.x + crop.size * 0.65, crop.y + crop.size * 0.45],
+  ]
+  await drag(page, stroke)
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeEnabled()
+  // the live preview has arrived once the status bar shows its render time and nothing renders
+  await expect(status.getByLabel('Last render time')).toContainText(/\d+ ms/)
+  await expect(page.getByRole('progressbar', { name: 'Rendering preview' })).toHaveCount(0)
+  return { stroke, photoBefore, painted: await cropCentrePixel(page, crop) }
+}
+
+/** Opens the portrait, frames a crop, adds a reference and paints a stroke: a document with an edit in it. */
+export async function paintedPortrait(editor: Editor): Promise<{ crop: CropFrame } & PaintedStroke> {
+  await openPortrait(editor)
+  const crop = await frameCrop(editor.page)
+  await addReference(editor)
+  return { crop, ...(await paintStroke(editor.page, crop)) }
 }
