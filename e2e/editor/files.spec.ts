@@ -6,8 +6,8 @@ import sharp from 'sharp'
 import { expect, test } from '../fixtures'
 import { canvasPixel, drag, pixelDiff, screenshot } from './helpers'
 
-// close the page before the bridge goes: an open connection from the page can keep the
-// bridge's HTTP server from closing (see the report to APP)
+// close the page before the bridge goes, so no request or event stream of the page is
+// still open while the bridge's HTTP server shuts down
 test.afterEach(async ({ page }) => {
   await page.close()
 })

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { expect, test } from '../fixtures'
 import { screenshot } from './helpers'
 
-// close the page before the bridge goes: an open connection from the page can keep the
-// bridge's HTTP server from closing (see the report to APP)
+// close the page before the bridge goes, so no request or event stream of the page is
+// still open while the bridge's HTTP server shuts down
 test.afterEach(async ({ page }) => {
   await page.close()
 })
