@@ -96,7 +96,10 @@ describe('shortcut sheet', () => {
       const chords = [...d.keys, ...('menuKey' in d ? [d.menuKey] : [])]
       for (const chord of chords) {
         const row = rows.find((r) => r.what === d.sheet)
-        expect(row?.keys.split(' / ').map((key) => key.replace(/ \(hold\)$/, '')), `${chord} ${d.sheet}`).toContain(chord)
+        expect(
+          row?.keys.split(' / ').map((key) => key.replace(/ \(hold\)$/, '')),
+          `${chord} ${d.sheet}`,
+        ).toContain(chord)
       }
     }
   })

@@ -72,7 +72,11 @@ export function keysFor<K extends EditorActionName>(action: K, ...payload: [Edit
 }
 
 /** A button's tooltip: its label and, where it has one, its shortcut. */
-export function withKeys<K extends EditorActionName>(label: string, action: K, ...payload: [EditorActionPayloads[K]] extends [void] ? [] : [EditorActionPayloads[K]]): string {
+export function withKeys<K extends EditorActionName>(
+  label: string,
+  action: K,
+  ...payload: [EditorActionPayloads[K]] extends [void] ? [] : [EditorActionPayloads[K]]
+): string {
   const keys = keysFor(action, ...payload)
   return keys ? `${label} (${keys})` : label
 }
