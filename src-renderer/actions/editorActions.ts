@@ -4,6 +4,7 @@ import { defaultCrop, type EditSettings, type LayerProps } from '../document/edi
 import type { BrushSettings, EditorStore, Tool } from '../document/editorStore'
 import { bytesToUrl, call, CodedError } from '../engine/api'
 import type { ImageCache } from '../engine/imageCache'
+import type { ImageHolds } from '../engine/imageHolds'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
@@ -20,6 +21,8 @@ export interface EditorContext {
   store: EditorStore
   ui: UiStore
   images: ImageCache
+  /** the holds this window has on images main keeps */
+  holds: ImageHolds
   preview: LivePreview
   view: ViewController | null
 }
@@ -31,6 +34,7 @@ export interface EditorActionPayloads {
   'file.openReference': void
   'file.importDropped': { name: string; bytes: Uint8Array; purpose: 'original' | 'reference' }
   'file.openRecent': { id: string }
+  'recent.clear': void
   'file.export': { format: ExportFormat; quality: number }
   'project.new': void
   'project.open': void
@@ -89,31 +93,50 @@ function layerIdOf(ctx: EditorContext, target: LayerTarget | undefined): string 
   return id
 }
 
-async function adoptPhoto(ctx: EditorContext, image: ImageInfo): Promise<void> {
-  // load the display copy first: if it fails the current document stays as it is
-  await ctx.images.get(image.imageId)
-  ctx.preview.reset()
-  ctx.store.loadPhoto(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
-  ctx.ui.set({ compareOpen: false, notice: `Opened ${image.name} (${image.width} × ${image.height})` })
-  ctx.view?.fit()
-  void refreshRecents(ctx)
+/**
+ * Take images main has just handed over (one hold each) into the document. The holds are
+ * counted whether or not that works: the ones the document does not use are released, and
+ * with a new document, those of the one it replaced.
+ */
+async function adoptHeld(ctx: EditorContext, images: readonly ImageInfo[], adopt: () => Promise<void>): Promise<void> {
+  try {
+    await adopt()
+  } finally {
+    ctx.holds.took(images.map((image) => image.imageId))
+  }
 }
 
-async function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<void> {
-  ctx.store.requirePhoto()
-  await ctx.images.get(image.imageId)
-  ctx.store.addReference(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
-  if (ctx.store.tool === 'crop' || ctx.store.tool === 'pan') ctx.store.setTool('brush')
+function adoptPhoto(ctx: EditorContext, image: ImageInfo): Promise<void> {
+  return adoptHeld(ctx, [image], async () => {
+    // load the display copy first: if it fails the current document stays as it is
+    await ctx.images.get(image.imageId)
+    ctx.preview.reset()
+    ctx.store.loadPhoto(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
+    ctx.ui.set({ compareOpen: false, notice: `Opened ${image.name} (${image.width} × ${image.height})` })
+    ctx.view?.fit()
+    void refreshRecents(ctx)
+  })
 }
 
-async function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<void> {
-  await Promise.all(opened.images.map((img) => ctx.images.get(img.imageId)))
-  ctx.preview.reset()
-  ctx.store.loadProject(opened.document, opened.images, opened.name)
-  ctx.ui.set({ compareOpen: false, notice: opened.name ? `Opened project ${opened.name}` : 'Recovered unsaved work' })
-  ctx.view?.fit()
-  if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()
-  void refreshRecents(ctx)
+function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<void> {
+  return adoptHeld(ctx, [image], async () => {
+    ctx.store.requirePhoto()
+    await ctx.images.get(image.imageId)
+    ctx.store.addReference(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
+    if (ctx.store.tool === 'crop' || ctx.store.tool === 'pan') ctx.store.setTool('brush')
+  })
+}
+
+function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<void> {
+  return adoptHeld(ctx, opened.images, async () => {
+    await Promise.all(opened.images.map((img) => ctx.images.get(img.imageId)))
+    ctx.preview.reset()
+    ctx.store.loadProject(opened.document, opened.images, opened.name)
+    ctx.ui.set({ compareOpen: false, notice: opened.name ? `Opened project ${opened.name}` : 'Recovered unsaved work' })
+    ctx.view?.fit()
+    if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()
+    void refreshRecents(ctx)
+  })
 }
 
 /** Save to the project file ('project:save', asking for one the first time) or to a new one ('project:saveAs'). */
@@ -190,6 +213,13 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
       const res = await call('recent:open', { id })
       if (res.kind === 'image') await adoptPhoto(ctx, res.image)
       else await adoptProject(ctx, res.project)
+    },
+  },
+  'recent.clear': {
+    label: 'Clear recent files',
+    perform: async (ctx) => {
+      await call('recent:clear', {})
+      await refreshRecents(ctx)
     },
   },
   'file.export': {

@@ -5,7 +5,12 @@ export function RecentPanel() {
   if (ui.recents.length === 0) return null
   return (
     <section className="panel" aria-label="Recent files">
-      <h2>Recent</h2>
+      <div className="panel-head">
+        <h2>Recent</h2>
+        <button type="button" aria-label="Clear recent files" onClick={() => void actions.dispatch('recent.clear')}>
+          Clear
+        </button>
+      </div>
       <ul className="recents">
         {ui.recents.slice(0, 8).map((r) => (
           <li key={r.id}>

@@ -422,6 +422,16 @@ export class EditorStore {
     return this.doc.references.find((l) => l.id === this.#activeLayerId) ?? null
   }
 
+  /** Every image the document or a step of its undo history names: main must keep holding them. */
+  imagesInUse(): Set<string> {
+    const ids = new Set<string>()
+    if (this.doc.original) ids.add(this.doc.original.imageId)
+    for (const layer of this.doc.references) ids.add(layer.imageId)
+    // a removed reference comes back with undo, an undone one with redo
+    for (const delta of this.history.deltas()) if (delta.kind === 'layerInsert' || delta.kind === 'layerRemove') ids.add(delta.layer.imageId)
+    return ids
+  }
+
   private afterChange(effect: DeltaEffect): void {
     this.docRevision++
     this.dirty = true

@@ -2,7 +2,9 @@
 import { createContext, useContext, useSyncExternalStore, type ReactNode } from 'react'
 import { createEditorActions, type EditorActions, type EditorContext } from '../actions/editorActions'
 import { EditorStore } from '../document/editorStore'
+import { call } from '../engine/api'
 import { ImageCache } from '../engine/imageCache'
+import { ImageHolds } from '../engine/imageHolds'
 import { LivePreview } from '../preview/livePreview'
 import { UiStore } from './uiStore'
 
@@ -10,6 +12,7 @@ export interface EditorServices {
   store: EditorStore
   ui: UiStore
   images: ImageCache
+  holds: ImageHolds
   preview: LivePreview
   context: EditorContext
   actions: EditorActions
@@ -19,9 +22,20 @@ export function createEditorServices(): EditorServices {
   const store = new EditorStore()
   const ui = new UiStore()
   const images = new ImageCache()
+  const holds = new ImageHolds(
+    () => store.imagesInUse(),
+    (imageId) => {
+      images.release(imageId)
+      // nothing the user could act on: at worst main keeps the image a while longer
+      void call('image:release', { imageId }).catch(() => undefined)
+    },
+  )
+  // a replaced document, a cleared history or an undo step that fell off the end may be the
+  // last thing that named an image
+  store.subscribe(() => holds.collect())
   const preview = new LivePreview(store, ui)
-  const context: EditorContext = { store, ui, images, preview, view: null }
-  return { store, ui, images, preview, context, actions: createEditorActions(context) }
+  const context: EditorContext = { store, ui, images, holds, preview, view: null }
+  return { store, ui, images, holds, preview, context, actions: createEditorActions(context) }
 }
 
 const ServicesContext = createContext<EditorServices | null>(null)
