@@ -6,12 +6,6 @@ import sharp from 'sharp'
 import { expect, test } from '../fixtures'
 import { canvasPixel, drag, pixelDiff, screenshot } from './helpers'
 
-// close the page before the bridge goes, so no request or event stream of the page is
-// still open while the bridge's HTTP server shuts down
-test.afterEach(async ({ page }) => {
-  await page.close()
-})
-
 test('drop a photo, File menu, recent files, JPEG and WebP export', async ({ app: page, bridge, photoFile, faceFile, workDir }, testInfo) => {
   const status = page.getByRole('contentinfo', { name: 'Status bar' })
   const photo = await photoFile('dropped.jpg', { face: 4, width: 300, height: 240 })

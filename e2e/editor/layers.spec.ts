@@ -5,12 +5,6 @@ import { basename } from 'node:path'
 import { expect, test } from '../fixtures'
 import { canvasPixel, drag, pixelDiff, screenPoint, screenshot } from './helpers'
 
-// close the page before the bridge goes, so no request or event stream of the page is
-// still open while the bridge's HTTP server shuts down
-test.afterEach(async ({ page }) => {
-  await page.close()
-})
-
 test('references, mask layers and their settings, all undoable', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
   test.setTimeout(240_000)
   const status = page.getByRole('contentinfo', { name: 'Status bar' })

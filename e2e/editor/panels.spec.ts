@@ -5,12 +5,6 @@ import { join } from 'node:path'
 import { expect, test } from '../fixtures'
 import { screenshot } from './helpers'
 
-// close the page before the bridge goes, so no request or event stream of the page is
-// still open while the bridge's HTTP server shuts down
-test.afterEach(async ({ page }) => {
-  await page.close()
-})
-
 test('model picker with info and licence; a broken model folder is refused clearly', async ({ app: page, bridge, workDir }, testInfo) => {
   const status = page.getByRole('contentinfo', { name: 'Status bar' })
   await expect(status.getByLabel('Execution provider')).toHaveText(/Device: \w+/)

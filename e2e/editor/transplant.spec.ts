@@ -14,12 +14,6 @@ import { drag, screenshot } from './helpers'
 
 const run = promisify(execFile)
 
-// close the page before the bridge goes: an open connection from the page can keep the
-// bridge's HTTP server from closing
-test.afterEach(async ({ page }) => {
-  await page.close()
-})
-
 /** Pixels within `radius` (Chebyshev) of a non-zero mask pixel, for a width x height mask. */
 function near(mask: { width: number; height: number; data: Uint8Array }, radius: number): Uint8Array {
   const { width, height, data } = mask
