@@ -5,10 +5,6 @@ import { basename } from 'node:path'
 import type { Page } from '@playwright/test'
 import { expect, test } from '../fixtures'
 
-test.afterEach(async ({ page }) => {
-  await page.close()
-})
-
 /** Whether main still holds an image: ask it for a small display copy, as the page would. */
 function mainHolds(page: Page, imageId: string): Promise<boolean> {
   return page.evaluate(async (id) => {

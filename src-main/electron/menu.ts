@@ -21,7 +21,7 @@ export interface MenuContext {
   devTools: boolean
 }
 
-/** One line of doc: the full menu bar for this platform. */
+/** The full menu bar for this platform. */
 export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOptions[] {
   const { platform, appName, recent, send } = context
   const isMac = platform === 'darwin'
