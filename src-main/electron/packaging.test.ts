@@ -136,11 +136,10 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
       const opened = await call('openImage', { bytes: face!.bytes, name: face!.name })
       expect(opened.ok).toBe(true)
       const imageId = (opened.value as { imageId: string }).imageId
-      const encoded = await call('encode', { imageId })
-      expect(encoded.ok).toBe(true)
-      const generated = await call('reconstruct', (encoded.value as { stylemapId: string }).stylemapId)
-      expect(generated.ok).toBe(true)
-      const image = (generated.value as { image: { width: number; height: number; data: Uint8Array } }).image
+      // the face's reconstruction: an edit with no layers, the generator's output
+      const generated = await call('render', { edit: { original: { imageId }, layers: [] }, output: { kind: 'generated' } })
+      expect(generated.error).toBeUndefined()
+      const image = (generated.value as { generated: { width: number; height: number; data: Uint8Array } }).generated
       expect([image.width, image.height]).toEqual([64, 64])
       expect(image.data.length).toBeGreaterThanOrEqual(64 * 64 * 3)
     } finally {
