@@ -378,6 +378,10 @@ export const appErrorCodes = {
   noRecovery: 'E_NO_RECOVERY',
   modelUnknown: 'E_MODEL_UNKNOWN',
   exportIo: 'E_EXPORT_IO',
+  /** The chosen file is a photo open in the editor and the user did not confirm replacing it. */
+  wouldOverwriteOriginal: 'E_WOULD_OVERWRITE_ORIGINAL',
+  /** The chosen photo is not a regular file (a folder, a device such as /dev/zero, a FIFO). */
+  imageNotFile: 'E_IMAGE_NOT_FILE',
 } as const
 
 /** Engine codes that reach the renderer unchanged (as `error.code` of a failed call) and that it can act on. */

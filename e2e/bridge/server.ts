@@ -23,19 +23,27 @@ export const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)
 export const defaultRendererDir = join(repoRoot, 'out', 'renderer')
 
 type DialogKind = keyof Dialogs
+type FileDialogKind = Exclude<DialogKind, 'confirmOverwriteOriginal'>
 
 /** Dialog answers the test sets; an unanswered dialog behaves as if the user cancelled. */
 export class StubDialogs implements Dialogs {
   private readonly queues = new Map<DialogKind, Array<string | null>>()
+  private readonly confirmations: boolean[] = []
   /** Every dialog the app opened, in order, with the name it suggested. */
   readonly asked: Array<{ kind: DialogKind; suggestedName?: string }> = []
 
-  answer(kind: DialogKind, ...answers: Array<string | null>): void {
+  answer(kind: FileDialogKind, ...answers: Array<string | null>): void {
     this.queues.set(kind, [...(this.queues.get(kind) ?? []), ...answers])
+  }
+
+  /** Queue answers for confirmation dialogs (true = confirmed). */
+  confirm(...answers: boolean[]): void {
+    this.confirmations.push(...answers)
   }
 
   clear(): void {
     this.queues.clear()
+    this.confirmations.length = 0
     this.asked.length = 0
   }
 
@@ -49,6 +57,10 @@ export class StubDialogs implements Dialogs {
   saveProject = (suggestedName: string) => this.next('saveProject', suggestedName)
   saveImage = (suggestedName: string) => this.next('saveImage', suggestedName)
   openModelFolder = () => this.next('openModelFolder')
+  confirmOverwriteOriginal = (name: string) => {
+    this.asked.push({ kind: 'confirmOverwriteOriginal', suggestedName: name })
+    return Promise.resolve(this.confirmations.shift() ?? false)
+  }
 }
 
 export interface BridgeOptions {
@@ -165,8 +177,11 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     }
     // test controls (a page never calls these; the fixture does)
     if (request.method === 'POST' && path === '/__test/dialog') {
-      const answers = (await readBody(request)) as Partial<Record<DialogKind, string | null>>
-      for (const [kind, answer] of Object.entries(answers)) dialogs.answer(kind as DialogKind, answer ?? null)
+      const answers = (await readBody(request)) as Partial<Record<DialogKind, string | boolean | null>>
+      for (const [kind, answer] of Object.entries(answers)) {
+        if (kind === 'confirmOverwriteOriginal') dialogs.confirm(answer === true)
+        else dialogs.answer(kind as FileDialogKind, typeof answer === 'string' ? answer : null)
+      }
       return send(response, 200, '{}')
     }
     if (request.method === 'GET' && path === '/__test/dialogs') return send(response, 200, JSON.stringify(dialogs.asked))

@@ -1,9 +1,9 @@
 // What the channel handlers share: the engine, the images and models main holds, the current
 // project file, and the few steps several namespaces take (reading a user's file, adopting a
 // project's images). One context per window's app layer; nothing module-level.
-import { readFile, stat } from 'node:fs/promises'
-import { basename, extname } from 'node:path'
+import { basename, extname, resolve } from 'node:path'
 import type { Edit as EngineEdit, EngineApi } from '../engine/api'
+import { FileTooLargeError, NotRegularFileError, readRegularFile, sameFileAmong } from '../engine/files'
 import { appErrorCodes, type Edit, type ImageInfo, type OpenedProject, type ProjectDocument } from '../../src-shared/contract'
 import { Autosave } from './autosave'
 import type { AppDeps } from './deps'
@@ -28,13 +28,20 @@ export interface AppContext {
   withEngine<T>(work: () => Promise<T>, options?: { needsModel?: boolean }): Promise<T>
   /** The engine's edit for a contract edit: W+ becomes W where the loaded model has no W+. */
   engineEdit(edit: Edit): Promise<EngineEdit>
+  /** A photo or project file the user chose; only regular files (E_IMAGE_NOT_FILE, E_PROJECT_IO otherwise). */
   readUserFile(path: string, kind: 'image' | 'project'): Promise<Uint8Array>
-  addImageBytes(name: string, bytes: Uint8Array): Promise<ImageInfo>
+  /** Hold an image; `sourcePath` is the file it was read from, protected from being written over. */
+  addImageBytes(name: string, bytes: Uint8Array, sourcePath?: string): Promise<ImageInfo>
   openImageFile(path: string, remember: boolean): Promise<ImageInfo>
   documentBytes(document: ProjectDocument): Promise<Uint8Array>
   /** Hold a parsed project's images; all or nothing, so a bad file changes nothing. */
   adoptProject(parsed: ParsedProject, name: string | null): Promise<OpenedProject>
   openProjectFile(path: string): Promise<OpenedProject>
+  /**
+   * Before writing to `path`: when it is the file of an open photo (also through a symlink or
+   * a hard link), ask the user, and refuse with E_WOULD_OVERWRITE_ORIGINAL unless they confirm.
+   */
+  guardOriginals(path: string): Promise<void>
 }
 
 /** A file name without folder and extension, for suggested names. */
@@ -82,23 +89,25 @@ export function createContext(deps: AppDeps): AppContext {
 
     async readUserFile(path, kind) {
       try {
-        const info = await stat(path)
-        if (kind === 'image' && info.size > maxInputBytes) throw tooLarge(basename(path), info.size)
-        return await readFile(path)
+        return await readRegularFile(path, kind === 'image' ? maxInputBytes : undefined)
       } catch (error) {
-        if (error instanceof AppFailure) throw error
+        if (error instanceof FileTooLargeError) throw tooLarge(basename(path), error.bytes)
+        if (error instanceof NotRegularFileError) {
+          const code = kind === 'image' ? appErrorCodes.imageNotFile : appErrorCodes.projectIo
+          throw new AppFailure(code, `${basename(path)} is ${error.what}, not a ${kind === 'image' ? 'photo' : 'project'} file.`, { cause: error })
+        }
         const code = kind === 'image' ? 'E_IMAGE_MISSING' : appErrorCodes.projectIo
         throw new AppFailure(code, `${basename(path)} cannot be read: ${(error as Error).message}`, { cause: error })
       }
     },
 
-    async addImageBytes(name, bytes) {
+    async addImageBytes(name, bytes, sourcePath) {
       if (bytes.length > maxInputBytes) throw tooLarge(name, bytes.length)
-      return images.add(name, bytes)
+      return images.add(name, bytes, sourcePath)
     },
 
     async openImageFile(path, remember) {
-      const image = await context.addImageBytes(basename(path), await context.readUserFile(path, 'image'))
+      const image = await context.addImageBytes(basename(path), await context.readUserFile(path, 'image'), resolve(path))
       if (remember) await recent.add('image', path)
       return image
     },
@@ -131,6 +140,17 @@ export function createContext(deps: AppDeps): AppContext {
       context.projectPath = path
       await recent.add('project', path)
       return opened
+    },
+
+    async guardOriginals(path) {
+      const original = await sameFileAmong(path, images.sourcePaths())
+      if (original === null) return
+      const name = basename(original)
+      if (await deps.dialogs.confirmOverwriteOriginal(name)) return
+      throw new AppFailure(
+        appErrorCodes.wouldOverwriteOriginal,
+        `${basename(path)} is the file of the open photo ${name}; it was not replaced. Choose another file name to keep the original.`,
+      )
     },
   }
   return context

@@ -5,7 +5,7 @@ import type { RecentStore } from './recent'
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp'
 
-/** Native dialogs; each resolves to the chosen path, or null when the user cancels. */
+/** Native dialogs; each file dialog resolves to the chosen path, or null when the user cancels. */
 export interface Dialogs {
   openImage(purpose: 'original' | 'reference'): Promise<string | null>
   openProject(): Promise<string | null>
@@ -14,6 +14,11 @@ export interface Dialogs {
   /** `suggestedName` ends in the format's extension. */
   saveImage(suggestedName: string, format: ImageFormat): Promise<string | null>
   openModelFolder(): Promise<string | null>
+  /**
+   * Asks before replacing the file of a photo that is open in the editor (`name` is its file
+   * name): true only when the user explicitly chose to replace it.
+   */
+  confirmOverwriteOriginal(name: string): Promise<boolean>
 }
 
 export interface AppDeps {

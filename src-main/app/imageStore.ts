@@ -1,7 +1,8 @@
 // The images main holds for the open document: their file bytes (for project files and
 // for re-opening them in a restarted engine), their display names and what the engine
-// reported. The engine names an image by its content hash, so the same photo opened twice
-// is one entry with a reference count.
+// reported, and the files they were opened from (so nothing is written over them). The engine
+// names an image by its content hash, so the same photo opened twice is one entry with a
+// reference count.
 import type { EngineApi, ImageInfo as EngineImageInfo } from '../engine/api'
 import { appErrorCodes, type ImageInfo } from '../../src-shared/contract'
 import { AppFailure } from './dispatch'
@@ -10,6 +11,8 @@ import type { ImageFile } from './projectFile'
 export interface HeldImage extends ImageFile {
   info: ImageInfo
   refs: number
+  /** The files on disk it was opened from; none for a project's or a dropped image. */
+  sourcePaths: Set<string>
 }
 
 function infoOf(engineInfo: EngineImageInfo, name: string, byteLength: number): ImageInfo {
@@ -21,17 +24,27 @@ export class ImageStore {
 
   constructor(private readonly engine: EngineApi) {}
 
-  /** Decode and hold an image; a bad file throws the engine's code (E_IMAGE_DECODE, E_IMAGE_TOO_LARGE, ...). */
-  async add(name: string, bytes: Uint8Array): Promise<ImageInfo> {
+  /**
+   * Decode and hold an image, read from `sourcePath` when it came from a file on disk; a bad file
+   * throws the engine's code (E_IMAGE_DECODE, E_IMAGE_TOO_LARGE, ...).
+   */
+  async add(name: string, bytes: Uint8Array, sourcePath?: string): Promise<ImageInfo> {
     const engineInfo = await this.engine.openImage({ bytes, name })
     const held = this.images.get(engineInfo.imageId)
     if (held) {
       held.refs += 1
+      // the paths stay until the last hold goes: which hold a release drops is not known
+      if (sourcePath) held.sourcePaths.add(sourcePath)
       return { ...held.info, name }
     }
     const info = infoOf(engineInfo, name, bytes.length)
-    this.images.set(info.imageId, { name, bytes, info, refs: 1 })
+    this.images.set(info.imageId, { name, bytes, info, refs: 1, sourcePaths: new Set(sourcePath ? [sourcePath] : []) })
     return info
+  }
+
+  /** Every file an image held now was opened from. */
+  sourcePaths(): string[] {
+    return [...this.images.values()].flatMap((held) => [...held.sourcePaths])
   }
 
   get(imageId: string): HeldImage {

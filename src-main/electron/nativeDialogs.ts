@@ -1,6 +1,6 @@
 // The app layer's Dialogs, answered by the operating system's file dialogs, modal to the
 // editor window. Paths stay in main: the renderer only ever learns file names.
-import { dialog, type BrowserWindow, type OpenDialogOptions, type SaveDialogOptions } from 'electron'
+import { dialog, type BrowserWindow, type MessageBoxOptions, type OpenDialogOptions, type SaveDialogOptions } from 'electron'
 import type { Dialogs, ImageFormat } from '../app/deps'
 
 const imageExtensions = ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'avif', 'heic', 'heif', 'gif']
@@ -23,6 +23,10 @@ export function createNativeDialogs(owner: () => BrowserWindow | null): Dialogs 
     const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options)
     return result.canceled || !result.filePath ? null : result.filePath
   }
+  async function ask(options: MessageBoxOptions): Promise<number> {
+    const window = owner()
+    return (window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options)).response
+  }
   return {
     openImage: (purpose) =>
       open({
@@ -44,5 +48,17 @@ export function createNativeDialogs(owner: () => BrowserWindow | null): Dialogs 
         properties: ['showOverwriteConfirmation', 'createDirectory'],
       }),
     openModelFolder: () => open({ title: 'Import a model folder (with model.json)', properties: ['openDirectory'], buttonLabel: 'Import model' }),
+    // Cancel is the default and what Escape answers: replacing the original takes a deliberate click
+    confirmOverwriteOriginal: async (name) =>
+      (await ask({
+        type: 'warning',
+        title: 'Replace the original photo?',
+        message: `Replace the original photo ${name}?`,
+        detail: `${name} is open in the editor. Replacing it cannot be undone; the original photo will be lost. Choose another file name to keep it.`,
+        buttons: ['Cancel', 'Replace Original'],
+        defaultId: 0,
+        cancelId: 0,
+        noLink: true,
+      })) === 1,
   }
 }

@@ -51,6 +51,17 @@ describe('stubbed dialogs for end-to-end tests', () => {
     expect(await dialogs.saveProject('untitled.smproj')).toBe('/projects/a.smproj')
   })
 
+  it('confirm replacing an original only when a test queued true; none queued means not confirmed', async () => {
+    const file = join(dir, 'dialogs.json')
+    await writeFile(file, JSON.stringify({ confirmOverwriteOriginal: [true, false] }))
+    const log: DialogRequestLog[] = []
+    const dialogs = createStubDialogs(file, log)
+    expect(await dialogs.confirmOverwriteOriginal('holiday.jpg')).toBe(true)
+    expect(await dialogs.confirmOverwriteOriginal('holiday.jpg')).toBe(false)
+    expect(await dialogs.confirmOverwriteOriginal('holiday.jpg')).toBe(false)
+    expect(log.map((l) => l.answer)).toEqual([true, false, false])
+  })
+
   it('serve concurrent calls one at a time without losing an answer', async () => {
     const file = join(dir, 'dialogs.json')
     await writeFile(file, JSON.stringify({ openImage: ['/a.png', '/b.png', '/c.png'] }))

@@ -1,7 +1,7 @@
 // Scripted answers for the native dialogs, used only by end-to-end tests of the packaged
 // app (STYLEMAP_E2E=1 and STYLEMAP_E2E_DIALOG_FILE=<json>). Each dialog takes the first
 // answer queued for its kind and writes the rest back, so a test can queue more answers
-// while the app runs; an empty queue means the user pressed Cancel.
+// while the app runs; an empty queue means the user pressed Cancel (or did not confirm).
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
@@ -15,16 +15,19 @@ export const dialogAnswersSchema = z.object({
   saveProject: answerList,
   saveImage: answerList,
   openModelFolder: answerList,
+  /** true = the user chose to replace the original photo; none queued = not confirmed. */
+  confirmOverwriteOriginal: z.array(z.boolean()).default([]),
 })
 
 export type DialogKind = keyof z.output<typeof dialogAnswersSchema>
+type PathDialogKind = Exclude<DialogKind, 'confirmOverwriteOriginal'>
 export type DialogAnswers = z.input<typeof dialogAnswersSchema>
 
 /** What a stubbed dialog was asked, so a test can check the app asked the right thing. */
 export interface DialogRequestLog {
   kind: DialogKind
   detail: string
-  answer: string | null
+  answer: string | boolean | null
 }
 
 /** True when the stubs may replace native dialogs: both variables set, never by accident. */
@@ -37,19 +40,24 @@ export function stubDialogFile(env: NodeJS.ProcessEnv): string | null {
 /** Dialogs answered from the queue in `file`. */
 export function createStubDialogs(file: string, log: DialogRequestLog[] = []): Dialogs {
   let chain: Promise<unknown> = Promise.resolve()
-  const take = (kind: DialogKind, detail: string): Promise<string | null> => {
+  /** The first answer queued for `kind` (undefined when none is), written back without it. */
+  const shift = <K extends DialogKind>(kind: K): Promise<z.output<typeof dialogAnswersSchema>[K][number] | undefined> => {
     const next = chain.then(async () => {
       const answers = dialogAnswersSchema.parse(JSON.parse(await readFile(file, 'utf8')))
-      const [answer = null, ...rest] = answers[kind]
+      const [answer, ...rest] = answers[kind]
       const temp = `${file}.${process.pid}.tmp`
       await writeFile(temp, JSON.stringify({ ...answers, [kind]: rest }, null, 2))
       await rename(temp, file)
-      const path = answer === null ? null : isAbsolute(answer) ? answer : resolve(answer)
-      log.push({ kind, detail, answer: path })
-      return path
+      return answer
     })
     chain = next.catch(() => undefined)
     return next
+  }
+  const take = async (kind: PathDialogKind, detail: string): Promise<string | null> => {
+    const answer = (await shift(kind)) ?? null
+    const path = answer === null ? null : isAbsolute(answer) ? answer : resolve(answer)
+    log.push({ kind, detail, answer: path })
+    return path
   }
   return {
     openImage: (purpose) => take('openImage', purpose),
@@ -57,5 +65,10 @@ export function createStubDialogs(file: string, log: DialogRequestLog[] = []): D
     saveProject: (suggestedName) => take('saveProject', suggestedName),
     saveImage: (suggestedName, format) => take('saveImage', `${suggestedName} (${format})`),
     openModelFolder: () => take('openModelFolder', ''),
+    confirmOverwriteOriginal: async (name) => {
+      const confirmed = (await shift('confirmOverwriteOriginal')) ?? false
+      log.push({ kind: 'confirmOverwriteOriginal', detail: name, answer: confirmed })
+      return confirmed
+    },
   }
 }

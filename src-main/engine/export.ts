@@ -1,11 +1,12 @@
 // Writing images: PNG/JPEG/WebP with quality, ICC profile and EXIF of the source photo kept
 // (orientation normalised, since the pixels are already upright), atomic temp + rename.
 import { randomBytes } from 'node:crypto'
-import { rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { rename, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
 import type { ExportFormat, ExportResult, RawImage } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
+import { sameFile } from './files.js'
 import { type DecodedImage, maxInputPixels } from './images.js'
 
 export function formatFromPath(path: string): ExportFormat | null {
@@ -24,16 +25,6 @@ export function formatFromPath(path: string): ExportFormat | null {
 
 export function formatFromSource(format: string | undefined): ExportFormat | null {
   return format === 'png' || format === 'jpeg' || format === 'webp' ? format : null
-}
-
-async function sameFile(a: string, b: string): Promise<boolean> {
-  if (resolve(a) === resolve(b)) return true
-  try {
-    const [sa, sb] = await Promise.all([stat(a), stat(b)])
-    return sa.dev === sb.dev && sa.ino === sb.ino
-  } catch {
-    return false
-  }
 }
 
 export interface WriteImageOptions {

@@ -23,11 +23,13 @@ export function fileHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'file:
       const chosen: ImageFormat = format === 'original' ? (sourceFormat ?? 'png') : format
       const path = await deps.dialogs.saveImage(`${stem(original.name)}-edited.${formatExtension[chosen]}`, chosen)
       if (!path) return { canceled: true }
+      await ctx.guardOriginals(path)
       // with nothing painted the export is the photo itself, re-encoded: no model needed
       const needsModel = editFromProject(document, { wplusAvailable: true }).layers.length > 0
       const wplusAvailable = needsModel ? (await ctx.models.ensureLoaded()).model.features.wplus : true
       const edit = editFromProject(document, { wplusAvailable })
-      // the save dialog already asked before replacing a file, the photo's own included
+      // main has refused or confirmed writing onto an open photo (guardOriginals), and the
+      // engine holds the app's images as bytes, so it knows no input path to protect
       const output = { kind: 'file', path, format: chosen, quality, overwriteInput: true } as const
       const rendered = await ctx.withEngine(() => engine.render({ edit, output }), { needsModel })
       const { file } = rendered
@@ -38,6 +40,7 @@ export function fileHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'file:
       const name = `${stem(suggestedName)}.${mimeExtension[image.mime]}`
       const path = await deps.dialogs.saveImage(name, format)
       if (!path) return { canceled: true }
+      await ctx.guardOriginals(path)
       try {
         await writeFileAtomic(path, image.bytes)
       } catch (error) {

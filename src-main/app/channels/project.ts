@@ -14,6 +14,8 @@ export function projectHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'pr
   async function save(document: ProjectDocument, path: string | null) {
     const target = path ?? (await deps.dialogs.saveProject(ctx.projectPath ? basename(ctx.projectPath) : `${stem(images.get(document.original.imageId).name)}.${projectExtension}`))
     if (!target) return { canceled: true as const }
+    // a project written over a photo would replace the JPEG with JSON
+    await ctx.guardOriginals(target)
     const bytes = await ctx.documentBytes(document)
     try {
       await writeFileAtomic(target, bytes)

@@ -18,10 +18,17 @@ type DialogKind = keyof Dialogs
 /** Dialogs that answer from queues the test fills; an unexpected dialog fails the test. */
 export class ScriptedDialogs implements Dialogs {
   private readonly queues = new Map<DialogKind, Array<string | null>>()
+  private readonly confirmations: boolean[] = []
   readonly asked: Array<{ kind: DialogKind; suggestion?: string }> = []
 
   answer(kind: DialogKind, ...answers: Array<string | null>): this {
     this.queues.set(kind, [...(this.queues.get(kind) ?? []), ...answers])
+    return this
+  }
+
+  /** Queue answers for confirmation dialogs; one not answered means the user did not confirm. */
+  confirm(...answers: boolean[]): this {
+    this.confirmations.push(...answers)
     return this
   }
 
@@ -37,6 +44,10 @@ export class ScriptedDialogs implements Dialogs {
   saveProject = (suggestedName: string) => this.next('saveProject', suggestedName)
   saveImage = (suggestedName: string, _format: ImageFormat) => this.next('saveImage', suggestedName)
   openModelFolder = () => this.next('openModelFolder')
+  confirmOverwriteOriginal = (name: string) => {
+    this.asked.push({ kind: 'confirmOverwriteOriginal', suggestion: name })
+    return Promise.resolve(this.confirmations.shift() ?? false)
+  }
 }
 
 /** Wraps an engine so every method call is logged by name. */
