@@ -372,6 +372,8 @@ export const appErrorCodes = {
   projectCorrupt: 'E_PROJECT_CORRUPT',
   projectVersion: 'E_PROJECT_VERSION',
   projectIo: 'E_PROJECT_IO',
+  /** A project file over the size any project Stylemap Studio writes can open (projectMaxBytes). */
+  projectTooLarge: 'E_PROJECT_TOO_LARGE',
   imageUnknown: 'E_IMAGE_UNKNOWN',
   imageTooLarge: 'E_IMAGE_TOO_LARGE',
   recentMissing: 'E_RECENT_MISSING',
