@@ -121,6 +121,8 @@ describe('stylemap convert: bad checkpoints get one clear line and leave nothing
     { name: 'e_ema missing', make: (f) => fixture('checkpoint', '--break', 'missing-e-ema', '--out', f), code: 'E_CONVERT_KEYS' },
     { name: 'a g_ema key missing', make: (f) => fixture('checkpoint', '--break', 'missing-key', '--out', f), code: 'E_CONVERT_KEYS' },
     { name: 'unsupported normalize_mode', make: (f) => fixture('checkpoint', '--break', 'normalize', '--out', f), code: 'E_CONVERT_NORMALIZE' },
+    // its train_args unpickles as os.makedirs(FILE.marker): refused, and the call never runs
+    { name: 'pickled code', make: (f) => fixture('checkpoint', '--break', 'pickled-code', '--out', f), code: 'E_CONVERT_UNSAFE' },
   ]
   it.each(cases)('$name -> $code', async ({ name, make, code }) => {
     const file = path.join(work, `bad-${name.replace(/\W+/g, '-')}.pt`)
@@ -129,6 +131,7 @@ describe('stylemap convert: bad checkpoints get one clear line and leave nothing
     const result = await cli('convert', '--checkpoint', file, '--out', out)
     expectCleanFailure(result, code, name)
     expect(existsSync(out)).toBe(false)
+    expect(existsSync(`${file}.marker`), 'a pickled call ran').toBe(false)
     expect(await leftovers(work)).toEqual([])
   }, 300_000)
 })

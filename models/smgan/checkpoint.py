@@ -1,13 +1,18 @@
 """Reads checkpoints in the released StyleMapGAN layout (g_ema, e_ema, train_args)."""
 from __future__ import annotations
 
-import argparse
+import collections
+import functools
+import inspect
+import io
 import os
 import pickle
+import types
 import zipfile
 
 import torch
 
+from . import safe_pickle
 from .layers import SUPPORTED_NORMALIZE_MODES
 from .networks import Encoder, Generator, ModelConfig
 
@@ -20,22 +25,63 @@ class ConvertError(Exception):
         self.code = code
 
 
-def _torch_load(path: str):
-    """Loads without running arbitrary pickled code where torch can (2.4 and later): the
-    released layout pickles only tensors, containers and argparse.Namespace (train_args).
-    Older torch (Debian's 1.13) has no allow-list for Namespace and loads it plainly."""
+@functools.lru_cache(maxsize=None)
+def _load_honours_pickle_module() -> bool:
+    """Whether torch.load uses the pickle module it is given. Torch 1.13 (Debian's) replaces
+    it with plain pickle unless weights_only is set, so this is tried, not read from the
+    version: a harmless in-memory file is loaded with a module that notes its own use."""
+    used = []
+
+    class Noting(safe_pickle.Unpickler):
+        def find_class(self, module, name):
+            used.append((module, name))
+            return super().find_class(module, name)
+
+    noting = types.SimpleNamespace(__name__="noting_pickle", Unpickler=Noting, load=lambda f, **kw: Noting(f, **kw).load())
+    buffer = io.BytesIO()
+    torch.save({"probe": collections.OrderedDict()}, buffer)
+    buffer.seek(0)
+    torch.load(buffer, pickle_module=noting, **_weights_only_off())
+    return bool(used)
+
+
+def _weights_only_off() -> dict:
+    # weights_only=False only turns off torch's own allow-list (which cannot read train_args
+    # before torch 2.4); the restriction is safe_pickle's. Torch before 1.13 has no such argument.
+    return {"weights_only": False} if "weights_only" in inspect.signature(torch.load).parameters else {}
+
+
+def _load_restricted(path: str, map_location):
+    if _load_honours_pickle_module():
+        return torch.load(path, map_location=map_location, pickle_module=safe_pickle, **_weights_only_off())
+    # torch 1.13: the same steps torch.load takes, with the pickle module it would have dropped
     serialization = torch.serialization
-    if hasattr(serialization, "add_safe_globals"):
-        serialization.add_safe_globals([argparse.Namespace])
-        return torch.load(path, map_location="cpu", weights_only=True)
-    return torch.load(path, map_location="cpu")
+    with open(path, "rb") as f:
+        if serialization._is_zipfile(f):
+            with serialization._open_zipfile_reader(f) as archive:
+                if serialization._is_torchscript_zip(archive):
+                    raise pickle.UnpicklingError("a TorchScript archive, not a checkpoint")
+                return serialization._load(archive, map_location, safe_pickle, encoding="utf-8")
+        return serialization._legacy_load(f, map_location, safe_pickle, encoding="utf-8")
+
+
+def safe_torch_load(path: str, map_location="cpu"):
+    """torch.load through the restricted unpickler (safe_pickle) on every torch version: a
+    file that names anything but tensors, containers, numbers, strings and argparse.Namespace
+    is refused with E_CONVERT_UNSAFE, and what it names is never imported or called."""
+    try:
+        return _load_restricted(path, map_location)
+    except safe_pickle.ForbiddenGlobal as exc:
+        raise ConvertError("E_CONVERT_UNSAFE",
+                           f"{os.path.basename(path)} refers to {exc.module}.{exc.name}, which a checkpoint never holds; "
+                           "refused without running it (only tensors, containers and train_args are read)") from None
 
 
 def read_checkpoint(path: str) -> dict:
     if not os.path.isfile(path):
         raise ConvertError("E_CONVERT_NOT_FOUND", f"checkpoint file not found: {path}")
     try:
-        ck = _torch_load(path)
+        ck = safe_torch_load(path)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, AttributeError,
             ModuleNotFoundError, IndexError, KeyError, TypeError, OSError) as exc:
         raise ConvertError("E_CONVERT_NOT_CHECKPOINT",

@@ -16,7 +16,17 @@ from .checkpoint import load_checkpoint
 from .export import random_models, write_parity_set
 from .networks import Discriminator, ModelConfig
 
-BREAKS = ("missing-e-ema", "missing-key", "normalize", "not-a-dict")
+BREAKS = ("missing-e-ema", "missing-key", "normalize", "not-a-dict", "pickled-code")
+
+
+class _MakesMarker:
+    """Pickles as os.makedirs(path): a checkpoint that runs code when a plain unpickler loads it."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.makedirs, (self.path,))
 
 
 def make_checkpoint(a) -> None:
@@ -41,6 +51,8 @@ def make_checkpoint(a) -> None:
         train_args.normalize_mode = "BatchNorm2d"
     elif a.break_ == "not-a-dict":
         ck = [1, 2, 3]
+    elif a.break_ == "pickled-code":
+        ck["train_args"] = _MakesMarker(a.out + ".marker")
     torch.save(ck, a.out)
 
 

@@ -28,7 +28,7 @@ import time
 import torch
 from torch.nn import functional as F
 
-from .checkpoint import ConvertError, load_checkpoint, read_checkpoint
+from .checkpoint import ConvertError, load_checkpoint, read_checkpoint, safe_torch_load
 from .data import load_faces, to_model_range
 from .metrics import evaluate, save_sample_grids
 from .train import atomic_save, ema_update
@@ -74,7 +74,7 @@ def main(argv=None):
     step, best = 0, None
     latest = os.path.join(a.out, "latest.pt")
     if os.path.exists(latest):
-        ck = torch.load(latest, map_location="cpu", weights_only=False)
+        ck = safe_torch_load(latest)
         e.load_state_dict(ck["encoder"]); e_ema.load_state_dict(ck["e_ema"]); optim.load_state_dict(ck["optim"])
         if a.tune_decoder:
             g.load_state_dict(ck["generator"]); g_ema.load_state_dict(ck["g_ema"])

@@ -14,13 +14,16 @@ import argparse
 
 import torch
 
+from .checkpoint import ConvertError, safe_torch_load
+
 SHIP_KEYS = ("g_ema", "e_ema", "train_args", "step", "metrics", "best")
 TRAINING_KEYS = ("generator", "encoder", "discriminator", "train_args", "step", "best")
 
 
 def load(path: str) -> dict:
-    # our own training files: they pickle argparse.Namespace (train_args), as the released ones do
-    return torch.load(path, map_location="cpu", weights_only=False)
+    # training files pickle argparse.Namespace (train_args) and optimiser state: the restricted
+    # unpickler reads them and refuses anything that would run code
+    return safe_torch_load(path)
 
 
 def save(obj: dict, path: str) -> None:
@@ -52,4 +55,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ConvertError as exc:  # an unsafe or unreadable file: one line, stable code
+        raise SystemExit(f"{exc.code}: {exc}") from None

@@ -20,6 +20,7 @@ import time
 import torch
 from torch.nn import functional as F
 
+from .checkpoint import ConvertError, safe_torch_load
 from .data import load_faces, to_model_range
 from .metrics import evaluate, save_sample_grids
 from .networks import Discriminator, Encoder, Generator, ModelConfig, count_parameters
@@ -133,7 +134,7 @@ def main(argv=None):
     latest = os.path.join(a.out, "latest.pt")
     step, best = 0, None
     if os.path.exists(latest):
-        ck = torch.load(latest, map_location=device, weights_only=False)  # our own file
+        ck = safe_torch_load(latest, map_location=device)
         g.load_state_dict(ck["generator"]); e.load_state_dict(ck["encoder"]); d.load_state_dict(ck["discriminator"])
         g_ema.load_state_dict(ck["g_ema"]); e_ema.load_state_dict(ck["e_ema"])
         if "g_optim" in ck:
@@ -244,4 +245,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ConvertError as exc:  # an unsafe or unreadable latest.pt: one line, stable code
+        raise SystemExit(f"{exc.code}: {exc}") from None
