@@ -10,7 +10,7 @@ import type { AppDeps } from './deps'
 import { AppFailure, toAppError } from './dispatch'
 import { ImageStore } from './imageStore'
 import { ModelRegistry } from './models'
-import { parseProject, remapImageIds, serializeProject, type ParsedProject } from './projectFile'
+import { parseProject, projectMaxBytes, projectTooLarge, remapImageIds, serializeProject, type ParsedProject } from './projectFile'
 
 const defaultMaxInputBytes = 512 * 1024 * 1024
 /** Engine codes meaning "I lost state" (a restart, an evicted photo): hand the images over again and retry once. */
@@ -89,9 +89,9 @@ export function createContext(deps: AppDeps): AppContext {
 
     async readUserFile(path, kind) {
       try {
-        return await readRegularFile(path, kind === 'image' ? maxInputBytes : undefined)
+        return await readRegularFile(path, kind === 'image' ? maxInputBytes : projectMaxBytes)
       } catch (error) {
-        if (error instanceof FileTooLargeError) throw tooLarge(basename(path), error.bytes)
+        if (error instanceof FileTooLargeError) throw kind === 'project' ? projectTooLarge(error.bytes) : tooLarge(basename(path), error.bytes)
         if (error instanceof NotRegularFileError) {
           const code = kind === 'image' ? appErrorCodes.imageNotFile : appErrorCodes.projectIo
           throw new AppFailure(code, `${basename(path)} is ${error.what}, not a ${kind === 'image' ? 'photo' : 'project'} file.`, { cause: error })

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { readFile, readdir, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ProjectDocument } from '../../src-shared/contract'
 import { sidewaysPhoto } from '../engine/testing/photos'
 import { faces } from '../testing/utkface'
+import { parseProject, projectMaxBytes } from './projectFile'
 import { makeTestApp, type TestApp } from './testing/harness'
 
 let t: TestApp
@@ -37,7 +39,7 @@ async function openDocument(app: TestApp): Promise<ProjectDocument> {
       { id: 'ref-1', imageId: ref1.image.imageId, crop: { x: 0, y: 0, size: 64 }, name: 'mouth', color: '#ff3366', visible: true, strength: 0.8, offset: { dx: 0, dy: 0 }, mask: roundMask(240, 180, 120, 120, 20) },
       { id: 'ref-2', imageId: ref2.image.imageId, crop: { x: 4, y: 4, size: 56 }, name: 'eyes', color: '#33aaff', visible: false, strength: 0.5, offset: { dx: 12, dy: -6 }, mask: roundMask(240, 180, 100, 70, 15) },
     ],
-    settings: { space: 'w', coarseStrength: 0.7, feather: 12, livePreview: false, modelId: 'utkface-64' },
+    settings: { space: 'w', coarseStrength: 0.7, feather: 12, detail: false, livePreview: false, modelId: 'utkface-64' },
   }
 }
 
@@ -208,5 +210,119 @@ describe('project files', () => {
     await import('node:fs/promises').then((fs) => fs.rm(path))
     expect(await t.call('recent:open', { id: item.id })).toMatchObject({ ok: false, error: { code: 'E_RECENT_MISSING' } })
     expect((await t.ok('recent:list', {})).items).toEqual([])
+  })
+})
+
+/**
+ * A black 1-bit grayscale PNG: a few KB of file for any number of pixels, which a decoder
+ * turns into width x height bytes. `mark` sets one pixel so two such images differ.
+ */
+function blankPng(width: number, height: number, mark = false): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const out = Buffer.alloc(body.length + 8)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(crc32(body), body.length + 4)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header[8] = 1 // bit depth
+  header[9] = 0 // grayscale
+  const rowBytes = 1 + Math.ceil(width / 8)
+  const raw = Buffer.alloc(rowBytes * height)
+  if (mark) raw[1] = 0x80
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))])
+}
+
+describe('a hostile project file is refused before it costs memory', () => {
+  /** A real saved project's JSON, changed by `mutate`, opened through project:open. */
+  interface DiskProject {
+    images: Record<string, { name: string; sha256: string; data: string }>
+    document: { references: Array<Record<string, unknown>> }
+  }
+
+  async function openChanged(mutate: (json: DiskProject) => void) {
+    const document = await openDocument(t)
+    const good = join(t.dir, 'good.smproj')
+    t.dialogs.answer('saveProject', good)
+    await t.ok('project:save', { document })
+    const json = JSON.parse(await readFile(good, 'utf8'))
+    mutate(json)
+    const path = join(t.dir, 'changed.smproj')
+    const bytes = Buffer.from(JSON.stringify(json))
+    await writeFile(path, bytes)
+    const opensBefore = t.calls.filter((c) => c === 'openImage').length
+    t.dialogs.answer('openProject', path)
+    const result = await t.call('project:open', {})
+    return { result, bytes: bytes.length, opens: t.calls.filter((c) => c === 'openImage').length - opensBefore }
+  }
+
+  it('16 references with 16383 x 16383 masks in a small file: E_PROJECT_CORRUPT, nothing decoded', async () => {
+    const bomb = blankPng(16383, 16383).toString('base64')
+    const { result, bytes, opens } = await openChanged((json) => {
+      const [first] = json.document.references
+      json.document.references = Array.from({ length: 16 }, (_, i) => ({ ...first, id: `bomb-${i}`, mask: { width: 16383, height: 16383, png: bomb } }))
+    })
+    expect(bytes).toBeLessThan(2 * 2 ** 20)
+    expect(result).toMatchObject({ ok: false, error: { code: 'E_PROJECT_CORRUPT', message: expect.stringMatching(/2048/) } })
+    expect(opens).toBe(0)
+  })
+
+  it('a mask whose PNG is bigger than the size the file declares is refused', async () => {
+    const { result } = await openChanged((json) => {
+      json.document.references[0].mask = { width: 64, height: 64, png: blankPng(16383, 16383).toString('base64') }
+    })
+    expect(result).toMatchObject({ ok: false, error: { code: 'E_PROJECT_CORRUPT', message: expect.stringMatching(/reference 1.*16383x16383/) } })
+  })
+
+  it('images nothing references are dropped, not decoded', async () => {
+    const { result, opens } = await openChanged((json) => {
+      for (const [width, height] of [
+        [10000, 10000],
+        [10000, 9999],
+        [9999, 10000],
+      ]) {
+        const png = blankPng(width, height, true)
+        const key = createHash('sha256').update(png).digest('hex')
+        json.images[key] = { name: `huge-${width}x${height}.png`, sha256: key, data: png.toString('base64') }
+      }
+    })
+    if (!result.ok || result.value.canceled) throw new Error(`did not open: ${JSON.stringify(result)}`)
+    expect(result.value.project.images.map((i) => i.name).sort()).toEqual(['phone.jpg', ...faces(3).slice(1).map((f) => f.name)].sort())
+    expect(opens).toBe(3)
+  })
+
+  it(`a project file over ${projectMaxBytes / 2 ** 20} MiB: E_PROJECT_TOO_LARGE, without reading it`, async () => {
+    const path = join(t.dir, 'huge.smproj')
+    await writeFile(path, '')
+    await truncate(path, projectMaxBytes + 1) // sparse: no disk used
+    t.dialogs.answer('openProject', path)
+    expect(await t.call('project:open', {})).toMatchObject({ ok: false, error: { code: 'E_PROJECT_TOO_LARGE', message: expect.stringMatching(/512 MiB/) } })
+    expect((await t.ok('recent:list', {})).items).toEqual([])
+  })
+
+  it('parseProject refuses bytes over the cap too (recovery copies, stylemap render --project)', async () => {
+    await expect(parseProject(new Uint8Array(projectMaxBytes + 1))).rejects.toMatchObject({ code: 'E_PROJECT_TOO_LARGE' })
+  })
+
+  it('image names are shown as their base name only, printable and bounded', async () => {
+    const { result } = await openChanged((json) => {
+      const [original, second, third] = Object.keys(json.images)
+      json.images[original].name = '../../home/me/Private/\u0007phone\u202Egpj.exe\n.jpg'
+      json.images[second].name = 'C:\\Users\\me\\Secret folder\\' + 'x'.repeat(200) + '.png'
+      json.images[third].name = '/etc/'
+    })
+    if (!result.ok || result.value.canceled) throw new Error(`did not open: ${JSON.stringify(result)}`)
+    const names = result.value.project.images.map((i) => i.name)
+    expect(names).toContain('phonegpj.exe.jpg')
+    expect(names).toContain('image')
+    const long = names.find((n) => n.startsWith('xxx'))!
+    expect(long.length).toBeLessThanOrEqual(120)
+    expect(long.endsWith('….png')).toBe(true)
+    // eslint-disable-next-line no-control-regex -- the test is that none are left
+    for (const name of names) expect(name).not.toMatch(/[\\/\u0000-\u001f\u007f\u202e]/)
   })
 })

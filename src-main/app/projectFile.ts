@@ -19,6 +19,21 @@ import { AppFailure } from './dispatch'
 export const projectFormat = 'stylemap-project'
 export const projectVersion = 1
 export const projectExtension = 'smproj'
+/**
+ * The largest project file opened. A project is parsed as one JSON text, and V8 cannot hold
+ * a string much over 512 MiB (buffer.constants.MAX_STRING_LENGTH), so a bigger file could
+ * never open anyway; 512 MiB still holds a 40 MB photo and 16 references of 20 MB each in
+ * base64 (~450 MB), far above a real project's few MB to tens of MB.
+ */
+export const projectMaxBytes = 512 * 2 ** 20
+/**
+ * The largest mask side in a project: the editor paints masks of at most this many pixels a
+ * side (src-renderer's MASK_MAX_SIDE), so a file with a bigger one was not written by us,
+ * and 16 such masks cost at most 64 MiB decoded.
+ */
+export const projectMaskMaxSide = 2048
+/** The longest image name shown, in characters. */
+const imageNameMaxLength = 120
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/)
 
@@ -29,9 +44,15 @@ const diskImageSchema = z.object({
   data: z.string().min(1),
 })
 
+const maskSide = z
+  .number()
+  .int()
+  .positive()
+  .max(projectMaskMaxSide, `masks are at most ${projectMaskMaxSide} pixels a side`)
+
 const diskMaskSchema = z.object({
-  width: z.number().int().positive().max(16384),
-  height: z.number().int().positive().max(16384),
+  width: maskSide,
+  height: maskSide,
   /** grayscale PNG, base64 */
   png: z.string().min(1),
 })
@@ -60,7 +81,7 @@ export interface ImageFile {
   bytes: Uint8Array
 }
 
-/** A parsed project: images keyed by content hash; the document's imageIds are those keys. */
+/** A parsed project: the images the document names, keyed by content hash; the document's imageIds are those keys. */
 export interface ParsedProject {
   savedAt: string
   images: Map<string, ImageFile>
@@ -75,6 +96,30 @@ function corrupt(message: string, cause?: unknown): AppFailure {
   return new AppFailure(appErrorCodes.projectCorrupt, `This project file is damaged or not a Stylemap Studio project: ${message}`, { cause })
 }
 
+/** The refusal of a project file over projectMaxBytes (`bytes` is its size). */
+export function projectTooLarge(bytes: number): AppFailure {
+  return new AppFailure(
+    appErrorCodes.projectTooLarge,
+    `This project file is ${Math.ceil(bytes / 2 ** 20)} MiB; Stylemap Studio opens projects of up to ${projectMaxBytes / 2 ** 20} MiB.`,
+  )
+}
+
+/**
+ * What the UI shows for an image stored in a project: the file's base name only (a project
+ * file is untrusted input, and its names could carry folders, control or bidi characters),
+ * at most imageNameMaxLength characters, keeping the extension.
+ */
+export function imageDisplayName(stored: string): string {
+  const base = stored.split(/[\\/]/).pop() ?? ''
+  const printable = base.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '').trim()
+  if (!printable || printable === '.' || printable === '..') return 'image'
+  const chars = [...printable]
+  if (chars.length <= imageNameMaxLength) return printable
+  const dot = printable.lastIndexOf('.')
+  const ext = dot > 0 && printable.length - dot <= 10 ? printable.slice(dot) : ''
+  return chars.slice(0, imageNameMaxLength - 1 - ext.length).join('') + '…' + ext
+}
+
 async function maskToPng(mask: Mask): Promise<string> {
   const png = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
     .png({ compressionLevel: 6 })
@@ -83,8 +128,19 @@ async function maskToPng(mask: Mask): Promise<string> {
 }
 
 async function maskFromPng(entry: z.output<typeof diskMaskSchema>, where: string): Promise<Mask> {
+  const png = Buffer.from(entry.png, 'base64')
+  // The header says what decoding would allocate: compare it with the declared size first.
+  let header: sharp.Metadata
   try {
-    const { data, info } = await sharp(Buffer.from(entry.png, 'base64'))
+    header = await sharp(png).metadata()
+  } catch (error) {
+    throw corrupt(`${where}: mask image cannot be read`, error)
+  }
+  if (header.format !== 'png' || header.width !== entry.width || header.height !== entry.height) {
+    throw corrupt(`${where}: mask is a ${header.width}x${header.height} ${header.format} image, expected a ${entry.width}x${entry.height} PNG`)
+  }
+  try {
+    const { data, info } = await sharp(png, { limitInputPixels: entry.width * entry.height })
       .extractChannel(0)
       .raw()
       .toBuffer({ resolveWithObject: true })
@@ -124,9 +180,14 @@ export async function serializeProject(document: ProjectDocument, imageOf: (imag
   return Buffer.from(JSON.stringify(file), 'utf8')
 }
 
-/** Parse and fully validate a project file's bytes; throws E_PROJECT_CORRUPT / E_PROJECT_VERSION. */
+/**
+ * Parse and fully validate a project file's bytes; throws E_PROJECT_CORRUPT /
+ * E_PROJECT_VERSION / E_PROJECT_TOO_LARGE. Only the images the document names are decoded
+ * and handed back; others in the file are dropped unread.
+ */
 export async function parseProject(bytes: Uint8Array): Promise<ParsedProject> {
   if (bytes.length === 0) throw corrupt('the file is empty')
+  if (bytes.length > projectMaxBytes) throw projectTooLarge(bytes.length)
   let json: unknown
   try {
     json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'))
@@ -151,17 +212,19 @@ export async function parseProject(bytes: Uint8Array): Promise<ParsedProject> {
   const file = parsed.data
 
   const images = new Map<string, ImageFile>()
-  for (const [key, entry] of Object.entries(file.images)) {
-    const data = Buffer.from(entry.data, 'base64')
-    if (entry.sha256 !== key || hashOf(data) !== key) throw corrupt(`image "${entry.name}" does not match its checksum`)
-    images.set(key, { name: entry.name, bytes: new Uint8Array(data.buffer, data.byteOffset, data.length) })
-  }
   const need = (key: string, where: string): string => {
-    if (!images.has(key)) throw corrupt(`${where} names an image the file does not contain`)
+    if (images.has(key)) return key
+    const entry = Object.hasOwn(file.images, key) ? file.images[key] : undefined
+    if (!entry) throw corrupt(`${where} names an image the file does not contain`)
+    const name = imageDisplayName(entry.name)
+    const data = Buffer.from(entry.data, 'base64')
+    if (entry.sha256 !== key || hashOf(data) !== key) throw corrupt(`image "${name}" does not match its checksum`)
+    images.set(key, { name, bytes: new Uint8Array(data.buffer, data.byteOffset, data.length) })
     return key
   }
 
   const { document } = file
+  const original = { imageId: need(document.original.image, 'the original'), crop: document.original.crop }
   const ids = new Set<string>()
   const references = []
   for (const [index, reference] of document.references.entries()) {
@@ -175,7 +238,7 @@ export async function parseProject(bytes: Uint8Array): Promise<ParsedProject> {
     savedAt: file.savedAt,
     images,
     document: {
-      original: { imageId: need(document.original.image, 'the original'), crop: document.original.crop },
+      original,
       references,
       settings: document.settings,
     },
