@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -33,7 +33,7 @@ async function document(app: TestApp, strength: number): Promise<ProjectDocument
   return {
     original: { imageId: photo.image.imageId, crop: { x: 0, y: 0, size: 64 } },
     references: [{ id: 'r1', imageId: ref.image.imageId, crop: { x: 0, y: 0, size: 64 }, name: '', color: '#00ff00', visible: true, strength, offset: { dx: 0, dy: 0 }, mask: { width: 64, height: 64, data } }],
-    settings: { space: 'wplus', feather: 8, livePreview: true },
+    settings: { space: 'wplus', feather: 8, detail: true, livePreview: true },
   }
 }
 
@@ -71,6 +71,32 @@ describe('autosave and recovery', () => {
     expect(await second.ok('project:save', { document: project.document })).toEqual({ canceled: false, name: 'work.smproj' })
     expect(second.dialogs.asked).toEqual([])
     expect(await second.ok('autosave:check', {})).toEqual({ recovery: null })
+  })
+
+  it('a truncated or damaged recovery copy is not offered, and is discarded', async () => {
+    for (const damage of [(bytes: Buffer) => bytes.subarray(0, bytes.length >> 1), () => Buffer.from('{"format":"stylemap-project","version":1}')]) {
+      const first = await session()
+      await first.ok('autosave:write', { document: await document(first, 1) })
+      const data = join(dir, 'user', 'recovery', 'autosave.smproj')
+      await writeFile(data, damage(await readFile(data)))
+
+      const second = await session()
+      expect(await second.ok('autosave:check', {})).toEqual({ recovery: null })
+      expect(await readdir(join(dir, 'user', 'recovery'))).toEqual([])
+      expect(await second.call('autosave:recover', {})).toMatchObject({ ok: false, error: { code: 'E_NO_RECOVERY' } })
+    }
+  })
+
+  it('a recovery copy from a newer version is not offered but kept', async () => {
+    const first = await session()
+    await first.ok('autosave:write', { document: await document(first, 1) })
+    const data = join(dir, 'user', 'recovery', 'autosave.smproj')
+    const newer = (await readFile(data, 'utf8')).replace('"version":1', '"version":2')
+    await writeFile(data, newer)
+
+    const second = await session()
+    expect(await second.ok('autosave:check', {})).toEqual({ recovery: null })
+    expect(await readFile(data, 'utf8')).toBe(newer)
   })
 
   it('a clean exit or a discard leaves nothing to recover', async () => {

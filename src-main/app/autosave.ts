@@ -1,11 +1,14 @@
 // The recovery copy: while a document has unsaved changes the renderer hands it over every
 // few seconds and it is written (atomically, in the project format) to the user's data
 // folder. A clean save or a clean exit removes it, so finding one at start means the last
-// session ended without either: offer to recover it.
+// session ended without either: offer to recover it, if it still opens.
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { appErrorCodes } from '../../src-shared/contract'
 import { writeFileAtomic } from './atomicWrite'
+import { AppFailure } from './dispatch'
+import { parseProject } from './projectFile'
 
 const metaSchema = z.object({ savedAt: z.string(), projectPath: z.string().nullable() })
 export type RecoveryMeta = z.output<typeof metaSchema>
@@ -40,15 +43,26 @@ export class Autosave {
     })
   }
 
-  /** The recovery copy left behind, or null when there is none. */
+  /**
+   * The recovery copy left behind, or null when there is none. It is offered only when it
+   * parses as a whole project: a truncated or damaged copy (a full disk, a crash of the
+   * machine mid-write) is discarded instead; one from a newer version is kept, not offered.
+   */
   check(): Promise<RecoveryMeta | null> {
     return this.serial(async () => {
+      let marker: string
       try {
-        const meta = metaSchema.safeParse(JSON.parse(await readFile(this.metaFile, 'utf8')))
-        if (!meta.success) return null
-        await readFile(this.dataFile).then((b) => (b.length ? b : Promise.reject(new Error('empty'))))
-        return meta.data
+        marker = await readFile(this.metaFile, 'utf8')
       } catch {
+        return null
+      }
+      try {
+        const meta = metaSchema.parse(JSON.parse(marker))
+        await parseProject(await readFile(this.dataFile))
+        return meta
+      } catch (error) {
+        if (error instanceof AppFailure && error.code === appErrorCodes.projectVersion) return null
+        await this.remove()
         return null
       }
     })
@@ -67,10 +81,12 @@ export class Autosave {
   }
 
   discard(): Promise<void> {
-    return this.serial(async () => {
-      // marker first: a crash between the two leaves no marker, so nothing half-removed is offered
-      await rm(this.metaFile, { force: true })
-      await rm(this.dataFile, { force: true })
-    })
+    return this.serial(() => this.remove())
+  }
+
+  private async remove(): Promise<void> {
+    // marker first: a crash between the two leaves no marker, so nothing half-removed is offered
+    await rm(this.metaFile, { force: true })
+    await rm(this.dataFile, { force: true })
   }
 }
