@@ -2,7 +2,6 @@
 // whole edit (`Engine.render`), the same call the app's preview and export make. Bad input
 // ends with one stderr line `stylemap: E_CODE: message`, an exit code in 1..125 and no output file.
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { editFromProject } from '../../src-shared/edit.js'
@@ -17,6 +16,7 @@ import { formatFromPath, writeImage } from '../engine/export.js'
 import { decodeMask } from '../engine/images.js'
 import { type Args, layersOf, parseCommand, parseCrop, parseInteger, parseNumber } from './args.js'
 import { runConvert } from './convert.js'
+import { readProjectFile, refuseOverwritingInputs } from './inputs.js'
 
 const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)))
 const modelsRoot = join(repoRoot, 'models')
@@ -36,6 +36,8 @@ const help = `stylemap: StyleMapGAN editing from the command line
 
 Every command also takes --provider auto|${providerNames.join('|')} and --threads N.
 Without --model the bundled default model is used (render uses it too).
+No command writes its --out over one of its inputs (photo, reference, mask, project file);
+--overwrite-input lets edit write over its --original photo itself.
 
 Masks and offsets (the same meaning as in the app):
   Each --mask is a grayscale image the size of the original photo; white marks where the
@@ -53,6 +55,7 @@ bytes for the same output format and quality.`
 const exitCodes: Record<string, number> = {
   E_BAD_ARGUMENT: 2,
   E_IMAGE_MISSING: 3,
+  E_IMAGE_NOT_FILE: 3,
   E_IMAGE_EMPTY: 3,
   E_IMAGE_DECODE: 3,
   E_IMAGE_TOO_LARGE: 3,
@@ -140,6 +143,7 @@ async function reconstruct(argv: string[]): Promise<void> {
   const args = parse(argv, ['in', 'crop', 'out'])
   const input = args.required('in')
   const out = outPath(args)
+  await refuseOverwritingInputs(out, [{ option: '--in', path: input }])
   const cropText = args.single('crop')
   const engine = await engineFor(args)
   const image = await openPath(engine, input)
@@ -168,6 +172,14 @@ async function edit(argv: string[]): Promise<void> {
   const cropText = args.single('crop')
   if (raw && (cropText || layers.some((l) => l.referenceCrop))) throw new EngineError(engineErrorCodes.badArgument, '--raw takes model-resolution images: no --crop or --reference-crop')
   const inputs = [originalPath, ...layers.flatMap((l) => [l.reference, l.mask as string])].map((p) => resolve(p))
+  // masks are not images the engine holds, so its own check would not see them
+  await refuseOverwritingInputs(out, [
+    ...(args.flag('overwrite-input') ? [] : [{ option: '--original', path: originalPath }]),
+    ...layers.flatMap((l) => [
+      { option: '--reference', path: l.reference },
+      { option: '--mask', path: l.mask as string },
+    ]),
+  ])
 
   const engine = await engineFor(args)
   const R = (await engine.modelInfo())?.model.resolution ?? 0
@@ -210,13 +222,8 @@ async function render(argv: string[]): Promise<void> {
   const projectPath = resolve(args.required('project'))
   const out = outPath(args)
   const quality = optionalInteger(args, 'quality', 1, 100)
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(projectPath)
-  } catch (error) {
-    throw new EngineError('E_PROJECT_IO', `${projectPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
-  }
-  const parsed = await parseProject(bytes)
+  await refuseOverwritingInputs(out, [{ option: '--project', path: projectPath }])
+  const parsed = await parseProject(await readProjectFile(projectPath))
   const engine = await engineFor(args)
   const idOf = new Map<string, string>()
   for (const [key, image] of parsed.images) idOf.set(key, (await engine.openImage({ bytes: image.bytes, name: image.name })).imageId)
@@ -249,6 +256,10 @@ async function morph(argv: string[]): Promise<void> {
   const bPath = args.required('b')
   const t = parseNumber(args.required('t'), '--t', 0, 1)
   const out = outPath(args)
+  await refuseOverwritingInputs(out, [
+    { option: '--a', path: aPath },
+    { option: '--b', path: bPath },
+  ])
   const aCrop = args.single('a-crop')
   const bCrop = args.single('b-crop')
   const engine = await engineFor(args)

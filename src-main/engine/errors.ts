@@ -6,6 +6,8 @@ export const engineErrorCodes = {
   badArgument: 'E_BAD_ARGUMENT',
   /** An image file does not exist or cannot be read. */
   imageMissing: 'E_IMAGE_MISSING',
+  /** An image path names no regular file (a folder, a device such as /dev/zero, a FIFO). */
+  imageNotFile: 'E_IMAGE_NOT_FILE',
   /** An image file is empty (zero bytes). */
   imageEmpty: 'E_IMAGE_EMPTY',
   /** The bytes are not an image sharp can decode (corrupt, truncated, another file type). */

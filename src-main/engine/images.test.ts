@@ -1,5 +1,6 @@
 // Decoding the photos people actually have, and refusing what is not a photo.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -156,5 +157,15 @@ describe('crops and model-resolution tensors', () => {
     expect([mask.width, mask.height, mask.data.length]).toEqual([300, 200, 300 * 200])
     expect(mask.data[60 * 300 + 110]).toBe(255)
     expect(mask.data[10 * 300 + 10]).toBe(0)
+  })
+  it.skipIf(process.platform === 'win32')('refuses a FIFO, /dev/zero or a folder at once with E_IMAGE_NOT_FILE, for photos and masks', { timeout: 5000 }, async () => {
+    const fifo = join(work, 'pipe.jpg')
+    execFileSync('mkfifo', [fifo])
+    const folder = join(work, 'folder.png')
+    await mkdir(folder)
+    for (const path of [fifo, '/dev/zero', folder]) {
+      await expect(decodeImage({ path }), path).rejects.toMatchObject({ code: 'E_IMAGE_NOT_FILE', message: expect.stringContaining('not a regular file') })
+    }
+    await expect(decodeMask({ path: fifo })).rejects.toMatchObject({ code: 'E_IMAGE_NOT_FILE' })
   })
 })

@@ -1,9 +1,9 @@
 // Photo decoding and the crop/resize between photo pixels and model pixels.
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import sharp from 'sharp'
 import type { Crop, ImageInfo, ImageSource, Mask, RawImage } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
+import { NotRegularFileError, readRegularFile } from './files.js'
 
 /** About 100 MP: larger inputs are refused before any pixel is decoded. */
 export const maxInputPixels = 100_000_000
@@ -21,8 +21,10 @@ async function readSource(source: ImageSource): Promise<{ bytes: Uint8Array; pat
   if ('path' in source) {
     let bytes: Uint8Array
     try {
-      bytes = await readFile(source.path)
+      // only a regular file: /dev/zero would never end and a FIFO would block
+      bytes = await readRegularFile(source.path)
     } catch (e) {
+      if (e instanceof NotRegularFileError) throw new EngineError(engineErrorCodes.imageNotFile, `cannot read image ${source.path}: it is ${e.what}, not a regular file`)
       const code = (e as NodeJS.ErrnoException).code
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : String(code ?? e)
       throw new EngineError(engineErrorCodes.imageMissing, `cannot read image ${source.path}: ${why}`)

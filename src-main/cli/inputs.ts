@@ -1,0 +1,36 @@
+// The files a CLI command reads: none may be replaced by its output, and a project is read only
+// when it is a regular file.
+import { basename } from 'node:path'
+import { EngineError, engineErrorCodes } from '../engine/errors.js'
+import { NotRegularFileError, readRegularFile, sameFile } from '../engine/files.js'
+
+/** One input file of a command, with the option that named it (`--mask`). */
+export interface CommandInput {
+  option: string
+  path: string
+}
+
+/**
+ * Refuses (E_EXPORT_OVERWRITE) an output path that is one of the command's inputs: the same
+ * path, or the same file through a symlink or a hard link. Checked before any work is done.
+ */
+export async function refuseOverwritingInputs(out: string, inputs: CommandInput[]): Promise<void> {
+  for (const { option, path } of inputs) {
+    if (await sameFile(out, path)) {
+      throw new EngineError(
+        engineErrorCodes.exportOverwrite,
+        `--out ${out} is the ${option} file ${basename(path)}; refusing to overwrite an input (choose another output path)`,
+      )
+    }
+  }
+}
+
+/** A project file's bytes; E_PROJECT_IO when it cannot be read or is not a regular file (a FIFO, /dev/zero). */
+export async function readProjectFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readRegularFile(path)
+  } catch (error) {
+    const why = error instanceof NotRegularFileError ? `it is ${error.what}, not a regular file` : ((error as NodeJS.ErrnoException).code ?? String(error))
+    throw new EngineError('E_PROJECT_IO', `${path} cannot be read: ${why}`)
+  }
+}
