@@ -32,7 +32,19 @@ async function document(app: TestApp, strength: number): Promise<ProjectDocument
   data.fill(255, 64 * 40, 64 * 52)
   return {
     original: { imageId: photo.image.imageId, crop: { x: 0, y: 0, size: 64 } },
-    references: [{ id: 'r1', imageId: ref.image.imageId, crop: { x: 0, y: 0, size: 64 }, name: '', color: '#00ff00', visible: true, strength, offset: { dx: 0, dy: 0 }, mask: { width: 64, height: 64, data } }],
+    references: [
+      {
+        id: 'r1',
+        imageId: ref.image.imageId,
+        crop: { x: 0, y: 0, size: 64 },
+        name: '',
+        color: '#00ff00',
+        visible: true,
+        strength,
+        offset: { dx: 0, dy: 0 },
+        mask: { width: 64, height: 64, data },
+      },
+    ],
     settings: { space: 'wplus', feather: 8, detail: true, livePreview: true },
   }
 }

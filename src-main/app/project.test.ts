@@ -24,7 +24,8 @@ afterEach(async () => {
 /** A soft round brush dab, the way the editor paints. */
 function roundMask(width: number, height: number, cx: number, cy: number, r: number): { width: number; height: number; data: Uint8Array } {
   const data = new Uint8Array(width * height)
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = Math.max(0, Math.min(255, Math.round((r - Math.hypot(x - cx, y - cy)) * 32)))
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) data[y * width + x] = Math.max(0, Math.min(255, Math.round((r - Math.hypot(x - cx, y - cy)) * 32)))
   return { width, height, data }
 }
 
@@ -36,8 +37,28 @@ async function openDocument(app: TestApp): Promise<ProjectDocument> {
   return {
     original: { imageId: photo.image.imageId, crop: { x: 60, y: 0, size: 360 } },
     references: [
-      { id: 'ref-1', imageId: ref1.image.imageId, crop: { x: 0, y: 0, size: 64 }, name: 'mouth', color: '#ff3366', visible: true, strength: 0.8, offset: { dx: 0, dy: 0 }, mask: roundMask(240, 180, 120, 120, 20) },
-      { id: 'ref-2', imageId: ref2.image.imageId, crop: { x: 4, y: 4, size: 56 }, name: 'eyes', color: '#33aaff', visible: false, strength: 0.5, offset: { dx: 12, dy: -6 }, mask: roundMask(240, 180, 100, 70, 15) },
+      {
+        id: 'ref-1',
+        imageId: ref1.image.imageId,
+        crop: { x: 0, y: 0, size: 64 },
+        name: 'mouth',
+        color: '#ff3366',
+        visible: true,
+        strength: 0.8,
+        offset: { dx: 0, dy: 0 },
+        mask: roundMask(240, 180, 120, 120, 20),
+      },
+      {
+        id: 'ref-2',
+        imageId: ref2.image.imageId,
+        crop: { x: 4, y: 4, size: 56 },
+        name: 'eyes',
+        color: '#33aaff',
+        visible: false,
+        strength: 0.5,
+        offset: { dx: 12, dy: -6 },
+        mask: roundMask(240, 180, 100, 70, 15),
+      },
     ],
     settings: { space: 'w', coarseStrength: 0.7, feather: 12, detail: false, livePreview: false, modelId: 'utkface-64' },
   }
@@ -65,7 +86,12 @@ describe('project files', () => {
     const { project } = opened
     expect(project.name).toBe('portrait.smproj')
     expect(project.images.map((i) => [i.name, i.width, i.height]).sort()).toEqual(
-      [['phone.jpg', 480, 360], ...faces(3).slice(1).map((f) => [f.name, 64, 64])].sort(),
+      [
+        ['phone.jpg', 480, 360],
+        ...faces(3)
+          .slice(1)
+          .map((f) => [f.name, 64, 64]),
+      ].sort(),
     )
     const back = project.document
     expect(back.settings).toEqual(document.settings)
@@ -234,7 +260,12 @@ function blankPng(width: number, height: number, mark = false): Buffer {
   const rowBytes = 1 + Math.ceil(width / 8)
   const raw = Buffer.alloc(rowBytes * height)
   if (mark) raw[1] = 0x80
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
 }
 
 describe('a hostile project file is refused before it costs memory', () => {
@@ -291,7 +322,14 @@ describe('a hostile project file is refused before it costs memory', () => {
       }
     })
     if (!result.ok || result.value.canceled) throw new Error(`did not open: ${JSON.stringify(result)}`)
-    expect(result.value.project.images.map((i) => i.name).sort()).toEqual(['phone.jpg', ...faces(3).slice(1).map((f) => f.name)].sort())
+    expect(result.value.project.images.map((i) => i.name).sort()).toEqual(
+      [
+        'phone.jpg',
+        ...faces(3)
+          .slice(1)
+          .map((f) => f.name),
+      ].sort(),
+    )
     expect(opens).toBe(3)
   })
 

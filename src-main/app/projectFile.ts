@@ -6,14 +6,7 @@
 import { createHash } from 'node:crypto'
 import sharp from 'sharp'
 import { z } from 'zod'
-import {
-  appErrorCodes,
-  cropSchema,
-  projectReferenceSchema,
-  projectSettingsSchema,
-  type Mask,
-  type ProjectDocument,
-} from '../../src-shared/contract'
+import { appErrorCodes, cropSchema, projectReferenceSchema, projectSettingsSchema, type Mask, type ProjectDocument } from '../../src-shared/contract'
 import { AppFailure } from './dispatch'
 
 export const projectFormat = 'stylemap-project'
@@ -44,11 +37,7 @@ const diskImageSchema = z.object({
   data: z.string().min(1),
 })
 
-const maskSide = z
-  .number()
-  .int()
-  .positive()
-  .max(projectMaskMaxSide, `masks are at most ${projectMaskMaxSide} pixels a side`)
+const maskSide = z.number().int().positive().max(projectMaskMaxSide, `masks are at most ${projectMaskMaxSide} pixels a side`)
 
 const diskMaskSchema = z.object({
   width: maskSide,
