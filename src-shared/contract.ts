@@ -102,6 +102,8 @@ export const editSchema = z.object({
   fineStrength: strength.optional(),
   /** feather radius of the paste-back, in original-photo pixels */
   feather: z.number().min(0).max(512).default(8),
+  /** detail transfer: the paste-back adds the fine detail the model cannot draw, from the reference and the photo */
+  detail: z.boolean().default(true),
 })
 export type Edit = z.output<typeof editSchema>
 export type EditInput = z.input<typeof editSchema>
@@ -167,6 +169,8 @@ export const projectSettingsSchema = z.object({
   coarseStrength: strength.optional(),
   fineStrength: strength.optional(),
   feather: z.number().min(0).max(512).default(8),
+  /** detail transfer in the paste-back; projects saved before it existed open with it on */
+  detail: z.boolean().default(true),
   livePreview: z.boolean().default(true),
   modelId: z.string().optional(),
 })

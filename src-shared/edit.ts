@@ -20,5 +20,6 @@ export function editFromProject(document: ProjectDocument, options: { wplusAvail
     ...(space === 'wplus' && settings.coarseStrength !== undefined ? { coarseStrength: settings.coarseStrength } : {}),
     ...(space === 'wplus' && settings.fineStrength !== undefined ? { fineStrength: settings.fineStrength } : {}),
     feather: settings.feather,
+    detail: settings.detail,
   }
 }

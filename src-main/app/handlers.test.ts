@@ -28,7 +28,7 @@ function document(): ProjectDocument {
   return {
     original: { imageId: photoId, crop },
     references: [{ id: 'r1', imageId: referenceId, crop: { x: 0, y: 0, size: 64 }, name: 'ref', color: '#ff5c7a', visible: true, strength: 1, offset: { dx: 0, dy: 0 }, mask: disc(480, 360, 240, 250, 40) }],
-    settings: { space: 'wplus', feather: 8, livePreview: true },
+    settings: { space: 'wplus', feather: 8, detail: true, livePreview: true },
   }
 }
 

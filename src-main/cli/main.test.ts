@@ -118,6 +118,22 @@ describe('stylemap CLI', () => {
     expect(outputs[2].equals(outputs[1])).toBe(false)
   })
 
+  it('edit --detail photo (the default) adds fine detail; --detail none pastes the upsampled generator output', async () => {
+    const base = ['edit', '--model', model, '--original', 'original.jpg', '--crop', '50,0,200', '--reference', 'reference.png', '--mask', 'mask.png']
+    for (const [out, extra] of [
+      ['detail-default.png', []],
+      ['detail-photo.png', ['--detail', 'photo']],
+      ['detail-none.png', ['--detail', 'none']],
+    ] as const) {
+      const result = await cli(...base, ...extra, '--out', out)
+      expect(result.code, result.stderr).toBe(0)
+    }
+    const [byDefault, photo, none] = await Promise.all(['detail-default.png', 'detail-photo.png', 'detail-none.png'].map((f) => readFile(join(work, f))))
+    expect(byDefault.equals(photo)).toBe(true)
+    expect(photo.equals(none)).toBe(false)
+    expectCleanFailure(await cli(...base, '--detail', 'sharp', '--out', 'bad.png'), 'E_BAD_ARGUMENT', 'unknown --detail')
+  })
+
   it('render --project writes the same bytes as the app exports for that project', async () => {
     const app = await makeTestApp({ modelsDir: model, dir: join(work, 'app') })
     try {

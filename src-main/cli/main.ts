@@ -27,7 +27,7 @@ const help = `stylemap: StyleMapGAN editing from the command line
   stylemap reconstruct [--model DIR] --in IMG [--crop X,Y,SIZE] --out PNG
   stylemap edit [--model DIR] --original IMG [--crop X,Y,SIZE]
                 (--reference IMG [--reference-crop X,Y,SIZE] --mask PNG [--strength T] [--offset DX,DY])...
-                [--space w|wplus] [--feather PX] [--no-color-match] [--raw] [--quality Q] [--overwrite-input] --out FILE
+                [--space w|wplus] [--feather PX] [--detail photo|none] [--no-color-match] [--raw] [--quality Q] [--overwrite-input] --out FILE
   stylemap render --project FILE.smproj [--quality Q] [--overwrite-input] --out FILE
   stylemap generate [--model DIR] --seed N [--truncation PSI] --out PNG
   stylemap morph [--model DIR] --a IMG --b IMG [--a-crop X,Y,SIZE] [--b-crop X,Y,SIZE] --t T --out PNG
@@ -46,6 +46,9 @@ Masks and offsets (the same meaning as in the app):
   taken from: the reference's content moves by (DX, DY), so a masked pixel at (x, y) shows the
   reference at (x - DX, y - DY), both measured inside their crop frames. Positive DX takes
   content from the left of the masked region, negative DX from its right; likewise DY.
+  --detail photo (the default) adds the fine detail the model cannot draw at the crop's size:
+  from the reference where it shows, from the photo elsewhere; --detail none pastes the
+  generator's output upsampled.
   With --raw, images and masks are at model resolution and the output is the generator's
   output, without paste-back.
 
@@ -155,7 +158,7 @@ async function reconstruct(argv: string[]): Promise<void> {
 }
 
 async function edit(argv: string[]): Promise<void> {
-  const args = parse(argv, ['original', 'crop', 'reference', 'reference-crop', 'mask', 'strength', 'offset', 'space', 'feather', 'out', 'quality'], ['raw', 'overwrite-input', 'no-color-match'])
+  const args = parse(argv, ['original', 'crop', 'reference', 'reference-crop', 'mask', 'strength', 'offset', 'space', 'feather', 'detail', 'out', 'quality'], ['raw', 'overwrite-input', 'no-color-match'])
   const originalPath = args.required('original')
   const out = outPath(args)
   const layers = layersOf(args)
@@ -165,6 +168,8 @@ async function edit(argv: string[]): Promise<void> {
   })
   const space = args.single('space')
   if (space !== undefined && space !== 'w' && space !== 'wplus') throw new EngineError(engineErrorCodes.badArgument, `--space must be w or wplus, got ${space}`)
+  const detail = args.single('detail') ?? 'photo'
+  if (detail !== 'photo' && detail !== 'none') throw new EngineError(engineErrorCodes.badArgument, `--detail must be photo or none, got ${detail}`)
   const featherText = args.single('feather')
   const feather = featherText === undefined ? undefined : parseNumber(featherText, '--feather', 0, 10_000)
   const quality = optionalInteger(args, 'quality', 1, 100)
@@ -203,6 +208,7 @@ async function edit(argv: string[]): Promise<void> {
     layers: editLayers,
     space: space as Edit['space'],
     feather,
+    detail: detail === 'photo',
     colorMatch: !args.flag('no-color-match'),
   }
   if (raw) {

@@ -151,6 +151,12 @@ export interface Edit {
   feather?: number
   /** Shift the generated colours so they match the photo around the edit (default true). */
   colorMatch?: boolean
+  /**
+   * Detail transfer (default true): the paste-back adds the frequencies the model cannot draw
+   * at the crop's size, from the reference under each mask (where its content comes from) and
+   * from the photo elsewhere. Without it the generator's output is simply upsampled.
+   */
+  detail?: boolean
 }
 
 export type ExportFormat = 'png' | 'jpeg' | 'webp'

@@ -22,9 +22,10 @@ import type {
   RenderRequest,
   RenderResult,
 } from './api.js'
+import { blendDetail, type DetailLayer, detailSigma, hasDetailBand, highPassLuma, highPassRgb } from './detail.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { writeImage } from './export.js'
-import { checkCrop, cropPixels, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, tensorToImage } from './images.js'
+import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
 import { ModelRuntime } from './model.js'
@@ -157,19 +158,17 @@ export class Engine implements EngineApi {
     const { generated, encoded } = await this.#generate(edit, photo, crop, layers)
     if (output.kind === 'generated') return done({ kind: 'generated', generated, encoded })
 
-    /** The generated crop blended into `base` inside `square`, with mask, image and feather brought to square.size. */
+    /** The generated crop blended into `base` inside `square`, with masks, image, feather and detail brought to square.size. */
     const blend = async (base: RawImage, square: Crop): Promise<RawImage> => {
       const at = square.size
-      const mask = unionMasks(
-        layers.map((l) => sampleMaskCrop(l.source.mask, photo.info.width, photo.info.height, crop, at)),
-        at,
-        at,
-      )
+      const masks = layers.map((l) => sampleMaskCrop(l.source.mask, photo.info.width, photo.info.height, crop, at))
       const resized = await resizeImage(generated, at, at)
       // the feather is given in photo pixels: at a smaller size it shrinks with the image
-      const alpha = featherMask(mask, at === crop.size ? feather : (feather * at) / crop.size)
+      const featherAt = at === crop.size ? feather : (feather * at) / crop.size
+      const alpha = featherMask(unionMasks(masks, at, at), featherAt)
       const shift = edit.colorMatch === false ? ([0, 0, 0] as [number, number, number]) : colorShift(base, square, resized, alpha)
-      return composite(base, square, resized, alpha, shift)
+      const detail = edit.detail === false ? undefined : await this.#detail(cropPixels(base, square), layers, masks, featherAt)
+      return composite(base, square, resized, alpha, shift, detail)
     }
 
     if (output.kind === 'preview') {
@@ -321,6 +320,31 @@ export class Engine implements EngineApi {
       }
     }
     return { generated: tensorToImage(raw, R), encoded }
+  }
+
+  /**
+   * The detail layer for a paste-back at region.width pixels: the photo region's own high
+   * frequencies, moved toward each reference's (its crop brought to the same size, shifted by
+   * the layer's offset) under the layer's feathered mask and strength. Undefined when the
+   * output is no larger than the model grid.
+   */
+  async #detail(region: RawImage, layers: ActiveLayer[], masks: Mask[], feather: number): Promise<Float32Array | undefined> {
+    const size = region.width
+    const R = this.#requireModel().info.resolution
+    const sigma = detailSigma(size, R)
+    if (!hasDetailBand(sigma)) return undefined
+    const references: DetailLayer[] = []
+    for (const [i, layer] of layers.entries()) {
+      const reference = await cropResized(layer.reference.pixels, layer.referenceCrop, size)
+      references.push({
+        highPass: await highPassLuma(reference, sigma),
+        alpha: featherMask(masks[i], feather),
+        strength: layer.strength,
+        dx: Math.round((layer.dx * size) / R),
+        dy: Math.round((layer.dy * size) / R),
+      })
+    }
+    return blendDetail(await highPassRgb(region, sigma), references, size)
   }
 
   #stylemapKey(model: ModelRuntime, imageId: string, crop: Crop): string {

@@ -161,6 +161,12 @@ export async function cropScaled(image: RawImage, crop: Crop, size: number): Pro
   return { width: size, height: size, channels: info.channels as 1 | 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
 }
 
+/** The pixels of `crop` brought to a size x size square, down (as `cropScaled`) or up (bicubic). */
+export async function cropResized(image: RawImage, crop: Crop, size: number): Promise<RawImage> {
+  if (size < crop.size) return cropScaled(image, crop, size)
+  return resizeImage(cropPixels(image, crop), size, size)
+}
+
 /** Crop square -> model resolution RGB (alpha flattened on white, since the model has no alpha). */
 export async function cropToModel(pixels: RawImage, crop: Crop, resolution: number): Promise<RawImage> {
   checkCrop(crop, pixels.width, pixels.height)

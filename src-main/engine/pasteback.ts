@@ -77,8 +77,11 @@ export function colorShift(photo: RawImage, crop: Crop, generated: RawImage, alp
   return sum.map((s) => Math.max(-limit, Math.min(limit, s / count))) as [number, number, number]
 }
 
-/** Blends `generated` (crop-sized RGB) into a copy of `photo` inside `crop`, weighted by `alpha`. */
-export function composite(photo: RawImage, crop: Crop, generated: RawImage, alpha: Float32Array, shift: [number, number, number] = [0, 0, 0]): RawImage {
+/**
+ * Blends `generated` (crop-sized RGB), shifted by `shift` and with `detail` (3 values per pixel)
+ * added, into a copy of `photo` inside `crop`, weighted by `alpha`.
+ */
+export function composite(photo: RawImage, crop: Crop, generated: RawImage, alpha: Float32Array, shift: [number, number, number] = [0, 0, 0], detail?: Float32Array): RawImage {
   const out = new Uint8Array(photo.data)
   const { size } = crop
   const pc = photo.channels
@@ -90,7 +93,7 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
       if (a === 0) continue
       const p = ((crop.y + y) * photo.width + crop.x + x) * pc
       for (let c = 0; c < 3; c++) {
-        const g = generated.data[k * gc + c] + shift[c]
+        const g = generated.data[k * gc + c] + shift[c] + (detail ? detail[k * 3 + c] : 0)
         const v = photo.data[p + c] + a * (g - photo.data[p + c])
         out[p + c] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v)
       }

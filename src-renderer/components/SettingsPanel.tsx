@@ -1,4 +1,4 @@
-// Mixing space, paste-back feather and the advanced coarse/fine strengths.
+// Mixing space, paste-back feather and detail, and the advanced coarse/fine strengths.
 import { useEditorState } from '../ui/editorServices'
 import { useGestureKey } from '../ui/useGestureKey'
 
@@ -43,6 +43,10 @@ export function SettingsPanel() {
           onChange={(e) => set({ feather: Number(e.target.value) }, feather.key())}
         />
         <output>{s.feather}px</output>
+      </label>
+      <label className="row" title="Adds the fine detail the model cannot draw at this size: from the reference where it shows, from the photo elsewhere">
+        <input type="checkbox" aria-label="Detail" checked={s.detail} onChange={(e) => set({ detail: e.target.checked })} />
+        Detail from the photos
       </label>
       <details className="advanced">
         <summary>Advanced</summary>

@@ -29,6 +29,8 @@ export interface EditSettings {
   coarseStrength: number | undefined
   fineStrength: number | undefined
   feather: number
+  /** detail transfer in the paste-back (fine detail from the reference and the photo) */
+  detail: boolean
   livePreview: boolean
 }
 
@@ -45,6 +47,7 @@ export const defaultSettings: EditSettings = {
   coarseStrength: undefined,
   fineStrength: undefined,
   feather: 8,
+  detail: true,
   livePreview: true,
 }
 

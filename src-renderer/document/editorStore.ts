@@ -217,6 +217,7 @@ export class EditorStore {
         coarseStrength: project.settings.coarseStrength,
         fineStrength: project.settings.fineStrength,
         feather: project.settings.feather,
+        detail: project.settings.detail,
         livePreview: project.settings.livePreview,
       },
     }

@@ -33,6 +33,7 @@ export function buildEdit(doc: EditorDocument, options: BuildEditOptions = { wpl
     ...(space === 'wplus' && doc.settings.coarseStrength !== undefined ? { coarseStrength: doc.settings.coarseStrength } : {}),
     ...(space === 'wplus' && doc.settings.fineStrength !== undefined ? { fineStrength: doc.settings.fineStrength } : {}),
     feather: doc.settings.feather,
+    detail: doc.settings.detail,
   }
 }
 
