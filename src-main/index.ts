@@ -2,7 +2,7 @@
 // (src-main/app) and the engine process. Everything with logic lives in plain modules beside
 // this one (src-main/electron/*) and is unit-tested without Electron.
 import { readFile } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { basename, join } from 'node:path'
 import { app, dialog, ipcMain, Menu, protocol, type BrowserWindow } from 'electron'
 import { channels, type MenuCommand } from '../src-shared/contract'
 import { dispatch } from './app/dispatch'
@@ -16,12 +16,14 @@ import { createNativeDialogs } from './electron/nativeDialogs'
 import { appPaths } from './electron/paths'
 import { appOrigin, appScheme, rendererResponseHeaders, resolveRendererFile } from './electron/rendererProtocol'
 import { applySecurityPolicy } from './electron/security'
-import { createStubDialogs, stubDialogFile } from './electron/stubDialogs'
+import { createStubDialogs } from './electron/stubDialogs'
+import { testHooks } from './electron/testHooks'
 import { createEditorWindow } from './electron/window'
 
-const e2e = process.env.STYLEMAP_E2E === '1'
+// STYLEMAP_E2E=1 hooks for end-to-end tests; always null in an installed (packaged) app.
+const e2e = testHooks(process.env, app.isPackaged)
 // End-to-end tests run each launch in its own profile (and so past the single-instance lock).
-if (e2e && process.env.STYLEMAP_USER_DATA_DIR) app.setPath('userData', resolve(process.env.STYLEMAP_USER_DATA_DIR))
+if (e2e?.userDataDir) app.setPath('userData', e2e.userDataDir)
 
 // Must happen before `ready`: app:// is a standard, secure origin for our page only.
 protocol.registerSchemesAsPrivileged([{ scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
@@ -65,8 +67,7 @@ async function start(): Promise<void> {
   })
 
   const engine = createEngineClient(paths.engineHost)
-  const stubFile = stubDialogFile(process.env)
-  const dialogs = stubFile ? createStubDialogs(stubFile) : createNativeDialogs(() => mainWindow)
+  const dialogs = e2e?.dialogFile ? createStubDialogs(e2e.dialogFile) : createNativeDialogs(() => mainWindow)
   const recent = withSystemRecentDocuments(createFileRecentStore(join(userData, 'recent.json')), () => void refreshMenu())
   const appLayer = createApp({
     engine,
@@ -74,7 +75,7 @@ async function start(): Promise<void> {
     recent,
     userDataDir: userData,
     // End-to-end tests may point at the test model when models/utkface-64 is not built.
-    bundledModelsDir: e2e && process.env.STYLEMAP_E2E_MODELS_DIR ? resolve(process.env.STYLEMAP_E2E_MODELS_DIR) : paths.bundledModels,
+    bundledModelsDir: e2e?.modelsDir ?? paths.bundledModels,
     app: { name: app.getName(), version: app.getVersion() },
   })
 
@@ -117,7 +118,7 @@ async function start(): Promise<void> {
       icon: paths.icon,
       url: devServerUrl ?? `${appOrigin}/index.html`,
       stateFile: join(userData, 'window-state.json'),
-      devTools: !app.isPackaged || e2e,
+      devTools: !app.isPackaged,
     })
     mainWindow = window
     rendererGone = false

@@ -1,0 +1,25 @@
+// The hooks end-to-end tests use in Electron main. STYLEMAP_E2E=1 lets a test launch answer
+// dialogs from a JSON file, run in its own profile and model folder, keep DevTools, quit
+// without asking about unsaved work and find the engine process. None of that may reach an
+// installed app, so they are honoured only when the app is not packaged.
+import { resolve } from 'node:path'
+import { stubDialogFile } from './stubDialogs'
+
+export interface TestHooks {
+  /** STYLEMAP_USER_DATA_DIR: the profile to use instead of the user's */
+  userDataDir: string | null
+  /** STYLEMAP_E2E_DIALOG_FILE: dialogs answered from this file (see stubDialogs.ts) */
+  dialogFile: string | null
+  /** STYLEMAP_E2E_MODELS_DIR: the bundled-models folder to use instead of the app's */
+  modelsDir: string | null
+}
+
+/** The test hooks asked for by `env`; null when there are none or the app is packaged. */
+export function testHooks(env: NodeJS.ProcessEnv, isPackaged: boolean): TestHooks | null {
+  if (isPackaged || env.STYLEMAP_E2E !== '1') return null
+  return {
+    userDataDir: env.STYLEMAP_USER_DATA_DIR ? resolve(env.STYLEMAP_USER_DATA_DIR) : null,
+    dialogFile: stubDialogFile(env),
+    modelsDir: env.STYLEMAP_E2E_MODELS_DIR ? resolve(env.STYLEMAP_E2E_MODELS_DIR) : null,
+  }
+}
