@@ -135,3 +135,19 @@ describe('stylemap convert: bad checkpoints get one clear line and leave nothing
     expect(await leftovers(work)).toEqual([])
   }, 300_000)
 })
+
+describe('stylemap convert: --out must be a folder', () => {
+  it('--force onto an existing regular file fails at once with E_CONVERT_OUTPUT_NOT_DIR and keeps the file', async () => {
+    const ckpt = path.join(work, 'ck-out-file.pt')
+    await fixture('checkpoint', '--size', '64', '--small-generator', '--out', ckpt)
+    const out = path.join(work, 'notes.txt')
+    await writeFile(out, 'keep me\n')
+    const t0 = Date.now()
+    const result = await cli('convert', '--checkpoint', ckpt, '--out', out, '--force')
+    expectCleanFailure(result, 'E_CONVERT_OUTPUT_NOT_DIR', '--force onto a file')
+    // up front, not after the export and parity check (those take tens of seconds)
+    expect(Date.now() - t0).toBeLessThan(30_000)
+    expect(await readFile(out, 'utf8')).toBe('keep me\n')
+    expect(await leftovers(work)).toEqual([])
+  }, 300_000)
+})

@@ -71,11 +71,28 @@ def check_parity(folder: str, tolerance: float) -> dict:
     return report
 
 
+def check_output(out: str, shown: str, force: bool) -> None:
+    """--out must be a folder that can be created or (with --force) replaced; checked before
+    the checkpoint is read, so a wrong path fails in seconds rather than after the export."""
+    not_dir = "E_CONVERT_OUTPUT_NOT_DIR"
+    if os.path.islink(out):
+        raise ConvertError(not_dir, f"{shown} is a symbolic link; --out names the model folder to write, not a link")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConvertError(not_dir, f"{shown} is a file, not a folder; --out names the model folder to write "
+                           "(--force replaces a folder, never a file)")
+    ancestor = os.path.dirname(out)
+    while not os.path.lexists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise ConvertError(not_dir, f"{shown} cannot be created: {ancestor} is a file, not a folder")
+    if os.path.isdir(out) and os.listdir(out) and not force:
+        raise ConvertError("E_CONVERT_OUTPUT_EXISTS", f"{shown} already exists and is not empty (pass --force to replace it)")
+
+
 def convert(a) -> dict:
     t0 = time.time()
     out = os.path.abspath(a.out)
-    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)) and not a.force:
-        raise ConvertError("E_CONVERT_OUTPUT_EXISTS", f"{a.out} already exists and is not empty (pass --force to replace it)")
+    check_output(out, a.out, a.force)
     g, e, cfg = load_checkpoint(a.checkpoint)
     t_load = time.time()
     base = os.path.splitext(os.path.basename(a.checkpoint))[0]
@@ -85,8 +102,11 @@ def convert(a) -> dict:
         "source": a.source or f"converted from {os.path.basename(a.checkpoint)}",
         "license": a.license or RELEASED_LICENSE,
     }
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".convert-", dir=os.path.dirname(out))
+    try:
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=".convert-", dir=os.path.dirname(out))
+    except OSError as exc:
+        raise ConvertError("E_CONVERT_OUTPUT_WRITE", f"cannot create {a.out}: {exc.strerror}") from None
     os.chmod(staging, 0o755)
     try:
         export_folder(g, e, staging, meta, parity=True)
