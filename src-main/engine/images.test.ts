@@ -1,11 +1,11 @@
 // Decoding the photos people actually have, and refusing what is not a photo.
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkCrop, cropPixels, cropScaled, cropToModel, decodeImage, decodeMask, defaultCrop, fitWithin, imageToTensor, tensorToImage } from './images.js'
+import { checkCrop, cropPixels, cropScaled, cropToModel, decodeImage, decodeMask, defaultCrop, fitWithin, imageToTensor, maxInputBytes, tensorToImage } from './images.js'
 import { alphaPng, bombPng, cmykJpeg, exifRotatedJpeg, gradientPixels, gradientPng, grayscalePng, png16, rectMask, maskPng } from './testing/photos.js'
 
 let work: string
@@ -167,5 +167,11 @@ describe('crops and model-resolution tensors', () => {
       await expect(decodeImage({ path }), path).rejects.toMatchObject({ code: 'E_IMAGE_NOT_FILE', message: expect.stringContaining('not a regular file') })
     }
     await expect(decodeMask({ path: fifo })).rejects.toMatchObject({ code: 'E_IMAGE_NOT_FILE' })
+  })
+  it('refuses a photo file over the byte limit before reading it (E_IMAGE_TOO_LARGE)', { timeout: 5000 }, async () => {
+    const path = join(work, 'huge.jpg')
+    await writeFile(path, '')
+    await truncate(path, maxInputBytes + 1) // sparse: nothing is written
+    await expect(decodeImage({ path })).rejects.toMatchObject({ code: 'E_IMAGE_TOO_LARGE', message: expect.stringContaining('MiB') })
   })
 })

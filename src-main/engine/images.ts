@@ -3,10 +3,13 @@ import { createHash } from 'node:crypto'
 import sharp from 'sharp'
 import type { Crop, ImageInfo, ImageSource, Mask, RawImage } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
-import { NotRegularFileError, readRegularFile } from './files.js'
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from './files.js'
 
 /** About 100 MP: larger inputs are refused before any pixel is decoded. */
 export const maxInputPixels = 100_000_000
+
+/** Largest image file read from a path (as the app's default limit): larger files are refused unread. */
+export const maxInputBytes = 512 * 1024 * 1024
 
 /** A photo decoded to upright 8-bit RGB(A), plus what export needs to keep its metadata. */
 export interface DecodedImage {
@@ -22,9 +25,12 @@ async function readSource(source: ImageSource): Promise<{ bytes: Uint8Array; pat
     let bytes: Uint8Array
     try {
       // only a regular file: /dev/zero would never end and a FIFO would block
-      bytes = await readRegularFile(source.path)
+      bytes = await readRegularFile(source.path, maxInputBytes)
     } catch (e) {
       if (e instanceof NotRegularFileError) throw new EngineError(engineErrorCodes.imageNotFile, `cannot read image ${source.path}: it is ${e.what}, not a regular file`)
+      if (e instanceof FileTooLargeError) {
+        throw new EngineError(engineErrorCodes.imageTooLarge, `${source.path} is ${(e.bytes / 2 ** 20).toFixed(0)} MiB; the limit is ${maxInputBytes / 2 ** 20} MiB`)
+      }
       const code = (e as NodeJS.ErrnoException).code
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : String(code ?? e)
       throw new EngineError(engineErrorCodes.imageMissing, `cannot read image ${source.path}: ${why}`)
