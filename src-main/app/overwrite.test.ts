@@ -33,7 +33,7 @@ async function openPhoto(path = photoPath): Promise<ProjectDocument> {
   return {
     original: { imageId: opened.image.imageId, crop: { x: 16, y: 0, size: 64 } },
     references: [],
-    settings: { space: 'w', feather: 8, livePreview: false },
+    settings: { space: 'w', feather: 8, detail: true, livePreview: false },
   }
 }
 
