@@ -21,7 +21,8 @@
 // - `app`: the page, already at the renderer with `window.stylemap` in place; closed before the bridge.
 // - `bridge`: { url, dialogs.answer(kind, path|null) (unanswered = cancelled),
 //   dialogs.asked, emit(event, payload) for main -> renderer events such as
-//   emit('menu:command', { command: 'save' }), userDataDir (autosave, recent files), engine }.
+//   emit('menu:command', { command: 'save' }), userDataDir (autosave, recent files), engine,
+//   token (the worker's random token; a request without it gets 403) }.
 //   A fresh bridge (and user-data folder) per test; the engine process is shared by the worker.
 // - `shot(name)`: full-page screenshot to test-results/screens/<name>.png, also attached to the report.
 // - `photoFile(name, options?)`: writes a real photo (a UTKFace face from
@@ -39,7 +40,7 @@ import { forkEngine } from '../src-main/engine/spawn'
 import { testModelDir } from '../src-main/engine/testing/models'
 import { facePhoto, sidewaysPhoto } from '../src-main/engine/testing/photos'
 import { faces } from '../src-main/testing/utkface'
-import { buildInitScript, repoRoot, startBridge, type Bridge } from './bridge/server'
+import { buildInitScript, newBridgeToken, repoRoot, startBridge, type Bridge } from './bridge/server'
 
 export interface PhotoOptions {
   /** Which face of the data set (default 0). */
@@ -63,6 +64,8 @@ interface TestFixtures {
 interface WorkerFixtures {
   modelDir: string
   engine: EngineClient
+  /** The worker's random bridge token: its init script carries it, its bridges demand it. */
+  bridgeToken: string
   initScript: string
 }
 
@@ -79,15 +82,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: 'worker', timeout: 120_000 },
   ],
-  initScript: [async ({}, use) => use(await buildInitScript()), { scope: 'worker' }],
+  bridgeToken: [async ({}, use) => use(newBridgeToken()), { scope: 'worker' }],
+  initScript: [async ({ bridgeToken }, use) => use(await buildInitScript(bridgeToken)), { scope: 'worker' }],
 
   workDir: async ({}, use, testInfo) => {
     const dir = testInfo.outputPath('files')
     await mkdir(dir, { recursive: true })
     await use(dir)
   },
-  bridge: async ({ engine, modelDir }, use) => {
-    const bridge = await startBridge({ engine, modelsDir: modelDir })
+  bridge: async ({ engine, modelDir, bridgeToken }, use) => {
+    const bridge = await startBridge({ engine, modelsDir: modelDir, token: bridgeToken })
     await use(bridge)
     await bridge.close()
   },

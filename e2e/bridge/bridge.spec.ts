@@ -143,3 +143,26 @@ test('main -> renderer events reach window.stylemap.on listeners, and unsubscrib
   expect(await app.evaluate(() => (globalThis as unknown as { seen: unknown[] }).seen)).toEqual([{ command: 'save' }])
   expect(() => bridge.emit('menu:command', { command: 'format-disk' })).toThrow()
 })
+
+test('the bridge answers only requests that carry its per-run token', async ({ app, bridge }) => {
+  const post = (path: string, headers: Record<string, string> = {}) =>
+    fetch(new URL(path, bridge.url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payload: {} }) })
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(new URL(path, bridge.url), { headers })
+
+  // what a page from elsewhere could send: no token, a wrong one, a token-shaped guess
+  const tries: Record<string, string>[] = [{}, { 'x-stylemap-bridge-token': 'guess' }, { 'x-stylemap-bridge-token': '0'.repeat(64) }]
+  for (const headers of tries) {
+    expect((await post('/__bridge/ipc/recent:list', headers)).status).toBe(403)
+    expect((await post('/__test/dialog', headers)).status).toBe(403)
+    expect((await get('/__test/dialogs', headers)).status).toBe(403)
+  }
+  expect((await get('/__bridge/events')).status).toBe(403)
+  expect((await get('/__bridge/events?token=guess')).status).toBe(403)
+  expect(bridge.dialogs.asked).toEqual([])
+
+  // the page's own calls carry it (the init script holds it), and so does a test's
+  expect(await app.evaluate(async () => (await (globalThis as unknown as { stylemap: StylemapApi }).stylemap['recent:list']({})).ok)).toBe(true)
+  const allowed = await post('/__bridge/ipc/recent:list', { 'x-stylemap-bridge-token': bridge.token })
+  expect(allowed.status).toBe(200)
+  expect(await allowed.json()).toEqual({ ok: true, value: { items: [] } })
+})

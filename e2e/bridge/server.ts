@@ -1,9 +1,12 @@
 // The e2e bridge: serves the built renderer and answers `window.stylemap` calls over HTTP
 // with the SAME handlers and `dispatch` Electron main registers, on the real engine in its
 // own process (child_process.fork). Only the native dialogs are stubbed: the test queues
-// their answers. Used by e2e/fixtures.ts; can also be run by hand:
+// their answers. Every /__bridge and /__test request must carry the bridge's random per-run
+// token (the page gets it from the init script), so no other page or local process can
+// call the app while the tests run. Used by e2e/fixtures.ts; can also be run by hand:
 //   npx tsx e2e/bridge/server.ts [--port 5177] [--model DIR]   (then open the printed URL
-//   in Chromium with the init script from `buildInitScript()`)
+//   in Chromium with the init script from `buildInitScript(token)`, the token it prints)
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -72,11 +75,23 @@ export interface BridgeOptions {
   port?: number
   /** Reuse an engine (one per Playwright worker); default: fork a new one, closed with the bridge. */
   engine?: EngineClient
+  /** The token requests must carry (see bridgeTokenHeader); default: a new random one. */
+  token?: string
+}
+
+/** The header a bridge request carries its token in; the event stream, which cannot set headers, sends `?token=`. */
+export const bridgeTokenHeader = 'x-stylemap-bridge-token'
+
+/** A new random bridge token: 256 bits, hex. */
+export function newBridgeToken(): string {
+  return randomBytes(32).toString('hex')
 }
 
 export interface Bridge {
   url: string
   port: number
+  /** What requests must carry; build the page's init script with it. */
+  token: string
   dialogs: StubDialogs
   app: App
   engine: EngineClient
@@ -128,6 +143,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   const ownEngine = !options.engine
   const engine = options.engine ?? new EngineClient(() => forkEngine())
   const dialogs = new StubDialogs()
+  const token = options.token ?? newBridgeToken()
+  if (token.length < 32) throw new Error('a bridge token needs at least 32 characters')
   const app = createApp({
     engine,
     dialogs,
@@ -159,9 +176,19 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     }
   }
 
+  /** Whether the request carries this run's token (compared in constant time). */
+  function authorised(request: IncomingMessage, url: URL): boolean {
+    const header = request.headers[bridgeTokenHeader]
+    const sent = Buffer.from((typeof header === 'string' ? header : url.searchParams.get('token')) ?? '')
+    const expected = Buffer.from(token)
+    return sent.length === expected.length && timingSafeEqual(sent, expected)
+  }
+
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost')
     const path = url.pathname
+    // the renderer's files are public; every call into the app needs the token
+    if ((path.startsWith('/__bridge/') || path.startsWith('/__test/')) && !authorised(request, url)) return send(response, 403, 'forbidden', 'text/plain')
     if (request.method === 'POST' && path.startsWith('/__bridge/ipc/')) {
       const channel = decodeURIComponent(path.slice('/__bridge/ipc/'.length))
       const body = (await readBody(request)) as { payload?: unknown }
@@ -216,6 +243,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
+    token,
     dialogs,
     app,
     engine,
@@ -235,8 +263,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   }
 }
 
-/** The page-side API (`window.stylemap` over this bridge) as one script for `page.addInitScript`. */
-export async function buildInitScript(): Promise<string> {
+/** The page-side API (`window.stylemap` over a bridge with this token) as one script for `page.addInitScript`. */
+export async function buildInitScript(token: string): Promise<string> {
   const { build } = await import('esbuild')
   const result = await build({
     entryPoints: [join(repoRoot, 'e2e', 'bridge', 'pageApi.ts')],
@@ -246,6 +274,7 @@ export async function buildInitScript(): Promise<string> {
     target: 'chrome120',
     write: false,
     logLevel: 'silent',
+    define: { __STYLEMAP_BRIDGE_TOKEN__: JSON.stringify(token), __STYLEMAP_BRIDGE_TOKEN_HEADER__: JSON.stringify(bridgeTokenHeader) },
   })
   return result.outputFiles[0].text
 }
@@ -257,6 +286,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     return i > 0 ? process.argv[i + 1] : undefined
   }
   const bridge = await startBridge({ port: Number(arg('--port') ?? 5177), modelsDir: arg('--model') })
-  console.log(`bridge on ${bridge.url} (renderer from ${defaultRendererDir})`)
+  console.log(`bridge on ${bridge.url} (renderer from ${defaultRendererDir}), token ${bridge.token}`)
   process.on('SIGINT', () => void bridge.close().then(() => process.exit(0)))
 }
