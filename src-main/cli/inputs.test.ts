@@ -76,6 +76,16 @@ describe('stylemap never overwrites an input', () => {
   })
 })
 
+describe('--overwrite-input', () => {
+  it('still lets edit replace its --original photo (references and masks stay protected, above)', async () => {
+    await writeFile(join(work, 'replaced.png'), await gradientPng(120, 80))
+    const before = await digest('replaced.png')
+    const result = await cli(...edit('replaced.png', { original: 'replaced.png' }, ['--overwrite-input']))
+    expect(result.code, result.stderr).toBe(0)
+    expect(await digest('replaced.png')).not.toBe(before)
+  })
+})
+
 describe.skipIf(!unix)('stylemap reads only regular files', () => {
   it('a FIFO, /dev/zero or a folder as photo, reference or mask fails at once with E_IMAGE_NOT_FILE', { timeout: 60_000 }, async () => {
     execFileSync('mkfifo', [join(work, 'pipe.png')])
