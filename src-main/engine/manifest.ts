@@ -6,7 +6,17 @@ import { join, resolve, sep } from 'node:path'
 import { z } from 'zod'
 import { EngineError, engineErrorCodes } from './errors.js'
 
-const level = z.object({ channels: z.number().int().positive(), size: z.number().int().positive() })
+/**
+ * Upper bounds of a model folder's sizes. The engine plans its memory from model.json (a
+ * 2048 px model peaked at 5.6 GB), so a folder may not claim more than the app is built for:
+ * released StyleMapGAN models go up to 1024 px with 8x8 to 32x32 stylemaps of 64 channels.
+ */
+export const modelLimits = { resolution: 1024, stylemapSize: 64, channels: 1024, styleLevels: 32, zDim: 4096 } as const
+
+const atMost = (limit: number, what: string) => z.number().int().positive().max(limit, `${what} is at most ${limit}`)
+
+const level = z.object({ channels: atMost(modelLimits.channels, 'channels'), size: atMost(modelLimits.resolution, 'size') })
+
 
 const fileName = z
   .string()
@@ -17,10 +27,10 @@ export const manifestSchema = z.object({
   format: z.literal('stylemap-onnx/1'),
   id: z.string().min(1),
   name: z.string().min(1),
-  resolution: z.number().int().positive(),
-  stylemap: level,
-  styles: z.array(level).min(1),
-  mapping: z.object({ zDim: z.number().int().positive() }).optional(),
+  resolution: atMost(modelLimits.resolution, 'resolution'),
+  stylemap: z.object({ channels: atMost(modelLimits.channels, 'channels'), size: atMost(modelLimits.stylemapSize, 'stylemap size') }),
+  styles: z.array(level).min(1).max(modelLimits.styleLevels),
+  mapping: z.object({ zDim: atMost(modelLimits.zDim, 'zDim') }).optional(),
   domain: z.string().default('unknown'),
   files: z.object({
     encoder: fileName,

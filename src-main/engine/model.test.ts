@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
 import { ModelRuntime } from './model.js'
 import { testModelDir } from './testing/models.js'
+import { passThroughGraph } from './testing/onnxGraphs.js'
 import { gradientPng, rectMask } from './testing/photos.js'
 
 let source: string
@@ -77,6 +78,34 @@ describe('loading a model folder', () => {
       },
     ],
   ]
+  /** Replaces `file` with `bytes` and records its sha256, so only the graph's own behaviour is wrong. */
+  const replaceGraph = async (dir: string, m: Record<string, unknown>, file: string, bytes: Uint8Array): Promise<void> => {
+    await writeFile(join(dir, file), bytes)
+    const { sha256File } = await import('./manifest.js')
+    ;(m.sha256 as Record<string, string>)[file] = await sha256File(join(dir, file))
+  }
+  const stylemapDims = (m: Record<string, unknown>): number[] => {
+    const { channels, size } = m.stylemap as { channels: number; size: number }
+    return [channels, size, size]
+  }
+  broken.push(
+    ['a resolution above 1024', 'E_MODEL_MANIFEST', (_dir, m) => void (m.resolution = 2048)],
+    ['a stylemap larger than 64 x 64', 'E_MODEL_MANIFEST', (_dir, m) => void ((m.resolution = 1024), ((m.stylemap as { size: number }).size = 128))],
+    ['a stylemap with 100000 channels', 'E_MODEL_MANIFEST', (_dir, m) => void ((m.stylemap as { channels: number }).channels = 100_000)],
+    [
+      'a decoder whose output, declared [N,3,R,R], is the stylemap when run',
+      'E_MODEL_GRAPH',
+      (dir, m) => {
+        const R = m.resolution as number
+        return replaceGraph(dir, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', ...stylemapDims(m)], 'image', ['N', 3, R, R]))
+      },
+    ],
+    [
+      'a decoder with symbolic height and width that returns another size',
+      'E_MODEL_GRAPH',
+      (dir, m) => replaceGraph(dir, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', ...stylemapDims(m)], 'image', ['N', 3, 'height', 'width'])),
+    ],
+  )
   for (const [what, code, change, manifestChanged] of broken) {
     it(`refuses ${what} with ${code}`, async () => {
       const dir = await variant(what.replace(/\W+/g, '-'), change, manifestChanged ?? true)

@@ -83,6 +83,45 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
   compare('output', session.outputNames, session.outputMetadata, spec.outputs)
 }
 
+/** Fails with E_MODEL_GRAPH unless every output has the shape model.json gives it for a batch of `batch`. */
+function checkOutputs(graph: GraphName, out: ort.InferenceSession.ReturnType, spec: IoSpec, batch: number): void {
+  for (const [name, dims] of Object.entries(spec.outputs)) {
+    const want = dims.map((d) => (d === 'N' ? batch : d))
+    const got = out[name]?.dims ?? []
+    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+      throw new EngineError(
+        engineErrorCodes.modelGraph,
+        `${graph} graph does not match model.json: output ${name} has shape [${got.join(', ')}], expected [${want.join(', ')}]`,
+      )
+    }
+  }
+}
+
+/**
+ * Runs each graph once on zeros (batch 1) and checks its output shapes: a graph can declare
+ * symbolic or even wrong static sizes, which onnxruntime only finds out when it runs.
+ */
+async function probeGraphs(sessions: Partial<Record<GraphName, ort.InferenceSession>>, specs: Record<GraphName, IoSpec>): Promise<void> {
+  for (const [graph, session] of Object.entries(sessions) as [GraphName, ort.InferenceSession][]) {
+    const spec = specs[graph]
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const [name, dims] of Object.entries(spec.inputs)) {
+      const shape = dims.map((d) => (d === 'N' ? 1 : (d as number)))
+      feeds[name] = new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)
+    }
+    let out: ort.InferenceSession.ReturnType
+    try {
+      out = await session.run(feeds)
+    } catch (e) {
+      throw new EngineError(
+        engineErrorCodes.modelGraph,
+        `${graph} graph fails on an input of the shape model.json gives: ${(e as Error).message.split('\n')[0]}`,
+      )
+    }
+    checkOutputs(graph, out, spec, 1)
+  }
+}
+
 /** A model folder with its sessions. */
 export class ModelRuntime {
   private released = false
@@ -94,6 +133,7 @@ export class ModelRuntime {
     private readonly sessions: Partial<Record<GraphName, ort.InferenceSession>>,
     private readonly paths: Partial<Record<GraphName, string>>,
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
+    private readonly specs: Record<GraphName, IoSpec>,
   ) {}
 
   /** Sessions with a dynamic batch size, created on first use of a batch above 1. */
@@ -132,6 +172,7 @@ export class ModelRuntime {
         loaded[graph] = path
         checkIo(graph, session, specs[graph])
       }
+      await probeGraphs(sessions, specs)
     } catch (e) {
       await Promise.all(Object.values(sessions).map((s) => s?.release()))
       throw e
@@ -150,7 +191,7 @@ export class ModelRuntime {
       isDefault: manifest.default,
       features: { wplus: !!(sessions.resizer && sessions.synthesis), random: !!sessions.mapping },
     }
-    return new ModelRuntime(manifest, info, providers, sessions, loaded, sessionOptions)
+    return new ModelRuntime(manifest, info, providers, sessions, loaded, sessionOptions, specs)
   }
 
   get stylemapLength(): number {
@@ -183,11 +224,15 @@ export class ModelRuntime {
   private async run(graph: GraphName, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     const batch = Object.values(feeds)[0].dims[0]
     const session = await this.session(graph, batch)
+    let out: ort.InferenceSession.ReturnType
     try {
-      return await session.run(feeds)
+      out = await session.run(feeds)
     } catch (e) {
       throw new EngineError(engineErrorCodes.inference, `${graph} failed: ${(e as Error).message.split('\n')[0]}`)
     }
+    // the probe ran batch 1; batches above 1 run in other sessions, checked the same way
+    checkOutputs(graph, out, this.specs[graph], batch)
+    return out
   }
 
   /** Images [n,3,R,R] in [-1,1] -> stylemaps [n,C,S,S]. */

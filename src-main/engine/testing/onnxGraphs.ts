@@ -1,0 +1,76 @@
+// Small hand-written ONNX graphs for model-folder tests: graphs that claim one output shape
+// in their declaration and produce another when run (what a swapped or hostile model folder
+// does). Written as protobuf directly so the tests need no Python.
+
+type Bytes = number[]
+
+function varint(value: number): Bytes {
+  const out: Bytes = []
+  let v = value
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80)
+    v = Math.floor(v / 128)
+  }
+  out.push(v)
+  return out
+}
+
+function field(num: number, payload: Bytes | string | number): Bytes {
+  if (typeof payload === 'number') return [...varint((num << 3) | 0), ...varint(payload)]
+  const bytes = typeof payload === 'string' ? [...Buffer.from(payload, 'utf8')] : payload
+  return [...varint((num << 3) | 2), ...varint(bytes.length), ...bytes]
+}
+
+const FLOAT = 1
+const INT64 = 7
+
+/** A float32 value declaration; a string dim is symbolic. */
+function valueInfo(name: string, dims: (number | string)[]): Bytes {
+  const shape = dims.flatMap((d) => field(1, typeof d === 'number' ? field(1, d) : field(2, d)))
+  return [...field(1, name), ...field(2, field(1, [...field(1, FLOAT), ...field(2, shape)]))]
+}
+
+function intAttribute(name: string, value: number): Bytes {
+  return [...field(1, name), ...field(3, value), ...field(20, 2)]
+}
+
+function node(op: string, inputs: string[], outputs: string[], attributes: Bytes[] = []): Bytes {
+  return [...inputs.flatMap((i) => field(1, i)), ...outputs.flatMap((o) => field(2, o)), ...field(4, op), ...attributes.flatMap((a) => field(5, a))]
+}
+
+function floatTensor(name: string, dims: number[], values: number[]): Bytes {
+  const raw = Buffer.from(Float32Array.from(values).buffer)
+  return [...dims.flatMap((d) => field(1, d)), ...field(2, FLOAT), ...field(8, name), ...field(9, [...raw])]
+}
+
+function model(nodes: Bytes[], initializers: Bytes[], inputs: Bytes[], outputs: Bytes[]): Uint8Array {
+  const graph = [
+    ...nodes.flatMap((n) => field(1, n)),
+    ...field(2, 'test'),
+    ...initializers.flatMap((t) => field(5, t)),
+    ...inputs.flatMap((i) => field(11, i)),
+    ...outputs.flatMap((o) => field(12, o)),
+  ]
+  return Uint8Array.from([...field(1, 8), ...field(2, 'stylemap-tests'), ...field(7, graph), ...field(8, [...field(1, ''), ...field(2, 13)])])
+}
+
+/**
+ * A graph from `input` to `output` that returns its input unchanged, whatever `outputDims`
+ * says. The Tile repeats are computed from the data (always 1), so onnxruntime cannot infer
+ * the output shape and reports the declared one: only running it shows the difference.
+ */
+export function passThroughGraph(input: string, inputDims: (number | string)[], output: string, outputDims: (number | string)[]): Uint8Array {
+  const rank = inputDims.length
+  return model(
+    [
+      node('ReduceMax', [input], ['largest'], [intAttribute('keepdims', 0)]),
+      node('Mul', ['largest', 'zero'], ['nothing']),
+      node('Add', ['nothing', 'ones'], ['repeatsFloat']),
+      node('Cast', ['repeatsFloat'], ['repeats'], [intAttribute('to', INT64)]),
+      node('Tile', [input, 'repeats'], [output]),
+    ],
+    [floatTensor('zero', [], [0]), floatTensor('ones', [rank], new Array<number>(rank).fill(1))],
+    [valueInfo(input, inputDims)],
+    [valueInfo(output, outputDims)],
+  )
+}
