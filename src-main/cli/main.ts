@@ -305,7 +305,7 @@ async function benchCommand(argv: string[]): Promise<void> {
   print(`provider ${report.executionProvider}; ${report.machine.cpu}, ${report.machine.cores} cores`)
   for (const r of report.results) {
     print(
-      `${r.model} (${r.resolution} px): encode ${r.encode_ms} ms, decode ${r.decode_ms} ms, edit ${r.edit_ms} ms (${r.space}), ` +
+      `${r.model} (${r.resolution} px): encode ${r.encode_ms} ms, decode ${r.decode_ms} ms, edit ${r.edit_ms} ms (${r.space}), preview ${r.preview_ms} ms, ` +
         `24 MP preview ${r.preview_24mp_ms} ms, 24 MP export ${r.export_24mp_ms} ms, ` +
         `reference pipeline ${r.reference_pipeline_ms} ms (${(r.reference_pipeline_ms / r.edit_ms).toFixed(1)}x), peak RSS ${r.peak_rss_mb} MB`,
     )
