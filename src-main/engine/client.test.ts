@@ -1,7 +1,7 @@
 // The engine in its own process (child_process.fork + tsx), driven through the client: every
 // EngineApi method is forwarded, and a crash fails only the request in flight.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EngineClient } from './client.js'
+import { EngineClient, type SpawnEngine } from './client.js'
 import { servedMethods } from './host.js'
 import { forkEngine } from './spawn.js'
 import { testModelDir } from './testing/models.js'
@@ -64,5 +64,40 @@ describe('engine process', () => {
     expect(info?.model.dir).toContain(modelDir.split('/').at(-1) as string)
     const img = await client.openImage({ bytes: await gradientPng(90, 90) })
     expect((await client.render({ edit: { original: { imageId: img.imageId }, layers: [] }, output: { kind: 'generated' } })).encoded).toBe(1)
+  })
+})
+
+describe('engine restarts back off', () => {
+  /** An engine process that dies as soon as it starts (a model that crashes onnxruntime on load, say). */
+  function dyingEngine(): { spawn: SpawnEngine; started: () => number } {
+    let started = 0
+    const spawn: SpawnEngine = () => {
+      started++
+      const exits: ((code: number | null) => void)[] = []
+      setImmediate(() => exits.forEach((l) => l(134)))
+      return { send: () => {}, onMessage: () => {}, onExit: (l) => void exits.push(l), kill: () => {} }
+    }
+    return { spawn, started: () => started }
+  }
+
+  it('an engine that keeps crashing is started at most 3 times a minute; later requests fail at once with E_ENGINE_CRASHED', async () => {
+    let now = 1_000_000
+    const engine = dyingEngine()
+    const dying = new EngineClient(engine.spawn, { maxCrashes: 3, windowMs: 60_000, now: () => now })
+    const outcomes: { code: string; message: string }[] = []
+    for (let i = 0; i < 10; i++) {
+      outcomes.push(await dying.ping().then(() => ({ code: 'ok', message: '' }), (e: { code: string; message: string }) => e))
+      now += 1000
+    }
+    expect(engine.started()).toBe(3)
+    expect(outcomes.map((o) => o.code)).toEqual(new Array(10).fill('E_ENGINE_CRASHED'))
+    expect(outcomes[0].message).toContain('restarts with the next request')
+    expect(outcomes[2].message).toMatch(/keeps crashing/)
+    expect(outcomes[9].message).toMatch(/keeps crashing \(3 times in the last 60 s\).*in \d+ s/)
+    // once the minute has passed, it is tried again
+    now += 60_000
+    await dying.ping().catch(() => undefined)
+    expect(engine.started()).toBe(4)
+    await dying.close()
   })
 })

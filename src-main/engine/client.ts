@@ -17,6 +17,16 @@ export interface EngineChannel {
 
 export type SpawnEngine = () => EngineChannel
 
+/** How often a crashed engine is started again: at most `maxCrashes` crashes within `windowMs`, then not until the oldest ages out. */
+export interface RestartPolicy {
+  maxCrashes: number
+  windowMs: number
+  now?: () => number
+}
+
+// an engine that dies on start (a model that crashes onnxruntime, say) is not restarted in a loop
+const defaultRestartPolicy: RestartPolicy = { maxCrashes: 3, windowMs: 60_000 }
+
 interface Pending {
   method: HostMethod
   resolve(value: unknown): void
@@ -36,9 +46,14 @@ export class EngineClient {
   private lastModel: { dir: string; options?: LoadModelOptions } | null = null
   private closed = false
   private restarts = 0
+  /** When the engine crashed lately (within the policy's window), oldest first. */
+  private crashTimes: number[] = []
   private readonly crashListeners = new Set<(info: { restarts: number; code: number | null }) => void>()
 
-  constructor(private readonly spawn: SpawnEngine) {
+  constructor(
+    private readonly spawn: SpawnEngine,
+    private readonly restartPolicy: RestartPolicy = defaultRestartPolicy,
+  ) {
     return new Proxy(this, {
       get(target, key, receiver) {
         // the client's own members stay its own; any other name is an engine method
@@ -96,6 +111,8 @@ export class EngineClient {
   private ensureChannel(): EngineChannel {
     if (this.closed) throw new EngineError(engineErrorCodes.engineClosed, 'the engine was shut down')
     if (this.channel) return this.channel
+    const backoff = this.backoff()
+    if (backoff) throw new EngineError(engineErrorCodes.engineCrashed, `the engine ${backoff}`)
     const channel = this.spawn()
     this.channel = channel
     channel.onMessage((m) => this.onMessage(m))
@@ -105,6 +122,16 @@ export class EngineClient {
       channel.send({ kind: 'request', id: this.nextId++, method: 'loadModel', params: [this.lastModel.dir, this.lastModel.options] })
     }
     return channel
+  }
+
+  /** Why the engine is not started again now (it crashed too often lately), or null. */
+  private backoff(): string | null {
+    const { maxCrashes, windowMs, now = Date.now } = this.restartPolicy
+    const t = now()
+    this.crashTimes = this.crashTimes.filter((at) => t - at < windowMs)
+    if (this.crashTimes.length < maxCrashes) return null
+    const wait = Math.max(1, Math.ceil((this.crashTimes[0] + windowMs - t) / 1000))
+    return `keeps crashing (${this.crashTimes.length} times in the last ${Math.round(windowMs / 1000)} s), so it is not restarted; try again in ${wait} s`
   }
 
   private onMessage(message: FromHost): void {
@@ -121,15 +148,18 @@ export class EngineClient {
     this.channel = null
     const lost = [...this.inFlight.values()]
     this.inFlight.clear()
+    let next = ''
     if (!this.closed) {
       this.restarts++
+      this.crashTimes.push((this.restartPolicy.now ?? Date.now)())
+      next = this.backoff() ?? 'restarts with the next request'
       for (const l of this.crashListeners) l({ restarts: this.restarts, code })
     }
     for (const p of lost) {
       p.reject(
         this.closed
           ? new EngineError(engineErrorCodes.engineClosed, 'the engine was shut down')
-          : new EngineError(engineErrorCodes.engineCrashed, `the engine process stopped (exit ${code ?? 'signal'}) during ${p.method}; it restarts with the next request`),
+          : new EngineError(engineErrorCodes.engineCrashed, `the engine process stopped (exit ${code ?? 'signal'}) during ${p.method}; it ${next}`),
       )
     }
   }
