@@ -1,7 +1,7 @@
 // Reads and checks a `stylemap-onnx/1` model folder (models/FORMAT.md) before any session exists.
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { lstat, readFile, realpath } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
 import { z } from 'zod'
 import { EngineError, engineErrorCodes } from './errors.js'
@@ -51,6 +51,9 @@ export type GraphName = keyof Manifest['files']
 /** Reads model.json, validates it against the schema and its own consistency rules. */
 export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, 'model.json')
+  if ((await lstat(path).catch(() => null))?.isSymbolicLink()) {
+    throw new EngineError(engineErrorCodes.modelManifest, `${path} is a symbolic link; a model folder holds its own files, not links to others`)
+  }
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -89,17 +92,20 @@ export async function sha256File(path: string): Promise<string> {
 /** Every named file must exist and match its sha256 from the manifest. */
 export async function verifyFiles(dir: string, manifest: Manifest): Promise<Record<GraphName, string | undefined>> {
   const root = resolve(dir)
+  // the folder itself may be reached through a link; what is inside it may not leave it
+  const realRoot = await realpath(root).catch(() => root)
   const paths = {} as Record<GraphName, string | undefined>
   for (const [graph, file] of Object.entries(manifest.files) as [GraphName, string | undefined][]) {
     if (!file) continue
     const path = resolve(root, file)
     if (!path.startsWith(root + sep)) throw new EngineError(engineErrorCodes.modelManifest, `files.${graph} points outside the model folder`)
-    try {
-      const s = await stat(path)
-      if (!s.isFile()) throw new Error('not a file')
-    } catch {
-      throw new EngineError(engineErrorCodes.modelHash, `model file ${file} (${graph}) is missing from ${dir}`)
+    const info = await lstat(path).catch(() => null)
+    if (info?.isSymbolicLink()) {
+      throw new EngineError(engineErrorCodes.modelManifest, `${file} (${graph}) is a symbolic link; a model folder holds its own files, not links to others`)
     }
+    if (!info?.isFile()) throw new EngineError(engineErrorCodes.modelHash, `model file ${file} (${graph}) is missing from ${dir}`)
+    const real = await realpath(path).catch(() => path)
+    if (!real.startsWith(realRoot + sep)) throw new EngineError(engineErrorCodes.modelManifest, `${file} (${graph}) resolves outside the model folder`)
     const expected = manifest.sha256[file]
     if (!expected) throw new EngineError(engineErrorCodes.modelHash, `model.json has no sha256 for ${file}`)
     const actual = await sha256File(path)

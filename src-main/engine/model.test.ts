@@ -1,5 +1,5 @@
 // Loading and validating model folders, on copies of the real test model.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -106,12 +106,37 @@ describe('loading a model folder', () => {
       (dir, m) => replaceGraph(dir, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', ...stylemapDims(m)], 'image', ['N', 3, 'height', 'width'])),
     ],
   )
+  /** Moves `file` out of the folder and leaves a symbolic link to it in its place (its bytes, so its sha256, unchanged). */
+  const linkOutside = async (dir: string, file: string): Promise<void> => {
+    const outside = join(work, `${dir.split('/').at(-1)}-outside-${file}`)
+    await rename(join(dir, file), outside)
+    await symlink(outside, join(dir, file))
+  }
+  broken.push(
+    ['an ONNX file that is a symlink to a file outside the folder', 'E_MODEL_MANIFEST', (dir) => linkOutside(dir, 'decoder.onnx')],
+    ['a model.json that is a symlink to a file outside the folder', 'E_MODEL_MANIFEST', (dir) => linkOutside(dir, 'model.json'), false],
+    [
+      'an ONNX file that is a symlink to another file in the folder',
+      'E_MODEL_MANIFEST',
+      async (dir) => {
+        await rename(join(dir, 'mapping.onnx'), join(dir, 'mapping-real.onnx'))
+        await symlink('mapping-real.onnx', join(dir, 'mapping.onnx'))
+      },
+    ],
+  )
   for (const [what, code, change, manifestChanged] of broken) {
     it(`refuses ${what} with ${code}`, async () => {
       const dir = await variant(what.replace(/\W+/g, '-'), change, manifestChanged ?? true)
       await expect(ModelRuntime.load(dir)).rejects.toMatchObject({ code })
     })
   }
+  it('loads a folder reached through a symbolic link to it (only links inside the folder are refused)', async () => {
+    const link = join(work, 'linked-model')
+    await symlink(source, link)
+    const runtime = await ModelRuntime.load(link)
+    await runtime.release()
+  })
+
   it('refuses a folder that does not exist', async () => {
     await expect(ModelRuntime.load(join(work, 'nothing-here'))).rejects.toMatchObject({ code: 'E_MODEL_MISSING' })
   })
