@@ -364,3 +364,22 @@ describe('a hostile project file is refused before it costs memory', () => {
     for (const name of names) expect(name).not.toMatch(/[\\/\u0000-\u001f\u007f\u202e]/)
   })
 })
+
+describe('saving keeps what a project can hold', () => {
+  it('a mask bigger than a project holds (the live IPC allows 16384) is saved at 2048 a side, so the file opens again', async () => {
+    const document = await openDocument(t)
+    const big = roundMask(3000, 1500, 1500, 750, 400)
+    const path = join(t.dir, 'big-mask.smproj')
+    t.dialogs.answer('saveProject', path)
+    await t.ok('project:save', { document: { ...document, references: [{ ...document.references[0], mask: big }] } })
+    other = await makeTestApp()
+    other.dialogs.answer('openProject', path)
+    const opened = await other.ok('project:open', {})
+    if (opened.canceled) throw new Error('canceled')
+    const [mask] = opened.project.document.references.map((r) => r.mask)
+    expect([mask.width, mask.height]).toEqual([2048, 1024])
+    // the same dab, scaled: inside, outside and a corner
+    expect(mask.data[512 * 2048 + 1024]).toBe(255)
+    expect(mask.data[0]).toBe(0)
+  })
+})

@@ -109,11 +109,15 @@ export function imageDisplayName(stored: string): string {
   return chars.slice(0, imageNameMaxLength - 1 - ext.length).join('') + '…' + ext
 }
 
-async function maskToPng(mask: Mask): Promise<string> {
-  const png = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
-    .png({ compressionLevel: 6 })
-    .toBuffer()
-  return png.toString('base64')
+/** The mask as stored: a grayscale PNG, scaled down to projectMaskMaxSide when bigger (main scales masks to the photo anyway). */
+async function maskToPng(mask: Mask): Promise<{ width: number; height: number; png: string }> {
+  const scale = Math.min(1, projectMaskMaxSide / Math.max(mask.width, mask.height))
+  const width = Math.max(1, Math.round(mask.width * scale))
+  const height = Math.max(1, Math.round(mask.height * scale))
+  let image = sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+  if (scale < 1) image = image.resize(width, height, { fit: 'fill' })
+  const png = await image.png({ compressionLevel: 6 }).toBuffer()
+  return { width, height, png: png.toString('base64') }
 }
 
 async function maskFromPng(entry: z.output<typeof diskMaskSchema>, where: string): Promise<Mask> {
@@ -156,7 +160,7 @@ export async function serializeProject(document: ProjectDocument, imageOf: (imag
   const references = []
   for (const reference of document.references) {
     const { imageId, mask, ...rest } = reference
-    references.push({ ...rest, image: keyOf(imageId), mask: { width: mask.width, height: mask.height, png: await maskToPng(mask) } })
+    references.push({ ...rest, image: keyOf(imageId), mask: await maskToPng(mask) })
   }
   const file: z.input<typeof projectFileSchema> = {
     format: projectFormat,
