@@ -2,7 +2,8 @@
 // when it is a regular file.
 import { basename } from 'node:path'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
-import { NotRegularFileError, readRegularFile, sameFile } from '../engine/files.js'
+import { projectMaxBytes, projectTooLarge } from '../app/projectFile.js'
+import { FileTooLargeError, NotRegularFileError, readRegularFile, sameFile } from '../engine/files.js'
 
 /** One input file of a command, with the option that named it (`--mask`). */
 export interface CommandInput {
@@ -25,11 +26,15 @@ export async function refuseOverwritingInputs(out: string, inputs: CommandInput[
   }
 }
 
-/** A project file's bytes; E_PROJECT_IO when it cannot be read or is not a regular file (a FIFO, /dev/zero). */
+/**
+ * A project file's bytes; E_PROJECT_IO when it cannot be read or is not a regular file (a FIFO,
+ * /dev/zero), E_PROJECT_TOO_LARGE (unread) over the size a project can be opened at.
+ */
 export async function readProjectFile(path: string): Promise<Uint8Array> {
   try {
-    return await readRegularFile(path)
+    return await readRegularFile(path, projectMaxBytes)
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw projectTooLarge(error.bytes)
     const why = error instanceof NotRegularFileError ? `it is ${error.what}, not a regular file` : ((error as NodeJS.ErrnoException).code ?? String(error))
     throw new EngineError('E_PROJECT_IO', `${path} cannot be read: ${why}`)
   }

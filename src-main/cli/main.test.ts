@@ -167,6 +167,11 @@ describe('stylemap CLI', () => {
     await writeFile(join(work, 'junk.smproj'), 'not a project')
     expectCleanFailure(await cli('render', '--model', model, '--project', 'junk.smproj', '--out', 'bad.png'), 'E_PROJECT_CORRUPT', 'junk project')
     expectCleanFailure(await cli('render', '--model', model, '--project', 'missing.smproj', '--out', 'bad.png'), 'E_PROJECT_IO', 'missing project')
+    // a sparse file past the project size limit is refused unread, with the input-problem exit code
+    await (await import('node:fs/promises')).truncate(join(work, 'junk.smproj'), 512 * 2 ** 20 + 1)
+    const huge = await cli('render', '--model', model, '--project', 'junk.smproj', '--out', 'bad.png')
+    expectCleanFailure(huge, 'E_PROJECT_TOO_LARGE', 'project over the limit')
+    expect(huge.code).toBe(3)
     expect(existsSync(join(work, 'bad.png'))).toBe(false)
   })
 

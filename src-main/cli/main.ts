@@ -78,6 +78,7 @@ const exitCodes: Record<string, number> = {
   E_PROJECT_IO: 3,
   E_PROJECT_CORRUPT: 3,
   E_PROJECT_VERSION: 3,
+  E_PROJECT_TOO_LARGE: 3,
   E_PYTHON_MISSING: 7,
 }
 
