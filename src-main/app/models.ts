@@ -1,13 +1,16 @@
 // The models the user can pick: folders shipped with the app plus folders the user
 // imported (remembered in the user's data folder with the last choice). Listing reads only
 // each model.json; the engine validates a folder fully (hashes, graphs) when it loads it.
-import { mkdir, readdir, readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { mkdir, readdir, readFile, realpath } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import type { EngineApi, LoadedModel } from '../engine/api'
 import { appErrorCodes, type ModelInfo } from '../../src-shared/contract'
 import { writeFileAtomic } from './atomicWrite'
 import { AppFailure } from './dispatch'
+
+/** An imported folder's model id is already a shipped model's id. */
+const modelIdTaken = 'E_MODEL_ID_TAKEN'
 
 const manifestSchema = z.object({
   format: z.literal('stylemap-onnx/1'),
@@ -139,6 +142,16 @@ export class ModelRegistry {
     return this.loading
   }
 
+  /** The shipped model with this id, unless it is `folder` itself (importing it again changes nothing). */
+  private async shippedWithId(id: string, folder: string): Promise<ListedModel | undefined> {
+    const real = (path: string) => realpath(path).catch(() => resolve(path))
+    const realFolder = await real(folder)
+    for (const entry of await this.listed()) {
+      if (entry.builtIn && entry.manifest.id === id && (await real(entry.dir)) !== realFolder) return entry
+    }
+    return undefined
+  }
+
   /** Load `dir`; if that fails, go back to the model that was loaded before and rethrow. */
   private async switchTo(dir: string): Promise<LoadedModel> {
     const previous = this.loaded ?? (await this.engine.modelInfo())
@@ -160,12 +173,26 @@ export class ModelRegistry {
     return this.toInfo(listed, id)
   }
 
-  /** Validate a folder by loading it (it becomes the active model), then remember it. */
+  /**
+   * Validate a folder by loading it (it becomes the active model), then remember it. A folder
+   * whose id is a shipped model's is refused and the model active before comes back: the list
+   * is keyed by id, so it would be shown, selected and remembered as the shipped model.
+   */
   async import(dir: string): Promise<ModelInfo> {
     const folder = resolve(dir)
+    const previous = this.loaded ?? (await this.engine.modelInfo())
+    // loaded first, so a broken folder reports what is wrong with it whatever its id
     const loaded = await this.switchTo(folder)
     const manifest = await readManifest(folder)
     if (!manifest) throw new AppFailure('E_MODEL_MANIFEST', `${folder} has no readable model.json.`)
+    const shipped = await this.shippedWithId(loaded.model.id, folder)
+    if (shipped) {
+      this.loaded = await this.engine.loadModel(previous?.model.dir ?? shipped.dir).catch(() => null)
+      throw new AppFailure(
+        modelIdTaken,
+        `The model in ${basename(folder)} has the id "${loaded.model.id}", which is the id of the model shipped with the app (${shipped.manifest.name}). Give it another id in its model.json to import it.`,
+      )
+    }
     const settings = await this.settings()
     const imported = settings.imported.filter((entry) => resolve(entry) !== folder)
     const builtIn = (await this.listed()).some((entry) => entry.builtIn && entry.manifest.id === manifest.id)
