@@ -1,7 +1,7 @@
 // The engine in its own process (child_process.fork + tsx), driven through the client: every
 // EngineApi method is forwarded, and a crash fails only the request in flight.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EngineClient, type SpawnEngine } from './client.js'
+import { EngineClient } from './client.js'
 import { servedMethods } from './host.js'
 import { forkEngine } from './spawn.js'
 import { testModelDir } from './testing/models.js'
@@ -68,6 +68,8 @@ describe('engine process', () => {
 })
 
 describe('engine restarts back off', () => {
+  type SpawnEngine = ConstructorParameters<typeof EngineClient>[0]
+
   /** An engine process that dies as soon as it starts (a model that crashes onnxruntime on load, say). */
   function dyingEngine(): { spawn: SpawnEngine; started: () => number } {
     let started = 0
