@@ -145,6 +145,8 @@ describe('stylemap convert: --out must be a folder', () => {
     const t0 = Date.now()
     const result = await cli('convert', '--checkpoint', ckpt, '--out', out, '--force')
     expectCleanFailure(result, 'E_CONVERT_OUTPUT_NOT_DIR', '--force onto a file')
+    // the same one-line shape as every other command's failure
+    expect(result.stderr).toMatch(/^stylemap: E_CONVERT_OUTPUT_NOT_DIR: \S*notes\.txt is a file/)
     // up front, not after the export and parity check (those take tens of seconds)
     expect(Date.now() - t0).toBeLessThan(30_000)
     expect(await readFile(out, 'utf8')).toBe('keep me\n')

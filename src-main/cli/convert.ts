@@ -1,8 +1,10 @@
 // `stylemap convert`: hands the checkpoint to the Python converter (models/smgan/convert.py),
-// which owns the E_CONVERT_* codes; its stderr and exit code pass through unchanged.
+// which owns the E_CONVERT_* codes; its exit code passes through, and its one-line failures
+// get the `stylemap: ` prefix every other command's failures have.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { createInterface } from 'node:readline'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
 
 const installHint = "install them with 'apt-get install python3-torch python3-onnx python3-numpy' or 'pip install torch onnx numpy'"
@@ -44,15 +46,20 @@ export function absolutePaths(args: string[], cwd: string): string[] {
   return out
 }
 
-/** Runs the converter; resolves with its exit code (stdout/stderr inherited). */
+/** A converter failure line, `E_CODE: message`. */
+const failureLine = /^E_[A-Z0-9_]+: /
+
+/** Runs the converter; resolves with its exit code (stdout inherited, stderr passed on line by line). */
 export async function runConvert(args: string[], modelsRoot: string): Promise<number> {
   if (!args.includes('--checkpoint') && !args.some((a) => a.startsWith('--checkpoint='))) {
     throw new EngineError(engineErrorCodes.badArgument, 'convert needs --checkpoint FILE --out DIR')
   }
   const python = findPython()
-  const child = spawn(python, ['-m', 'smgan.convert', ...absolutePaths(args, process.cwd())], { cwd: modelsRoot, stdio: 'inherit' })
+  const child = spawn(python, ['-m', 'smgan.convert', ...absolutePaths(args, process.cwd())], { cwd: modelsRoot, stdio: ['inherit', 'inherit', 'pipe'] })
+  createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`${failureLine.test(line) ? 'stylemap: ' : ''}${line}\n`))
   return new Promise((resolveCode) => {
     child.on('error', () => resolveCode(1))
-    child.on('exit', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)))
+    // 'close' comes after stderr has ended, so every line is written before the CLI exits
+    child.on('close', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)))
   })
 }
