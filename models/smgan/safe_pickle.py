@@ -24,10 +24,7 @@ _ALLOWED = {
     ("torch._utils", "_rebuild_tensor_v2"),
     ("torch._utils", "_rebuild_parameter"),
     ("torch._utils", "_rebuild_parameter_with_state"),
-    ("torch._tensor", "_rebuild_from_type_v2"),
-    ("torch", "Tensor"),
     ("torch", "Size"),
-    ("torch.nn.parameter", "Parameter"),
     # protocol 2 (torch.save's default) writes Python 3's builtins under their Python 2 name
     *((module, name) for module in ("builtins", "__builtin__") for name in _BUILTIN_TYPES),
 }

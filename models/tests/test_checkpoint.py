@@ -53,7 +53,8 @@ def released_checkpoint():
     optim.step()
     return {"g_ema": g.state_dict(), "e_ema": e.state_dict(), "generator": g.state_dict(),
             "g_optim": optim.state_dict(), "train_args": released_train_args(), "step": 3,
-            "best": {"psnr_db": 20.5, "step": 3}, "metrics": None}, g
+            "best": {"psnr_db": 20.5, "step": 3}, "metrics": None,
+            "layer": layer.state_dict(keep_vars=True)}, g
 
 
 def run(module, *args):
@@ -115,6 +116,7 @@ class RestrictedUnpicklerTest(unittest.TestCase):
                 self.assertEqual(loaded["train_args"].size, 64)
                 self.assertEqual(loaded["g_optim"]["param_groups"][0]["betas"], (0.0, 0.99))
                 self.assertEqual(loaded["best"], {"psnr_db": 20.5, "step": 3})
+                self.assertIsInstance(loaded["layer"]["weight"], torch.nn.Parameter)
                 g2, _, cfg = load_checkpoint(path)
                 self.assertEqual(cfg.size, 64)
                 for (k, v), v2 in zip(g.state_dict().items(), g2.state_dict().values()):
