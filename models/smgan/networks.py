@@ -20,6 +20,10 @@ from .layers import (
 )
 
 
+MAX_SIZE = 1024
+MAX_LATENT_SIZE = 64
+
+
 @dataclass
 class ModelConfig:
     size: int = 256
@@ -51,6 +55,10 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a power of two >= 4, got {value}")
         if self.latent_spatial_size > self.size:
             raise ValueError("latent_spatial_size is larger than size")
+        # the app's limits for a model folder (modelLimits in src-main/engine/manifest.ts)
+        for name, limit in (("size", MAX_SIZE), ("latent_spatial_size", MAX_LATENT_SIZE)):
+            if getattr(self, name) > limit:
+                raise ValueError(f"{name} is at most {limit} (the app's limit for a model), got {getattr(self, name)}")
 
     def channels(self) -> dict[int, int]:
         cm = self.channel_multiplier

@@ -11,7 +11,7 @@ import unittest
 
 import torch
 
-from smgan.checkpoint import ConvertError, load_checkpoint, read_checkpoint, safe_torch_load
+from smgan.checkpoint import ConvertError, config_from, load_checkpoint, read_checkpoint, safe_torch_load
 from smgan.networks import ModelConfig
 from smgan.export import random_models
 
@@ -154,6 +154,22 @@ class RestrictedUnpicklerTest(unittest.TestCase):
         self.evil(os.path.join("refine", "latest.pt"))
         self.assert_refused_cleanly(run("smgan.refine", "--checkpoint", good, "--data", data, "--out", refine_out,
                                         "--steps", "1", "--threads", "1"), os.path.join(refine_out, "best.pt"))
+
+
+class AppLimitsTest(unittest.TestCase):
+    """The app refuses model folders above 1024 px or with stylemaps above 64x64
+    (src-main/engine/manifest.ts, modelLimits): the converter does not write one."""
+
+    def test_sizes_the_app_refuses_are_refused_before_export(self):
+        for field, value in (("size", 2048), ("latent_spatial_size", 128)):
+            with self.subTest(field=field):
+                args = released_train_args(size=1024)
+                setattr(args, field, value)
+                with self.assertRaises(ConvertError) as caught:
+                    config_from({"train_args": args})
+                self.assertEqual(caught.exception.code, "E_CONVERT_CONFIG")
+                self.assertIn("at most", str(caught.exception))
+        self.assertEqual(config_from({"train_args": released_train_args(size=1024)}).size, 1024)
 
 
 if __name__ == "__main__":
