@@ -31,8 +31,11 @@ class MakesDirectory:
 
 
 class CallsEval:
+    def __init__(self, marker: str):
+        self.marker = marker
+
     def __reduce__(self):
-        return (eval, ("__import__('os').makedirs('never')",))
+        return (eval, (f"__import__('os').makedirs({self.marker!r})",))
 
 
 def released_train_args(size=64):
@@ -99,11 +102,12 @@ class RestrictedUnpicklerTest(unittest.TestCase):
                 self.assertFalse(os.path.exists(self.marker))
 
     def test_builtins_outside_the_allow_list_are_refused(self):
-        path = self.evil(payload=CallsEval())
+        path = self.evil(payload=CallsEval(self.marker))
         with self.assertRaises(ConvertError) as caught:
             read_checkpoint(path)
         self.assertEqual(caught.exception.code, "E_CONVERT_UNSAFE")
         self.assertIn("eval", str(caught.exception))
+        self.assertFalse(os.path.exists(self.marker))
 
     def test_released_layout_still_loads(self):
         ck, g = released_checkpoint()
