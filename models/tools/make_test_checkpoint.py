@@ -7,6 +7,9 @@ itself in both torch.save layouts, with the values the reader must reproduce.
         DIR/expected.json              what reading g_ema, e_ema and train_args must give
         DIR/unsafe-<kind>-<layout>.pt  pickles that run code when a plain unpickler loads
                                        them; each would create DIR/marker-<kind>
+    python3 models/tools/make_test_checkpoint.py rezip --in zip.pt --out OUT [--zip64] [--comment] [--deflate pickle|all]
+        the same archive written by Python's zipfile: zip64 records, an archive comment, or
+        deflated records (torch itself writes none of these for small files)
     python3 models/tools/make_test_checkpoint.py big --out FILE --layout zip|legacy --extra-mb 300
         a checkpoint whose small g_ema/e_ema sit beside a large optimiser-like tensor
 """
@@ -172,6 +175,23 @@ def big(out: str, layout: str, extra_mb: int) -> None:
     save(ck, out, layout)
 
 
+def rezip(src: str, out: str, zip64: bool, comment: bool, deflate: str | None) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        records = [(info.filename, z.read(info)) for info in z.infolist()]
+    if zip64:
+        # every size and offset counts as too large: zip64 extra fields and end records
+        zipfile.ZIP64_LIMIT = 0
+        zipfile.ZIP_FILECOUNT_LIMIT = 0
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in records:
+            deflated = deflate == "all" or (deflate == "pickle" and name.endswith("/data.pkl"))
+            z.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED)
+        if comment:
+            z.comment = b"written by a test; PK\x05\x06 inside the comment"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -181,9 +201,17 @@ def main(argv=None) -> int:
     b.add_argument("--out", required=True)
     b.add_argument("--layout", choices=("zip", "legacy"), required=True)
     b.add_argument("--extra-mb", type=int, default=300)
+    r = sub.add_parser("rezip")
+    r.add_argument("--in", dest="src", required=True)
+    r.add_argument("--out", required=True)
+    r.add_argument("--zip64", action="store_true")
+    r.add_argument("--comment", action="store_true")
+    r.add_argument("--deflate", choices=("pickle", "all"))
     a = p.parse_args(argv)
     if a.cmd == "fixtures":
         fixtures(a.out)
+    elif a.cmd == "rezip":
+        rezip(a.src, a.out, a.zip64, a.comment, a.deflate)
     else:
         big(a.out, a.layout, a.extra_mb)
     print(json.dumps({"ok": True}))

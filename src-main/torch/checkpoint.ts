@@ -50,7 +50,10 @@ interface Layout {
 }
 
 function describeStart(head: Uint8Array): string {
-  const text = new TextDecoder('utf-8').decode(head).replace(/^\uFEFF/, '').trimStart()
+  const text = new TextDecoder('utf-8')
+    .decode(head)
+    .replace(/^\uFEFF/, '')
+    .trimStart()
   if (text.startsWith('<')) {
     const html = /^<(!doctype html|html|head|body|!--)/i.test(text)
     return html
@@ -134,7 +137,8 @@ class LegacyLayout implements Layout {
 async function openZip(file: FileHandle, fileSize: number): Promise<{ root: PickleValue; layout: Layout }> {
   const entries = await readZipDirectory(file, fileSize)
   const pickles = [...entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name))
-  if (pickles.length !== 1) throw formatError(pickles.length ? 'the archive holds more than one data.pkl' : 'a zip archive without data.pkl: not a torch.save checkpoint')
+  if (pickles.length !== 1)
+    throw formatError(pickles.length ? 'the archive holds more than one data.pkl' : 'a zip archive without data.pkl: not a torch.save checkpoint')
   const pickleEntry = entries.get(pickles[0]) as ZipEntry
   const prefix = pickles[0].slice(0, -'data.pkl'.length)
   const byteorder = entries.get(`${prefix}byteorder`)
@@ -162,7 +166,8 @@ async function openZip(file: FileHandle, fileSize: number): Promise<{ root: Pick
 async function openLegacy(file: FileHandle, fileSize: number): Promise<{ root: PickleValue; layout: Layout }> {
   const input = new FileInput(file.fd, fileSize, 0, 'the checkpoint header')
   const magic = unpickle(input)
-  if (magic !== legacyMagic) throw new CheckpointError(checkpointErrorCodes.notCheckpoint, 'not a PyTorch checkpoint: the file is a pickle without torch.save\'s magic number')
+  if (magic !== legacyMagic)
+    throw new CheckpointError(checkpointErrorCodes.notCheckpoint, "not a PyTorch checkpoint: the file is a pickle without torch.save's magic number")
   const version = unpickle(input)
   if (version !== legacyProtocolVersion) throw formatError(`legacy checkpoint protocol ${String(version)} is not supported (expected ${legacyProtocolVersion})`)
   const sysInfo = unpickle(input)

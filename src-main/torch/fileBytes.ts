@@ -35,7 +35,8 @@ export class FileInput implements PickleInput {
   ) {}
 
   private fill(length: number): void {
-    if (this.position + length > this.fileSize) throw truncatedError(`the file ends inside ${this.what} (wanted ${length} bytes at byte ${this.position} of ${this.fileSize})`)
+    if (this.position + length > this.fileSize)
+      throw truncatedError(`the file ends inside ${this.what} (wanted ${length} bytes at byte ${this.position} of ${this.fileSize})`)
     const size = Math.min(Math.max(length, chunkSize), this.fileSize - this.position)
     const chunk = new Uint8Array(size)
     let done = 0

@@ -226,8 +226,10 @@ function reduce(callable: PickleValue, args: PickleValue): PickleValue {
     case 'copy_reg._reconstructor': {
       // (cls, base, state): how protocols 0 and 1 rebuild a plain object; only Namespace here
       const [cls, base, state] = args
-      if (args.length !== 3 || !(cls instanceof PickleGlobal) || cls.qualifiedName !== 'argparse.Namespace') throw formatError('_reconstructor is only allowed for argparse.Namespace')
-      if (!(base instanceof PickleGlobal) || base.name !== 'object' || state !== null) throw formatError('_reconstructor of Namespace must use object and no state')
+      if (args.length !== 3 || !(cls instanceof PickleGlobal) || cls.qualifiedName !== 'argparse.Namespace')
+        throw formatError('_reconstructor is only allowed for argparse.Namespace')
+      if (!(base instanceof PickleGlobal) || base.name !== 'object' || state !== null)
+        throw formatError('_reconstructor of Namespace must use object and no state')
       return new Namespace()
     }
     default:
@@ -237,7 +239,8 @@ function reduce(callable: PickleValue, args: PickleValue): PickleValue {
 
 /** NEWOBJ: cls.__new__(cls, *args); only argparse.Namespace is created this way. */
 function newObject(cls: PickleValue, args: PickleValue): PickleValue {
-  if (!(cls instanceof PickleGlobal) || cls.qualifiedName !== 'argparse.Namespace') throw formatError(`NEWOBJ is only allowed for argparse.Namespace, got ${describe(cls)}`)
+  if (!(cls instanceof PickleGlobal) || cls.qualifiedName !== 'argparse.Namespace')
+    throw formatError(`NEWOBJ is only allowed for argparse.Namespace, got ${describe(cls)}`)
   if (!isTuple(args) || args.length !== 0) throw formatError('NEWOBJ of Namespace takes no arguments')
   return new Namespace()
 }
@@ -329,7 +332,10 @@ export function unpickle(input: PickleInput, options: UnpickleOptions = {}): Pic
         const module = readLine(input)
         const name = readLine(input)
         if (!isAllowedGlobal(module, name)) {
-          throw new CheckpointError(checkpointErrorCodes.unsafe, `the checkpoint names ${module}.${name}, which is not allowed in a checkpoint (only tensors, state dicts and argparse.Namespace are); nothing in it was run`)
+          throw new CheckpointError(
+            checkpointErrorCodes.unsafe,
+            `the checkpoint names ${module}.${name}, which is not allowed in a checkpoint (only tensors, state dicts and argparse.Namespace are); nothing in it was run`,
+          )
         }
         stack.push(new PickleGlobal(module, name))
         break

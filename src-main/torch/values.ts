@@ -3,19 +3,7 @@
 // tensors whose bytes stay in the file until a caller asks for them.
 
 /** Element types of torch storages the reader knows. */
-export type TorchDtype =
-  | 'float64'
-  | 'float32'
-  | 'float16'
-  | 'bfloat16'
-  | 'int64'
-  | 'int32'
-  | 'int16'
-  | 'int8'
-  | 'uint8'
-  | 'bool'
-  | 'complex64'
-  | 'complex128'
+export type TorchDtype = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'complex64' | 'complex128'
 
 /** The storage classes a pickle names (`torch FloatStorage`), by class name. */
 export const storageClassDtypes: Readonly<Record<string, TorchDtype>> = {
@@ -112,19 +100,7 @@ export type PickleDict = Map<PickleValue, PickleValue>
 export type PickleTuple = readonly PickleValue[]
 
 export type PickleValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | PickleValue[]
-  | PickleTuple
-  | PickleDict
-  | Namespace
-  | TensorRef
-  | CheckpointTensor
-  | StorageRef
-  | PickleGlobal
+  null | boolean | number | bigint | string | PickleValue[] | PickleTuple | PickleDict | Namespace | TensorRef | CheckpointTensor | StorageRef | PickleGlobal
 
 /** Whether a value is a Python tuple (lists are plain arrays, tuples are frozen ones). */
 export function isTuple(value: PickleValue): value is PickleTuple {

@@ -95,7 +95,7 @@ export async function readZipDirectory(file: FileHandle, fileSize: number): Prom
     if (next > bytes.length) throw formatError(`zip central directory entry ${i} runs past the directory`)
     const name = names.decode(bytes.subarray(nameAt, nameAt + nameLength))
     // zip64: the fields that overflowed 32 bits are in the 0x0001 extra field, in this order
-    for (let e = extraAt; e + 4 <= extraAt + extraLength; ) {
+    for (let e = extraAt; e + 4 <= extraAt + extraLength;) {
       const id = view.getUint16(e, true)
       const length = view.getUint16(e + 2, true)
       if (id === 0x0001) {
