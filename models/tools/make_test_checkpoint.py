@@ -49,7 +49,7 @@ def generator_state(seed: int) -> collections.OrderedDict:
     sd["weight"] = base  # shares its storage with weight_t
     sd["weight_slice"] = base[1:, ::2]  # storage offset 6, strides (6, 2)
     sd["expanded"] = torch.randn(3, 1).expand(3, 4)  # stride 0
-    sd["half"] = torch.randn(2, 3).half()
+    sd["half"] = torch.cat([torch.randn(4), torch.tensor([3e-7, 65504.0])]).reshape(2, 3).half()  # a subnormal, the largest half
     sd["bfloat"] = torch.randn(5).bfloat16()
     sd["double"] = torch.randn(2, 2, dtype=torch.float64)
     sd["long"] = torch.tensor([0, -3, 1 << 20, 7], dtype=torch.int64)
