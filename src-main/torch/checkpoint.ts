@@ -35,6 +35,13 @@ const legacyMagic = 0x1950a86a20f9469cfc6cn
 const legacyProtocolVersion = 1001
 /** data.pkl of a state-dict checkpoint is kilobytes to a few megabytes. */
 const maxPickleRecord = 512 << 20
+/** Containers nested deeper than this are no checkpoint's; the loader's recursion stops here. */
+const maxDepth = 1000
+/**
+ * A view read as one span: every storage element from its first to its last. A view that
+ * touches few of many elements (a hostile stride over a large storage) is refused instead.
+ */
+const maxSparseSpanBytes = 16 << 20
 
 /** Where a storage's elements are in the file. */
 interface StoredBytes {
@@ -246,7 +253,9 @@ export class Checkpoint {
     } catch (e) {
       await file.close()
       if (e instanceof CheckpointError) throw e
-      throw new CheckpointError(checkpointErrorCodes.read, `cannot read ${path}: ${(e as Error).message}`, { cause: e })
+      // a failed system call is the file's fault to read; anything else is the bytes' fault
+      const code = (e as { syscall?: unknown }).syscall ? checkpointErrorCodes.read : checkpointErrorCodes.format
+      throw new CheckpointError(code, `cannot read ${path}: ${(e as Error).message}`, { cause: e })
     }
   }
 
@@ -270,6 +279,7 @@ export class Checkpoint {
       const count = last - storageOffset + 1
       if (first + count > stored.numel) throw formatError(`storage ${storage.key} is smaller than its tensors`)
       const size = dtypeSize[dtype]
+      if (count > 2 * numel && count * size > maxSparseSpanBytes) throw formatError(`a tensor of ${numel} elements spread over ${count} storage elements`)
       const bytes = await readAt(this.file, stored.position + first * size, count * size, `storage ${storage.key}`)
       data = gather(decodeElements(bytes, dtype, count), shape, stride, numel)
     }
@@ -279,10 +289,11 @@ export class Checkpoint {
   /** A copy of `value` with every tensor in it loaded (dict order kept; shared objects stay shared). */
   async load(value: PickleValue): Promise<PickleValue> {
     const done = new Map<object, PickleValue>()
-    const visit = async (v: PickleValue): Promise<PickleValue> => {
+    const visit = async (v: PickleValue, depth = 0): Promise<PickleValue> => {
       if (v === null || typeof v !== 'object') return v
       const seen = done.get(v)
       if (seen !== undefined) return seen
+      if (depth > maxDepth) throw formatError(`containers nested more than ${maxDepth} deep`)
       if (isTensorRef(v)) {
         const loaded = await this.loadTensor(v)
         done.set(v, loaded)
@@ -291,26 +302,26 @@ export class Checkpoint {
       if (v instanceof Map) {
         const out: PickleDict = new Map()
         done.set(v, out)
-        for (const [k, item] of v) out.set(k, await visit(item))
+        for (const [k, item] of v) out.set(k, await visit(item, depth + 1))
         return out
       }
       if (v instanceof Namespace) {
         const out = new Namespace()
         done.set(v, out)
-        for (const [k, item] of Object.entries(v.fields)) out.fields[k] = await visit(item)
+        for (const [k, item] of Object.entries(v.fields)) out.fields[k] = await visit(item, depth + 1)
         return out
       }
       if (Array.isArray(v)) {
         if (Object.isFrozen(v)) {
           const items: PickleValue[] = []
-          for (const item of v) items.push(await visit(item))
+          for (const item of v) items.push(await visit(item, depth + 1))
           const out = Object.freeze(items)
           done.set(v, out)
           return out
         }
         const out: PickleValue[] = []
         done.set(v, out)
-        for (const item of v) out.push(await visit(item))
+        for (const item of v) out.push(await visit(item, depth + 1))
         return out
       }
       return v

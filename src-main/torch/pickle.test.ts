@@ -3,27 +3,11 @@
 // of an allowed global, a stream cut short) stops it with a coded error.
 import { describe, expect, it } from 'vitest'
 import { type CheckpointError } from './errors.js'
-import { BytesInput, unpickle, type UnpickleOptions } from './pickle.js'
+import { BytesInput, maxStringBytes, unpickle, type UnpickleOptions } from './pickle.js'
+import { PROTO2, global, p, unicode } from './testing/bytes.js'
 import { Namespace, type PickleValue, type StorageRef, type TensorRef, isTuple } from './values.js'
 
-/** Bytes from opcode letters/strings (as Latin-1) and byte values. */
-function p(...parts: (string | number | number[])[]): Uint8Array {
-  const out: number[] = []
-  for (const part of parts) {
-    if (typeof part === 'number') out.push(part)
-    else if (Array.isArray(part)) out.push(...part)
-    else for (const ch of part) out.push(ch.charCodeAt(0))
-  }
-  return Uint8Array.from(out)
-}
-
-const u32 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff]
-const PROTO2 = [0x80, 2]
-const unicode = (s: string): number[] => {
-  const bytes = [...new TextEncoder().encode(s)]
-  return [0x58, ...u32(bytes.length), ...bytes]
-}
-const global = (module: string, name: string): string => `c${module}\n${name}\n`
+import { u32 } from './testing/bytes.js'
 
 function load(bytes: Uint8Array, options?: UnpickleOptions): PickleValue {
   return unpickle(new BytesInput(bytes), options)
@@ -102,6 +86,9 @@ describe('strings', () => {
   it('refuses invalid UTF-8', () => {
     expect(failure(p('X', u32(2), [0xc3, 0x28], '.')).code).toBe('E_CHECKPOINT_FORMAT')
   })
+  it('a length beyond any checkpoint string is malformed, not allocated', () => {
+    expect(failure(p('X', u32(maxStringBytes + 1), 'abc')).code).toBe('E_CHECKPOINT_FORMAT')
+  })
   it('a length past the end is truncated', () => {
     expect(failure(p('X', u32(100), 'abc')).code).toBe('E_CHECKPOINT_TRUNCATED')
     expect(failure(p('U', 9, 'ab')).code).toBe('E_CHECKPOINT_TRUNCATED')
@@ -143,6 +130,10 @@ describe('dicts', () => {
       [0, 'int key'],
       ['a', null],
     ])
+  })
+  it('a tuple key nested deeper than the call stack is hashed without recursion', () => {
+    const deep = p('}', 'N', new Array<number>(200_000).fill(0x85), 'K', 1, 's', '.')
+    expect((load(deep) as Map<PickleValue, PickleValue>).size).toBe(1)
   })
   it('SETITEMS with an odd count, on a list, or with an unhashable key is refused', () => {
     expect(failure(p('}', '(', 'K', 1, 'u', '.')).code).toBe('E_CHECKPOINT_FORMAT')

@@ -115,6 +115,8 @@ const op = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 const maxGlobalLine = 256
+/** A checkpoint's strings are names and settings; a longer one is a corrupt or hostile length. */
+export const maxStringBytes = 64 << 20
 
 function decodeUtf8(bytes: Uint8Array, at: number): string {
   try {
@@ -169,10 +171,16 @@ function describe(value: PickleValue): string {
   return typeof value
 }
 
-function isHashable(value: PickleValue): boolean {
-  if (value === null || typeof value !== 'object') return true
-  if (isTuple(value)) return value.every(isHashable)
-  return false
+function isHashable(key: PickleValue): boolean {
+  // iterative: a hostile pickle can nest tuples deeper than the call stack
+  const pending = [key]
+  while (pending.length > 0) {
+    const value = pending.pop() as PickleValue
+    if (value === null || typeof value !== 'object') continue
+    if (!isTuple(value)) return false
+    pending.push(...value)
+  }
+  return true
 }
 
 function nonNegativeInt(value: PickleValue, what: string): number {
@@ -313,6 +321,7 @@ export function unpickle(input: PickleInput, options: UnpickleOptions = {}): Pic
   }
   const string = (length: number): string => {
     const at = input.position
+    if (length > maxStringBytes) throw formatError(`a ${length}-byte string at byte ${at}`)
     return decodeUtf8(input.read(length), at)
   }
 
