@@ -50,8 +50,9 @@ describe.skipIf(skipReason !== null)(`reading g_ema/e_ema beside a ${extraMb} MB
     )
     expect(size).toBeGreaterThan(extraMb * 2 ** 20)
     expect(wanted.afterKiB - wanted.beforeKiB).toBeLessThan(32 * 1024)
-    // the control loads the 300 MB tensor and the measurement sees it
-    expect(control.afterKiB - control.beforeKiB).toBeGreaterThan(extraMb * 1024)
+    // the control loads the 300 MB tensor and the measurement sees it (pages the runtime had
+    // already touched before the read make the growth a little less than the tensor)
+    expect(control.afterKiB - control.beforeKiB).toBeGreaterThan(0.9 * extraMb * 1024)
     await rm(file)
   })
 })
