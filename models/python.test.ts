@@ -10,4 +10,4 @@ it('Python model tests pass', async () => {
   })
   // unittest reports on stderr, ending with OK
   expect(stderr).toMatch(/\nOK\s*$/)
-}, 300_000)
+}, 600_000)

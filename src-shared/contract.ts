@@ -383,6 +383,8 @@ export const appErrorCodes = {
   recentMissing: 'E_RECENT_MISSING',
   noRecovery: 'E_NO_RECOVERY',
   modelUnknown: 'E_MODEL_UNKNOWN',
+  /** An imported model folder uses the id of a model shipped with the app. */
+  modelIdTaken: 'E_MODEL_ID_TAKEN',
   exportIo: 'E_EXPORT_IO',
   /** The chosen file is a photo open in the editor and the user did not confirm replacing it. */
   wouldOverwriteOriginal: 'E_WOULD_OVERWRITE_ORIGINAL',

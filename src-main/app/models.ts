@@ -10,7 +10,7 @@ import { writeFileAtomic } from './atomicWrite'
 import { AppFailure } from './dispatch'
 
 /** An imported folder's model id is already a shipped model's id. */
-const modelIdTaken = 'E_MODEL_ID_TAKEN'
+const modelIdTaken = appErrorCodes.modelIdTaken
 
 const manifestSchema = z.object({
   format: z.literal('stylemap-onnx/1'),
