@@ -1,50 +1,27 @@
 // The app layer over the engine in its own process: when that process dies under a request,
 // the renderer gets the contract's code, and the app carries on once the engine is back.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EngineClient } from '../engine/client'
-import { forkEngine } from '../engine/spawn'
 import { testModelDir } from '../engine/testing/models'
-import { engineFailureCodes, type EditInput } from '../../src-shared/contract'
-import { dispatch } from './dispatch'
-import { createApp, type App } from './handlers'
-import { createFileRecentStore } from './recent'
-import { ScriptedDialogs } from './testing/harness'
 import { sidewaysPhoto } from '../engine/testing/photos'
 import { faces } from '../testing/utkface'
+import { engineFailureCodes, type ChannelName, type EditInput } from '../../src-shared/contract'
+import { makeForkedApp, type ForkedTestApp } from './testing/harness'
 
-let client: EngineClient
-let app: App
-let dir: string
+let forked: ForkedTestApp
 const restarts: number[] = []
+const call = (name: ChannelName, request: unknown) => forked.call(name, request)
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stylemap-crash-'))
-  client = new EngineClient(() => forkEngine())
-  app = createApp({
-    engine: client,
-    dialogs: new ScriptedDialogs(),
-    recent: createFileRecentStore(join(dir, 'user', 'recent.json')),
-    userDataDir: join(dir, 'user'),
-    bundledModelsDir: await testModelDir(),
-    app: { name: 'Stylemap Studio', version: 'test' },
-  })
+  forked = await makeForkedApp({ modelsDir: await testModelDir() })
   // what Electron main does on a crash
-  client.onCrash(({ restarts: count }) => {
+  forked.client.onCrash(({ restarts: count }) => {
     restarts.push(count)
-    void app.engineRestarted()
+    void forked.app.engineRestarted()
   })
 })
 afterAll(async () => {
-  await client.close()
-  await rm(dir, { recursive: true, force: true })
+  await forked.close()
 })
-
-async function call(name: string, request: unknown) {
-  return dispatch(name, request, app.handlers)
-}
 
 describe('engine crash seen from the app', () => {
   it('a generate in flight fails with E_ENGINE_CRASHED; the next one renders on the restarted engine', async () => {
@@ -62,8 +39,8 @@ describe('engine crash seen from the app', () => {
     expect(await call('engine:generate', { seq: 1, edit })).toMatchObject({ ok: true, value: { status: 'rendered' } })
 
     // keep the engine busy so the next generate is surely in flight when the process dies
-    const firstPid = client.pid as number
-    const busy = client.ping(5000).catch(() => undefined)
+    const firstPid = forked.client.pid as number
+    const busy = forked.client.ping(5000).catch(() => undefined)
     const lost = call('engine:generate', { seq: 2, edit })
     await new Promise((resolve) => setTimeout(resolve, 300))
     process.kill(firstPid, 'SIGKILL')
@@ -73,6 +50,6 @@ describe('engine crash seen from the app', () => {
 
     const again = await call('engine:generate', { seq: 3, edit })
     expect(again).toMatchObject({ ok: true, value: { status: 'rendered', seq: 3 } })
-    expect(client.pid).not.toBe(firstPid)
+    expect(forked.client.pid).not.toBe(firstPid)
   }, 60_000)
 })

@@ -1,58 +1,37 @@
 // How many requests reach the engine process for what the user does: a warm live preview
 // with one reference is one request (it used to be seven: three model look-ups, two encodes,
 // an edit and a paste-back, with the generated pixels travelling engine -> main -> engine).
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EngineClient } from '../engine/client'
 import { forkEngine } from '../engine/spawn'
 import { testModelDir } from '../engine/testing/models'
 import { gradientPng } from '../engine/testing/photos'
-import type { EditInput } from '../../src-shared/contract'
-import { dispatch } from './dispatch'
-import { createApp, type App } from './handlers'
-import { createFileRecentStore } from './recent'
-import { ScriptedDialogs } from './testing/harness'
+import type { ChannelName, EditInput } from '../../src-shared/contract'
+import { makeForkedApp, type ForkedTestApp } from './testing/harness'
 
-let client: EngineClient
-let app: App
-let dir: string
+let forked: ForkedTestApp
 /** Every request sent to the engine process, by method. */
 const sent: string[] = []
+const ok = <T>(name: ChannelName, request: unknown) => forked.ok<T>(name, request)
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stylemap-round-trips-'))
-  client = new EngineClient(() => {
-    const channel = forkEngine()
-    return {
-      ...channel,
-      pid: channel.pid,
-      send(message) {
-        sent.push(message.method)
-        channel.send(message)
-      },
-    }
-  })
-  app = createApp({
-    engine: client,
-    dialogs: new ScriptedDialogs(),
-    recent: createFileRecentStore(join(dir, 'user', 'recent.json')),
-    userDataDir: join(dir, 'user'),
-    bundledModelsDir: await testModelDir(),
-    app: { name: 'Stylemap Studio', version: 'test' },
+  forked = await makeForkedApp({
+    modelsDir: await testModelDir(),
+    spawn: () => {
+      const channel = forkEngine()
+      return {
+        ...channel,
+        pid: channel.pid,
+        send(message) {
+          sent.push(message.method)
+          channel.send(message)
+        },
+      }
+    },
   })
 })
 afterAll(async () => {
-  await client.close()
-  await rm(dir, { recursive: true, force: true })
+  await forked.close()
 })
-
-async function ok<T>(name: string, request: unknown): Promise<T> {
-  const result = await dispatch(name, request, app.handlers)
-  if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`)
-  return result.value as T
-}
 
 describe('round trips to the engine process', () => {
   it('one warm live preview with one reference is one request', async () => {

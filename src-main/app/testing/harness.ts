@@ -1,14 +1,17 @@
-// A real app layer for tests: the real engine in this process, a temporary user-data
-// folder, dialogs whose answers the test queues, and a log of every engine call.
+// A real app layer for tests: the real engine (in this process, or in its own as in the app),
+// a temporary user-data folder, dialogs whose answers the test queues, and a log of every
+// engine call.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EngineApi } from '../../engine/api'
+import { EngineClient, type SpawnEngine } from '../../engine/client'
 import { Engine } from '../../engine/engine'
+import { forkEngine } from '../../engine/spawn'
 import type { Result } from '../../../src-shared/ipc'
 import type { ChannelName, Channels } from '../../../src-shared/contract'
 import type { RequestOf, ResponseOf } from '../../../src-shared/ipc'
-import type { Dialogs, ImageFormat } from '../deps'
+import type { AppDeps, Dialogs, ImageFormat } from '../deps'
 import { dispatch } from '../dispatch'
 import { createApp, type App } from '../handlers'
 import { createFileRecentStore } from '../recent'
@@ -66,6 +69,18 @@ export function loggedEngine(engine: EngineApi): { engine: EngineApi; calls: str
   return { engine: proxy, calls }
 }
 
+/** What createApp needs in a test: user data in `dir`, models from `modelsDir`. */
+function testDeps(engine: EngineApi, dialogs: Dialogs, dir: string, modelsDir: string): AppDeps {
+  return {
+    engine,
+    dialogs,
+    recent: createFileRecentStore(join(dir, 'user', 'recent.json')),
+    userDataDir: join(dir, 'user'),
+    bundledModelsDir: modelsDir,
+    app: { name: 'Stylemap Studio', version: 'test' },
+  }
+}
+
 export interface TestApp {
   app: App
   dialogs: ScriptedDialogs
@@ -84,14 +99,7 @@ export async function makeTestApp(options: { dir?: string; modelsDir?: string; e
   const engine = options.engine ?? new Engine()
   const logged = loggedEngine(engine)
   const dialogs = new ScriptedDialogs()
-  const app = createApp({
-    engine: logged.engine,
-    dialogs,
-    recent: createFileRecentStore(join(dir, 'user', 'recent.json')),
-    userDataDir: join(dir, 'user'),
-    bundledModelsDir: options.modelsDir ?? join(dir, 'no-models'),
-    app: { name: 'Stylemap Studio', version: 'test' },
-  })
+  const app = createApp(testDeps(logged.engine, dialogs, dir, options.modelsDir ?? join(dir, 'no-models')))
   const call = (async (name: string, request: unknown) => dispatch(name, request, app.handlers)) as TestApp['call']
   const ok = (async (name: ChannelName, request: unknown) => {
     const result = await dispatch(name, request, app.handlers)
@@ -109,6 +117,42 @@ export async function makeTestApp(options: { dir?: string; modelsDir?: string; e
     close: async () => {
       if (!options.engine) await engine.dispose()
       if (!options.dir) await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface ForkedTestApp {
+  app: App
+  /** The engine in its own process, as Electron main runs it. */
+  client: EngineClient
+  dialogs: ScriptedDialogs
+  /** Call a channel as the renderer would (through dispatch). */
+  call(name: ChannelName, request: unknown): Promise<Result<unknown>>
+  /** Like `call`, failing the test on an error result. */
+  ok<T>(name: ChannelName, request: unknown): Promise<T>
+  close(): Promise<void>
+}
+
+/** The app layer over the engine in its own process; `spawn` can wrap the process (to count or kill). */
+export async function makeForkedApp(options: { modelsDir: string; spawn?: SpawnEngine }): Promise<ForkedTestApp> {
+  const dir = await mkdtemp(join(tmpdir(), 'stylemap-forked-app-'))
+  const client = new EngineClient(options.spawn ?? (() => forkEngine()))
+  const dialogs = new ScriptedDialogs()
+  const app = createApp(testDeps(client, dialogs, dir, options.modelsDir))
+  const call = (name: ChannelName, request: unknown) => dispatch(name, request, app.handlers)
+  return {
+    app,
+    client,
+    dialogs,
+    call,
+    ok: async <T>(name: ChannelName, request: unknown) => {
+      const result = await call(name, request)
+      if (!result.ok) throw new Error(`${name} failed: ${result.error.code} ${result.error.message}`)
+      return result.value as T
+    },
+    close: async () => {
+      await client.close()
+      await rm(dir, { recursive: true, force: true })
     },
   }
 }
