@@ -2,6 +2,7 @@
 // that creates a tiny session per provider in plan order and keeps every failure's reason.
 import type { ProviderName, ProviderPreference, ProviderProbe, ProviderReport } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
+import { field } from './protobuf.js'
 
 export interface ProviderEnvironment {
   platform: string
@@ -77,23 +78,6 @@ function probeReason(e: unknown): string {
 }
 
 // --- a tiny ONNX model, y = x + x on float[1, 4], written as protobuf by hand ---
-
-function varint(value: number): number[] {
-  const out: number[] = []
-  let v = value
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80)
-    v = Math.floor(v / 128)
-  }
-  out.push(v)
-  return out
-}
-
-function field(num: number, payload: number[] | string | number): number[] {
-  if (typeof payload === 'number') return [...varint((num << 3) | 0), ...varint(payload)]
-  const bytes = typeof payload === 'string' ? [...Buffer.from(payload, 'utf8')] : payload
-  return [...varint((num << 3) | 2), ...varint(bytes.length), ...bytes]
-}
 
 function tensorValueInfo(name: string, dims: number[]): number[] {
   const shape = dims.flatMap((d) => field(1, field(1, d)))

@@ -2,24 +2,9 @@
 // in their declaration and produce another when run (what a swapped or hostile model folder
 // does). Written as protobuf directly so the tests need no Python.
 
+import { field } from '../protobuf.js'
+
 type Bytes = number[]
-
-function varint(value: number): Bytes {
-  const out: Bytes = []
-  let v = value
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80)
-    v = Math.floor(v / 128)
-  }
-  out.push(v)
-  return out
-}
-
-function field(num: number, payload: Bytes | string | number): Bytes {
-  if (typeof payload === 'number') return [...varint((num << 3) | 0), ...varint(payload)]
-  const bytes = typeof payload === 'string' ? [...Buffer.from(payload, 'utf8')] : payload
-  return [...varint((num << 3) | 2), ...varint(bytes.length), ...bytes]
-}
 
 const FLOAT = 1
 const INT64 = 7
