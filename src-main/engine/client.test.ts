@@ -103,3 +103,24 @@ describe('engine restarts back off', () => {
     await dying.close()
   })
 })
+
+describe('a stuck engine', () => {
+  it('a request with no answer within the timeout fails with E_ENGINE_TIMEOUT; the engine is stopped and the next request gets a new one', async () => {
+    const impatient = new EngineClient(() => forkEngine(), undefined, 1500)
+    try {
+      const firstPid = (await impatient.ping()).pid
+      const crashes: number[] = []
+      impatient.onCrash(({ restarts }) => crashes.push(restarts))
+      const started = Date.now()
+      // the engine is kept busy far past the timeout, as a hung read would keep it
+      await expect(impatient.ping(20_000)).rejects.toMatchObject({ code: 'E_ENGINE_TIMEOUT' })
+      expect(Date.now() - started).toBeLessThan(15_000)
+      // main hears of it as of a crash, so it hands the new engine its photos again
+      expect(crashes).toEqual([1])
+      const next = await impatient.ping()
+      expect(next.pid).not.toBe(firstPid)
+    } finally {
+      await impatient.close()
+    }
+  }, 30_000)
+})

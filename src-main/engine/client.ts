@@ -27,6 +27,12 @@ export interface RestartPolicy {
 // an engine that dies on start (a model that crashes onnxruntime, say) is not restarted in a loop
 const defaultRestartPolicy: RestartPolicy = { maxCrashes: 3, windowMs: 60_000 }
 
+/**
+ * How long one request may take before the engine is taken for stuck: far longer than any real
+ * work (a 100 MP export with a 256 px model on a slow CPU takes a minute or two).
+ */
+export const defaultRequestTimeoutMs = 10 * 60_000
+
 interface Pending {
   method: HostMethod
   resolve(value: unknown): void
@@ -53,6 +59,7 @@ export class EngineClient {
   constructor(
     private readonly spawn: SpawnEngine,
     private readonly restartPolicy: RestartPolicy = defaultRestartPolicy,
+    private readonly requestTimeoutMs = defaultRequestTimeoutMs,
   ) {
     return new Proxy(this, {
       get(target, key, receiver) {
@@ -84,7 +91,12 @@ export class EngineClient {
     return (await this.call('ping', [busyMs])) as { pid: number }
   }
 
-  /** Sends one request; it fails with E_ENGINE_CRASHED if the process dies before answering. */
+  /**
+   * Sends one request. It fails with E_ENGINE_CRASHED if the process dies before answering, and
+   * with E_ENGINE_TIMEOUT if no answer comes within the request timeout: the process is then
+   * stopped (it answers one request at a time, so a stuck one blocks every other) and starts
+   * again with the next request.
+   */
   call(method: HostMethod, params: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let channel: EngineChannel
@@ -96,13 +108,29 @@ export class EngineClient {
       }
       const id = this.nextId++
       const remember = method === 'loadModel' ? () => (this.lastModel = { dir: params[0] as string, options: params[1] as LoadModelOptions | undefined }) : null
+      const timer = setTimeout(() => {
+        if (!this.inFlight.delete(id)) return
+        reject(new EngineError(engineErrorCodes.engineTimeout, `the engine did not answer ${method} within ${Math.round(this.requestTimeoutMs / 1000)} s; it was stopped and starts again with the next request`))
+        if (this.channel !== channel) return
+        // the next request must not reach the stuck process: let go of it now, then stop it
+        this.channel = null
+        const lost = this.takeInFlight()
+        const next = this.noteCrash(null)
+        for (const p of lost) p.reject(new EngineError(engineErrorCodes.engineCrashed, `the engine was stopped while ${p.method} waited (${method} did not finish); it ${next}`))
+        channel.kill()
+      }, this.requestTimeoutMs)
+      timer.unref?.()
       this.inFlight.set(id, {
         method,
         resolve: (value) => {
+          clearTimeout(timer)
           remember?.()
           resolve(value)
         },
-        reject,
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
       })
       channel.send({ kind: 'request', id, method, params })
     })
@@ -146,15 +174,9 @@ export class EngineClient {
   private onExit(channel: EngineChannel, code: number | null): void {
     if (this.channel !== channel) return
     this.channel = null
-    const lost = [...this.inFlight.values()]
-    this.inFlight.clear()
-    let next = ''
-    if (!this.closed) {
-      this.restarts++
-      this.crashTimes.push((this.restartPolicy.now ?? Date.now)())
-      next = this.backoff() ?? 'restarts with the next request'
-      for (const l of this.crashListeners) l({ restarts: this.restarts, code })
-    }
+    // taken before the listeners run: what they ask of the restarted engine is not lost with these
+    const lost = this.takeInFlight()
+    const next = this.closed ? '' : this.noteCrash(code)
     for (const p of lost) {
       p.reject(
         this.closed
@@ -162,6 +184,21 @@ export class EngineClient {
           : new EngineError(engineErrorCodes.engineCrashed, `the engine process stopped (exit ${code ?? 'signal'}) during ${p.method}; it ${next}`),
       )
     }
+  }
+
+  /** Counts an unexpected end of the engine process and tells the listeners; says what happens next. */
+  private noteCrash(code: number | null): string {
+    this.restarts++
+    this.crashTimes.push((this.restartPolicy.now ?? Date.now)())
+    for (const l of this.crashListeners) l({ restarts: this.restarts, code })
+    return this.backoff() ?? 'restarts with the next request'
+  }
+
+  /** The requests still waiting for an answer from a process that is gone (they are forgotten). */
+  private takeInFlight(): Pending[] {
+    const lost = [...this.inFlight.values()]
+    this.inFlight.clear()
+    return lost
   }
 
   /** Stops the engine process; pending requests fail with E_ENGINE_CLOSED. */

@@ -56,6 +56,8 @@ export const engineErrorCodes = {
   engineCrashed: 'E_ENGINE_CRASHED',
   /** The engine client was closed. */
   engineClosed: 'E_ENGINE_CLOSED',
+  /** The engine process did not answer a request in time; it was stopped and starts again with the next request. */
+  engineTimeout: 'E_ENGINE_TIMEOUT',
   /** No python with torch to run the checkpoint converter. */
   pythonMissing: 'E_PYTHON_MISSING',
   /** Anything unexpected; a bug. */
