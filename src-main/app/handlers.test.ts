@@ -6,7 +6,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testModelDir } from '../engine/testing/models'
 import type { EditInput, ProjectDocument } from '../../src-shared/contract'
-import { gradientPixels, sidewaysPhoto } from '../engine/testing/photos'
+import { gradientPixels, p3Png, sidewaysPhoto } from '../engine/testing/photos'
 import { faces } from '../testing/utkface'
 import { makeTestApp, type TestApp } from './testing/harness'
 
@@ -215,4 +215,21 @@ describe('engine channels on the real model', () => {
     expect(t.engine.inspect.heldImageIds()).not.toContain(first.imageId)
     expect(await t.ok('image:release', { imageId: first.imageId })).toEqual({ released: false })
   }, 120_000)
+
+  it('a photo with its own colour profile is shown in it: previews carry the profile and the stored values', async () => {
+    const bytes = await p3Png(240, 200)
+    const icc = (await sharp(bytes).metadata()).icc as Buffer
+    const stored = await sharp(bytes).keepIccProfile().raw().toBuffer()
+    const photo = (await t.ok('image:import', { name: 'p3.png', bytes })).image
+    const { preview } = await t.ok('image:preview', { imageId: photo.imageId })
+    expect((await sharp(preview.bytes).metadata()).icc?.equals(icc)).toBe(true)
+    expect((await sharp(preview.bytes).keepIccProfile().raw().toBuffer()).equals(stored)).toBe(true)
+    const mask = disc(240, 200, 120, 100, 30)
+    const live = await t.ok('engine:generate', { seq: 4000, edit: { original: { imageId: photo.imageId, crop: { x: 20, y: 0, size: 200 } }, layers: [{ reference: { imageId: referenceId, crop: { x: 0, y: 0, size: 64 } }, mask }] } })
+    if (live.status !== 'rendered') throw new Error(live.status)
+    expect((await sharp(live.pasted.bytes).metadata()).icc?.equals(icc)).toBe(true)
+    // an untagged photo's previews stay untagged (sRGB)
+    expect((await sharp((await t.ok('image:preview', { imageId: referenceId })).preview.bytes).metadata()).icc).toBeUndefined()
+    await t.ok('image:release', { imageId: photo.imageId })
+  })
 })

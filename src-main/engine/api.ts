@@ -79,6 +79,11 @@ export interface RawImage {
   /** 1 (gray/mask), 3 (RGB) or 4 (RGBA). */
   channels: 1 | 3 | 4
   data: Uint8Array
+  /**
+   * The ICC colour profile the values are in, where it is not sRGB: a photo that stores its
+   * own profile (Display P3) is worked on in it. Whoever shows or writes the pixels tags them.
+   */
+  icc?: Uint8Array
 }
 
 /** A single-channel 8-bit mask; 255 = fully selected. */

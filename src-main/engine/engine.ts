@@ -62,6 +62,11 @@ const meanSeed = 0x5eed
 const defaultFeather = 8
 const maxStylemaps = 128
 
+/** `image` tagged with the colour profile of `source`, where it has one. */
+function withProfileOf(source: RawImage, image: RawImage): RawImage {
+  return source.icc ? { ...image, icc: source.icc } : image
+}
+
 function badArgument(message: string): EngineError {
   return new EngineError(engineErrorCodes.badArgument, message)
 }
@@ -127,7 +132,8 @@ export class Engine implements EngineApi {
   }
 
   async getPixels(imageId: string, maxSize?: number): Promise<RawImage> {
-    return fitWithin(this.#image(imageId).pixels, maxSize)
+    const { pixels } = this.#image(imageId)
+    return withProfileOf(pixels, await fitWithin(pixels, maxSize))
   }
 
   async render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>> {
@@ -180,7 +186,8 @@ export class Engine implements EngineApi {
         maxSize === undefined || maxSize >= crop.size
           ? await blend(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size })
           : await blend(await cropScaled(photo.pixels, crop, maxSize), { x: 0, y: 0, size: maxSize })
-      return done({ kind: 'preview', pasted, generated, encoded })
+      // the crop region is in the photo's colour space, and so is the generator's output (it was fed the photo's values)
+      return done({ kind: 'preview', pasted: withProfileOf(photo.pixels, pasted), generated: withProfileOf(photo.pixels, generated), encoded })
     }
     const file = await this.#write(await blend(photo.pixels, crop), photo, output)
     return done({ kind: 'file', file, encoded })

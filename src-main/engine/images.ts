@@ -61,11 +61,13 @@ export async function decodeImage(source: ImageSource): Promise<DecodedImage> {
   if (width <= 0 || height <= 0) throw new EngineError(engineErrorCodes.imageDecode, `${label} has no pixels`)
   let decoded: { data: Buffer; info: sharp.OutputInfo }
   try {
-    decoded = await sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'error' })
-      .autoOrient()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true })
+    let pipeline = sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'error' }).autoOrient()
+    // An 8-bit RGB photo with its own colour profile (a phone's Display P3) keeps the values it
+    // stores: export writes them back under the same profile, so every pixel outside an edit
+    // keeps its exact bytes. Converted to sRGB and back they would drift by a level or more.
+    // Everything else (CMYK, grey, 16-bit, untagged) becomes 8-bit sRGB.
+    pipeline = keepsStoredValues(meta) ? pipeline.keepIccProfile() : pipeline.toColourspace('srgb')
+    decoded = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
   } catch (e) {
     throw new EngineError(engineErrorCodes.imageDecode, `${label} could not be decoded (${shortReason(e)})`)
   }
@@ -84,12 +86,22 @@ export async function decodeImage(source: ImageSource): Promise<DecodedImage> {
     hasIccProfile: !!meta.icc,
     hasExif: !!meta.exif,
   }
+  const pixels: RawImage = { width: decoded.info.width, height: decoded.info.height, channels, data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) }
+  if (keepsStoredValues(meta) && meta.icc) pixels.icc = new Uint8Array(meta.icc)
   return {
     info,
-    pixels: { width: decoded.info.width, height: decoded.info.height, channels, data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) },
+    pixels,
     sourceBytes: bytes,
     sourcePath: path,
   }
+}
+
+/**
+ * Whether a photo is decoded to the values it stores rather than converted to sRGB: 8-bit RGB
+ * with an embedded colour profile, the case export writes back under that profile.
+ */
+export function keepsStoredValues(meta: Pick<sharp.Metadata, 'icc' | 'space' | 'depth'>): boolean {
+  return !!meta.icc && (meta.space === 'srgb' || meta.space === 'rgb') && depthBits(meta.depth) === 8
 }
 
 function depthBits(depth: string | undefined): number {

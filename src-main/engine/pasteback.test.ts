@@ -9,7 +9,7 @@ import { Engine } from './engine.js'
 import { cropPixels, decodeImage, fitWithin } from './images.js'
 import { colorShift, composite, featherMask } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
-import { alphaPng, exifRotatedJpeg, gradientPixels, rectMask } from './testing/photos.js'
+import { alphaPng, exifRotatedJpeg, gradientPixels, p3Png, rectMask } from './testing/photos.js'
 
 /** Distance (Chebyshev) from each pixel to the nearest masked pixel, brute force on small images. */
 function distanceToMask(mask: Mask): Float32Array {
@@ -221,6 +221,35 @@ describe('render: paste-back on a real photo and model', () => {
       })
     })
   }
+
+  it('a photo with its own colour profile (Display P3) keeps its stored values outside the mask, and its profile', async () => {
+    const [width, height] = [240, 200]
+    const bytes = await p3Png(width, height)
+    // the values the file stores (p3Png converted the sRGB gradient into Display P3 to write them)
+    const stored = await sharp(bytes).keepIccProfile().raw().toBuffer()
+    expect(stored.equals(gradientPixels(width, height))).toBe(false)
+    const photo = await engine.openImage({ bytes })
+    // what the engine works on are the values in the file, not a conversion of them
+    expect(Buffer.from((await engine.getPixels(photo.imageId)).data).equals(stored)).toBe(true)
+    const crop = { x: 20, y: 0, size: 200 }
+    const feather = 6
+    const edit = { original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: photo.imageId }, mask: rectMask(width, height, 80, 70, 60, 50) }], feather }
+    const out = join(work, 'p3-edit.png')
+    await engine.render({ edit, output: { kind: 'file', path: out } })
+    const written = await sharp(out).keepIccProfile().raw().toBuffer()
+    expect((await sharp(out).metadata()).icc?.equals((await sharp(bytes).metadata()).icc as Buffer)).toBe(true)
+    let changed = 0
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const near = x >= 80 - feather && x < 140 + feather && y >= 70 - feather && y < 120 + feather
+        const i = (y * width + x) * 3
+        const same = written[i] === stored[i] && written[i + 1] === stored[i + 1] && written[i + 2] === stored[i + 2]
+        if (!near && !same) throw new Error(`pixel ${x},${y} outside mask + feather changed: ${[...written.subarray(i, i + 3)]} vs ${[...stored.subarray(i, i + 3)]}`)
+        if (near && !same) changed++
+      }
+    }
+    expect(changed).toBeGreaterThan(60 * 50 * 0.3)
+  })
 
   it('a 6000x4000 photo: the preview is blended at maxSize, the downscaled photo exactly away from the edit and close to the scaled export on it', async () => {
     const [width, height] = [6000, 4000]
