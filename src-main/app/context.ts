@@ -39,7 +39,8 @@ export interface AppContext {
   openProjectFile(path: string): Promise<OpenedProject>
   /**
    * Before writing to `path`: when it is the file of an open photo (also through a symlink or
-   * a hard link), ask the user, and refuse with E_WOULD_OVERWRITE_ORIGINAL unless they confirm.
+   * a hard link, or a file with exactly a held photo's bytes), ask the user, and refuse with
+   * E_WOULD_OVERWRITE_ORIGINAL unless they confirm.
    */
   guardOriginals(path: string): Promise<void>
 }
@@ -143,9 +144,10 @@ export function createContext(deps: AppDeps): AppContext {
     },
 
     async guardOriginals(path) {
+      // by path (also symlinks and hard links), else by content: a dropped photo or one held from a project has no path
       const original = await sameFileAmong(path, images.sourcePaths())
-      if (original === null) return
-      const name = basename(original)
+      const name = original !== null ? basename(original) : (await images.holdingContentOf(path))?.name
+      if (name === undefined) return
       if (await deps.dialogs.confirmOverwriteOriginal(name)) return
       throw new AppFailure(
         appErrorCodes.wouldOverwriteOriginal,

@@ -3,7 +3,9 @@
 // reported, and the files they were opened from (so nothing is written over them). The engine
 // names an image by its content hash, so the same photo opened twice is one entry with a
 // reference count.
+import { stat } from 'node:fs/promises'
 import type { EngineApi, ImageInfo as EngineImageInfo } from '../engine/api'
+import { readRegularFile } from '../engine/files'
 import { appErrorCodes, type ImageInfo } from '../../src-shared/contract'
 import { AppFailure } from './dispatch'
 import type { ImageFile } from './projectFile'
@@ -45,6 +47,22 @@ export class ImageStore {
   /** Every file an image held now was opened from. */
   sourcePaths(): string[] {
     return [...this.images.values()].flatMap((held) => [...held.sourcePaths])
+  }
+
+  /**
+   * The held image whose bytes are exactly the file at `path`, or null: how a photo with no
+   * source path (dropped, or held from a project) is still recognised on disk. The file is
+   * read only when its size matches a held image's.
+   */
+  async holdingContentOf(path: string): Promise<HeldImage | null> {
+    const size = await stat(path).then(
+      (stats) => (stats.isFile() ? stats.size : -1),
+      () => -1,
+    )
+    const sameSize = [...this.images.values()].filter((held) => held.bytes.length === size)
+    if (!sameSize.length) return null
+    const bytes = await readRegularFile(path, size).catch(() => null)
+    return (bytes && sameSize.find((held) => bytes.equals(held.bytes))) || null
   }
 
   get(imageId: string): HeldImage {

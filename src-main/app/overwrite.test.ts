@@ -112,6 +112,34 @@ describe('the open photo is never overwritten without asking', () => {
     expect(await t.ok('file:export', { document, format: 'png' })).toMatchObject({ canceled: false, name: 'reference.png' })
   })
 
+  it('a dropped photo (bytes, no path) is protected by its content: export onto its file is refused', async () => {
+    const dropped = await t.ok('image:import', { name: 'holiday.jpg', bytes: new Uint8Array(photoBytes) })
+    const document: ProjectDocument = {
+      original: { imageId: dropped.image.imageId, crop: { x: 16, y: 0, size: 64 } },
+      references: [],
+      settings: { space: 'w', feather: 8, detail: true, livePreview: false },
+    }
+    t.dialogs.answer('saveImage', photoPath)
+    const refused = await t.call('file:export', { document, format: 'jpeg' })
+    expect(refused.ok ? null : refused.error.code).toBe('E_WOULD_OVERWRITE_ORIGINAL')
+    expect(await readFile(photoPath)).toEqual(photoBytes)
+  })
+
+  it('a photo held from a project is protected by its content: Save Project As onto the photo is refused', async () => {
+    const document = await openPhoto()
+    const project = join(t.dir, 'holiday.smproj')
+    t.dialogs.answer('saveProject', project)
+    await t.ok('project:saveAs', { document })
+    await t.ok('image:release', { imageId: document.original.imageId })
+    t.dialogs.answer('openProject', project)
+    const opened = await t.ok('project:open', {})
+    if (opened.canceled) throw new Error('the open dialog was answered')
+    t.dialogs.answer('saveProject', photoPath)
+    const refused = await t.call('project:saveAs', { document: opened.project.document })
+    expect(refused.ok ? null : refused.error.code).toBe('E_WOULD_OVERWRITE_ORIGINAL')
+    expect(await readFile(photoPath)).toEqual(photoBytes)
+  })
+
   it('an export to a new file asks nothing', async () => {
     const document = await openPhoto()
     t.dialogs.answer('saveImage', join(t.dir, 'holiday-edited.png'))
