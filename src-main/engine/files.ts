@@ -1,7 +1,7 @@
 // The files a user names (photos, masks, projects, output paths): reading only regular files,
 // and telling whether two paths are one file. Plain Node, shared by the engine, the CLI and the app.
 import { constants, type Stats } from 'node:fs'
-import { type FileHandle, open, realpath, stat } from 'node:fs/promises'
+import { type FileHandle, open, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 
 /** The path names something that is not a regular file (a folder, a device, a FIFO, a socket). */
@@ -65,15 +65,15 @@ export async function readRegularFile(path: string, maxBytes = Number.POSITIVE_I
 }
 
 /**
- * True when both paths name one file: the same path, the same real path (symlinks) or the same
- * device and inode (hard links). A path that does not exist is never the same as another.
+ * True when both paths name one file: the same path, or the same device and inode. `stat`
+ * follows symlinks, so a symlink and its target count, as do two hard links. A path that does
+ * not exist is never the same as another.
  */
 export async function sameFile(a: string, b: string): Promise<boolean> {
   if (resolve(a) === resolve(b)) return true
-  const [realA, realB] = await Promise.all([realpath(a).catch(() => null), realpath(b).catch(() => null)])
-  if (realA !== null && realA === realB) return true
-  const [statA, statB] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)])
-  return !!statA && !!statB && statA.ino !== 0 && statA.dev === statB.dev && statA.ino === statB.ino
+  // bigint: a Windows file id can exceed 2^53, and two rounded ids could look equal
+  const [statA, statB] = await Promise.all([stat(a, { bigint: true }).catch(() => null), stat(b, { bigint: true }).catch(() => null)])
+  return !!statA && !!statB && statA.ino !== 0n && statA.dev === statB.dev && statA.ino === statB.ino
 }
 
 /** The first of `paths` that is the same file as `target`, or null. */
