@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ImageInfo } from '../../src-shared/contract'
 import { EditorStore } from '../document/editorStore'
+import { createEditorServices } from '../ui/editorServices'
+import type { DisplayImage } from './imageCache'
 import { ImageHolds } from './imageHolds'
 
 const image = (imageId: string): ImageInfo => ({ imageId, name: `${imageId}.jpg`, width: 800, height: 600, format: 'jpeg', byteLength: 1 })
@@ -82,12 +84,80 @@ describe('image holds', () => {
     expect(released).toEqual(['broken'])
   })
 
-  it('does not touch an image main handed over but the action has not counted yet', () => {
-    const { store, released, openPhoto } = setup()
-    openPhoto('photo')
-    // 'incoming' is on its way (its display copy loads); other changes happen meanwhile
-    store.setSettings({ feather: 5 })
-    store.reset()
-    expect(released).toEqual(['photo'])
+})
+
+/**
+ * The editor's services as the window builds them, over a stand-in bridge: `image:open` hands
+ * over the next queued image (one hold in main), `image:release` is recorded. A display copy
+ * loads (or fails) when the test says so.
+ */
+function editor() {
+  const opens: ImageInfo[] = []
+  const released: string[] = []
+  const ok = <T>(value: T) => Promise.resolve({ ok: true, value })
+  vi.stubGlobal('window', {
+    stylemap: {
+      'image:open': () => ok({ canceled: false, image: opens.shift() }),
+      'image:release': ({ imageId }: { imageId: string }) => (released.push(imageId), ok({})),
+      'project:new': () => ok({}),
+      'recent:list': () => ok({ items: [] }),
+    },
+  })
+  const services = createEditorServices()
+  const loading: { imageId: string; resolve: (image: DisplayImage) => void; reject: (error: Error) => void }[] = []
+  services.images.get = (imageId) => new Promise((resolve, reject) => loading.push({ imageId, resolve, reject }))
+  services.images.release = () => undefined
+  /** Ends the display copy's load the document is waiting on. */
+  const settle = async (imageId: string, outcome: 'loads' | 'fails') => {
+    await vi.waitFor(() => expect(loading.map((l) => l.imageId)).toContain(imageId))
+    const [load] = loading.splice(
+      loading.findIndex((l) => l.imageId === imageId),
+      1,
+    )
+    if (outcome === 'loads') load.resolve({ url: 'blob:display', element: {} as HTMLImageElement, width: 800, height: 600, fullWidth: 800, fullHeight: 600 })
+    else load.reject(new Error('the display copy could not be decoded'))
+  }
+  return { ...services, opens, released, loading, settle }
+}
+
+describe('image holds, through the actions', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('an image on its way keeps the hold main just gave, whatever happens to the document meanwhile', async () => {
+    const e = editor()
+    e.opens.push(image('photo'))
+    const first = e.actions.dispatch('file.open')
+    await e.settle('photo', 'loads')
+    await first
+    // the same file again: main names it by its content, so it is one image with a second hold
+    e.opens.push(image('photo'))
+    const again = e.actions.dispatch('file.open')
+    await vi.waitFor(() => expect(e.loading).toHaveLength(1))
+    // while its display copy loads, the user starts a new project: the hold the document had goes
+    await e.actions.dispatch('project.new')
+    expect(e.store.doc.original).toBeNull()
+    expect(e.released).toEqual(['photo'])
+    // the second opening lands on the hold it came with: main still has the image
+    await e.settle('photo', 'loads')
+    await again
+    expect(e.store.doc.original?.imageId).toBe('photo')
+    expect(e.released).toEqual(['photo'])
+    expect(e.holds.held()).toEqual(new Map([['photo', 1]]))
+    expect(e.store.errors).toEqual([])
+  })
+
+  it('a photo whose display copy cannot load: its hold goes at once, the document stays as it was', async () => {
+    const e = editor()
+    e.opens.push(image('photo'), image('broken'))
+    const first = e.actions.dispatch('file.open')
+    await e.settle('photo', 'loads')
+    await first
+    const second = e.actions.dispatch('file.open')
+    await e.settle('broken', 'fails')
+    await second
+    expect(e.store.doc.original?.imageId).toBe('photo')
+    expect(e.store.errors.map((error) => error.message)).toEqual(['the display copy could not be decoded'])
+    expect(e.released).toEqual(['broken'])
+    expect(e.holds.held()).toEqual(new Map([['photo', 1]]))
   })
 })
