@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -97,6 +97,20 @@ describe('autosave and recovery', () => {
       expect(await readdir(join(dir, 'user', 'recovery'))).toEqual([])
       expect(await second.call('autosave:recover', {})).toMatchObject({ ok: false, error: { code: 'E_NO_RECOVERY' } })
     }
+  })
+
+  it('a recovery copy that cannot be read just now is not offered, and not discarded either', async () => {
+    const first = await session()
+    await first.ok('autosave:write', { document: await document(first, 1) })
+    // a read error that says nothing about the copy (here EISDIR; on a real disk EACCES, EIO,
+    // or EBUSY while a virus scanner holds the file)
+    const data = join(dir, 'user', 'recovery', 'autosave.smproj')
+    await rm(data)
+    await mkdir(data)
+
+    const second = await session()
+    expect(await second.ok('autosave:check', {})).toEqual({ recovery: null })
+    expect((await readdir(join(dir, 'user', 'recovery'))).sort()).toEqual(['autosave.json', 'autosave.smproj'])
   })
 
   it('a recovery copy from a newer version is not offered but kept', async () => {

@@ -13,6 +13,13 @@ import { parseProject } from './projectFile'
 const metaSchema = z.object({ savedAt: z.string(), projectPath: z.string().nullable() })
 export type RecoveryMeta = z.output<typeof metaSchema>
 
+/** True when a recovery check failed because the copy itself is bad, not because it could not be read now. */
+function damaged(error: unknown): boolean {
+  if (error instanceof AppFailure) return error.code === appErrorCodes.projectCorrupt || error.code === appErrorCodes.projectTooLarge
+  if (error instanceof SyntaxError || error instanceof z.ZodError) return true // the marker
+  return (error as NodeJS.ErrnoException).code === 'ENOENT' // a marker without its copy
+}
+
 export class Autosave {
   private readonly dir: string
   private readonly dataFile: string
@@ -46,7 +53,9 @@ export class Autosave {
   /**
    * The recovery copy left behind, or null when there is none. It is offered only when it
    * parses as a whole project: a truncated or damaged copy (a full disk, a crash of the
-   * machine mid-write) is discarded instead; one from a newer version is kept, not offered.
+   * machine mid-write) is discarded instead. One from a newer version, or one that cannot be
+   * read just now (EACCES, EBUSY), is left in place but not offered; the next recovery copy
+   * this session writes replaces it.
    */
   check(): Promise<RecoveryMeta | null> {
     return this.serial(async () => {
@@ -61,8 +70,7 @@ export class Autosave {
         await parseProject(await readFile(this.dataFile))
         return meta
       } catch (error) {
-        if (error instanceof AppFailure && error.code === appErrorCodes.projectVersion) return null
-        await this.remove()
+        if (damaged(error)) await this.remove()
         return null
       }
     })
