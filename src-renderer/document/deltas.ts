@@ -95,3 +95,27 @@ export function deltaBytes(delta: DocumentDelta): number {
       return 128
   }
 }
+
+/**
+ * The images an undo step can bring back: a removed reference returns with undo, an undone
+ * one with redo. Exhaustive, so a new kind of step that names an image cannot be forgotten
+ * here (its image would be released while undo still needs it).
+ */
+export function imagesOfDelta(delta: DocumentDelta): string[] {
+  switch (delta.kind) {
+    case 'layerInsert':
+    case 'layerRemove':
+      return [delta.layer.imageId]
+    case 'maskPixels':
+    case 'maskInvert':
+    case 'layerMove':
+    case 'layerProps':
+    case 'settings':
+    case 'originalCrop':
+      return []
+    default: {
+      const unreachable: never = delta
+      throw new Error(`unknown undo step ${String((unreachable as { kind: unknown }).kind)}`)
+    }
+  }
+}

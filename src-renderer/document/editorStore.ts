@@ -5,7 +5,7 @@ import type { AppError } from '../../src-shared/ipc'
 import { History, type HistoryInfo } from '../history/history'
 import { coverageBounds, readRect, readRectFrom, strokeSegment, type BrushMode } from '../mask/maskBitmap'
 import { clampRect, unionRect, type Rect } from '../mask/rect'
-import { applyDelta, deltaBytes, mergeDeltas, type DeltaEffect, type DocumentDelta } from './deltas'
+import { applyDelta, deltaBytes, imagesOfDelta, mergeDeltas, type DeltaEffect, type DocumentDelta } from './deltas'
 import {
   clampCrop,
   emptyDocument,
@@ -428,8 +428,7 @@ export class EditorStore {
     const ids = new Set<string>()
     if (this.doc.original) ids.add(this.doc.original.imageId)
     for (const layer of this.doc.references) ids.add(layer.imageId)
-    // a removed reference comes back with undo, an undone one with redo
-    for (const delta of this.history.deltas()) if (delta.kind === 'layerInsert' || delta.kind === 'layerRemove') ids.add(delta.layer.imageId)
+    for (const delta of this.history.deltas()) for (const id of imagesOfDelta(delta)) ids.add(id)
     return ids
   }
 
