@@ -39,7 +39,9 @@ const maxPickleRecord = 512 << 20
 const maxDepth = 1000
 /**
  * A view read as one span: every storage element from its first to its last. A view that
- * touches few of many elements (a hostile stride over a large storage) is refused instead.
+ * touches few of many elements (a hostile stride over a large storage) is refused instead,
+ * and so is the reverse, a few stored elements repeated into a large tensor (stride 0): the
+ * loaded float32 copy of a tensor is at most about twice its stored bytes, or this size.
  */
 const maxSparseSpanBytes = 16 << 20
 
@@ -280,6 +282,7 @@ export class Checkpoint {
       if (first + count > stored.numel) throw formatError(`storage ${storage.key} is smaller than its tensors`)
       const size = dtypeSize[dtype]
       if (count > 2 * numel && count * size > maxSparseSpanBytes) throw formatError(`a tensor of ${numel} elements spread over ${count} storage elements`)
+      if (numel > 2 * count && numel * 4 > maxSparseSpanBytes) throw formatError(`a tensor of ${numel} elements repeats ${count} stored elements`)
       const bytes = await readAt(this.file, stored.position + first * size, count * size, `storage ${storage.key}`)
       data = gather(decodeElements(bytes, dtype, count), shape, stride, numel)
     }

@@ -169,6 +169,14 @@ describe('zip layout written by hand', () => {
     expect(e.message).toMatch(/spread over/)
   })
 
+  it('refuses a tensor that repeats one stored element 2^31 - 1 times (stride 0) instead of filling 8 GB', async () => {
+    const huge = archive(stateDictPickle([['w', tensor(pid('0', 1), 0, [0x7fffffff], [0])]]), [['0', floats([1])]])
+    await refusedWith(gEma(await file(huge)), /repeats/)
+    // a small expanded tensor (torch's expand) still reads
+    const small = archive(stateDictPickle([['w', tensor(pid('0', 2), 0, [2, 3], [1, 0])]]), [['0', floats([1, 2])]])
+    expect(Array.from((await gEma(await file(small))).get('w')?.data ?? [])).toEqual([1, 1, 1, 2, 2, 2])
+  })
+
   it('refuses lists nested 5000 deep when loading them (opening still works)', async () => {
     const deep = p(PROTO2, '}', unicode('g_ema'), new Array<number>(5000).fill(0x5d), new Array<number>(4999).fill(0x61), 's', '.')
     const name = await file(archive(deep))
