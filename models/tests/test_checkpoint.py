@@ -3,6 +3,7 @@ os.makedirs) is refused with a stable code by every tool that reads one, and the
 runs; released-format files (tensors, OrderedDict, argparse.Namespace, optimiser state)
 still load, in torch's zip format and in its legacy format."""
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -91,23 +92,17 @@ class RestrictedUnpicklerTest(unittest.TestCase):
         for path in absent:
             self.assertFalse(os.path.exists(path), path)
 
-    def test_reader_refuses_pickled_code_without_running_it(self):
-        for legacy in (False, True):
-            with self.subTest(legacy=legacy):
-                path = self.evil(legacy=legacy)
+    def test_reader_refuses_pickled_calls_without_running_them(self):
+        # os.makedirs; a builtin outside the allow-list (eval)
+        payloads = (("os.makedirs", MakesDirectory(self.marker)), ("eval", CallsEval(self.marker)))
+        for (named, payload), legacy in itertools.product(payloads, (False, True)):
+            with self.subTest(named=named, legacy=legacy):
+                path = self.evil(legacy=legacy, payload=payload)
                 with self.assertRaises(ConvertError) as caught:
                     read_checkpoint(path)
                 self.assertEqual(caught.exception.code, "E_CONVERT_UNSAFE")
-                self.assertIn("os.makedirs", str(caught.exception))
+                self.assertIn(named, str(caught.exception))
                 self.assertFalse(os.path.exists(self.marker))
-
-    def test_builtins_outside_the_allow_list_are_refused(self):
-        path = self.evil(payload=CallsEval(self.marker))
-        with self.assertRaises(ConvertError) as caught:
-            read_checkpoint(path)
-        self.assertEqual(caught.exception.code, "E_CONVERT_UNSAFE")
-        self.assertIn("eval", str(caught.exception))
-        self.assertFalse(os.path.exists(self.marker))
 
     def test_released_layout_still_loads(self):
         ck, g = released_checkpoint()
