@@ -15,8 +15,10 @@ import torch
 # (module, name) pairs a torch.save'd checkpoint of tensors, state dicts, optimiser state
 # and argparse.Namespace refers to. Storage classes (torch.FloatStorage, ...) never reach
 # find_class: torch.load's own wrapper turns them into dtype markers first.
-_BUILTIN_TYPES = ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bytes",
-                  "bytearray", "bool", "slice")
+# Not bytes or bytearray: called with an int they allocate that many bytes (a 30-byte pickle
+# asking for gigabytes), and a checkpoint never needs them: protocol 2 writes non-empty bytes
+# through _codecs.encode, which is refused anyway.
+_BUILTIN_TYPES = ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bool", "slice")
 _ALLOWED = {
     ("collections", "OrderedDict"),
     ("argparse", "Namespace"),

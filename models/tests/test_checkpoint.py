@@ -39,6 +39,13 @@ class CallsEval:
         return (eval, (f"__import__('os').makedirs({self.marker!r})",))
 
 
+class AllocatesBytes:
+    """Pickles as bytearray(n): harmless code, but n bytes allocated (gigabytes from a tiny file)."""
+
+    def __reduce__(self):
+        return (bytearray, (1 << 20,))
+
+
 def released_train_args(size=64):
     return argparse.Namespace(
         size=size, mapping_layer_num=8, latent_channel_size=64, latent_spatial_size=8, lr_mul=0.01,
@@ -93,8 +100,10 @@ class RestrictedUnpicklerTest(unittest.TestCase):
             self.assertFalse(os.path.exists(path), path)
 
     def test_reader_refuses_pickled_calls_without_running_them(self):
-        # os.makedirs; a builtin outside the allow-list (eval)
-        payloads = (("os.makedirs", MakesDirectory(self.marker)), ("eval", CallsEval(self.marker)))
+        # os.makedirs; a builtin outside the allow-list (eval); an allowed-looking builtin that
+        # allocates what the file asks for (bytearray(n))
+        payloads = (("os.makedirs", MakesDirectory(self.marker)), ("eval", CallsEval(self.marker)),
+                    ("bytearray", AllocatesBytes()))
         for (named, payload), legacy in itertools.product(payloads, (False, True)):
             with self.subTest(named=named, legacy=legacy):
                 path = self.evil(legacy=legacy, payload=payload)
