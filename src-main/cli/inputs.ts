@@ -1,6 +1,7 @@
 // The files a CLI command reads: none may be replaced by its output, and a project is read only
 // when it is a regular file.
 import { basename } from 'node:path'
+import { appErrorCodes } from '../../src-shared/contract.js'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
 import { projectMaxBytes, projectTooLarge } from '../app/projectFile.js'
 import { FileTooLargeError, NotRegularFileError, readRegularFile, sameFile } from '../engine/files.js'
@@ -36,6 +37,6 @@ export async function readProjectFile(path: string): Promise<Uint8Array> {
   } catch (error) {
     if (error instanceof FileTooLargeError) throw projectTooLarge(error.bytes)
     const why = error instanceof NotRegularFileError ? `it is ${error.what}, not a regular file` : ((error as NodeJS.ErrnoException).code ?? String(error))
-    throw new EngineError('E_PROJECT_IO', `${path} cannot be read: ${why}`)
+    throw new EngineError(appErrorCodes.projectIo, `${path} cannot be read: ${why}`)
   }
 }
