@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Checkpoint, readCheckpoint } from './checkpoint.js'
 import { type CheckpointError } from './errors.js'
 import { type Expected, makeCheckpoints, torchUnavailable } from './testing/fixtures.js'
+import { refusal } from './testing/refusal.js'
 import { type CheckpointTensor, Namespace, type PickleValue, type TensorRef, isTensorRef, isTuple } from './values.js'
 
 const run = promisify(execFile)
@@ -19,15 +20,6 @@ if (skipReason) console.warn(`checkpoint reader tests skipped: ${skipReason}`)
 
 let work: string
 let expected: Expected
-
-async function refusal(promise: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await promise
-  } catch (e) {
-    return e as CheckpointError
-  }
-  throw new Error('expected the reader to refuse the file')
-}
 
 function expectTensors(actual: PickleValue, wanted: Expected['tensors']['g_ema']): void {
   expect(actual).toBeInstanceOf(Map)

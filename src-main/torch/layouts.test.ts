@@ -7,8 +7,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Checkpoint, readCheckpoint } from './checkpoint.js'
-import { type CheckpointError } from './errors.js'
 import { PROTO2, global, int, p, storedZip, u64, unicode } from './testing/bytes.js'
+import { refusal } from './testing/refusal.js'
 import { type CheckpointTensor } from './values.js'
 
 type Part = string | number | number[] | Uint8Array
@@ -56,15 +56,6 @@ async function file(bytes: Uint8Array): Promise<string> {
   const name = path.join(dir, `f${n++}.pt`)
   await writeFile(name, bytes)
   return name
-}
-
-async function refusal(promise: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await promise
-  } catch (e) {
-    return e as CheckpointError
-  }
-  throw new Error('expected the reader to refuse the file')
 }
 
 /** The reader refuses with E_CHECKPOINT_FORMAT, for the reason given. */
