@@ -147,4 +147,27 @@ describe.skipIf(noFaces != null)('detail transfer on held-out 200 px faces', () 
     console.log(`black-and-white reference, mouth: mean chroma with detail ${(chromaOn / 10).toFixed(2)}, without ${(chromaOff / 10).toFixed(2)}`)
     expect(chromaOn).toBeGreaterThanOrEqual(0.9 * chromaOff)
   }, 120_000)
+
+  it('a black-and-white photo edited with a colour reference stays black-and-white', async () => {
+    const region = regions.mouth
+    const mask = rect(region)
+    let toned = 0
+    let untoned = 0
+    for (let i = 0; i < 10; i++) {
+      const photo = faces[i].pixels
+      const gray = await sharp(photo.data, { raw: { width: size, height: size, channels: photo.channels } })
+        .grayscale()
+        .toColourspace('srgb')
+        .png()
+        .toBuffer()
+      const grayId = (await engine.openImage({ bytes: gray })).imageId
+      const edit = (colorMatch: boolean): Edit => ({ original: { imageId: grayId }, layers: [{ reference: { imageId: faces[i + 1].imageId }, mask }], feather, colorMatch })
+      toned += chroma((await engine.render({ edit: edit(true), output: { kind: 'preview' } })).pasted, region)
+      untoned += chroma((await engine.render({ edit: edit(false), output: { kind: 'preview' } })).pasted, region)
+      await engine.closeImage(grayId)
+    }
+    console.log(`black-and-white photo, colour reference, mouth: mean chroma ${(toned / 10).toFixed(2)} with the tone match, ${(untoned / 10).toFixed(2)} without`)
+    expect(toned / 10).toBeLessThan(1.5)
+    expect(untoned / 10).toBeGreaterThan(5)
+  }, 120_000)
 })

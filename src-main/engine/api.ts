@@ -154,7 +154,10 @@ export interface Edit {
   fineStrength?: number
   /** Feather radius of the paste-back, in original-photo pixels (default 8). */
   feather?: number
-  /** Shift the generated colours so they match the photo around the edit (default true). */
+  /**
+   * Bring the generated colours to the photo's around the edit (default true): a per-channel
+   * shift, and no more colourfulness than the photo has (a black-and-white photo stays so).
+   */
   colorMatch?: boolean
   /**
    * Detail transfer (default true): the paste-back adds the frequencies the model cannot draw

@@ -37,14 +37,18 @@ async function blurred(image: RawImage, sigma: number): Promise<Uint8Array> {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
 }
 
-/** Per-channel (RGB) high-pass of a square image: x - gaussian(x), interleaved, 3 values per pixel. */
-export async function highPassRgb(image: RawImage, sigma: number): Promise<Float32Array> {
+/** gaussian(image, sigma): what is left of it below the detail band (the image itself when there is no band). */
+export async function lowPass(image: RawImage, sigma: number): Promise<RawImage> {
+  if (!hasDetailBand(sigma)) return image
+  return { ...image, data: await blurred(image, sigma) }
+}
+
+/** Per-channel (RGB) high-pass of an image given its `lowPass`: x - low, interleaved, 3 values per pixel. */
+export function highPassRgb(image: RawImage, low: RawImage): Float32Array {
   const n = image.width * image.height
   const out = new Float32Array(n * 3)
-  if (sigma < minSigma) return out
-  const low = await blurred(image, sigma)
   const ch = image.channels
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = image.data[i * ch + Math.min(c, ch - 1)] - low[i * ch + Math.min(c, ch - 1)]
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = image.data[i * ch + Math.min(c, ch - 1)] - low.data[i * ch + Math.min(c, ch - 1)]
   return out
 }
 

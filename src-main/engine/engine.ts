@@ -22,14 +22,14 @@ import type {
   RenderRequest,
   RenderResult,
 } from './api.js'
-import { blendDetail, type DetailLayer, detailSigma, hasDetailBand, highPassLuma, highPassRgb } from './detail.js'
+import { blendDetail, type DetailLayer, detailSigma, hasDetailBand, highPassLuma, highPassRgb, lowPass } from './detail.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { writeImage } from './export.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
 import { ModelRuntime } from './model.js'
-import { colorShift, composite, featherMask } from './pasteback.js'
+import { colorShift, composite, featherMask, noToneMatch, toneMatch } from './pasteback.js'
 
 export interface EngineOptions {
   /** Bytes of decoded pixels kept in memory (default 1.5 GB). */
@@ -172,9 +172,13 @@ export class Engine implements EngineApi {
       // the feather is given in photo pixels: at a smaller size it shrinks with the image
       const featherAt = at === crop.size ? feather : (feather * at) / crop.size
       const alpha = featherMask(unionMasks(masks, at, at), featherAt)
-      const shift = edit.colorMatch === false ? ([0, 0, 0] as [number, number, number]) : colorShift(base, square, resized, alpha)
-      const detail = edit.detail === false ? undefined : await this.#detail(cropPixels(base, square), layers, masks, featherAt)
-      return composite(base, square, resized, alpha, shift, detail)
+      const region = cropPixels(base, square)
+      // the photo as the generator could draw it, its detail band blurred away: colour is compared
+      // on it (a photo's pixel noise is no colour the edit should have), detail is measured from it
+      const smooth = await lowPass(region, detailSigma(at, this.#requireModel().info.resolution))
+      const tone = edit.colorMatch === false ? noToneMatch : toneMatch(smooth, { x: 0, y: 0, size: at }, resized, alpha, colorShift(base, square, resized, alpha))
+      const detail = edit.detail === false ? undefined : await this.#detail(region, smooth, layers, masks, featherAt)
+      return composite(base, square, resized, alpha, tone, detail)
     }
 
     if (output.kind === 'preview') {
@@ -335,7 +339,7 @@ export class Engine implements EngineApi {
    * the layer's offset) under the layer's feathered mask and strength. Undefined when the
    * output is no larger than the model grid.
    */
-  async #detail(region: RawImage, layers: ActiveLayer[], masks: Mask[], feather: number): Promise<Float32Array | undefined> {
+  async #detail(region: RawImage, smooth: RawImage, layers: ActiveLayer[], masks: Mask[], feather: number): Promise<Float32Array | undefined> {
     const size = region.width
     const R = this.#requireModel().info.resolution
     const sigma = detailSigma(size, R)
@@ -351,7 +355,7 @@ export class Engine implements EngineApi {
         dy: Math.round((layer.dy * size) / R),
       })
     }
-    return blendDetail(await highPassRgb(region, sigma), references, size)
+    return blendDetail(highPassRgb(region, smooth), references, size)
   }
 
   #stylemapKey(model: ModelRuntime, imageId: string, crop: Crop): string {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { cropPixels, decodeImage, fitWithin } from './images.js'
-import { colorShift, composite, featherMask } from './pasteback.js'
+import { colorShift, composite, featherMask, toneMatch } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
 import { alphaPng, exifRotatedJpeg, gradientPixels, p3Png, rectMask } from './testing/photos.js'
 
@@ -87,7 +87,7 @@ describe('colour match', () => {
     const shift = colorShift(photo, crop, generated, alpha)
     // clipping at 0/255 of noisy pixels biases the estimate a little
     for (let c = 0; c < 3; c++) expect(Math.abs(shift[c] - cast[c])).toBeLessThan(3)
-    const matched = composite(photo, crop, generated, alpha, shift)
+    const matched = composite(photo, crop, generated, alpha, { shift, chroma: 1, generatedMean: [0, 0, 0], photoMean: [0, 0, 0] })
     const plain = composite(photo, crop, generated, alpha)
     const error = (img: RawImage): number => {
       let sum = 0
@@ -95,6 +95,39 @@ describe('colour match', () => {
       return Math.abs(sum / 75)
     }
     expect(error(matched)).toBeLessThan(error(plain) / 2)
+  })
+
+  it('a black-and-white or tinted photo gets an edit in its own tint; a colour photo keeps the generated colour', () => {
+    const size = 40
+    const crop = { x: 0, y: 0, size }
+    const alpha = featherMask(rectMask(size, size, 12, 12, 16, 16), 2)
+    // a generator output with colour fringes everywhere
+    const generated = noise(size, size, 3, 4)
+    for (const tint of [0, 12]) {
+      // grey noise, warmed by `tint` (an old print): red up, blue down
+      const photo = noise(size, size, 3, 9)
+      for (let i = 0; i < size * size; i++) {
+        const v = 20 + (photo.data[i * 3] % 200)
+        photo.data.set([v + tint, v, v - tint], i * 3)
+      }
+      const tone = toneMatch(photo, crop, generated, alpha, colorShift(photo, crop, generated, alpha))
+      expect(tone.chroma, `tint ${tint}`).toBeLessThan(0.05)
+      const out = composite(photo, crop, generated, alpha, tone)
+      for (let i = 0; i < size * size; i++) {
+        const [r, g, b] = out.data.subarray(i * 3, i * 3 + 3)
+        // (where the noise's brightness runs into 0 or 255 the tint is clipped away)
+        if (Math.min(r, g, b) < 2 || Math.max(r, g, b) > 253) continue
+        // the photo's tint, give or take the rounding and what is left of the fringes
+        expect(Math.abs(r - g - tint), `tint ${tint}, pixel ${i}`).toBeLessThanOrEqual(3)
+        expect(Math.abs(g - b - tint), `tint ${tint}, pixel ${i}`).toBeLessThanOrEqual(3)
+      }
+    }
+    // a photo as colourful as the generator's output keeps it all; a greyer generator is never saturated
+    const colour = noise(size, size, 3, 11)
+    expect(toneMatch(colour, crop, generated, alpha, [0, 0, 0]).chroma).toBeGreaterThan(0.9)
+    const grey = noise(size, size, 3, 13)
+    for (let i = 0; i < size * size; i++) grey.data[i * 3 + 1] = grey.data[i * 3 + 2] = grey.data[i * 3]
+    expect(toneMatch(colour, crop, grey, alpha, [0, 0, 0]).chroma).toBe(1)
   })
 })
 

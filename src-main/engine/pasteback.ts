@@ -77,11 +77,60 @@ export function colorShift(photo: RawImage, crop: Crop, generated: RawImage, alp
   return sum.map((s) => Math.max(-limit, Math.min(limit, s / count))) as [number, number, number]
 }
 
+/** The colour of a pixel apart from its brightness: R, G, B minus their luminance (Rec. 601). */
+function chromaOf(r: number, g: number, b: number): [number, number, number] {
+  const luma = 0.299 * r + 0.587 * g + 0.114 * b
+  return [r - luma, g - luma, b - luma]
+}
+
+/** How the generated colours are brought to the photo's: a per-channel shift, then the colour variation scaled around the photo's mean colour. */
+export interface ToneMatch {
+  shift: [number, number, number]
+  /** 0..1: how much of the generated colour variation (around its mean colour) is kept. */
+  chroma: number
+  /** Mean chroma of the shifted generated crop and of the photo where it is kept. */
+  generatedMean: [number, number, number]
+  photoMean: [number, number, number]
+}
+
+export const noToneMatch: ToneMatch = { shift: [0, 0, 0], chroma: 1, generatedMean: [0, 0, 0], photoMean: [0, 0, 0] }
+
 /**
- * Blends `generated` (crop-sized RGB), shifted by `shift` and with `detail` (3 values per pixel)
+ * The tone match of a generated crop to the photo, measured where the photo is kept (weight 0
+ * inside the crop): the per-channel `shift` (colorShift), then no more colour variation than
+ * the photo has there. A black-and-white or tinted old photo has almost none, so the edit takes
+ * the photo's own tint instead of the colour fringes a generator trained on colour faces paints;
+ * a colour photo keeps about all of it. It only ever takes colour away.
+ */
+export function toneMatch(photo: RawImage, crop: Crop, generated: RawImage, alpha: Float32Array, shift: [number, number, number]): ToneMatch {
+  const photoChroma: [number, number, number][] = []
+  const generatedChroma: [number, number, number][] = []
+  const { size } = crop
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const k = y * size + x
+      if (alpha[k] !== 0) continue
+      const p = ((crop.y + y) * photo.width + crop.x + x) * photo.channels
+      const g = k * generated.channels
+      photoChroma.push(chromaOf(photo.data[p], photo.data[p + 1], photo.data[p + 2]))
+      generatedChroma.push(chromaOf(generated.data[g] + shift[0], generated.data[g + 1] + shift[1], generated.data[g + 2] + shift[2]))
+    }
+  }
+  if (photoChroma.length < size * size * 0.05) return { ...noToneMatch, shift }
+  const mean = (list: [number, number, number][]) => [0, 1, 2].map((c) => list.reduce((s, v) => s + v[c], 0) / list.length) as [number, number, number]
+  const spread = (list: [number, number, number][], m: number[]) => list.reduce((s, v) => s + Math.abs(v[0] - m[0]) + Math.abs(v[1] - m[1]) + Math.abs(v[2] - m[2]), 0) / list.length
+  const photoMean = mean(photoChroma)
+  const generatedMean = mean(generatedChroma)
+  const generatedSpread = spread(generatedChroma, generatedMean)
+  const chroma = generatedSpread === 0 ? 1 : Math.min(1, spread(photoChroma, photoMean) / generatedSpread)
+  return { shift, chroma, generatedMean, photoMean }
+}
+
+/**
+ * Blends `generated` (crop-sized RGB), toned by `tone` and with `detail` (3 values per pixel)
  * added, into a copy of `photo` inside `crop`, weighted by `alpha`.
  */
-export function composite(photo: RawImage, crop: Crop, generated: RawImage, alpha: Float32Array, shift: [number, number, number] = [0, 0, 0], detail?: Float32Array): RawImage {
+export function composite(photo: RawImage, crop: Crop, generated: RawImage, alpha: Float32Array, tone: ToneMatch = noToneMatch, detail?: Float32Array): RawImage {
   const out = new Uint8Array(photo.data)
   const { size } = crop
   const pc = photo.channels
@@ -92,8 +141,13 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
       const a = alpha[k]
       if (a === 0) continue
       const p = ((crop.y + y) * photo.width + crop.x + x) * pc
+      const r = generated.data[k * gc] + tone.shift[0]
+      const gr = generated.data[k * gc + 1] + tone.shift[1]
+      const b = generated.data[k * gc + 2] + tone.shift[2]
+      const luma = 0.299 * r + 0.587 * gr + 0.114 * b
+      const chroma = chromaOf(r, gr, b)
       for (let c = 0; c < 3; c++) {
-        const g = generated.data[k * gc + c] + shift[c] + (detail ? detail[k * 3 + c] : 0)
+        const g = luma + tone.photoMean[c] + tone.chroma * (chroma[c] - tone.generatedMean[c]) + (detail ? detail[k * 3 + c] : 0)
         const v = photo.data[p + c] + a * (g - photo.data[p + c])
         out[p + c] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v)
       }
