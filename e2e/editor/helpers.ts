@@ -38,6 +38,20 @@ export async function drag(page: Page, points: [number, number][], steps = 6): P
   await page.mouse.up()
 }
 
+/**
+ * Drags the bottom-right corner handle of the crop frame shown, at photo point `corner`, to
+ * photo point `to`. The handle is grabbed one screen pixel inside the frame, so the press
+ * lands on the handle and not beside the frame.
+ */
+export async function dragCropCorner(page: Page, corner: [number, number], to: [number, number], steps = 6): Promise<void> {
+  const from = await screenPoint(page, ...corner)
+  const target = await screenPoint(page, ...to)
+  await page.mouse.move(from.x - 1, from.y - 1)
+  await page.mouse.down()
+  await page.mouse.move(target.x, target.y, { steps })
+  await page.mouse.up()
+}
+
 /** RGBA of the canvas at a photo pixel, as the user sees it. */
 export async function canvasPixel(page: Page, x: number, y: number): Promise<number[]> {
   const s = await screenPoint(page, x, y)
@@ -148,12 +162,7 @@ export async function openPortrait({ page, bridge, photoFile }: Editor): Promise
 export async function frameCrop(page: Page): Promise<CropFrame> {
   const photoSize = statusBar(page).getByLabel('Photo size')
   await page.getByRole('radio', { name: 'Crop' }).click()
-  const corner = await screenPoint(page, 420, 360)
-  const inward = await screenPoint(page, 380, 320)
-  await page.mouse.move(corner.x - 1, corner.y - 1)
-  await page.mouse.down()
-  await page.mouse.move(inward.x, inward.y, { steps: 8 })
-  await page.mouse.up()
+  await dragCropCorner(page, [420, 360], [380, 320], 8)
   await expect(photoSize).toContainText(/crop 3[12]\dpx at 60,0/)
   const size = Number(/crop (\d+)px/.exec((await photoSize.textContent())!)![1])
   const from = await screenPoint(page, 60 + size / 2, size / 2)

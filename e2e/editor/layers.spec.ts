@@ -3,7 +3,7 @@
 // offset, W/W+ and the advanced strengths; manual preview mode; zoom and pan.
 import { basename } from 'node:path'
 import { expect, test } from '../fixtures'
-import { canvasPixel, drag, pixelDiff, screenPoint, screenshot } from './helpers'
+import { canvasPixel, drag, dragCropCorner, pixelDiff, screenPoint, screenshot } from './helpers'
 
 test('references, mask layers and their settings, all undoable', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
   test.setTimeout(240_000)
@@ -63,12 +63,7 @@ test('references, mask layers and their settings, all undoable', async ({ app: p
   // the reference (64 x 64) fills the view now (a much higher zoom); shrink its frame from the corner
   const zoomPct = async () => Number((await page.getByLabel('Zoom level').textContent())!.replace('%', ''))
   await expect.poll(zoomPct).toBeGreaterThan(500)
-  const c0 = await screenPoint(page, 64, 64)
-  const c1 = await screenPoint(page, 48, 48)
-  await page.mouse.move(c0.x - 1, c0.y - 1)
-  await page.mouse.down()
-  await page.mouse.move(c1.x, c1.y, { steps: 6 })
-  await page.mouse.up()
+  await dragCropCorner(page, [64, 64], [48, 48])
   await expect(layers.getByLabel(`Crop of ${nameB}`)).toHaveText(/Crop (4\d|5\d)px at 0,0/)
   await screenshot(page, testInfo, '10-reference-crop')
   await page.getByRole('button', { name: 'Done' }).click()
