@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createStubDialogs, stubDialogFile, type DialogRequestLog } from './stubDialogs'
+import { createStubDialogs, type DialogRequestLog } from './stubDialogs'
 
 let dir: string
 beforeEach(async () => {
@@ -13,14 +13,6 @@ afterEach(async () => {
 })
 
 describe('stubbed dialogs for end-to-end tests', () => {
-  it('are used only when STYLEMAP_E2E=1 and a file is named', () => {
-    expect(stubDialogFile({})).toBeNull()
-    expect(stubDialogFile({ STYLEMAP_E2E_DIALOG_FILE: '/tmp/a.json' })).toBeNull()
-    expect(stubDialogFile({ STYLEMAP_E2E: 'true', STYLEMAP_E2E_DIALOG_FILE: '/tmp/a.json' })).toBeNull()
-    expect(stubDialogFile({ STYLEMAP_E2E: '1' })).toBeNull()
-    expect(stubDialogFile({ STYLEMAP_E2E: '1', STYLEMAP_E2E_DIALOG_FILE: '/tmp/a.json' })).toBe('/tmp/a.json')
-  })
-
   it('answer each kind from its own queue, in order, then cancel', async () => {
     const file = join(dir, 'dialogs.json')
     await writeFile(file, JSON.stringify({ openImage: ['/photos/me.jpg', '/photos/ref.jpg'], saveImage: ['/out/edit.png'] }))

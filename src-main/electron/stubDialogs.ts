@@ -1,6 +1,6 @@
 // Scripted answers for the native dialogs, used only by end-to-end tests of the built, not
-// packaged, app (STYLEMAP_E2E=1 and STYLEMAP_E2E_DIALOG_FILE=<json>; testHooks.ts ignores
-// both in a packaged app). Each dialog takes the first
+// packaged, app (STYLEMAP_E2E=1 and STYLEMAP_E2E_DIALOG_FILE=<json>, read by testHooks.ts,
+// which ignores both in a packaged app). Each dialog takes the first
 // answer queued for its kind and writes the rest back, so a test can queue more answers
 // while the app runs; an empty queue means the user pressed Cancel (or did not confirm).
 import { readFile, rename, writeFile } from 'node:fs/promises'
@@ -29,13 +29,6 @@ export interface DialogRequestLog {
   kind: DialogKind
   detail: string
   answer: string | boolean | null
-}
-
-/** The answer file when both variables are set, never by accident (a packaged app never asks: see testHooks). */
-export function stubDialogFile(env: NodeJS.ProcessEnv): string | null {
-  if (env.STYLEMAP_E2E !== '1') return null
-  const file = env.STYLEMAP_E2E_DIALOG_FILE
-  return file ? resolve(file) : null
 }
 
 /** Dialogs answered from the queue in `file`. */

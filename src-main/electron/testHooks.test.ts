@@ -17,6 +17,7 @@ describe('end-to-end test hooks of Electron main', () => {
   it('are off unless STYLEMAP_E2E is exactly 1', () => {
     expect(testHooks({}, false)).toBeNull()
     expect(testHooks({ ...all, STYLEMAP_E2E: 'true' }, false)).toBeNull()
+    expect(testHooks({ STYLEMAP_E2E_DIALOG_FILE: 'dialogs.json' }, false)).toBeNull()
   })
 
   it('in a development build, redirect the profile, dialogs and models as asked', () => {

@@ -1,9 +1,9 @@
 // The hooks end-to-end tests use in Electron main. STYLEMAP_E2E=1 lets a test launch answer
 // dialogs from a JSON file, run in its own profile and model folder, keep DevTools, quit
 // without asking about unsaved work and find the engine process. None of that may reach an
-// installed app, so they are honoured only when the app is not packaged.
+// installed app, so they are honoured only when the app is not packaged; this is the one place
+// that reads the variables.
 import { resolve } from 'node:path'
-import { stubDialogFile } from './stubDialogs'
 
 export interface TestHooks {
   /** STYLEMAP_USER_DATA_DIR: the profile to use instead of the user's */
@@ -19,7 +19,7 @@ export function testHooks(env: NodeJS.ProcessEnv, isPackaged: boolean): TestHook
   if (isPackaged || env.STYLEMAP_E2E !== '1') return null
   return {
     userDataDir: env.STYLEMAP_USER_DATA_DIR ? resolve(env.STYLEMAP_USER_DATA_DIR) : null,
-    dialogFile: stubDialogFile(env),
+    dialogFile: env.STYLEMAP_E2E_DIALOG_FILE ? resolve(env.STYLEMAP_E2E_DIALOG_FILE) : null,
     modelsDir: env.STYLEMAP_E2E_MODELS_DIR ? resolve(env.STYLEMAP_E2E_MODELS_DIR) : null,
   }
 }
