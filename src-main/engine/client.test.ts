@@ -123,4 +123,17 @@ describe('a stuck engine', () => {
       await impatient.close()
     }
   }, 30_000)
+
+  it('the timeout counts from the last answer of the engine: requests queued behind others are not taken for stuck', async () => {
+    const patient = new EngineClient(() => forkEngine(), undefined, 1500)
+    try {
+      const pid = (await patient.ping()).pid
+      // three 700 ms requests at once: the last answers 2.1 s after it was sent, each 0.7 s after the one before
+      const answers = await Promise.all([700, 700, 700].map((ms) => patient.ping(ms)))
+      expect(answers.map((a) => a.pid)).toEqual([pid, pid, pid])
+      expect(patient.restartCount).toBe(0)
+    } finally {
+      await patient.close()
+    }
+  }, 30_000)
 })

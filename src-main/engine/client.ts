@@ -28,8 +28,10 @@ export interface RestartPolicy {
 const defaultRestartPolicy: RestartPolicy = { maxCrashes: 3, windowMs: 60_000 }
 
 /**
- * How long one request may take before the engine is taken for stuck: far longer than any real
- * work (a 100 MP export with a 256 px model on a slow CPU takes a minute or two).
+ * How long the engine may go without answering while requests wait before it is taken for
+ * stuck: far longer than any real work (a 100 MP export with a 256 px model on a slow CPU takes
+ * a minute or two). Counted from its last answer, not from each send: it answers one request
+ * at a time, so one queued behind others has waited for them too.
  */
 export const defaultRequestTimeoutMs = 10 * 60_000
 
@@ -55,6 +57,8 @@ export class EngineClient {
   /** When the engine crashed lately (within the policy's window), oldest first. */
   private crashTimes: number[] = []
   private readonly crashListeners = new Set<(info: { restarts: number; code: number | null }) => void>()
+  /** Fires when the engine has not answered for the request timeout while requests wait. */
+  private watchdog: ReturnType<typeof setTimeout> | null = null
 
   constructor(
     private readonly spawn: SpawnEngine,
@@ -93,9 +97,9 @@ export class EngineClient {
 
   /**
    * Sends one request. It fails with E_ENGINE_CRASHED if the process dies before answering, and
-   * with E_ENGINE_TIMEOUT if no answer comes within the request timeout: the process is then
-   * stopped (it answers one request at a time, so a stuck one blocks every other) and starts
-   * again with the next request.
+   * with E_ENGINE_TIMEOUT if it is the one the engine works on when the engine has not answered
+   * anything for the request timeout: the process is then stopped (it answers one request at a
+   * time, so a stuck one blocks every other) and starts again with the next request.
    */
   call(method: HostMethod, params: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -108,30 +112,15 @@ export class EngineClient {
       }
       const id = this.nextId++
       const remember = method === 'loadModel' ? () => (this.lastModel = { dir: params[0] as string, options: params[1] as LoadModelOptions | undefined }) : null
-      const timer = setTimeout(() => {
-        if (!this.inFlight.delete(id)) return
-        reject(new EngineError(engineErrorCodes.engineTimeout, `the engine did not answer ${method} within ${Math.round(this.requestTimeoutMs / 1000)} s; it was stopped and starts again with the next request`))
-        if (this.channel !== channel) return
-        // the next request must not reach the stuck process: let go of it now, then stop it
-        this.channel = null
-        const lost = this.takeInFlight()
-        const next = this.noteCrash(null)
-        for (const p of lost) p.reject(new EngineError(engineErrorCodes.engineCrashed, `the engine was stopped while ${p.method} waited (${method} did not finish); it ${next}`))
-        channel.kill()
-      }, this.requestTimeoutMs)
-      timer.unref?.()
       this.inFlight.set(id, {
         method,
         resolve: (value) => {
-          clearTimeout(timer)
           remember?.()
           resolve(value)
         },
-        reject: (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
+        reject,
       })
+      if (!this.watchdog) this.watch(channel)
       channel.send({ kind: 'request', id, method, params })
     })
   }
@@ -143,7 +132,7 @@ export class EngineClient {
     if (backoff) throw new EngineError(engineErrorCodes.engineCrashed, `the engine ${backoff}`)
     const channel = this.spawn()
     this.channel = channel
-    channel.onMessage((m) => this.onMessage(m))
+    channel.onMessage((m) => this.onMessage(channel, m))
     channel.onExit((code) => this.onExit(channel, code))
     if (this.lastModel) {
       // a restarted engine gets the model back before the request that restarted it
@@ -162,11 +151,45 @@ export class EngineClient {
     return `keeps crashing (${this.crashTimes.length} times in the last ${Math.round(windowMs / 1000)} s), so it is not restarted; try again in ${wait} s`
   }
 
-  private onMessage(message: FromHost): void {
-    if (message.kind !== 'result') return
+  /** Starts the stuck-engine timer again (any answer shows the engine is working), or stops it when nothing waits. */
+  private watch(channel: EngineChannel): void {
+    if (this.watchdog) clearTimeout(this.watchdog)
+    this.watchdog = null
+    if (this.inFlight.size === 0) return
+    this.watchdog = setTimeout(() => this.stuck(channel), this.requestTimeoutMs)
+    this.watchdog.unref?.()
+  }
+
+  /** The engine answered nothing for the request timeout: fail what waits and stop it. */
+  private stuck(channel: EngineChannel): void {
+    this.watchdog = null
+    if (this.channel !== channel) return
+    // the next request must not reach the stuck process: let go of it now, then stop it
+    this.channel = null
+    // the host answers in order, so the oldest request is the one it is stuck on
+    const [running, ...behind] = this.takeInFlight()
+    const seconds = this.requestTimeoutMs / 1000
+    running?.reject(
+      new EngineError(
+        engineErrorCodes.engineTimeout,
+        `the engine did not answer ${running.method} within ${seconds} s; it was stopped and starts again with the next request`,
+      ),
+    )
+    const next = this.noteCrash(null)
+    for (const p of behind)
+      p.reject(
+        new EngineError(engineErrorCodes.engineCrashed, `the engine was stopped while ${p.method} waited (${running?.method} did not finish); it ${next}`),
+      )
+    channel.kill()
+  }
+
+  private onMessage(channel: EngineChannel, message: FromHost): void {
+    if (message.kind !== 'result' || this.channel !== channel) return
     const pending = this.inFlight.get(message.id)
-    if (!pending) return
     this.inFlight.delete(message.id)
+    // any answer (a restarted engine's model reload too) shows the engine is working
+    this.watch(channel)
+    if (!pending) return
     if (message.ok) pending.resolve(message.value)
     else pending.reject(new EngineError(message.error.code as `E_${string}`, message.error.message))
   }
@@ -174,6 +197,8 @@ export class EngineClient {
   private onExit(channel: EngineChannel, code: number | null): void {
     if (this.channel !== channel) return
     this.channel = null
+    if (this.watchdog) clearTimeout(this.watchdog)
+    this.watchdog = null
     // taken before the listeners run: what they ask of the restarted engine is not lost with these
     const lost = this.takeInFlight()
     const next = this.closed ? '' : this.noteCrash(code)
