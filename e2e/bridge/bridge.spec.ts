@@ -9,7 +9,7 @@ const crop = { x: 60, y: 0, size: 360 }
 const centre = { x: 240, y: 250 }
 const radius = 40
 
-test('a page opens a photo, previews, encodes and generates through window.stylemap', async ({ app, bridge, photoFile, faceFile, shot }) => {
+test('a page opens a photo, previews and generates through window.stylemap', async ({ app, bridge, photoFile, faceFile, shot }) => {
   const photo = await photoFile('phone.jpg', { sideways: true })
   const reference = await faceFile(7)
   bridge.dialogs.answer('openImage', photo, reference)
