@@ -22,6 +22,7 @@ from .layers import (
 
 MAX_SIZE = 1024
 MAX_LATENT_SIZE = 64
+MAX_CHANNELS = 1024
 
 
 @dataclass
@@ -59,6 +60,14 @@ class ModelConfig:
         for name, limit in (("size", MAX_SIZE), ("latent_spatial_size", MAX_LATENT_SIZE)):
             if getattr(self, name) > limit:
                 raise ValueError(f"{name} is at most {limit} (the app's limit for a model), got {getattr(self, name)}")
+        # model.json's stylemap and style tensors: C, or channels[r] for every r from S to size
+        style_channels = [self.latent_channel_size]
+        if not self.small_generator:
+            style_channels += [self.channels()[r] for r in (self.latent_spatial_size, *self.resolutions())]
+        if max(style_channels) > MAX_CHANNELS:
+            raise ValueError(f"stylemap and style channels are at most {MAX_CHANNELS} (the app's limit for a model), "
+                             f"got {max(style_channels)} (latent_channel_size {self.latent_channel_size}, "
+                             f"channel_multiplier {self.channel_multiplier})")
 
     def channels(self) -> dict[int, int]:
         cm = self.channel_multiplier

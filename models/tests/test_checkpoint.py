@@ -165,19 +165,25 @@ class RestrictedUnpicklerTest(unittest.TestCase):
 
 
 class AppLimitsTest(unittest.TestCase):
-    """The app refuses model folders above 1024 px or with stylemaps above 64x64
-    (src-main/engine/manifest.ts, modelLimits): the converter does not write one."""
+    """The app refuses model folders above 1024 px, with stylemaps above 64x64 or with more than
+    1024 channels (src-main/engine/manifest.ts, modelLimits): the converter does not write one."""
 
     def test_sizes_the_app_refuses_are_refused_before_export(self):
-        for field, value in (("size", 2048), ("latent_spatial_size", 128)):
-            with self.subTest(field=field):
+        too_large = ({"size": 2048}, {"latent_spatial_size": 128}, {"latent_channel_size": 2048},
+                     {"channel_multiplier": 8, "small_generator": False})  # 64 px blocks: 256 * 8 channels
+        for change in too_large:
+            with self.subTest(**change):
                 args = released_train_args(size=1024)
-                setattr(args, field, value)
+                vars(args).update(change)
                 with self.assertRaises(ConvertError) as caught:
                     config_from({"train_args": args})
                 self.assertEqual(caught.exception.code, "E_CONVERT_CONFIG")
                 self.assertIn("at most", str(caught.exception))
         self.assertEqual(config_from({"train_args": released_train_args(size=1024)}).size, 1024)
+        # the released 256 px configuration (channel multiplier 2, full generator) is within them
+        args = released_train_args(size=256)
+        args.small_generator = False
+        self.assertEqual(config_from({"train_args": args}).channels()[64], 512)
 
 
 if __name__ == "__main__":
