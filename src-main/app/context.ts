@@ -3,6 +3,7 @@
 // project's images). One context per window's app layer; nothing module-level.
 import { basename, extname, resolve } from 'node:path'
 import type { Edit as EngineEdit, EngineApi } from '../engine/api'
+import { engineErrorCodes } from '../engine/errors'
 import { FileTooLargeError, NotRegularFileError, readRegularFile, sameFileAmong } from '../engine/files'
 import { appErrorCodes, type Edit, type ImageInfo, type OpenedProject, type ProjectDocument } from '../../src-shared/contract'
 import { Autosave } from './autosave'
@@ -97,7 +98,7 @@ export function createContext(deps: AppDeps): AppContext {
           const code = kind === 'image' ? appErrorCodes.imageNotFile : appErrorCodes.projectIo
           throw new AppFailure(code, `${basename(path)} is ${error.what}, not a ${kind === 'image' ? 'photo' : 'project'} file.`, { cause: error })
         }
-        const code = kind === 'image' ? 'E_IMAGE_MISSING' : appErrorCodes.projectIo
+        const code = kind === 'image' ? engineErrorCodes.imageMissing : appErrorCodes.projectIo
         throw new AppFailure(code, `${basename(path)} cannot be read: ${(error as Error).message}`, { cause: error })
       }
     },

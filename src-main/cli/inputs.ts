@@ -1,5 +1,6 @@
 // The files a CLI command reads: none may be replaced by its output, and a project is read only
 // when it is a regular file.
+import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { appErrorCodes } from '../../src-shared/contract.js'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
@@ -10,6 +11,23 @@ import { FileTooLargeError, NotRegularFileError, readRegularFile, sameFile } fro
 export interface CommandInput {
   option: string
   path: string
+}
+
+/**
+ * Refuses (E_EXPORT_OVERWRITE) an output path whose file holds exactly one of `contents`: a
+ * project carries its photos' bytes but not their paths, so `render --project P --out me.jpg`
+ * would otherwise replace the very photo the project was made from.
+ */
+export async function refuseOverwritingContent(out: string, contents: { what: string; bytes: Uint8Array }[]): Promise<void> {
+  const size = await stat(out).then(
+    (info) => (info.isFile() ? info.size : -1),
+    () => -1,
+  )
+  const same = contents.filter((c) => c.bytes.length === size)
+  if (!same.length) return
+  const existing = await readRegularFile(out)
+  const match = same.find((c) => existing.equals(c.bytes))
+  if (match) throw new EngineError(engineErrorCodes.exportOverwrite, `--out ${out} holds the project's ${match.what}; refusing to overwrite it (choose another output path, or --overwrite-input)`)
 }
 
 /**

@@ -164,6 +164,11 @@ describe('stylemap CLI', () => {
     } finally {
       await app.close()
     }
+    // the project holds the photo's bytes, not its path: rendering onto the photo is refused all the same
+    const photoBytes = await readFile(join(work, 'original.jpg'))
+    const ontoPhoto = await cli('render', '--model', model, '--project', 'saved.smproj', '--out', 'original.jpg')
+    expectCleanFailure(ontoPhoto, 'E_EXPORT_OVERWRITE', 'render onto the project photo')
+    expect((await readFile(join(work, 'original.jpg'))).equals(photoBytes)).toBe(true)
     await writeFile(join(work, 'junk.smproj'), 'not a project')
     expectCleanFailure(await cli('render', '--model', model, '--project', 'junk.smproj', '--out', 'bad.png'), 'E_PROJECT_CORRUPT', 'junk project')
     expectCleanFailure(await cli('render', '--model', model, '--project', 'missing.smproj', '--out', 'bad.png'), 'E_PROJECT_IO', 'missing project')

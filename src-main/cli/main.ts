@@ -16,7 +16,7 @@ import { formatFromPath, writeImage } from '../engine/export.js'
 import { decodeMask } from '../engine/images.js'
 import { type Args, layersOf, parseCommand, parseCrop, parseInteger, parseNumber } from './args.js'
 import { runConvert } from './convert.js'
-import { readProjectFile, refuseOverwritingInputs } from './inputs.js'
+import { readProjectFile, refuseOverwritingContent, refuseOverwritingInputs } from './inputs.js'
 
 const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)))
 const modelsRoot = join(repoRoot, 'models')
@@ -36,8 +36,9 @@ const help = `stylemap: StyleMapGAN editing from the command line
 
 Every command also takes --provider auto|${providerNames.join('|')} and --threads N.
 Without --model the bundled default model is used (render uses it too).
-No command writes its --out over one of its inputs (photo, reference, mask, project file);
---overwrite-input lets edit write over its --original photo itself.
+No command writes its --out over one of its inputs (photo, reference, mask, project file, or
+for render a file holding one of the project's photos); --overwrite-input lets edit write over
+its --original photo, and render over a photo of its project.
 
 Masks and offsets (the same meaning as in the app):
   Each --mask is a grayscale image the size of the original photo; white marks where the
@@ -231,6 +232,7 @@ async function render(argv: string[]): Promise<void> {
   const quality = optionalInteger(args, 'quality', 1, 100)
   await refuseOverwritingInputs(out, [{ option: '--project', path: projectPath }])
   const parsed = await parseProject(await readProjectFile(projectPath))
+  if (!args.flag('overwrite-input')) await refuseOverwritingContent(out, [...parsed.images.values()].map((image) => ({ what: `image ${image.name}`, bytes: image.bytes })))
   const engine = await engineFor(args)
   const idOf = new Map<string, string>()
   for (const [key, image] of parsed.images) idOf.set(key, (await engine.openImage({ bytes: image.bytes, name: image.name })).imageId)

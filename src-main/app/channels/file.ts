@@ -25,9 +25,10 @@ export function fileHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'file:
       if (!path) return { canceled: true }
       await ctx.guardOriginals(path)
       // with nothing painted the export is the photo itself, re-encoded: no model needed
-      const needsModel = editFromProject(document, { wplusAvailable: true }).layers.length > 0
-      const wplusAvailable = needsModel ? (await ctx.models.ensureLoaded()).model.features.wplus : true
-      const edit = editFromProject(document, { wplusAvailable })
+      const painted = editFromProject(document, { wplusAvailable: true })
+      const needsModel = painted.layers.length > 0
+      // the same rule as `stylemap render --project`: W+ falls back to W on a model without it
+      const edit = needsModel && !(await ctx.models.ensureLoaded()).model.features.wplus ? editFromProject(document, { wplusAvailable: false }) : painted
       // main has refused or confirmed writing onto an open photo (guardOriginals), and the
       // engine holds the app's images as bytes, so it knows no input path to protect
       const output = { kind: 'file', path, format: chosen, quality, overwriteInput: true } as const
