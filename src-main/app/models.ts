@@ -153,10 +153,10 @@ export class ModelRegistry {
   }
 
   /** Load `dir`; if that fails, go back to the model that was loaded before and rethrow. */
-  private async switchTo(dir: string): Promise<LoadedModel> {
+  private async switchTo(dir: string, options: { verify?: boolean } = {}): Promise<LoadedModel> {
     const previous = this.loaded ?? (await this.engine.modelInfo())
     try {
-      return (this.loaded = await this.engine.loadModel(dir))
+      return (this.loaded = await this.engine.loadModel(dir, { verify: options.verify }))
     } catch (error) {
       this.loaded = null
       if (previous) this.loaded = await this.engine.loadModel(previous.model.dir).catch(() => null)
@@ -182,7 +182,7 @@ export class ModelRegistry {
     const folder = resolve(dir)
     const previous = this.loaded ?? (await this.engine.modelInfo())
     // loaded first, so a broken folder reports what is wrong with it whatever its id
-    const loaded = await this.switchTo(folder)
+    const loaded = await this.switchTo(folder, { verify: true })
     const manifest = await readManifest(folder)
     if (!manifest) throw new AppFailure('E_MODEL_MANIFEST', `${folder} has no readable model.json.`)
     const shipped = await this.shippedWithId(loaded.model.id, folder)

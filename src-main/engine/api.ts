@@ -55,6 +55,13 @@ export interface LoadModelOptions {
   provider?: ProviderPreference
   /** Threads for each session (default: CPU cores - 1, at least 1). */
   threads?: number
+  /**
+   * Run each graph once at load and check its output shapes against model.json (default
+   * false). For a folder being imported: a bad one is refused before it is remembered. Every
+   * later run checks its shapes anyway, so a folder already accepted loads without the extra
+   * seconds this costs a 256 px model.
+   */
+  verify?: boolean
 }
 
 export interface LoadedModel {

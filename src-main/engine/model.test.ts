@@ -127,9 +127,23 @@ describe('loading a model folder', () => {
   for (const [what, code, change, manifestChanged] of broken) {
     it(`refuses ${what} with ${code}`, async () => {
       const dir = await variant(what.replace(/\W+/g, '-'), change, manifestChanged ?? true)
-      await expect(ModelRuntime.load(dir)).rejects.toMatchObject({ code })
+      await expect(ModelRuntime.load(dir, { verify: true })).rejects.toMatchObject({ code })
     })
   }
+
+  it('without verify, a lying graph loads but its first run is refused with E_MODEL_GRAPH', async () => {
+    const dir = await variant('lying-decoder-unverified', (d, m) => {
+      const R = m.resolution as number
+      const { channels, size } = m.stylemap as { channels: number; size: number }
+      return replaceGraph(d, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', channels, size, size], 'image', ['N', 3, R, R]))
+    })
+    const runtime = await ModelRuntime.load(dir)
+    try {
+      await expect(runtime.decode(new Float32Array(runtime.stylemapLength), 1)).rejects.toMatchObject({ code: 'E_MODEL_GRAPH' })
+    } finally {
+      await runtime.release()
+    }
+  })
   it('loads a folder reached through a symbolic link to it (only links inside the folder are refused)', async () => {
     const link = join(work, 'linked-model')
     await symlink(source, link)

@@ -172,7 +172,7 @@ export class ModelRuntime {
         loaded[graph] = path
         checkIo(graph, session, specs[graph])
       }
-      await probeGraphs(sessions, specs)
+      if (options.verify) await probeGraphs(sessions, specs)
     } catch (e) {
       await Promise.all(Object.values(sessions).map((s) => s?.release()))
       throw e
