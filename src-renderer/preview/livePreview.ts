@@ -16,6 +16,17 @@ function buildsAnything(store: EditorStore): boolean {
   return store.doc.references.some((l) => l.visible && !isMaskEmpty(l.mask))
 }
 
+/**
+ * Whether a failed render only failed because its edit, built earlier, names an image the
+ * document has let go of since (main answers E_IMAGE_UNKNOWN for it). That render is stale; the
+ * document's own images are all still held, so it is no error to show.
+ */
+export function namesReleasedImage(error: unknown, edit: EditInput, held: Record<string, unknown>): boolean {
+  if (toAppError(error).code !== 'E_IMAGE_UNKNOWN') return false
+  const named = [edit.original.imageId, ...edit.layers.map((layer) => layer.reference.imageId)]
+  return named.some((imageId) => !(imageId in held))
+}
+
 export class LivePreview {
   private readonly scheduler: PreviewScheduler<EditInput, PreviewFrame>
   private timer: ReturnType<typeof setTimeout> | null = null
@@ -31,7 +42,14 @@ export class LivePreview {
       // across a reload: start from the clock so a reloaded page is never "older"
       firstSeq: Date.now(),
       run: async (seq, edit) => {
-        const res = await call('engine:generate', { seq, edit, maxSize: 1024 })
+        let res
+        try {
+          res = await call('engine:generate', { seq, edit, maxSize: 1024 })
+        } catch (error) {
+          // the edit was built before an image it names was released: a newer render follows
+          if (namesReleasedImage(error, edit, this.store.doc.images)) return null
+          throw error
+        }
         if (res.status !== 'rendered') return null
         return {
           seq: res.seq,
