@@ -81,6 +81,16 @@ describe.skipIf(noFaces != null)('detail transfer on held-out 200 px faces', () 
     await engine.dispose()
   })
 
+  /** A black-and-white copy of a face, opened in the engine (close it when done). */
+  const openGray = async (face: RawImage): Promise<string> => {
+    const gray = await sharp(face.data, { raw: { width: size, height: size, channels: face.channels } })
+      .grayscale()
+      .toColourspace('srgb')
+      .png()
+      .toBuffer()
+    return (await engine.openImage({ bytes: gray })).imageId
+  }
+
   /** The pasted 200 px result: the same pixels the export has (the crop is the whole face). */
   const edited = async (original: string, reference: string, mask: Mask, detail: boolean): Promise<RawImage> => {
     const edit: Edit = { original: { imageId: original }, layers: [{ reference: { imageId: reference }, mask }], feather, detail }
@@ -133,13 +143,7 @@ describe.skipIf(noFaces != null)('detail transfer on held-out 200 px faces', () 
     let chromaOn = 0
     let chromaOff = 0
     for (let i = 0; i < 10; i++) {
-      const ref = faces[i + 1].pixels
-      const gray = await sharp(ref.data, { raw: { width: size, height: size, channels: ref.channels } })
-        .grayscale()
-        .toColourspace('srgb')
-        .png()
-        .toBuffer()
-      const grayId = (await engine.openImage({ bytes: gray })).imageId
+      const grayId = await openGray(faces[i + 1].pixels)
       chromaOn += chroma(await edited(faces[i].imageId, grayId, mask, true), region)
       chromaOff += chroma(await edited(faces[i].imageId, grayId, mask, false), region)
       await engine.closeImage(grayId)
@@ -154,13 +158,7 @@ describe.skipIf(noFaces != null)('detail transfer on held-out 200 px faces', () 
     let toned = 0
     let untoned = 0
     for (let i = 0; i < 10; i++) {
-      const photo = faces[i].pixels
-      const gray = await sharp(photo.data, { raw: { width: size, height: size, channels: photo.channels } })
-        .grayscale()
-        .toColourspace('srgb')
-        .png()
-        .toBuffer()
-      const grayId = (await engine.openImage({ bytes: gray })).imageId
+      const grayId = await openGray(faces[i].pixels)
       const edit = (colorMatch: boolean): Edit => ({ original: { imageId: grayId }, layers: [{ reference: { imageId: faces[i + 1].imageId }, mask }], feather, colorMatch })
       toned += chroma((await engine.render({ edit: edit(true), output: { kind: 'preview' } })).pasted, region)
       untoned += chroma((await engine.render({ edit: edit(false), output: { kind: 'preview' } })).pasted, region)
