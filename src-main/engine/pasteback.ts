@@ -77,10 +77,13 @@ export function colorShift(photo: RawImage, crop: Crop, generated: RawImage, alp
   return sum.map((s) => Math.max(-limit, Math.min(limit, s / count))) as [number, number, number]
 }
 
-/** The colour of a pixel apart from its brightness: R, G, B minus their luminance (Rec. 601). */
-function chromaOf(r: number, g: number, b: number): [number, number, number] {
+/** The colour of a pixel apart from its brightness, R, G, B minus their luminance (Rec. 601), written into `out` (no allocation per pixel). */
+function chromaOf(r: number, g: number, b: number, out: [number, number, number]): [number, number, number] {
   const luma = 0.299 * r + 0.587 * g + 0.114 * b
-  return [r - luma, g - luma, b - luma]
+  out[0] = r - luma
+  out[1] = g - luma
+  out[2] = b - luma
+  return out
 }
 
 /** How the generated colours are brought to the photo's: a per-channel shift, then the colour variation scaled around the photo's mean colour. */
@@ -103,26 +106,46 @@ export const noToneMatch: ToneMatch = { shift: [0, 0, 0], chroma: 1, generatedMe
  * a colour photo keeps about all of it. It only ever takes colour away.
  */
 export function toneMatch(photo: RawImage, crop: Crop, generated: RawImage, alpha: Float32Array, shift: [number, number, number]): ToneMatch {
-  const photoChroma: [number, number, number][] = []
-  const generatedChroma: [number, number, number][] = []
   const { size } = crop
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const k = y * size + x
-      if (alpha[k] !== 0) continue
-      const p = ((crop.y + y) * photo.width + crop.x + x) * photo.channels
-      const g = k * generated.channels
-      photoChroma.push(chromaOf(photo.data[p], photo.data[p + 1], photo.data[p + 2]))
-      generatedChroma.push(chromaOf(generated.data[g] + shift[0], generated.data[g + 1] + shift[1], generated.data[g + 2] + shift[2]))
+  // two passes over the kept pixels, no per-pixel allocation: a 3000 px crop has 9 M of them
+  const pc: [number, number, number] = [0, 0, 0]
+  const gc: [number, number, number] = [0, 0, 0]
+  const visit = (each: (photoChroma: [number, number, number], generatedChroma: [number, number, number]) => void): number => {
+    let count = 0
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const k = y * size + x
+        if (alpha[k] !== 0) continue
+        const p = ((crop.y + y) * photo.width + crop.x + x) * photo.channels
+        const g = k * generated.channels
+        each(chromaOf(photo.data[p], photo.data[p + 1], photo.data[p + 2], pc), chromaOf(generated.data[g] + shift[0], generated.data[g + 1] + shift[1], generated.data[g + 2] + shift[2], gc))
+        count++
+      }
     }
+    return count
   }
-  if (photoChroma.length < size * size * 0.05) return { ...noToneMatch, shift }
-  const mean = (list: [number, number, number][]) => [0, 1, 2].map((c) => list.reduce((s, v) => s + v[c], 0) / list.length) as [number, number, number]
-  const spread = (list: [number, number, number][], m: number[]) => list.reduce((s, v) => s + Math.abs(v[0] - m[0]) + Math.abs(v[1] - m[1]) + Math.abs(v[2] - m[2]), 0) / list.length
-  const photoMean = mean(photoChroma)
-  const generatedMean = mean(generatedChroma)
-  const generatedSpread = spread(generatedChroma, generatedMean)
-  const chroma = generatedSpread === 0 ? 1 : Math.min(1, spread(photoChroma, photoMean) / generatedSpread)
+  const photoMean: [number, number, number] = [0, 0, 0]
+  const generatedMean: [number, number, number] = [0, 0, 0]
+  const count = visit((p, g) => {
+    for (let c = 0; c < 3; c++) {
+      photoMean[c] += p[c]
+      generatedMean[c] += g[c]
+    }
+  })
+  if (count < size * size * 0.05) return { ...noToneMatch, shift }
+  for (let c = 0; c < 3; c++) {
+    photoMean[c] /= count
+    generatedMean[c] /= count
+  }
+  let photoSpread = 0
+  let generatedSpread = 0
+  visit((p, g) => {
+    for (let c = 0; c < 3; c++) {
+      photoSpread += Math.abs(p[c] - photoMean[c])
+      generatedSpread += Math.abs(g[c] - generatedMean[c])
+    }
+  })
+  const chroma = generatedSpread === 0 ? 1 : Math.min(1, photoSpread / generatedSpread)
   return { shift, chroma, generatedMean, photoMean }
 }
 
@@ -135,6 +158,7 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
   const { size } = crop
   const pc = photo.channels
   const gc = generated.channels
+  const chroma: [number, number, number] = [0, 0, 0]
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const k = y * size + x
@@ -145,7 +169,7 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
       const gr = generated.data[k * gc + 1] + tone.shift[1]
       const b = generated.data[k * gc + 2] + tone.shift[2]
       const luma = 0.299 * r + 0.587 * gr + 0.114 * b
-      const chroma = chromaOf(r, gr, b)
+      chromaOf(r, gr, b, chroma)
       for (let c = 0; c < 3; c++) {
         const g = luma + tone.photoMean[c] + tone.chroma * (chroma[c] - tone.generatedMean[c]) + (detail ? detail[k * 3 + c] : 0)
         const v = photo.data[p + c] + a * (g - photo.data[p + c])
