@@ -23,8 +23,13 @@ export const idSchema = z.string().min(1).max(128)
 
 const pixel = z.number().int().nonnegative()
 
-/** A square region of a photo: the part the fixed-resolution model edits. */
-export const cropSchema = z.object({ x: pixel, y: pixel, size: z.number().int().min(1) })
+/**
+ * A square region of a photo: the part the fixed-resolution model edits. With `angle`
+ * (degrees, clockwise on screen, about the square's centre) it is a frame: turned, and allowed
+ * past the photo's edges (mirrored there) as long as its centre is on the photo. See Crop in
+ * src-main/engine/api.ts.
+ */
+export const cropSchema = z.object({ x: z.number().int(), y: z.number().int(), size: z.number().int().min(1), angle: z.number().min(-180).max(180).optional() })
 export type Crop = z.output<typeof cropSchema>
 
 export const imageMimeSchema = z.enum(['image/png', 'image/jpeg', 'image/webp'])
@@ -123,6 +128,8 @@ export const modelInfoSchema = z.object({
   builtIn: z.boolean(),
   active: z.boolean(),
   capabilities: z.object({ wplus: z.boolean(), random: z.boolean() }),
+  /** the model frames faces itself: a photo's faces can be found and aligned for it */
+  alignsFaces: z.boolean().default(false),
 })
 export type ModelInfo = z.output<typeof modelInfoSchema>
 
@@ -240,6 +247,26 @@ export const channels = {
     z.object({ imageId: idSchema, maxSize: z.number().int().min(16).max(8192).default(2048) }),
     z.object({ preview: encodedImageSchema, fullWidth: z.number().int().positive(), fullHeight: z.number().int().positive() }),
   ),
+  /**
+   * The faces in an image, largest first, in photo pixels: box, score, the five landmarks (left
+   * eye, right eye, nose tip, left and right mouth corner, left = the photo's left) and, when the
+   * active model frames faces (`alignsFaces`), the frame that aligns each one for it. An image
+   * without faces answers an empty list.
+   */
+  'image:faces': channel(
+    z.object({ imageId: idSchema }),
+    z.object({
+      faces: z.array(
+        z.object({
+          box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+          score: z.number(),
+          landmarks: z.array(z.tuple([z.number(), z.number()])),
+          crop: cropSchema.optional(),
+        }),
+      ),
+      ms: z.number().nonnegative(),
+    }),
+  ),
   /** Drop one hold on an image (a removed reference, a replaced photo); main and the engine forget it with the last hold. */
   'image:release': channel(z.object({ imageId: idSchema }), z.object({ released: z.boolean() })),
 
@@ -260,6 +287,8 @@ export const channels = {
         seq: z.number().int(),
         crop: cropSchema,
         pasted: encodedImageSchema,
+        /** the photo rectangle `pasted` shows: the crop square, or a turned frame's bounding box clipped to the photo */
+        region: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().positive(), height: z.number().int().positive() }),
         raw: encodedImageSchema,
         ms: z.number().nonnegative(),
       }),

@@ -23,6 +23,8 @@ const manifestSchema = z.object({
   source: z.string().default(''),
   license: z.string().default(''),
   default: z.boolean().optional(),
+  /** only whether it is there: the engine checks its contents when it loads the model */
+  alignment: z.unknown().optional(),
 })
 
 interface ListedModel {
@@ -107,6 +109,7 @@ export class ModelRegistry {
       builtIn: listed.builtIn,
       active: manifest.id === activeId,
       capabilities: { wplus: Boolean(manifest.files.resizer && manifest.files.synthesis), random: Boolean(manifest.files.mapping) },
+      alignsFaces: manifest.alignment !== undefined,
     }
   }
 

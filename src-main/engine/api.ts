@@ -49,6 +49,8 @@ export interface ModelInfo {
   isDefault: boolean
   /** What this model folder supports. */
   features: { wplus: boolean; random: boolean }
+  /** How the model wants faces framed; absent for models that keep manual crops only. */
+  alignment?: FaceAlignment
 }
 
 export interface LoadModelOptions {
@@ -72,11 +74,54 @@ export interface LoadedModel {
 /** Where an image comes from: a file path (CLI, tests) or bytes (the app: dialogs, drops). */
 export type ImageSource = { path: string } | { bytes: Uint8Array; name?: string }
 
-/** A square in the image's upright (EXIF-applied) pixel coordinates. */
+/**
+ * The square of an image the model sees, in the image's upright (EXIF-applied) pixels.
+ *
+ * - Without `angle`: an axis-aligned square fully inside the image, (x, y) its top-left corner.
+ * - With `angle` (a frame, as face alignment makes): the same square turned by `angle` degrees
+ *   (clockwise as seen on screen) about its centre (x + size / 2, y + size / 2). A frame may
+ *   reach past the image's edges, which are mirrored there (reflect padding); its centre must be
+ *   inside the image. Frame point (u, v), u to the frame's right and v down it, both 0..size, is
+ *   the image point centre + rotate(angle) * (u - size / 2, v - size / 2).
+ */
 export interface Crop {
   x: number
   y: number
   size: number
+  angle?: number
+}
+
+/** A rectangle of image pixels. */
+export interface Region {
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
+/** Where a model wants a face's five landmarks, as fractions (0..1) of its square: models/FORMAT.md. */
+export interface FaceAlignment {
+  /** Left eye, right eye, nose tip, left mouth corner, right mouth corner (left = the image's left). */
+  landmarks: [number, number][]
+}
+
+/** A face found in a photo, in the photo's upright pixels. */
+export interface Face {
+  /** x, y, width, height. */
+  box: [number, number, number, number]
+  /** Detector confidence, 0..1. */
+  score: number
+  /** Left eye, right eye, nose tip, left mouth corner, right mouth corner (left = the image's left). */
+  landmarks: [number, number][]
+  /** The frame that aligns this face for the loaded model; absent when the model has no `alignment`. */
+  crop?: Crop
+}
+
+export interface FacesResult {
+  /** Largest first. */
+  faces: Face[]
+  /** Wall time in the engine for this request. */
+  ms: number
 }
 
 /** 8-bit pixels, row-major, interleaved channels. */
@@ -217,8 +262,13 @@ interface RenderedBase {
 
 export interface PreviewRendered extends RenderedBase {
   kind: 'preview'
-  /** The photo's crop region after the feathered paste-back, at most maxSize square. */
+  /**
+   * The photo's pixels under `region` after the feathered paste-back, at most maxSize on the
+   * longer side: the crop square itself for an axis-aligned crop.
+   */
   pasted: RawImage
+  /** The photo rectangle `pasted` shows: the crop square, or the bounding box of a frame's square, clipped to the photo. */
+  region: Region
   /** The generator's output at model resolution. */
   generated: RawImage
 }
@@ -285,6 +335,8 @@ export interface EngineApi {
    * decodes, and pastes the result back into the photo, returning what `output` asks for.
    */
   render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>>
+  /** The faces in a held image, largest first, each with the frame that aligns it for the loaded model. */
+  detectFaces(imageId: string): Promise<FacesResult>
   /** Global W interpolation between two crops. */
   morph(request: MorphRequest): Promise<GeneratedImage>
   random(request: RandomRequest): Promise<GeneratedImage>

@@ -8,6 +8,7 @@ import type {
   Edit,
   EditLayer,
   EngineApi,
+  FacesResult,
   GeneratedImage,
   ImageInfo,
   ImageSource,
@@ -24,6 +25,8 @@ import type {
 } from './api.js'
 import { blendDetail, type DetailLayer, detailSigma, hasDetailBand, highPassLuma, highPassRgb, lowPass } from './detail.js'
 import { EngineError, engineErrorCodes } from './errors.js'
+import { alignedCrop } from './faces/align.js'
+import { type DetectedFace, detectFaces } from './faces/detect.js'
 import { writeImage } from './export.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
@@ -61,6 +64,8 @@ const meanSamples = 4096
 const meanSeed = 0x5eed
 const defaultFeather = 8
 const maxStylemaps = 128
+/** Detections kept, by image (detection depends on the pixels only, not on the model). */
+const maxDetections = 64
 
 /** `image` tagged with the colour profile of `source`, where it has one. */
 function withProfileOf(source: RawImage, image: RawImage): RawImage {
@@ -92,6 +97,7 @@ export class Engine implements EngineApi {
   /** Resizer outputs by stylemap key: a 256 px model's pyramid is tens of MB, so bounded in bytes. */
   readonly #pyramids: LRUCache<string, Float32Array[]>
   #randomMean: Float32Array | null = null
+  readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
@@ -126,6 +132,7 @@ export class Engine implements EngineApi {
 
   async closeImage(imageId: string): Promise<void> {
     this.#images.delete(imageId)
+    this.#faces.delete(imageId)
     const tag = `|${imageId}|`
     for (const key of [...this.#stylemaps.keys()]) if (key.includes(tag)) this.#stylemaps.delete(key)
     for (const key of [...this.#pyramids.keys()]) if (key.includes(tag)) this.#pyramids.delete(key)
@@ -197,6 +204,19 @@ export class Engine implements EngineApi {
     return done({ kind: 'file', file, encoded })
   }
 
+  async detectFaces(imageId: string): Promise<FacesResult> {
+    const started = performance.now()
+    const held = this.#image(imageId)
+    let found = this.#faces.get(held.info.imageId)
+    if (!found) {
+      found = await detectFaces(held.pixels)
+      this.#faces.set(held.info.imageId, found)
+    }
+    const alignment = this.#model?.info.alignment
+    const faces = found.map((face) => (alignment ? { ...face, crop: alignedCrop(face.landmarks, alignment) } : { ...face }))
+    return { faces, ms: performance.now() - started }
+  }
+
   async morph(request: MorphRequest): Promise<GeneratedImage> {
     const started = performance.now()
     const model = this.#requireModel()
@@ -220,6 +240,7 @@ export class Engine implements EngineApi {
     const model = this.#model
     this.#model = null
     this.#images.clear()
+    this.#faces.clear()
     this.#stylemaps.clear()
     this.#pyramids.clear()
     if (model) await model.release()

@@ -43,6 +43,16 @@ export const manifestSchema = z.object({
   license: z.string().default(''),
   sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/i)),
   default: z.boolean().default(false),
+  /**
+   * How the model wants faces framed (face models only): the five landmarks' places as
+   * fractions of its square, and where they were measured.
+   */
+  alignment: z
+    .object({
+      landmarks: z.array(z.tuple([z.number().min(-0.5).max(1.5), z.number().min(-0.5).max(1.5)])).length(5),
+      source: z.string().default(''),
+    })
+    .optional(),
 })
 
 export type Manifest = z.infer<typeof manifestSchema>

@@ -190,6 +190,7 @@ export class ModelRuntime {
       license: manifest.license,
       isDefault: manifest.default,
       features: { wplus: !!(sessions.resizer && sessions.synthesis), random: !!sessions.mapping },
+      ...(manifest.alignment ? { alignment: { landmarks: manifest.alignment.landmarks } } : {}),
     }
     return new ModelRuntime(manifest, info, providers, sessions, loaded, sessionOptions, specs)
   }

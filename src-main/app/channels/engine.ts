@@ -21,7 +21,7 @@ export function engineHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'eng
         // replaced by the next render within a second: encoding speed beats size here
         const pasted = await rawToPng(rendered.pasted, maxSize, livePreviewPngLevel)
         const raw = await rawToPng(rendered.generated, undefined, livePreviewPngLevel)
-        return { crop: rendered.crop, pasted, raw, ms: rendered.ms }
+        return { crop: rendered.crop, pasted, region: rendered.region, raw, ms: rendered.ms }
       })
       if (outcome.status === 'superseded') return { status: 'superseded', seq }
       return { status: 'rendered', seq, ...outcome.value }

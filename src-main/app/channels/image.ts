@@ -5,7 +5,7 @@ import type { Channels } from '../../../src-shared/contract'
 import type { AppContext } from '../context'
 import { rawToPng } from '../pixels'
 
-export function imageHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'image:open' | 'image:import' | 'image:preview' | 'image:release'> {
+export function imageHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'image:open' | 'image:import' | 'image:preview' | 'image:faces' | 'image:release'> {
   const { images, engine } = ctx
   return {
     'image:open': async ({ purpose }) => {
@@ -18,6 +18,11 @@ export function imageHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'imag
       const held = images.get(imageId)
       const raw = await ctx.withEngine(() => engine.getPixels(imageId, maxSize), { needsModel: false })
       return { preview: await rawToPng(raw, maxSize), fullWidth: held.info.width, fullHeight: held.info.height }
+    },
+    'image:faces': async ({ imageId }) => {
+      images.get(imageId)
+      // the frames come from the active model's alignment
+      return ctx.withEngine(() => engine.detectFaces(imageId))
     },
     'image:release': async ({ imageId }) => ({ released: await images.release(imageId) }),
   }
