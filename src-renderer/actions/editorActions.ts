@@ -1,10 +1,13 @@
 // Every editor action: name -> typed payload -> what it does.
 import type { Crop, ExportFormat, ImageInfo, MenuCommand, OpenedProject } from '../../src-shared/contract'
 import { defaultCrop, type EditSettings, type LayerProps } from '../document/editorDocument'
+import { clampCrop } from '../document/frame'
 import type { BrushSettings, EditorStore, Tool } from '../document/editorStore'
-import { bytesToUrl, call, CodedError } from '../engine/api'
+import { bytesToUrl, call, CodedError, toAppError } from '../engine/api'
 import type { ImageCache } from '../engine/imageCache'
 import type { ImageHolds } from '../engine/imageHolds'
+import type { FaceFinder } from '../faces/faceFinder'
+import { openingCrop } from '../faces/faces'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
@@ -23,6 +26,8 @@ export interface EditorContext {
   images: ImageCache
   /** the holds this window has on images main keeps */
   holds: ImageHolds
+  /** the faces found in the document's images */
+  faces: FaceFinder
   preview: LivePreview
   view: ViewController | null
 }
@@ -46,6 +51,8 @@ export interface EditorActionPayloads {
   'edit.redo': void
   'crop.setOriginal': { crop: Crop; mergeKey?: string }
   'crop.setReference': { layerId: string; crop: Crop; mergeKey?: string }
+  /** Frame the face at this index of the faces found in the image the crop tool targets. */
+  'crop.pickFace': { index: number }
   'layer.select': { layerId: string }
   'layer.remove': LayerTarget
   'layer.move': { layerId: string; toIndex: number }
@@ -106,13 +113,39 @@ async function adoptHeld(ctx: EditorContext, images: readonly ImageInfo[], adopt
   }
 }
 
+interface OpeningFrame {
+  crop: Crop
+  /** what to tell the user when no face was found, else null */
+  noFace: string | null
+}
+
+/**
+ * The crop a newly opened image starts with: its largest face's frame when the active model
+ * aligns faces and one is found, else the default framing. A failing detection is reported
+ * and opening goes on with the default framing.
+ */
+async function openingFrame(ctx: EditorContext, image: ImageInfo): Promise<OpeningFrame> {
+  const model = ctx.ui.activeModel
+  const crop = defaultCrop(image.width, image.height, model?.domain)
+  if (!model?.alignsFaces) return { crop, noFace: null }
+  try {
+    const faces = await ctx.faces.find(image.imageId)
+    const face = openingCrop(faces, true)
+    if (face) return { crop: clampCrop(face, image.width, image.height), noFace: null }
+  } catch (error) {
+    ctx.store.reportError(toAppError(error))
+    return { crop, noFace: null }
+  }
+  return { crop, noFace: `No face found in ${image.name} — frame it by hand` }
+}
+
 function adoptPhoto(ctx: EditorContext, image: ImageInfo): Promise<void> {
   return adoptHeld(ctx, [image], async () => {
     // load the display copy first: if it fails the current document stays as it is
-    await ctx.images.get(image.imageId)
+    const [, frame] = await Promise.all([ctx.images.get(image.imageId), openingFrame(ctx, image)])
     ctx.preview.reset()
-    ctx.store.loadPhoto(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
-    ctx.ui.set({ compareOpen: false, notice: `Opened ${image.name} (${image.width} × ${image.height})` })
+    ctx.store.loadPhoto(image, frame.crop)
+    ctx.ui.set({ compareOpen: false, notice: frame.noFace ?? `Opened ${image.name} (${image.width} × ${image.height})` })
     ctx.view?.fit()
     void refreshRecents(ctx)
   })
@@ -121,10 +154,24 @@ function adoptPhoto(ctx: EditorContext, image: ImageInfo): Promise<void> {
 function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<void> {
   return adoptHeld(ctx, [image], async () => {
     ctx.store.requirePhoto()
-    await ctx.images.get(image.imageId)
-    ctx.store.addReference(image, defaultCrop(image.width, image.height, ctx.ui.activeModel?.domain))
+    const [, frame] = await Promise.all([ctx.images.get(image.imageId), openingFrame(ctx, image)])
+    ctx.store.addReference(image, frame.crop)
+    if (frame.noFace) ctx.ui.set({ notice: frame.noFace })
     if (ctx.store.tool === 'crop' || ctx.store.tool === 'pan') ctx.store.setTool('brush')
   })
+}
+
+/** Frame one of the faces found in the image the crop tool targets (the photo, or the reference being placed). */
+function pickFace(ctx: EditorContext, index: number): void {
+  const { store } = ctx
+  const original = store.requirePhoto()
+  const target = store.target
+  const layer = target.kind === 'reference' ? store.doc.references.find((l) => l.id === target.layerId) : undefined
+  const imageId = layer?.imageId ?? original.imageId
+  const crop = ctx.faces.known(imageId)?.[index]?.crop
+  if (!crop) throw new CodedError('E_NO_FACE', `There is no face ${index + 1} to frame in this image.`)
+  if (layer) store.setLayerProps(layer.id, { crop })
+  else store.setOriginalCrop(crop)
 }
 
 function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<void> {
@@ -273,6 +320,7 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Move reference crop frame',
     perform: (ctx, { layerId, crop, mergeKey }) => ctx.store.setLayerProps(layerId, { crop }, mergeKey),
   },
+  'crop.pickFace': { label: 'Frame a face', perform: (ctx, { index }) => pickFace(ctx, index) },
   'layer.select': { label: 'Select reference', perform: (ctx, { layerId }) => ctx.store.selectLayer(layerId) },
   'layer.remove': {
     label: 'Remove reference',
@@ -344,6 +392,8 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Use model',
     perform: async (ctx, { id }) => {
       await withTask(ctx, 'Loading model…', () => call('model:select', { id }))
+      // each model frames faces its own way
+      ctx.faces.clear()
       await refreshModels(ctx)
       ctx.preview.reset()
       if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()

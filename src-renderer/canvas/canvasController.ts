@@ -1,12 +1,15 @@
 // Owns the fabric.Canvas: created when the editor mounts, disposed when it unmounts, kept in
 // step with the store by sync(). React never renders into it.
-import { Canvas, FabricImage } from 'fabric'
+import { Canvas, FabricImage, Rect, type Point } from 'fabric'
 import type { Crop } from '../../src-shared/contract'
 import { canvasGestures, chordOfEvent, parseChord } from '../../src-shared/shortcuts'
 import type { EditorActions, ViewController } from '../actions/editorActions'
 import type { EditorStore, MaskChange } from '../document/editorStore'
+import { clampCrop, frameCentre, frameCorners, framePoint, toFrame } from '../document/frame'
 import type { ImageCache } from '../engine/imageCache'
 import { loadImage } from '../engine/imageCache'
+import type { FaceFinder } from '../faces/faceFinder'
+import { chosenFace, faceAt } from '../faces/faces'
 import { isTyping } from '../ui/isTyping'
 import type { UiStore } from '../ui/uiStore'
 import { BrushTool } from './brushTool'
@@ -17,6 +20,8 @@ import { ZoomPanHandler } from './zoomPan'
 
 /** Where the eyes of an aligned face sit, as a fraction of the crop height. */
 const EYE_LINE = 0.42
+/** A press that moves less than this (screen pixels) before release is a click. */
+const CLICK_SLOP = 4
 /** Held, it turns a drag into a pan whatever the tool. */
 const PAN_KEY = parseChord(canvasGestures.panKey).key
 
@@ -35,6 +40,8 @@ export class CanvasController implements ViewController {
   private ghost: FabricImage | null = null
   private ghostImageId: string | null = null
   private contentSize = { width: 1, height: 1 }
+  /** where the pointer went down (screen and photo), to tell a click from a drag */
+  private press: { screen: Point; photo: Point } | null = null
   private readonly disposers: (() => void)[] = []
   private resizeObserver: ResizeObserver
 
@@ -44,7 +51,8 @@ export class CanvasController implements ViewController {
     private readonly store: EditorStore,
     private readonly ui: UiStore,
     private readonly images: ImageCache,
-    actions: EditorActions,
+    private readonly faces: FaceFinder,
+    private readonly actions: EditorActions,
   ) {
     this.canvas = new Canvas(element, {
       selection: false,
@@ -69,6 +77,15 @@ export class CanvasController implements ViewController {
     this.brush = new BrushTool(this.canvas, store, actions, blocked)
     this.offset = new OffsetTool(this.canvas, store, actions, blocked)
     this.canvas.add(this.cropFrame.rect)
+    // the face picker: a click (not a drag) in another face's box frames that face
+    this.canvas.on('mouse:down', ({ viewportPoint, scenePoint }) => {
+      this.press = { screen: viewportPoint, photo: scenePoint }
+    })
+    this.canvas.on('mouse:up', ({ viewportPoint }) => {
+      const press = this.press
+      this.press = null
+      if (press && viewportPoint.distanceFrom(press.screen) < CLICK_SLOP) this.pickFaceAt(press.photo)
+    })
     this.canvas.on('after:render', ({ ctx }) => this.drawGuides(ctx))
     // the brush outline lives on fabric's top layer: moving it never redraws the photo
     this.canvas.on('mouse:move', () => this.drawBrushOutline())
@@ -171,7 +188,9 @@ export class CanvasController implements ViewController {
     // crop frame: interactive with the crop tool, or whenever a reference's crop is edited
     this.cropFrame.rect.set({ visible: true })
     this.cropFrame.show(shown.crop, shown.width, shown.height)
-    this.cropFrame.setInteractive(this.store.tool === 'crop' || !onPhoto)
+    this.cropFrame.setInteractive(this.framing())
+    // the face picker needs the faces of what is framed (a project's images were never asked)
+    if (this.framing() && this.ui.activeModel?.alignsFaces) void this.faces.find(shown.imageId).catch(() => undefined)
 
     this.syncOverlays(onPhoto)
     this.syncGhost(onPhoto)
@@ -180,6 +199,30 @@ export class CanvasController implements ViewController {
     this.canvas.defaultCursor = this.zoomPan.active ? 'grab' : this.store.tool === 'offset' ? 'move' : 'crosshair'
     this.canvas.hoverCursor = this.canvas.defaultCursor
     this.canvas.requestRenderAll()
+  }
+
+  /** The crop frame is being placed: the crop tool on the photo, or a reference's crop. */
+  private framing(): boolean {
+    return this.store.tool === 'crop' || this.store.target.kind === 'reference'
+  }
+
+  /** The faces the picker offers for the image being framed (two or more, with frames), else null. */
+  private pickableFaces(): { imageId: string; width: number; height: number; crop: Crop; faces: NonNullable<ReturnType<FaceFinder['known']>> } | null {
+    const shown = this.targetImage()
+    if (!shown || !this.framing() || !this.ui.activeModel?.alignsFaces) return null
+    const faces = this.faces.known(shown.imageId)
+    if (!faces || faces.length < 2) return null
+    return { ...shown, faces }
+  }
+
+  private pickFaceAt(p: Point): void {
+    if (this.zoomPan.active) return
+    const pickable = this.pickableFaces()
+    if (!pickable) return
+    const index = faceAt(pickable.faces, p)
+    if (index < 0) return
+    const chosen = chosenFace(pickable.faces, pickable.crop, (c) => clampCrop(c, pickable.width, pickable.height))
+    if (index !== chosen) void this.actions.dispatch('crop.pickFace', { index })
   }
 
   private async loadBackground(imageId: string): Promise<void> {
@@ -266,19 +309,26 @@ export class CanvasController implements ViewController {
       return
     }
     if (!this.ghost) return
+    // reference point q shows at the original's frame point with the same place in its frame
+    // (scaled from the reference's frame to the original's), moved by the offset; only the
+    // original's frame is shown
     const el = this.ghost.getElement() as HTMLImageElement
-    const s = el.naturalWidth / this.store.doc.images[layer.imageId].width
-    const scale = original.crop.size / (layer.crop.size * s)
+    const info = this.store.doc.images[layer.imageId]
+    const k = original.crop.size / layer.crop.size
+    const corner = toFrame(layer.crop, { x: 0, y: 0 })
+    const at = framePoint(original.crop, corner.x * k, corner.y * k)
+    const centre = frameCentre(original.crop)
+    const clip = this.ghost.clipPath instanceof Rect ? this.ghost.clipPath : new Rect({ absolutePositioned: true, originX: 'center', originY: 'center' })
+    clip.set({ left: centre.x + layer.offset.dx, top: centre.y + layer.offset.dy, width: original.crop.size, height: original.crop.size, angle: original.crop.angle ?? 0 })
+    clip.setCoords()
     this.ghost.set({
       visible: true,
-      cropX: layer.crop.x * s,
-      cropY: layer.crop.y * s,
-      width: layer.crop.size * s,
-      height: layer.crop.size * s,
-      scaleX: scale,
-      scaleY: scale,
-      left: original.crop.x + layer.offset.dx,
-      top: original.crop.y + layer.offset.dy,
+      clipPath: clip,
+      scaleX: (k * info.width) / el.naturalWidth,
+      scaleY: (k * info.height) / el.naturalHeight,
+      angle: (original.crop.angle ?? 0) - (layer.crop.angle ?? 0),
+      left: at.x + layer.offset.dx,
+      top: at.y + layer.offset.dy,
     })
   }
 
@@ -295,13 +345,14 @@ export class CanvasController implements ViewController {
         // a newer frame may have arrived while this one decoded
         if (this.ui.preview?.seq !== seq) return
         if (this.previewPatch) this.canvas.remove(this.previewPatch)
+        // the pasted image covers `region`: the crop square, or a turned frame's bounding box
         this.previewPatch = new FabricImage(element, {
-          left: frame.crop.x,
-          top: frame.crop.y,
+          left: frame.region.x,
+          top: frame.region.y,
           originX: 'left',
           originY: 'top',
-          scaleX: frame.crop.size / element.naturalWidth,
-          scaleY: frame.crop.size / element.naturalHeight,
+          scaleX: frame.region.width / element.naturalWidth,
+          scaleY: frame.region.height / element.naturalHeight,
           selectable: false,
           evented: false,
           objectCaching: false,
@@ -334,6 +385,8 @@ export class CanvasController implements ViewController {
   }
 
   private commitCrop(crop: Crop, actions: EditorActions): void {
+    // a drag of the frame is no click on a face box
+    this.press = null
     const target = this.store.target
     if (target.kind === 'reference') void actions.dispatch('crop.setReference', { layerId: target.layerId, crop })
     else void actions.dispatch('crop.setOriginal', { crop })
@@ -379,21 +432,30 @@ export class CanvasController implements ViewController {
     ctx.fillStyle = 'rgba(10, 11, 13, 0.45)'
     ctx.beginPath()
     ctx.rect(0, 0, this.contentSize.width, this.contentSize.height)
-    ctx.rect(crop.x, crop.y, crop.size, crop.size)
+    // the frame may be turned: shade outside its square as it lies on the photo
+    const corners = frameCorners(crop)
+    ctx.moveTo(corners[0].x, corners[0].y)
+    for (const c of corners.slice(1)) ctx.lineTo(c.x, c.y)
+    ctx.closePath()
     ctx.fill('evenodd')
     if (this.ui.activeModel?.domain === 'face') {
-      const y = crop.y + crop.size * EYE_LINE
+      // drawn in the frame's own axes, so the guide turns with it
+      const centre = frameCentre(crop)
+      ctx.translate(centre.x, centre.y)
+      ctx.rotate(((crop.angle ?? 0) * Math.PI) / 180)
+      const half = crop.size / 2
+      const y = -half + crop.size * EYE_LINE
       ctx.strokeStyle = 'rgba(255, 255, 255, 0.35)'
       ctx.lineWidth = 1 / zoom
       ctx.setLineDash([4 / zoom, 4 / zoom])
       ctx.beginPath()
-      ctx.moveTo(crop.x, y)
-      ctx.lineTo(crop.x + crop.size, y)
+      ctx.moveTo(-half, y)
+      ctx.lineTo(half, y)
       ctx.stroke()
       ctx.setLineDash([])
       ctx.fillStyle = 'rgba(255, 255, 255, 0.45)'
       ctx.font = `${11 / zoom}px system-ui, sans-serif`
-      ctx.fillText('eye line', crop.x + 4 / zoom, y - 4 / zoom)
+      ctx.fillText('eye line', -half + 4 / zoom, y - 4 / zoom)
     }
     ctx.restore()
   }

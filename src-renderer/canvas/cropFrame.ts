@@ -1,12 +1,17 @@
-// The square crop frame: move and corner-resize, kept square and inside the image. Reports
-// the new crop once per gesture (on release).
-import { Rect, type Canvas } from 'fabric'
+// The square crop frame: move, corner-resize and turn (fabric's rotation handle, about the
+// frame's centre). A plain crop stays inside the image; once turned it is a frame that may
+// reach past the edges while its centre stays on the image. Reports the new crop once per
+// gesture (on release), the angle to 0.1 degree and snapped upright within 1.5 degrees.
+import { Point, Rect, type Canvas } from 'fabric'
 import type { Crop } from '../../src-shared/contract'
+import { ANGLE_SNAP_DEGREES, FRAME_MAX_SCALE, FRAME_MIN_SIZE, cropAt, frameCentre, normalizeAngle } from '../document/frame'
 
 export class CropFrameHandler {
   readonly rect: Rect
   private bounds = { width: 1, height: 1 }
   private dragging = false
+  /** the frame shown is turned (its crop has an angle, or the user turned it in this gesture) */
+  private turned = false
   private readonly disposers: (() => void)[] = []
 
   constructor(
@@ -26,7 +31,8 @@ export class CropFrameHandler {
       strokeUniform: true,
       strokeDashArray: [6, 4],
       hasBorders: false,
-      lockRotation: true,
+      lockRotation: false,
+      centeredRotation: true,
       lockScalingFlip: true,
       lockSkewingX: true,
       lockSkewingY: true,
@@ -37,10 +43,11 @@ export class CropFrameHandler {
       objectCaching: false,
       hoverCursor: 'move',
     })
-    this.rect.setControlsVisibility({ ml: false, mr: false, mt: false, mb: false, mtr: false })
+    this.rect.setControlsVisibility({ ml: false, mr: false, mt: false, mb: false, mtr: true })
     this.disposers.push(
       canvas.on('object:moving', ({ target }) => target === this.rect && this.constrain()),
       canvas.on('object:scaling', ({ target }) => target === this.rect && this.constrain()),
+      canvas.on('object:rotating', ({ target }) => target === this.rect && this.rotated()),
       canvas.on('object:modified', ({ target }) => {
         if (target !== this.rect) return
         this.dragging = false
@@ -49,21 +56,29 @@ export class CropFrameHandler {
       canvas.on('mouse:down', ({ target }) => {
         if (target === this.rect) this.dragging = true
       }),
+      canvas.on('mouse:up', () => {
+        // a press on the frame that moved nothing fires no object:modified
+        this.dragging = false
+      }),
     )
   }
 
   /** The crop the frame shows now, in image pixels. */
   current(): Crop {
     const r = this.rect
-    const size = Math.round(r.width * (r.scaleX ?? 1))
-    return { x: Math.round(r.left), y: Math.round(r.top), size }
+    const size = r.width * (r.scaleX ?? 1)
+    const centre = r.getCenterPoint()
+    return cropAt(centre, size, this.turned ? r.angle : undefined)
   }
 
   /** Show this crop (unless the user is in the middle of dragging it). */
   show(crop: Crop, imageWidth: number, imageHeight: number): void {
     this.bounds = { width: imageWidth, height: imageHeight }
     if (this.dragging) return
-    this.rect.set({ left: crop.x, top: crop.y, width: crop.size, height: crop.size, scaleX: 1, scaleY: 1 })
+    this.turned = crop.angle !== undefined
+    const c = frameCentre(crop)
+    this.rect.set({ width: crop.size, height: crop.size, scaleX: 1, scaleY: 1, angle: crop.angle ?? 0 })
+    this.rect.setPositionByOrigin(new Point(c.x, c.y), 'center', 'center')
     this.rect.setCoords()
   }
 
@@ -85,22 +100,58 @@ export class CropFrameHandler {
     for (const d of this.disposers.splice(0)) d()
   }
 
+  /** While turning: upright within the snap, and from the first real turn on a frame. */
+  private rotated(): void {
+    const r = this.rect
+    const angle = normalizeAngle(r.angle)
+    if (Math.abs(angle) <= ANGLE_SNAP_DEGREES) {
+      if (r.angle !== 0) this.turnTo(0)
+    } else {
+      this.turned = true
+    }
+    this.keepCentreOnImage()
+  }
+
+  private turnTo(angle: number): void {
+    const r = this.rect
+    const centre = r.getCenterPoint()
+    r.set({ angle })
+    r.setPositionByOrigin(centre, 'center', 'center')
+    r.setCoords()
+  }
+
   private constrain(): void {
     const r = this.rect
-    const maxSize = Math.min(this.bounds.width, this.bounds.height)
+    const { width, height } = this.bounds
+    const maxSize = this.turned ? FRAME_MAX_SCALE * Math.max(width, height) : Math.min(width, height)
     let scale = Math.max(r.scaleX ?? 1, r.scaleY ?? 1)
     let size = r.width * scale
     if (size > maxSize) {
       scale = maxSize / r.width
       size = maxSize
     }
-    if (size < 8) {
-      scale = 8 / r.width
-      size = 8
+    if (size < FRAME_MIN_SIZE) {
+      scale = FRAME_MIN_SIZE / r.width
+      size = FRAME_MIN_SIZE
     }
-    const left = Math.min(this.bounds.width - size, Math.max(0, r.left))
-    const top = Math.min(this.bounds.height - size, Math.max(0, r.top))
-    r.set({ scaleX: scale, scaleY: scale, left, top })
+    r.set({ scaleX: scale, scaleY: scale })
+    if (this.turned) {
+      this.keepCentreOnImage()
+      return
+    }
+    // a plain crop: left/top are its top-left corner, kept inside the image
+    const left = Math.min(width - size, Math.max(0, r.left))
+    const top = Math.min(height - size, Math.max(0, r.top))
+    r.set({ left, top })
+    r.setCoords()
+  }
+
+  private keepCentreOnImage(): void {
+    const r = this.rect
+    const c = r.getCenterPoint()
+    const x = Math.min(this.bounds.width, Math.max(0, c.x))
+    const y = Math.min(this.bounds.height, Math.max(0, c.y))
+    if (x !== c.x || y !== c.y) r.setPositionByOrigin(new Point(x, y), 'center', 'center')
     r.setCoords()
   }
 }

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react'
 import { CanvasController } from '../canvas/canvasController'
 import { useEditor, useEditorState } from '../ui/editorServices'
 import { CompareView } from './CompareView'
+import { FacePicker } from './FacePicker'
 
 export function CanvasArea() {
   const services = useEditor()
@@ -17,7 +18,7 @@ export function CanvasArea() {
     const host = hostRef.current
     const element = canvasRef.current
     if (!host || !element) return
-    const controller = new CanvasController(element, host, services.store, services.ui, services.images, services.actions)
+    const controller = new CanvasController(element, host, services.store, services.ui, services.images, services.faces, services.actions)
     controllerRef.current = controller
     services.context.view = controller
     const update = () => setViewport(controller.canvas.viewportTransform.map((v) => v.toFixed(4)).join(','))
@@ -57,6 +58,7 @@ export function CanvasArea() {
       <div className="canvas-host" ref={hostRef}>
         <canvas ref={canvasRef} aria-label="Editing canvas" />
       </div>
+      {photo && <FacePicker viewport={viewport} />}
       {!photo && (
         <div className="empty-state">
           <h1>Stylemap Studio</h1>

@@ -1,4 +1,5 @@
-// Before/after over the crop region: the photo's crop (before) and the preview (after).
+// Before/after over the preview's region (the crop square, or a turned frame's bounding box):
+// the photo there (before) and the preview (after).
 import { useEffect, useState } from 'react'
 import { ReactCompareSlider, ReactCompareSliderImage } from 'react-compare-slider'
 import { useEditor, useEditorState } from '../ui/editorServices'
@@ -11,7 +12,7 @@ export function CompareView() {
   const frame = ui.preview
   const original = store.doc.original
 
-  // the "before" is cut from the display copy at the preview's size and crop
+  // the "before" is cut from the display copy at the preview's size and region
   useEffect(() => {
     let live = true
     if (!frame || !original) {
@@ -27,7 +28,8 @@ export function CompareView() {
       const ctx = canvas.getContext('2d')
       if (!ctx) return
       ctx.imageSmoothingQuality = 'high'
-      ctx.drawImage(display.element, frame.crop.x * s, frame.crop.y * s, frame.crop.size * s, frame.crop.size * s, 0, 0, frame.width, frame.height)
+      const { x, y, width, height } = frame.region
+      ctx.drawImage(display.element, x * s, y * s, width * s, height * s, 0, 0, frame.width, frame.height)
       setBefore(canvas.toDataURL('image/png'))
     })
     return () => {

@@ -14,7 +14,7 @@ export function StatusBar() {
       {photo && (
         <span aria-label="Photo size">
           {photo.name} · {photo.width} × {photo.height}
-          {crop ? ` · crop ${crop.size}px at ${crop.x},${crop.y}` : ''}
+          {crop ? ` · crop ${crop.size}px at ${crop.x},${crop.y}${crop.angle === undefined ? '' : ` turned ${crop.angle}°`}` : ''}
         </span>
       )}
       <span aria-label="Project">

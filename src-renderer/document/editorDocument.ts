@@ -77,15 +77,6 @@ export function defaultCrop(width: number, height: number, domain?: string): Cro
   return { x, y, size }
 }
 
-/** Keep a square inside the image: integer, at least minSize, never larger than the short side. */
-export function clampCrop(crop: { x: number; y: number; size: number }, width: number, height: number, minSize = 8): Crop {
-  const maxSize = Math.max(1, Math.min(width, height))
-  const size = Math.round(Math.min(maxSize, Math.max(Math.min(minSize, maxSize), crop.size)))
-  const x = Math.round(Math.min(width - size, Math.max(0, crop.x)))
-  const y = Math.round(Math.min(height - size, Math.max(0, crop.y)))
-  return { x, y, size }
-}
-
 export function findLayer(doc: EditorDocument, layerId: string): ReferenceLayer {
   const layer = doc.references.find((l) => l.id === layerId)
   if (!layer) throw new Error(`no reference layer ${layerId}`)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ImageInfo } from '../../src-shared/contract'
+import { projectDocumentSchema, type ImageInfo } from '../../src-shared/contract'
 import { isMaskEmpty } from '../mask/maskBitmap'
 import { EditorStore } from './editorStore'
 
@@ -111,5 +111,46 @@ describe('EditorStore', () => {
     expect(other.doc.references[0].offset).toEqual({ dx: 12, dy: -4 })
     expect(other.historyInfo().canUndo).toBe(false)
     expect(other.dirty).toBe(false)
+  })
+
+  it('keeps a turned frame: angle stored, centre kept on the photo, undone back to the plain crop', () => {
+    const { store, layer } = setup()
+    store.setOriginalCrop({ x: -600, y: 2200, size: 1600, angle: 25 })
+    // reaches past the left and bottom edges; its centre (200, 3000) is on the photo
+    expect(store.doc.original!.crop).toEqual({ x: -600, y: 2200, size: 1600, angle: 25 })
+    expect(store.historyInfo().undoLabel).toBe('Move crop frame')
+    store.setOriginalCrop({ x: -900, y: 2200, size: 1600, angle: 25 })
+    // centre (-100, 3000) -> (0, 3000)
+    expect(store.doc.original!.crop).toEqual({ x: -800, y: 2200, size: 1600, angle: 25 })
+    // turning only is a change too
+    store.setLayerProps(layer.id, { crop: { x: 0, y: 0, size: 800, angle: -12.5 } })
+    expect(layer.crop).toEqual({ x: 0, y: 0, size: 800, angle: -12.5 })
+    store.history.undo()
+    expect(layer.crop).toEqual({ x: 0, y: 0, size: 800 })
+    store.history.undo()
+    store.history.undo()
+    expect(store.doc.original!.crop).toEqual({ x: 500, y: 0, size: 3000 })
+  })
+
+  it('saves the angle with the project; a project without angles opens with plain crops', () => {
+    const { store, layer } = setup()
+    store.setOriginalCrop({ x: 1000, y: 400, size: 1800, angle: 24.9 })
+    store.setLayerProps(layer.id, { crop: { x: 100, y: 50, size: 600, angle: -3.2 } })
+    // what main gets and stores: the contract's schema, through JSON as a project file holds it
+    const wire = (doc: unknown) => projectDocumentSchema.parse(JSON.parse(JSON.stringify(doc, (_k, v) => (v instanceof Uint8Array ? [...v] : v)), (k, v) => (k === 'data' ? new Uint8Array(v) : v)))
+    const saved = wire(store.toProjectDocument())
+    expect(saved.original.crop).toEqual({ x: 1000, y: 400, size: 1800, angle: 24.9 })
+    const other = new EditorStore()
+    other.loadProject(saved, [photo, ref], 'turned.smproj')
+    expect(other.doc.original!.crop).toEqual({ x: 1000, y: 400, size: 1800, angle: 24.9 })
+    expect(other.doc.references[0].crop).toEqual({ x: 100, y: 50, size: 600, angle: -3.2 })
+
+    // an older project: crops without angle stay plain squares inside the photo
+    const older = wire({ ...saved, original: { ...saved.original, crop: { x: 500, y: 0, size: 3000 } }, references: saved.references.map((r) => ({ ...r, crop: { x: 0, y: 0, size: 800 } })) })
+    other.loadProject(older, [photo, ref], 'old.smproj')
+    expect(other.doc.original!.crop).toEqual({ x: 500, y: 0, size: 3000 })
+    expect('angle' in other.doc.original!.crop).toBe(false)
+    other.setOriginalCrop({ x: 3000, y: 0, size: 3000 })
+    expect(other.doc.original!.crop).toEqual({ x: 1000, y: 0, size: 3000 })
   })
 })

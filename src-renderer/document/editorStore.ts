@@ -7,7 +7,6 @@ import { coverageBounds, readRect, readRectFrom, strokeSegment, type BrushMode }
 import { clampRect, unionRect, type Rect } from '../mask/rect'
 import { applyDelta, deltaBytes, imagesOfDelta, mergeDeltas, type DeltaEffect, type DocumentDelta } from './deltas'
 import {
-  clampCrop,
   emptyDocument,
   findLayer,
   newMaskFor,
@@ -17,6 +16,7 @@ import {
   type LayerProps,
   type ReferenceLayer,
 } from './editorDocument'
+import { clampCrop, sameCrop } from './frame'
 
 export type Tool = 'brush' | 'eraser' | 'crop' | 'offset' | 'pan'
 
@@ -450,10 +450,6 @@ export class EditorStore {
     }
     this.emit()
   }
-}
-
-function sameCrop(a: Crop, b: Crop): boolean {
-  return a.x === b.x && a.y === b.y && a.size === b.size
 }
 
 function structuredCloneLite<T>(value: T): T {

@@ -54,6 +54,7 @@ export class LivePreview {
         return {
           seq: res.seq,
           crop: res.crop,
+          region: res.region,
           pastedUrl: bytesToUrl(res.pasted.bytes, res.pasted.mime),
           rawUrl: bytesToUrl(res.raw.bytes, res.raw.mime),
           width: res.pasted.width,

@@ -5,6 +5,7 @@ import { EditorStore } from '../document/editorStore'
 import { call } from '../engine/api'
 import { ImageCache } from '../engine/imageCache'
 import { ImageHolds } from '../engine/imageHolds'
+import { FaceFinder } from '../faces/faceFinder'
 import { LivePreview } from '../preview/livePreview'
 import { UiStore } from './uiStore'
 
@@ -13,6 +14,7 @@ export interface EditorServices {
   ui: UiStore
   images: ImageCache
   holds: ImageHolds
+  faces: FaceFinder
   preview: LivePreview
   context: EditorContext
   actions: EditorActions
@@ -22,10 +24,12 @@ export function createEditorServices(): EditorServices {
   const store = new EditorStore()
   const ui = new UiStore()
   const images = new ImageCache()
+  const faces = new FaceFinder(ui, (imageId) => call('image:faces', { imageId }))
   const holds = new ImageHolds(
     () => store.imagesInUse(),
     (imageId) => {
       images.release(imageId)
+      faces.forget(imageId)
       // nothing the user could act on: at worst main keeps the image a while longer
       void call('image:release', { imageId }).catch(() => undefined)
     },
@@ -34,8 +38,8 @@ export function createEditorServices(): EditorServices {
   // last thing that named an image
   store.subscribe(() => holds.collect())
   const preview = new LivePreview(store, ui)
-  const context: EditorContext = { store, ui, images, holds, preview, view: null }
-  return { store, ui, images, holds, preview, context, actions: createEditorActions(context) }
+  const context: EditorContext = { store, ui, images, holds, faces, preview, view: null }
+  return { store, ui, images, holds, faces, preview, context, actions: createEditorActions(context) }
 }
 
 const ServicesContext = createContext<EditorServices | null>(null)

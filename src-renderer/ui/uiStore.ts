@@ -1,12 +1,15 @@
 // Editor state that is not part of the document and never an undo step: dialogs, the
 // preview frame, engine status, notices.
 import type { AppInfo, Crop, EncodedImage, ModelInfo, RecentItem } from '../../src-shared/contract'
+import type { Face } from '../faces/faces'
 
 export type Dialog = null | 'shortcuts' | 'models' | 'export' | 'about' | 'generate'
 
 export interface PreviewFrame {
   seq: number
   crop: Crop
+  /** the photo rectangle the pasted image covers (the crop square, or a turned frame's bounding box) */
+  region: { x: number; y: number; width: number; height: number }
   pastedUrl: string
   rawUrl: string
   width: number
@@ -39,6 +42,8 @@ export class UiStore {
   notice: string | null = null
   zoom = 1
   generated: GeneratedImage | null = null
+  /** faces found per image id, largest first (FaceFinder keeps them) */
+  faces: Record<string, Face[]> = {}
 
   private version = 0
   private readonly listeners = new Set<() => void>()

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { clampCrop, cropAt, frameCentre, frameCorners, normalizeAngle, sameCrop, snapAngle, toFrame, framePoint } from './frame'
+
+describe('snapAngle', () => {
+  it('rounds to a tenth of a degree', () => {
+    expect(snapAngle(25.04)).toBe(25)
+    expect(snapAngle(25.06)).toBe(25.1)
+    expect(snapAngle(-33.333)).toBe(-33.3)
+  })
+
+  it('snaps upright within 1.5 degrees either way, and not beyond', () => {
+    expect(snapAngle(1.5)).toBe(0)
+    expect(snapAngle(-1.49)).toBe(0)
+    expect(snapAngle(0.2)).toBe(0)
+    expect(snapAngle(1.6)).toBe(1.6)
+    expect(snapAngle(-1.6)).toBe(-1.6)
+    expect(Object.is(snapAngle(-0.3), 0)).toBe(true)
+  })
+
+  it('keeps angles in (-180, 180], as the contract allows', () => {
+    expect(snapAngle(357)).toBe(-3)
+    expect(snapAngle(200)).toBe(-160)
+    expect(snapAngle(-190.04)).toBe(170)
+    expect(normalizeAngle(-180)).toBe(180)
+    expect(normalizeAngle(540)).toBe(180)
+  })
+})
+
+describe('frame geometry', () => {
+  const crop = { x: 100, y: 50, size: 200, angle: 90 }
+
+  it('turns clockwise on screen about the centre: the top-left corner of a 90 degree frame is at the top right', () => {
+    const [tl, tr, br, bl] = frameCorners(crop)
+    expect(frameCentre(crop)).toEqual({ x: 200, y: 150 })
+    expect(tl.x).toBeCloseTo(300)
+    expect(tl.y).toBeCloseTo(50)
+    expect(tr.x).toBeCloseTo(300)
+    expect(tr.y).toBeCloseTo(250)
+    expect(br.x).toBeCloseTo(100)
+    expect(bl.y).toBeCloseTo(50)
+  })
+
+  it('toFrame undoes framePoint', () => {
+    const turned = { x: -20, y: 33, size: 150, angle: -37.5 }
+    const p = framePoint(turned, 12, 140)
+    const back = toFrame(turned, p)
+    expect(back.x).toBeCloseTo(12, 9)
+    expect(back.y).toBeCloseTo(140, 9)
+  })
+})
+
+describe('clampCrop', () => {
+  it('keeps a plain crop a square inside the photo', () => {
+    expect(clampCrop({ x: -30, y: 500, size: 300 }, 640, 480)).toEqual({ x: 0, y: 180, size: 300 })
+    expect(clampCrop({ x: 300, y: 10, size: 900 }, 640, 480)).toEqual({ x: 160, y: 0, size: 480 })
+    expect(clampCrop({ x: 10.4, y: 10.6, size: 2 }, 640, 480)).toEqual({ x: 10, y: 11, size: 8 })
+  })
+
+  it('lets a turned frame reach past the edges while its centre is on the photo', () => {
+    expect(clampCrop({ x: -100, y: 250, size: 400, angle: 25 }, 640, 480)).toEqual({ x: -100, y: 250, size: 400, angle: 25 })
+  })
+
+  it('brings a turned frame whose centre left the photo back to the edge, size and angle kept', () => {
+    // centre (-50, 700) -> (0, 480)
+    expect(clampCrop({ x: -250, y: 500, size: 400, angle: -10 }, 640, 480)).toEqual({ x: -200, y: 280, size: 400, angle: -10 })
+    expect(frameCentre(clampCrop({ x: 900, y: -900, size: 100, angle: 5 }, 640, 480))).toEqual({ x: 640, y: 0 })
+  })
+
+  it('keeps an upright frame a frame, and bounds its size', () => {
+    expect(clampCrop({ x: 580, y: 10, size: 100, angle: 0 }, 640, 480)).toEqual({ x: 580, y: 10, size: 100, angle: 0 })
+    expect(clampCrop({ x: 0, y: 0, size: 5000, angle: 30 }, 640, 480).size).toBe(1280)
+    expect(clampCrop({ x: 0, y: 0, size: 5000, angle: 370 }, 640, 480).angle).toBe(10)
+  })
+})
+
+describe('sameCrop', () => {
+  it('tells a plain crop from an upright frame and frames by angle', () => {
+    expect(sameCrop({ x: 1, y: 2, size: 3 }, { x: 1, y: 2, size: 3 })).toBe(true)
+    expect(sameCrop({ x: 1, y: 2, size: 3 }, { x: 1, y: 2, size: 3, angle: 0 })).toBe(false)
+    expect(sameCrop({ x: 1, y: 2, size: 3, angle: 4 }, { x: 1, y: 2, size: 3, angle: 4.1 })).toBe(false)
+  })
+})
+
+describe('cropAt', () => {
+  it('maps a drawn frame (centre, side, angle) back to the crop, in whole pixels', () => {
+    const frame = { x: 37, y: -12, size: 301, angle: 24.3 }
+    expect(cropAt(frameCentre(frame), 301, 24.3)).toEqual(frame)
+    expect(cropAt({ x: 216.2, y: 155.8 }, 311.6)).toEqual({ x: 60, y: 0, size: 312 })
+  })
+
+  it("reports fabric's 0..360 angles in the contract's range, snapped", () => {
+    expect(cropAt({ x: 100, y: 100 }, 50, 335.04).angle).toBe(-25)
+    expect(cropAt({ x: 100, y: 100 }, 50, 359.2).angle).toBe(0)
+    expect(cropAt({ x: 100, y: 100 }, 50, 1.2).angle).toBe(0)
+  })
+})
