@@ -1,9 +1,10 @@
 // Photo decoding and the crop/resize between photo pixels and model pixels.
 import { createHash } from 'node:crypto'
 import sharp from 'sharp'
-import type { Crop, ImageInfo, ImageSource, Mask, RawImage } from './api.js'
+import type { Crop, ImageInfo, ImageSource, Mask, RawImage, Region } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { FileTooLargeError, NotRegularFileError, readRegularFile } from './files.js'
+import { isTurned, reflectedRect, sampleFrame } from './frames.js'
 
 /** About 100 MP: larger inputs are refused before any pixel is decoded. */
 export const maxInputPixels = 100_000_000
@@ -134,20 +135,52 @@ export function defaultCrop(width: number, height: number): Crop {
   return { x: Math.floor((width - size) / 2), y: Math.floor((height - size) / 2), size }
 }
 
-/** Throws E_CROP_OUT_OF_BOUNDS unless the crop is an integer square fully inside the image. */
-export function checkCrop(crop: Crop, width: number, height: number): Crop {
-  const { x, y, size } = crop
-  if (![x, y, size].every(Number.isInteger)) throw new EngineError(engineErrorCodes.cropOutOfBounds, `crop ${x},${y},${size} must be whole pixels`)
-  if (size <= 0) throw new EngineError(engineErrorCodes.cropOutOfBounds, `crop size must be positive, got ${size}`)
-  if (x < 0 || y < 0 || x + size > width || y + size > height) {
-    throw new EngineError(engineErrorCodes.cropOutOfBounds, `crop ${x},${y},${size} is outside the ${width}x${height} image`)
-  }
-  return { x, y, size }
+/** Largest frame side: past it a frame is refused, whatever the photo's size. */
+export const maxFrameSize = 16384
+
+function outOfBounds(message: string): EngineError {
+  return new EngineError(engineErrorCodes.cropOutOfBounds, message)
 }
 
-/** The pixels of `crop` (which must lie inside the image), as a new image. */
-export function cropPixels(image: RawImage, crop: Crop): RawImage {
-  checkCrop(crop, image.width, image.height)
+/**
+ * Throws E_CROP_OUT_OF_BOUNDS unless the crop is one the engine can use on a width x height
+ * image: without an angle, an integer square fully inside it; with one (a frame), an integer
+ * square turned by a finite angle within -180..180 whose centre is inside the image and whose
+ * size is at most twice the image's longer side (and 16384). Returns the crop as checked.
+ */
+export function checkCrop(crop: Crop, width: number, height: number): Crop {
+  const { x, y, size, angle } = crop
+  if (![x, y, size].every(Number.isInteger)) throw outOfBounds(`crop ${x},${y},${size} must be whole pixels`)
+  if (size <= 0) throw outOfBounds(`crop size must be positive, got ${size}`)
+  if (angle === undefined) {
+    if (x < 0 || y < 0 || x + size > width || y + size > height) throw outOfBounds(`crop ${x},${y},${size} is outside the ${width}x${height} image`)
+    return { x, y, size }
+  }
+  if (typeof angle !== 'number' || !Number.isFinite(angle) || angle < -180 || angle > 180) throw outOfBounds(`frame angle must be degrees within -180..180, got ${String(angle)}`)
+  const limit = Math.min(maxFrameSize, 2 * Math.max(width, height))
+  if (size > limit) throw outOfBounds(`frame size ${size} is larger than ${limit} pixels (twice the ${width}x${height} image's longer side, at most ${maxFrameSize})`)
+  const cx = x + size / 2
+  const cy = y + size / 2
+  if (cx < 0 || cy < 0 || cx > width || cy > height) throw outOfBounds(`frame ${x},${y},${size} has its centre (${cx}, ${cy}) outside the ${width}x${height} image`)
+  return { x, y, size, angle }
+}
+
+/**
+ * An upright square (no angle, or a frame at angle 0) as a square inside an image: the photo
+ * itself when the square is inside it, else the square's own pixels, mirrored past the edges.
+ */
+function uprightSquare(image: RawImage, crop: Crop): { image: RawImage; crop: Crop } {
+  if (isTurned(crop)) throw new EngineError(engineErrorCodes.internal, `a turned frame (${crop.angle} degrees) has no upright square`)
+  const { x, y, size } = crop
+  if (x >= 0 && y >= 0 && x + size <= image.width && y + size <= image.height) return { image, crop: { x, y, size } }
+  return { image: reflectedRect(image, { x, y, width: size, height: size }), crop: { x: 0, y: 0, size } }
+}
+
+/** The pixels of an upright crop (inside the image, or a frame at angle 0, mirrored past the edges), as a new image. */
+export function cropPixels(image: RawImage, checked: Crop): RawImage {
+  checkCrop(checked, image.width, image.height)
+  const { image: source, crop } = uprightSquare(image, checked)
+  if (source !== image) return source
   const rowBytes = crop.size * image.channels
   const data = new Uint8Array(rowBytes * crop.size)
   for (let y = 0; y < crop.size; y++) {
@@ -168,8 +201,9 @@ export async function fitWithin(image: RawImage, maxSize?: number): Promise<RawI
  * The pixels of `crop` downscaled to a size x size square, in one sharp pipeline (no crop-sized
  * copy): the same bytes as `fitWithin(cropPixels(image, crop), size)`.
  */
-export async function cropScaled(image: RawImage, crop: Crop, size: number): Promise<RawImage> {
-  checkCrop(crop, image.width, image.height)
+export async function cropScaled(photo: RawImage, checked: Crop, size: number): Promise<RawImage> {
+  checkCrop(checked, photo.width, photo.height)
+  const { image, crop } = uprightSquare(photo, checked)
   if (size >= crop.size) return fitWithin(cropPixels(image, crop), size)
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels }, limitInputPixels: false })
     .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
@@ -179,19 +213,65 @@ export async function cropScaled(image: RawImage, crop: Crop, size: number): Pro
   return { width: size, height: size, channels: info.channels as 1 | 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
 }
 
-/** The pixels of `crop` brought to a size x size square, down (as `cropScaled`) or up (bicubic). */
+/** The pixels of a rectangle inside the image, as a new image. */
+export function regionPixels(image: RawImage, region: Region): RawImage {
+  const { x, y, width, height } = region
+  if (![x, y, width, height].every(Number.isInteger) || width <= 0 || height <= 0 || x < 0 || y < 0 || x + width > image.width || y + height > image.height) {
+    throw new EngineError(engineErrorCodes.internal, `region ${x},${y} ${width}x${height} is not inside the ${image.width}x${image.height} image`)
+  }
+  const rowBytes = width * image.channels
+  const data = new Uint8Array(rowBytes * height)
+  for (let row = 0; row < height; row++) {
+    const from = ((y + row) * image.width + x) * image.channels
+    data.set(image.data.subarray(from, from + rowBytes), row * rowBytes)
+  }
+  return { width, height, channels: image.channels, data }
+}
+
+/**
+ * The pixels of a rectangle inside the image fitted within maxSize on the longer side, in one
+ * sharp pipeline: the same bytes as `fitWithin(regionPixels(image, region), maxSize)`.
+ */
+export async function regionScaled(image: RawImage, region: Region, maxSize: number): Promise<RawImage> {
+  if (region.width <= maxSize && region.height <= maxSize) return regionPixels(image, region)
+  const scale = maxSize / Math.max(region.width, region.height)
+  const width = Math.max(1, Math.round(region.width * scale))
+  const height = Math.max(1, Math.round(region.height * scale))
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels }, limitInputPixels: false })
+    .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  return { width, height, channels: info.channels as 1 | 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+}
+
+/**
+ * The pixels of `crop` brought to a size x size square: an upright square down (as
+ * `cropScaled`) or up (bicubic); a turned frame sampled by `sampleFrame`.
+ */
 export async function cropResized(image: RawImage, crop: Crop, size: number): Promise<RawImage> {
+  if (isTurned(crop)) {
+    checkCrop(crop, image.width, image.height)
+    return sampleFrame(image, crop, size)
+  }
   if (size < crop.size) return cropScaled(image, crop, size)
   return resizeImage(cropPixels(image, crop), size, size)
 }
 
-/** Crop square -> model resolution RGB (alpha flattened on white, since the model has no alpha). */
-export async function cropToModel(pixels: RawImage, crop: Crop, resolution: number): Promise<RawImage> {
-  checkCrop(crop, pixels.width, pixels.height)
-  let p = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels }, limitInputPixels: false })
-    .extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
-  if (crop.size !== resolution) p = p.resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'cubic' })
-  if (pixels.channels === 4) p = p.flatten({ background: '#ffffff' })
+/** Crop square or frame -> model resolution RGB (alpha flattened on white, since the model has no alpha). */
+export async function cropToModel(photo: RawImage, checked: Crop, resolution: number): Promise<RawImage> {
+  checkCrop(checked, photo.width, photo.height)
+  let p: sharp.Sharp
+  if (isTurned(checked)) {
+    const frame = await sampleFrame(photo, checked, resolution)
+    p = sharp(frame.data, { raw: { width: resolution, height: resolution, channels: frame.channels } })
+  } else {
+    const { image: pixels, crop } = uprightSquare(photo, checked)
+    p = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels }, limitInputPixels: false })
+    p = p.extract({ left: crop.x, top: crop.y, width: crop.size, height: crop.size })
+    if (crop.size !== resolution) p = p.resize(resolution, resolution, { kernel: crop.size > resolution ? 'lanczos3' : 'cubic' })
+  }
+  if (photo.channels === 4) p = p.flatten({ background: '#ffffff' })
   const { data, info } = await p.removeAlpha().raw().toBuffer({ resolveWithObject: true })
   if (info.channels !== 3) throw new EngineError(engineErrorCodes.internal, `crop produced ${info.channels} channels`)
   return { width: resolution, height: resolution, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }

@@ -1,14 +1,19 @@
 // The editor paints masks over the whole photo (often at display resolution); the engine
 // wants them over a crop square at a given size. These turn one into the other.
 import type { Crop, Mask } from './api.js'
+import { isTurned, sampleMaskFrame } from './frames.js'
 
 interface Tap {
   index: number
   weight: number
 }
 
-/** For each of `n` output cells covering [start, start + length) in source units, the source pixels and their coverage weights. */
-function taps(start: number, length: number, n: number, limit: number): Tap[][] {
+/**
+ * For each of `n` output cells covering [start, start + length) in source units, the source
+ * pixels and their coverage weights. Past the source (a frame reaching past the photo) a cell
+ * reads 0 (index -1) where `zeroOutside`, else the edge pixel.
+ */
+function taps(start: number, length: number, n: number, limit: number, zeroOutside = false): Tap[][] {
   const out: Tap[][] = []
   const step = length / n
   for (let i = 0; i < n; i++) {
@@ -19,7 +24,7 @@ function taps(start: number, length: number, n: number, limit: number): Tap[][] 
     for (let p = Math.floor(a); p < Math.ceil(b); p++) {
       const overlap = Math.min(b, p + 1) - Math.max(a, p)
       if (overlap <= 0) continue
-      const index = Math.min(limit - 1, Math.max(0, p))
+      const index = zeroOutside && (p < 0 || p >= limit) ? -1 : Math.min(limit - 1, Math.max(0, p))
       list.push({ index, weight: overlap })
       total += overlap
     }
@@ -32,22 +37,25 @@ function taps(start: number, length: number, n: number, limit: number): Tap[][] 
 
 /**
  * The part of `mask` (which covers a photo of photoWidth x photoHeight at any resolution)
- * under `crop`, area-averaged to size x size.
+ * under `crop`, area-averaged to size x size; a frame reads 0 past the photo.
  */
 export function sampleMaskCrop(mask: Mask, photoWidth: number, photoHeight: number, crop: Crop, size: number): Mask {
+  if (isTurned(crop)) return sampleMaskFrame(mask, photoWidth, photoHeight, crop, size)
   const sx = mask.width / photoWidth
   const sy = mask.height / photoHeight
-  const columns = taps(crop.x * sx, crop.size * sx, size, mask.width)
-  const rows = taps(crop.y * sy, crop.size * sy, size, mask.height)
+  const frame = crop.angle !== undefined
+  const columns = taps(crop.x * sx, crop.size * sx, size, mask.width, frame)
+  const rows = taps(crop.y * sy, crop.size * sy, size, mask.height, frame)
   const data = new Uint8Array(size * size)
   const line = new Float32Array(size)
   for (let y = 0; y < size; y++) {
     line.fill(0)
     for (const row of rows[y]) {
+      if (row.index < 0) continue
       const base = row.index * mask.width
       for (let x = 0; x < size; x++) {
         let sum = 0
-        for (const column of columns[x]) sum += column.weight * mask.data[base + column.index]
+        for (const column of columns[x]) if (column.index >= 0) sum += column.weight * mask.data[base + column.index]
         line[x] += row.weight * sum
       }
     }
