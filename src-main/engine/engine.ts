@@ -19,6 +19,7 @@ import type {
   MorphRequest,
   RandomRequest,
   RawImage,
+  Region,
   RenderOutput,
   RenderRequest,
   RenderResult,
@@ -28,11 +29,12 @@ import { EngineError, engineErrorCodes } from './errors.js'
 import { alignedCrop } from './faces/align.js'
 import { type DetectedFace, detectFaces } from './faces/detect.js'
 import { writeImage } from './export.js'
-import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, resizeImage, tensorToImage } from './images.js'
+import { frameRegion, isFrame } from './frames.js'
+import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
 import { ModelRuntime } from './model.js'
-import { colorShift, composite, featherMask, noToneMatch, toneMatch } from './pasteback.js'
+import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
 export interface EngineOptions {
   /** Bytes of decoded pixels kept in memory (default 1.5 GB). */
@@ -188,6 +190,29 @@ export class Engine implements EngineApi {
       return composite(base, square, resized, alpha, tone, detail)
     }
 
+    if (isFrame(crop)) {
+      // a frame: the blend is done in the frame's own square (sampled from the photo at n px,
+      // mirrored past its edges), and what it changed is carried into the photo through the
+      // inverse warp, so only pixels near the mask are written
+      const pasteFrame = async (target: RawImage, area: Region, n: number): Promise<RawImage> => {
+        const square = await cropResized(photo.pixels, crop, n)
+        const result = await blend(square, { x: 0, y: 0, size: n })
+        return pasteThroughFrame(target, area, crop, frameDelta(square, result), n)
+      }
+      if (output.kind === 'preview') {
+        const region = frameRegion(crop, photo.info.width, photo.info.height)
+        const longer = Math.max(region.width, region.height)
+        const maxSize = output.maxSize
+        // smaller on screen: the photo's region downscaled, the frame blended at the same scale
+        const base = maxSize === undefined || maxSize >= longer ? regionPixels(photo.pixels, region) : await regionScaled(photo.pixels, region, maxSize)
+        const n = base.width === region.width && base.height === region.height ? crop.size : Math.max(1, Math.round((crop.size * Math.max(base.width, base.height)) / longer))
+        const pasted = await pasteFrame(base, region, n)
+        return done({ kind: 'preview', pasted: withProfileOf(photo.pixels, pasted), region, generated: withProfileOf(photo.pixels, generated), encoded })
+      }
+      const file = await this.#write(await pasteFrame(photo.pixels, { x: 0, y: 0, width: photo.info.width, height: photo.info.height }, crop.size), photo, output)
+      return done({ kind: 'file', file, encoded })
+    }
+
     if (output.kind === 'preview') {
       const maxSize = output.maxSize
       // the feathered weights never reach past the crop, so blending the crop region alone gives
@@ -197,8 +222,9 @@ export class Engine implements EngineApi {
         maxSize === undefined || maxSize >= crop.size
           ? await blend(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size })
           : await blend(await cropScaled(photo.pixels, crop, maxSize), { x: 0, y: 0, size: maxSize })
+      const region: Region = { x: crop.x, y: crop.y, width: crop.size, height: crop.size }
       // the crop region is in the photo's colour space, and so is the generator's output (it was fed the photo's values)
-      return done({ kind: 'preview', pasted: withProfileOf(photo.pixels, pasted), generated: withProfileOf(photo.pixels, generated), encoded })
+      return done({ kind: 'preview', pasted: withProfileOf(photo.pixels, pasted), region, generated: withProfileOf(photo.pixels, generated), encoded })
     }
     const file = await this.#write(await blend(photo.pixels, crop), photo, output)
     return done({ kind: 'file', file, encoded })
@@ -381,7 +407,9 @@ export class Engine implements EngineApi {
 
   #stylemapKey(model: ModelRuntime, imageId: string, crop: Crop): string {
     const weights = (model.manifest.sha256[model.manifest.files.encoder] ?? '').slice(0, 12)
-    return `${model.info.id}@${weights}|${imageId}|${crop.x},${crop.y},${crop.size}`
+    // a frame's angle is part of what the model sees (angle 0 included: it may reach past the photo)
+    const angle = crop.angle === undefined ? '' : `,${crop.angle}deg`
+    return `${model.info.id}@${weights}|${imageId}|${crop.x},${crop.y},${crop.size}${angle}`
   }
 
   async #encode(model: ModelRuntime, held: DecodedImage, crop: Crop): Promise<Encoded> {

@@ -116,6 +116,39 @@ describe('crops and model-resolution tensors', () => {
       expect(() => checkCrop(bad, 300, 200)).toThrow(expect.objectContaining({ code: 'E_CROP_OUT_OF_BOUNDS' }))
     }
   })
+  it('checks frames: whole pixels, a finite angle within -180..180, the centre inside the image, a bounded size', () => {
+    // a frame may reach past the edges (x, y negative) as long as its centre is inside
+    expect(checkCrop({ x: -40, y: -30, size: 100, angle: 25.5 }, 300, 200)).toEqual({ x: -40, y: -30, size: 100, angle: 25.5 })
+    expect(checkCrop({ x: 250, y: 150, size: 100, angle: -180 }, 300, 200)).toEqual({ x: 250, y: 150, size: 100, angle: -180 })
+    expect(checkCrop({ x: -150, y: -200, size: 600, angle: 0 }, 300, 200).size).toBe(600)
+    for (const [bad, why] of [
+      [{ x: -60, y: 0, size: 100, angle: 5 }, /centre \(-10, 50\) outside the 300x200 image/],
+      [{ x: 100, y: 160, size: 100, angle: 5 }, /centre/],
+      [{ x: 0.5, y: 0, size: 100, angle: 5 }, /whole pixels/],
+      [{ x: 0, y: 0, size: 100, angle: 180.5 }, /-180\.\.180/],
+      [{ x: 0, y: 0, size: 100, angle: Number.POSITIVE_INFINITY }, /-180\.\.180/],
+      [{ x: 0, y: 0, size: 100, angle: '10' as unknown as number }, /-180\.\.180/],
+      [{ x: -150, y: -200, size: 601, angle: 0 }, /larger than 600 pixels/],
+      [{ x: 0, y: 0, size: 0, angle: 0 }, /positive/],
+    ] as const) {
+      expect(() => checkCrop(bad, 300, 200)).toThrow(expect.objectContaining({ code: 'E_CROP_OUT_OF_BOUNDS', message: expect.stringMatching(why) }))
+    }
+    expect(() => checkCrop({ x: 0, y: 0, size: 16385, angle: 0 }, 9000, 9000)).toThrow(/at most 16384/)
+  })
+  it('an upright frame gives the model the square crop\'s bytes, and past the edge the photo mirrored there', async () => {
+    for (const bytes of [await gradientPng(300, 200), await alphaPng(300, 200)]) {
+      const { pixels } = await decodeImage({ bytes })
+      const square = { x: 90, y: 30, size: 160 }
+      const framed = await cropToModel(pixels, { ...square, angle: 0 }, 64)
+      expect(Buffer.from(framed.data).equals(Buffer.from((await cropToModel(pixels, square, 64)).data))).toBe(true)
+      // a frame 40 px past the left edge: its own pixels, mirrored, are what the model sees
+      const past = { x: -40, y: 30, size: 160, angle: 0 }
+      const mirrored = cropPixels(pixels, past)
+      for (let y = 0; y < 160; y += 7) for (let x = 0; x < 160; x += 3) expect(pixel(mirrored, x, y)).toEqual(pixel(pixels, Math.abs(x - 40), 30 + y))
+      const seen = await cropToModel(pixels, past, 64)
+      expect(Buffer.from(seen.data).equals(Buffer.from((await cropToModel(mirrored, { x: 0, y: 0, size: 160 }, 64)).data))).toBe(true)
+    }
+  })
   it('crops and resizes to the model resolution; tensors round-trip', async () => {
     const { pixels } = await decodeImage({ bytes: await gradientPng(300, 200) })
     const crop = await cropToModel(pixels, { x: 100, y: 50, size: 128 }, 64)

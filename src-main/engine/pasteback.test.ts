@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { cropPixels, decodeImage, fitWithin } from './images.js'
-import { colorShift, composite, featherMask, toneMatch } from './pasteback.js'
+import { imageToFrame } from './frames.js'
+import { colorShift, composite, featherMask, frameDelta, pasteThroughFrame, toneMatch } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
 import { alphaPng, exifRotatedJpeg, gradientPixels, p3Png, rectMask } from './testing/photos.js'
 
@@ -66,6 +67,64 @@ describe('composite', () => {
       }
     }
     expect(changed).toBeGreaterThan(40)
+  })
+})
+
+describe('pasteThroughFrame', () => {
+  it('carries a frame-space change into the photo through the turn, writing only near the change', () => {
+    const photo = noise(120, 100, 4, 21)
+    const crop = { x: 20, y: 10, size: 80, angle: 30 }
+    const n = 40
+    // a change of +30 red, -20 green over frame cells 10..19 x 15..24 (frame points 20..40 x 30..50)
+    const region = noise(n, n, 4, 22)
+    // (room for the whole change in the frame's own pixels)
+    for (let i = 0; i < region.data.length; i++) region.data[i] = 40 + (region.data[i] % 160)
+    const result = { ...region, data: Uint8Array.from(region.data) }
+    for (let b = 15; b < 25; b++) {
+      for (let a = 10; a < 20; a++) {
+        const k = (b * n + a) * 4
+        result.data[k] = Math.min(255, region.data[k] + 30)
+        result.data[k + 1] = Math.max(0, region.data[k + 1] - 20)
+      }
+    }
+    const delta = frameDelta(region, result)
+    const out = pasteThroughFrame(photo, { x: 0, y: 0, width: 120, height: 100 }, crop, delta, n)
+    let deep = 0
+    for (let y = 0; y < 100; y++) {
+      for (let x = 0; x < 120; x++) {
+        const i = (y * 120 + x) * 4
+        const [u, v] = imageToFrame(crop, x + 0.5, y + 0.5)
+        // distance from the changed frame points, in frame cells (2 frame units each)
+        const d = Math.max(20 - u, u - 40, 30 - v, v - 50, 0) / 2
+        expect(out.data[i + 3]).toBe(photo.data[i + 3])
+        if (d > 1) for (let c = 0; c < 3; c++) expect(out.data[i + c], `pixel ${x},${y}`).toBe(photo.data[i + c])
+        // well inside, the whole change (where the photo leaves room for it)
+        if (Math.min(u - 21, 39 - u, v - 31, 49 - v) > 0 && photo.data[i] < 220 && photo.data[i + 1] > 25) {
+          deep++
+          expect(out.data[i]).toBe(photo.data[i] + 30)
+          expect(out.data[i + 1]).toBe(photo.data[i + 1] - 20)
+          expect(out.data[i + 2]).toBe(photo.data[i + 2])
+        }
+      }
+    }
+    expect(deep).toBeGreaterThan(100)
+    // no change: the same bytes
+    expect(Buffer.from(pasteThroughFrame(photo, { x: 0, y: 0, width: 120, height: 100 }, crop, new Int16Array(n * n * 3), n).data).equals(Buffer.from(photo.data))).toBe(true)
+  })
+
+  it('upright at full scale, the photo becomes the frame result exactly', () => {
+    const photo = noise(60, 50, 3, 31)
+    const crop = { x: 12, y: 7, size: 30, angle: 0 }
+    const region = { width: 30, height: 30, channels: 3 as const, data: new Uint8Array(30 * 30 * 3) }
+    for (let y = 0; y < 30; y++) region.data.set(photo.data.subarray(((7 + y) * 60 + 12) * 3, ((7 + y) * 60 + 42) * 3), y * 90)
+    const result = noise(30, 30, 3, 32)
+    const out = pasteThroughFrame(photo, { x: 0, y: 0, width: 60, height: 50 }, crop, frameDelta(region, result), 30)
+    for (let y = 0; y < 50; y++) {
+      for (let x = 0; x < 60; x++) {
+        const inside = x >= 12 && x < 42 && y >= 7 && y < 37
+        for (let c = 0; c < 3; c++) expect(out.data[(y * 60 + x) * 3 + c]).toBe(inside ? result.data[((y - 7) * 30 + x - 12) * 3 + c] : photo.data[(y * 60 + x) * 3 + c])
+      }
+    }
   })
 })
 

@@ -1,7 +1,9 @@
 // Paste-back of a generated crop into the full-resolution photo. Only pixels where the
 // feathered mask is above zero are written, so everything outside mask + feather keeps the
-// photo's exact bytes.
-import type { Crop, Mask, RawImage } from './api.js'
+// photo's exact bytes. A turned frame is blended in its own square, and what that changed is
+// carried into the photo through the frame's inverse warp (pasteThroughFrame).
+import type { Crop, Mask, RawImage, Region } from './api.js'
+import { frameAxes, frameBounds } from './frames.js'
 
 /** Box blur of radius h along rows then columns, in place over a w x h float plane. */
 function boxBlur(values: Float32Array, width: number, height: number, radius: number): void {
@@ -178,4 +180,68 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
     }
   }
   return { width: photo.width, height: photo.height, channels: photo.channels, data: out }
+}
+
+/** What a frame-space paste-back changed: result - region per RGB channel, 3 values per pixel. */
+export function frameDelta(region: RawImage, result: RawImage): Int16Array {
+  const n = region.width * region.height
+  const delta = new Int16Array(n * 3)
+  const ch = region.channels
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) delta[i * 3 + c] = result.data[i * ch + c] - region.data[i * ch + c]
+  return delta
+}
+
+/**
+ * Adds a frame's change (`delta`, on an n x n grid over the frame, from `frameDelta`) into a
+ * copy of `target`, an image showing the photo rectangle `area` at its own size, through the
+ * frame's inverse warp: each target pixel inside the frame's square takes the change at its
+ * frame point, read bilinearly. A pixel whose taps are all zero keeps its exact bytes, so only
+ * pixels within a pixel or two of a change are written; alpha is never touched.
+ */
+export function pasteThroughFrame(target: RawImage, area: Region, crop: Crop, delta: Int16Array, n: number): RawImage {
+  const out = new Uint8Array(target.data)
+  const { width, height, channels } = target
+  const sx = width / area.width
+  const sy = height / area.height
+  const b = frameBounds(crop)
+  const x0 = Math.max(0, Math.floor((b.left - area.x) * sx))
+  const y0 = Math.max(0, Math.floor((b.top - area.y) * sy))
+  const x1 = Math.min(width, Math.ceil((b.right - area.x) * sx))
+  const y1 = Math.min(height, Math.ceil((b.bottom - area.y) * sy))
+  const size = crop.size
+  const g = n / size
+  const last = n - 1
+  const t = frameAxes(crop)
+  for (let ty = y0; ty < y1; ty++) {
+    const dy = area.y + (ty + 0.5) / sy - t.cy
+    for (let tx = x0; tx < x1; tx++) {
+      // imageToFrame, written out: this runs for every pixel of the frame's bounding box
+      const dx = area.x + (tx + 0.5) / sx - t.cx
+      const u = t.half + t.cos * dx + t.sin * dy
+      const v = t.half - t.sin * dx + t.cos * dy
+      if (u < 0 || v < 0 || u >= size || v >= size) continue
+      // grid coordinates (cell centres at whole numbers), held to the grid's edge cells
+      const gx = Math.min(last, Math.max(0, u * g - 0.5))
+      const gy = Math.min(last, Math.max(0, v * g - 0.5))
+      const a0 = Math.floor(gx)
+      const b0 = Math.floor(gy)
+      const a1 = Math.min(last, a0 + 1)
+      const b1 = Math.min(last, b0 + 1)
+      const k00 = (b0 * n + a0) * 3
+      const k01 = (b0 * n + a1) * 3
+      const k10 = (b1 * n + a0) * 3
+      const k11 = (b1 * n + a1) * 3
+      if (!(delta[k00] | delta[k00 + 1] | delta[k00 + 2] | delta[k01] | delta[k01 + 1] | delta[k01 + 2] | delta[k10] | delta[k10 + 1] | delta[k10 + 2] | delta[k11] | delta[k11 + 1] | delta[k11 + 2])) continue
+      const wx = gx - a0
+      const wy = gy - b0
+      const p = (ty * width + tx) * channels
+      for (let c = 0; c < 3; c++) {
+        const top = delta[k00 + c] + wx * (delta[k01 + c] - delta[k00 + c])
+        const bottom = delta[k10 + c] + wx * (delta[k11 + c] - delta[k10 + c])
+        const value = target.data[p + c] + top + wy * (bottom - top)
+        out[p + c] = value < 0 ? 0 : value > 255 ? 255 : Math.round(value)
+      }
+    }
+  }
+  return { ...target, data: out }
 }
