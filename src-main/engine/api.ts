@@ -180,7 +180,9 @@ export type MixSpace = 'w' | 'wplus'
  * resolution; it is scaled to the photo) and 255 means "fully from the reference".
  * The offset, in original-photo pixels, says where on the reference that content is taken
  * from: the reference's content at q lands at q + offset, so a masked pixel p shows the
- * reference at p - offset (both measured inside the two crop frames).
+ * reference at p - offset (both measured inside the two crop frames). It is measured along
+ * the original's frame: dx to the frame's right, dy down it, which for a turned frame (a crop
+ * with `angle`) are turned with it; for an axis-aligned crop or angle 0 they are the photo's x and y.
  */
 export interface EditLayer {
   reference: CroppedImage
