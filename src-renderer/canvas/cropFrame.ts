@@ -135,22 +135,19 @@ export class CropFrameHandler {
       size = FRAME_MIN_SIZE
     }
     r.set({ scaleX: scale, scaleY: scale })
-    if (this.turned) {
-      this.keepCentreOnImage()
-      return
-    }
-    // a plain crop: left/top are its top-left corner, kept inside the image
-    const left = Math.min(width - size, Math.max(0, r.left))
-    const top = Math.min(height - size, Math.max(0, r.top))
-    r.set({ left, top })
-    r.setCoords()
+    // a plain crop keeps its square inside the image
+    this.keepCentreOnImage(this.turned ? 0 : size / 2)
   }
 
-  private keepCentreOnImage(): void {
+  /**
+   * Keep the frame's centre at least `margin` inside the image. Worked out on the centre, never
+   * on left/top: fabric's left/top include half the outline's width.
+   */
+  private keepCentreOnImage(margin = 0): void {
     const r = this.rect
     const c = r.getCenterPoint()
-    const x = Math.min(this.bounds.width, Math.max(0, c.x))
-    const y = Math.min(this.bounds.height, Math.max(0, c.y))
+    const x = Math.min(this.bounds.width - margin, Math.max(margin, c.x))
+    const y = Math.min(this.bounds.height - margin, Math.max(margin, c.y))
     if (x !== c.x || y !== c.y) r.setPositionByOrigin(new Point(x, y), 'center', 'center')
     r.setCoords()
   }

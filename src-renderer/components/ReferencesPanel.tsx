@@ -94,6 +94,7 @@ export function ReferencesPanel() {
                   <StrengthSlider layer={layer} />
                   <div className="small muted" aria-label={`Crop of ${layer.name}`}>
                     Crop {layer.crop.size}px at {layer.crop.x},{layer.crop.y}
+                    {layer.crop.angle === undefined ? '' : ` turned ${layer.crop.angle}°`}
                   </div>
                   {(layer.offset.dx !== 0 || layer.offset.dy !== 0) && (
                     <div className="small muted" aria-label={`Offset of ${layer.name}`}>
