@@ -224,3 +224,56 @@ export async function paintedPortrait(editor: Editor): Promise<{ crop: CropFrame
   await addReference(editor)
   return { crop, ...(await paintStroke(editor.page, crop)) }
 }
+
+/** A crop as the editor shows it ("crop 312px at 60,0 turned 24.9°"); `angle` only for a turned frame. */
+export interface ShownCrop extends CropFrame {
+  angle?: number
+}
+
+/** Reads a crop from the status bar's or the layer list's text. */
+export function parseCrop(text: string): ShownCrop {
+  const m = /crop (\d+)px at (-?\d+),(-?\d+)(?: turned (-?[\d.]+)°)?/i.exec(text)
+  if (!m) throw new Error(`no crop in "${text}"`)
+  const crop: ShownCrop = { size: Number(m[1]), x: Number(m[2]), y: Number(m[3]) }
+  if (m[4] !== undefined) crop.angle = Number(m[4])
+  return crop
+}
+
+/** The photo's crop as the status bar shows it. */
+export async function photoCrop(page: Page): Promise<ShownCrop> {
+  return parseCrop((await statusBar(page).getByLabel('Photo size').textContent()) ?? '')
+}
+
+/** The photo pixel under a screen point (the inverse of screenPoint). */
+export async function photoPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  const area = page.getByRole('region', { name: 'Photo canvas' })
+  const vpt = (await area.getAttribute('data-viewport'))!.split(',').map(Number)
+  const box = (await page.locator('.canvas-host').boundingBox())!
+  return { x: (x - box.x - vpt[4]) / vpt[0], y: (y - box.y - vpt[5]) / vpt[3] }
+}
+
+/**
+ * 1 for the pixels of a width x height mask farther than `radius` pixels (Euclidean) from every
+ * painted (non-zero) mask pixel, 0 for the others.
+ */
+export function farFromMask(mask: { width: number; height: number; data: Uint8Array }, radius: number): Uint8Array {
+  const { width, height, data } = mask
+  const painted: [number, number][] = []
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (data[y * width + x]) painted.push([x, y])
+  const far = new Uint8Array(width * height).fill(1)
+  const r = Math.ceil(radius)
+  // stamp a disc around each painted pixel that has an unpainted neighbour (the inside is painted anyway)
+  for (const [px, py] of painted) {
+    const edge = px === 0 || py === 0 || px === width - 1 || py === height - 1 || !data[py * width + px - 1] || !data[py * width + px + 1] || !data[(py - 1) * width + px] || !data[(py + 1) * width + px]
+    far[py * width + px] = 0
+    if (!edge) continue
+    for (let dy = -r; dy <= r; dy++)
+      for (let dx = -r; dx <= r; dx++) {
+        const x = px + dx
+        const y = py + dy
+        if (x < 0 || y < 0 || x >= width || y >= height || dx * dx + dy * dy > radius * radius) continue
+        far[y * width + x] = 0
+      }
+  }
+  return far
+}

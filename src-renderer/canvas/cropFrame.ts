@@ -2,9 +2,12 @@
 // frame's centre). A plain crop stays inside the image; once turned it is a frame that may
 // reach past the edges while its centre stays on the image. Reports the new crop once per
 // gesture (on release), the angle to 0.1 degree and snapped upright within 1.5 degrees.
-import { Point, Rect, type Canvas } from 'fabric'
+import { Control, controlsUtils, Point, Rect, type Canvas } from 'fabric'
 import type { Crop } from '../../src-shared/contract'
 import { ANGLE_SNAP_DEGREES, FRAME_MAX_SCALE, FRAME_MIN_SIZE, cropAt, frameCentre, normalizeAngle } from '../document/frame'
+
+/** How far inside the frame's top edge the rotation handle sits, in screen pixels. */
+export const ROTATE_HANDLE_INSET = 26
 
 export class CropFrameHandler {
   readonly rect: Rect
@@ -43,6 +46,20 @@ export class CropFrameHandler {
       objectCaching: false,
       hoverCursor: 'move',
     })
+    // fabric's rotation handle sits 40 px above the top edge, off the canvas for a frame as
+    // tall as the photo (the default crop): this one sits just inside the edge instead
+    this.rect.controls = {
+      ...this.rect.controls,
+      mtr: new Control({
+        x: 0,
+        y: -0.5,
+        offsetY: ROTATE_HANDLE_INSET,
+        actionHandler: controlsUtils.rotationWithSnapping,
+        cursorStyleHandler: controlsUtils.rotationStyleHandler,
+        actionName: 'rotate',
+        withConnection: false,
+      }),
+    }
     this.rect.setControlsVisibility({ ml: false, mr: false, mt: false, mb: false, mtr: true })
     this.disposers.push(
       canvas.on('object:moving', ({ target }) => target === this.rect && this.constrain()),
