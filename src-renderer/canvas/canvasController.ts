@@ -5,7 +5,7 @@ import type { Crop } from '../../src-shared/contract'
 import { canvasGestures, chordOfEvent, parseChord } from '../../src-shared/shortcuts'
 import type { EditorActions, ViewController } from '../actions/editorActions'
 import type { EditorStore, MaskChange } from '../document/editorStore'
-import { clampCrop, frameCentre, frameCorners, framePoint, toFrame } from '../document/frame'
+import { acrossPhoto, clampCrop, frameCentre, frameCorners, framePoint, toFrame } from '../document/frame'
 import type { ImageCache } from '../engine/imageCache'
 import { loadImage } from '../engine/imageCache'
 import type { FaceFinder } from '../faces/faceFinder'
@@ -310,16 +310,17 @@ export class CanvasController implements ViewController {
     }
     if (!this.ghost) return
     // reference point q shows at the original's frame point with the same place in its frame
-    // (scaled from the reference's frame to the original's), moved by the offset; only the
-    // original's frame is shown
+    // (scaled from the reference's frame to the original's), moved by the offset (measured
+    // along the original's frame); only the original's frame is shown
     const el = this.ghost.getElement() as HTMLImageElement
     const info = this.store.doc.images[layer.imageId]
     const k = original.crop.size / layer.crop.size
     const corner = toFrame(layer.crop, { x: 0, y: 0 })
     const at = framePoint(original.crop, corner.x * k, corner.y * k)
     const centre = frameCentre(original.crop)
+    const shift = acrossPhoto(original.crop, { x: layer.offset.dx, y: layer.offset.dy })
     const clip = this.ghost.clipPath instanceof Rect ? this.ghost.clipPath : new Rect({ absolutePositioned: true, originX: 'center', originY: 'center' })
-    clip.set({ left: centre.x + layer.offset.dx, top: centre.y + layer.offset.dy, width: original.crop.size, height: original.crop.size, angle: original.crop.angle ?? 0 })
+    clip.set({ left: centre.x + shift.x, top: centre.y + shift.y, width: original.crop.size, height: original.crop.size, angle: original.crop.angle ?? 0 })
     clip.setCoords()
     this.ghost.set({
       visible: true,
@@ -327,8 +328,8 @@ export class CanvasController implements ViewController {
       scaleX: (k * info.width) / el.naturalWidth,
       scaleY: (k * info.height) / el.naturalHeight,
       angle: (original.crop.angle ?? 0) - (layer.crop.angle ?? 0),
-      left: at.x + layer.offset.dx,
-      top: at.y + layer.offset.dy,
+      left: at.x + shift.x,
+      top: at.y + shift.y,
     })
   }
 

@@ -3,6 +3,7 @@
 import type { Canvas, TPointerEventInfo } from 'fabric'
 import type { EditorActions } from '../actions/editorActions'
 import type { EditorStore } from '../document/editorStore'
+import { alongFrame } from '../document/frame'
 
 let gestureCounter = 0
 
@@ -46,10 +47,11 @@ export class OffsetTool {
   private move(opt: TPointerEventInfo): void {
     const d = this.drag
     if (!d) return
-    const offset = {
-      dx: Math.round(d.origin.dx + opt.scenePoint.x - d.start.x),
-      dy: Math.round(d.origin.dy + opt.scenePoint.y - d.start.y),
-    }
+    // the offset is measured along the photo's frame (turned with it): the content follows the pointer
+    const crop = this.store.doc.original?.crop
+    const moved = { x: opt.scenePoint.x - d.start.x, y: opt.scenePoint.y - d.start.y }
+    const along = crop ? alongFrame(crop, moved) : moved
+    const offset = { dx: Math.round(d.origin.dx + along.x) + 0, dy: Math.round(d.origin.dy + along.y) + 0 }
     void this.actions.dispatch('layer.set', { layerId: d.layerId, patch: { offset }, mergeKey: d.key })
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clampCrop, cropAt, frameCentre, frameCorners, normalizeAngle, sameCrop, snapAngle, toFrame, framePoint } from './frame'
+import { acrossPhoto, alongFrame, clampCrop, cropAt, frameCentre, frameCorners, normalizeAngle, sameCrop, snapAngle, toFrame, framePoint } from './frame'
 
 describe('snapAngle', () => {
   it('rounds to a tenth of a degree', () => {
@@ -38,6 +38,16 @@ describe('frame geometry', () => {
     expect(tr.y).toBeCloseTo(250)
     expect(br.x).toBeCloseTo(100)
     expect(bl.y).toBeCloseTo(50)
+  })
+
+  it("measures a drag along the frame's axes: on a frame turned 90 degrees, a drag down the photo is to the frame's right", () => {
+    const along = alongFrame(crop, { x: 0, y: 10 })
+    expect(along.x).toBeCloseTo(10)
+    expect(along.y).toBeCloseTo(0)
+    const back = acrossPhoto({ x: 0, y: 0, size: 10, angle: -30 }, alongFrame({ x: 0, y: 0, size: 10, angle: -30 }, { x: 3, y: -7 }))
+    expect(back.x).toBeCloseTo(3)
+    expect(back.y).toBeCloseTo(-7)
+    expect(alongFrame({ x: 0, y: 0, size: 10 }, { x: 3, y: -7 })).toEqual({ x: 3, y: -7 })
   })
 
   it('toFrame undoes framePoint', () => {

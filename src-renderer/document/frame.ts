@@ -77,6 +77,21 @@ export function toFrame(crop: Crop, p: Point): Point {
   return { x: crop.size / 2 + Math.cos(r) * dx + Math.sin(r) * dy, y: crop.size / 2 - Math.sin(r) * dx + Math.cos(r) * dy }
 }
 
+/**
+ * A photo-space vector (a drag) along the frame's own axes: x to the frame's right, y down it.
+ * A layer's offset is measured so (EditLayer in src-main/engine/api.ts).
+ */
+export function alongFrame(crop: Crop, v: Point): Point {
+  const r = ((crop.angle ?? 0) * Math.PI) / 180
+  return { x: Math.cos(r) * v.x + Math.sin(r) * v.y, y: -Math.sin(r) * v.x + Math.cos(r) * v.y }
+}
+
+/** The inverse of alongFrame: a vector along the frame's axes as a photo-space vector. */
+export function acrossPhoto(crop: Crop, v: Point): Point {
+  const r = ((crop.angle ?? 0) * Math.PI) / 180
+  return { x: Math.cos(r) * v.x - Math.sin(r) * v.y, y: Math.sin(r) * v.x + Math.cos(r) * v.y }
+}
+
 /** The frame's corners on the photo: top-left, top-right, bottom-right, bottom-left (of the frame). */
 export function frameCorners(crop: Crop): [Point, Point, Point, Point] {
   const s = crop.size
