@@ -113,7 +113,7 @@ async function adoptHeld(ctx: EditorContext, images: readonly ImageInfo[], adopt
   }
 }
 
-interface OpeningFrame {
+export interface OpeningFrame {
   crop: Crop
   /** what to tell the user when no face was found, else null */
   noFace: string | null
@@ -124,12 +124,12 @@ interface OpeningFrame {
  * aligns faces and one is found, else the default framing. A failing detection is reported
  * and opening goes on with the default framing.
  */
-async function openingFrame(ctx: EditorContext, image: ImageInfo): Promise<OpeningFrame> {
+export async function openingFrame(ctx: Pick<EditorContext, 'store' | 'ui' | 'faces'>, image: ImageInfo): Promise<OpeningFrame> {
   const model = ctx.ui.activeModel
   const crop = defaultCrop(image.width, image.height, model?.domain)
   if (!model?.alignsFaces) return { crop, noFace: null }
   try {
-    const faces = await ctx.faces.find(image.imageId)
+    const faces = await withTask(ctx, `Finding faces in ${image.name}…`, () => ctx.faces.find(image.imageId))
     const face = openingCrop(faces, true)
     if (face) return { crop: clampCrop(face, image.width, image.height), noFace: null }
   } catch (error) {
@@ -212,7 +212,7 @@ async function refreshModels(ctx: EditorContext): Promise<void> {
   ctx.ui.set({ models, appInfo: info })
 }
 
-async function withTask<T>(ctx: EditorContext, label: string, work: () => Promise<T>): Promise<T> {
+async function withTask<T>(ctx: Pick<EditorContext, 'ui'>, label: string, work: () => Promise<T>): Promise<T> {
   ctx.ui.set({ task: label })
   try {
     return await work()
