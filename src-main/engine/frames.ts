@@ -174,19 +174,53 @@ function bilinearFrame(source: RawImage, originX: number, originY: number, fx: n
       const y0 = Math.floor(sy)
       const wx = sx - x0
       const wy = sy - y0
-      const c0 = reflectIndex(x0, width) * channels
-      const c1 = reflectIndex(x0 + 1, width) * channels
-      const r0 = reflectIndex(y0, height) * width * channels
-      const r1 = reflectIndex(y0 + 1, height) * width * channels
+      // mirrored taps only near and past the edges: inside, the plain indices
+      const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height
+      const c0 = (inside ? x0 : reflectIndex(x0, width)) * channels
+      const c1 = (inside ? x0 + 1 : reflectIndex(x0 + 1, width)) * channels
+      const r0 = (inside ? y0 : reflectIndex(y0, height)) * width * channels
+      const r1 = (inside ? y0 + 1 : reflectIndex(y0 + 1, height)) * width * channels
+      const i00 = r0 + c0
+      const i01 = r0 + c1
+      const i10 = r1 + c0
+      const i11 = r1 + c1
+      const w11 = wx * wy
+      const w01 = wx - w11
+      const w10 = wy - w11
+      const w00 = 1 - wx - w10
       const o = (b * n + a) * channels
       for (let c = 0; c < channels; c++) {
-        const top = data[r0 + c0 + c] + wx * (data[r0 + c1 + c] - data[r0 + c0 + c])
-        const bottom = data[r1 + c0 + c] + wx * (data[r1 + c1 + c] - data[r1 + c0 + c])
-        out[o + c] = Math.round(top + wy * (bottom - top))
+        // non-negative, so adding a half and truncating rounds
+        out[o + c] = (w00 * data[i00 + c] + w01 * data[i01 + c] + w10 * data[i10 + c] + w11 * data[i11 + c] + 0.5) | 0
       }
     }
   }
   return { width: n, height: n, channels, data: out }
+}
+
+/** The smallest box of mask pixels holding every non-zero one (inclusive), or null for an empty mask. */
+function paintedBox(mask: Mask): { x0: number; y0: number; x1: number; y1: number } | null {
+  const { width, height, data } = mask
+  let x0 = width
+  let y0 = height
+  let x1 = -1
+  let y1 = -1
+  for (let y = 0; y < height; y++) {
+    const row = y * width
+    let first = -1
+    let last = -1
+    for (let x = 0; x < width; x++) {
+      if (data[row + x] === 0) continue
+      if (first < 0) first = x
+      last = x
+    }
+    if (first < 0) continue
+    if (first < x0) x0 = first
+    if (last > x1) x1 = last
+    if (y < y0) y0 = y
+    y1 = y
+  }
+  return x1 < 0 ? null : { x0, y0, x1, y1 }
 }
 
 /**
@@ -204,9 +238,23 @@ export function sampleMaskFrame(mask: Mask, photoWidth: number, photoHeight: num
   const reach = step * Math.max(mx, my)
   const out = new Uint8Array(n * n)
   const at = (x: number, y: number) => (x >= 0 && x < mw && y >= 0 && y < mh ? md[y * mw + x] : 0)
+  // only the cells that can see a painted mask pixel: the painted box, a pixel around it, on the frame's grid
+  const painted = paintedBox(mask)
+  if (!painted) return { width: n, height: n, data: out }
+  const corners = [
+    [painted.x0 - 1, painted.y0 - 1],
+    [painted.x1 + 2, painted.y0 - 1],
+    [painted.x0 - 1, painted.y1 + 2],
+    [painted.x1 + 2, painted.y1 + 2],
+  ].map(([x, y]) => imageToFrame(crop, x / mx, y / my))
+  const cell = (v: number) => Math.floor(v / step)
+  const a0 = Math.max(0, cell(Math.min(...corners.map((c) => c[0]))) - 1)
+  const a1 = Math.min(n - 1, cell(Math.max(...corners.map((c) => c[0]))) + 1)
+  const b0 = Math.max(0, cell(Math.min(...corners.map((c) => c[1]))) - 1)
+  const b1 = Math.min(n - 1, cell(Math.max(...corners.map((c) => c[1]))) + 1)
   if (reach <= 1) {
-    for (let b = 0; b < n; b++) {
-      for (let a = 0; a < n; a++) {
+    for (let b = b0; b <= b1; b++) {
+      for (let a = a0; a <= a1; a++) {
         const du = (a + 0.5) * step - t.half
         const dv = (b + 0.5) * step - t.half
         const px = (t.cx + t.cos * du - t.sin * dv) * mx - 0.5
@@ -226,8 +274,8 @@ export function sampleMaskFrame(mask: Mask, photoWidth: number, photoHeight: num
   // cell's mean is within about 255 / (4 * reach) levels of the exact coverage
   const k = Math.min(32, Math.ceil(2 * reach))
   const sub = step / k
-  for (let b = 0; b < n; b++) {
-    for (let a = 0; a < n; a++) {
+  for (let b = b0; b <= b1; b++) {
+    for (let a = a0; a <= a1; a++) {
       let sum = 0
       for (let j = 0; j < k; j++) {
         const dv = b * step + (j + 0.5) * sub - t.half
