@@ -98,6 +98,18 @@ describe('pasteThroughFrame', () => {
         const d = Math.max(20 - u, u - 40, 30 - v, v - 50, 0) / 2
         expect(out.data[i + 3]).toBe(photo.data[i + 3])
         if (d > 1) for (let c = 0; c < 3; c++) expect(out.data[i + c], `pixel ${x},${y}`).toBe(photo.data[i + c])
+        // everywhere: the photo plus the change read bilinearly at the pixel's frame point (cell centres at whole grid numbers)
+        if (u >= 0 && v >= 0 && u < 80 && v < 80) {
+          const gx = Math.min(n - 1, Math.max(0, u / 2 - 0.5))
+          const gy = Math.min(n - 1, Math.max(0, v / 2 - 0.5))
+          const at = (a: number, b: number, c: number) => delta[(Math.min(n - 1, b) * n + Math.min(n - 1, a)) * 3 + c]
+          const [a, b] = [Math.floor(gx), Math.floor(gy)]
+          const [wx, wy] = [gx - a, gy - b]
+          for (let c = 0; c < 3; c++) {
+            const change = (1 - wy) * ((1 - wx) * at(a, b, c) + wx * at(a + 1, b, c)) + wy * ((1 - wx) * at(a, b + 1, c) + wx * at(a + 1, b + 1, c))
+            expect(Math.abs(out.data[i + c] - Math.min(255, Math.max(0, photo.data[i + c] + change))), `pixel ${x},${y}`).toBeLessThanOrEqual(0.5)
+          }
+        } else for (let c = 0; c < 3; c++) expect(out.data[i + c]).toBe(photo.data[i + c])
         // well inside, the whole change (where the photo leaves room for it)
         if (Math.min(u - 21, 39 - u, v - 31, 49 - v) > 0 && photo.data[i] < 220 && photo.data[i + 1] > 25) {
           deep++
