@@ -247,6 +247,35 @@ describe.skipIf(photosMissing)('render through a turned frame', () => {
     expect(psnr(await generated({ ...base, angle: 40 }), await generated(base))).toBeLessThan(30)
   })
 
+  it("a layer's offset is measured along the frame: a quarter-turned frame edits as the photo turned upright does", async () => {
+    // the photo turned a quarter counter-clockwise (exact, whole pixels) seen upright is what a
+    // frame turned a quarter clockwise sees of the photo itself
+    const side = 256
+    const square = await sharp(photoPath).extract({ left: 200, top: 250, width: side, height: side }).png().toBuffer()
+    const turned = await sharp(square).rotate(-90).png().toBuffer()
+    const original = await engine.openImage({ bytes: square })
+    const upright = await engine.openImage({ bytes: turned })
+    // a mask on whole model cells (4 px): in the photo over x 96..160, y 64..192; turned, the
+    // same pixels lie over x 64..192, y 96..160
+    const mask = (x: number, y: number, w: number, h: number): Mask => {
+      const data = new Uint8Array(side * side)
+      for (let j = y; j < y + h; j++) data.fill(255, j * side + x, j * side + x + w)
+      return { width: side, height: side, data }
+    }
+    const generated = async (imageId: string, crop: Crop, layerMask: Mask, offset: { dx: number; dy: number }) =>
+      (await engine.render({ edit: { original: { imageId, crop }, layers: [{ reference: { imageId: reference.imageId }, mask: layerMask, offset }] }, output: { kind: 'generated' } })).generated
+    const frame = { x: 0, y: 0, size: side, angle: 90 }
+    const throughFrame = await generated(original.imageId, frame, mask(96, 64, 64, 128), { dx: 24, dy: 0 })
+    const alongX = await generated(upright.imageId, { x: 0, y: 0, size: side }, mask(64, 96, 128, 64), { dx: 24, dy: 0 })
+    const alongY = await generated(upright.imageId, { x: 0, y: 0, size: side }, mask(64, 96, 128, 64), { dx: 0, dy: 24 })
+    // measured 44.9 dB against the upright edit with the offset along x, 23.4 dB against the one along y
+    const same = psnr(throughFrame, alongX)
+    expect(same).toBeGreaterThan(38)
+    expect(same).toBeGreaterThan(psnr(throughFrame, alongY) + 10)
+    await engine.closeImage(original.imageId)
+    await engine.closeImage(upright.imageId)
+  })
+
   it('morph takes frames', async () => {
     const a = { imageId: photo.imageId, crop: cases[1].crop }
     const b = { imageId: reference.imageId, crop: { x: 56, y: 56, size: 400, angle: -10 } }
