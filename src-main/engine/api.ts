@@ -83,6 +83,9 @@ export type ImageSource = { path: string } | { bytes: Uint8Array; name?: string 
  *   reach past the image's edges, which are mirrored there (reflect padding); its centre must be
  *   inside the image. Frame point (u, v), u to the frame's right and v down it, both 0..size, is
  *   the image point centre + rotate(angle) * (u - size / 2, v - size / 2).
+ *
+ * x, y and size are whole pixels; a frame's angle is within -180..180 and its size at most twice
+ * the image's longer side (and 16384). Anything else is refused with E_CROP_OUT_OF_BOUNDS.
  */
 export interface Crop {
   x: number
