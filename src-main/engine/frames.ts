@@ -29,10 +29,6 @@ export interface FrameAxes {
 
 /** The frame's axes (for loops that map many points). */
 export function frameAxes(crop: Crop): FrameAxes {
-  return turn(crop)
-}
-
-function turn(crop: Crop): FrameAxes {
   const r = ((crop.angle ?? 0) * Math.PI) / 180
   // exact at the right angles, so a quarter turn samples whole pixels
   const exact = (v: number) => (Math.abs(v) < 1e-12 ? 0 : Math.abs(Math.abs(v) - 1) < 1e-12 ? Math.sign(v) : v)
@@ -41,7 +37,7 @@ function turn(crop: Crop): FrameAxes {
 
 /** The photo point under frame point (u, v): centre + rotate(angle) * (u - size / 2, v - size / 2). */
 export function frameToImage(crop: Crop, u: number, v: number): [number, number] {
-  const t = turn(crop)
+  const t = frameAxes(crop)
   const du = u - t.half
   const dv = v - t.half
   return [t.cx + t.cos * du - t.sin * dv, t.cy + t.sin * du + t.cos * dv]
@@ -49,7 +45,7 @@ export function frameToImage(crop: Crop, u: number, v: number): [number, number]
 
 /** The frame point over photo point (x, y): the inverse of `frameToImage`. */
 export function imageToFrame(crop: Crop, x: number, y: number): [number, number] {
-  const t = turn(crop)
+  const t = frameAxes(crop)
   const dx = x - t.cx
   const dy = y - t.cy
   return [t.half + t.cos * dx + t.sin * dy, t.half - t.sin * dx + t.cos * dy]
@@ -57,10 +53,10 @@ export function imageToFrame(crop: Crop, x: number, y: number): [number, number]
 
 /** The smallest photo-space rectangle (continuous, not clipped) holding the frame's square. */
 export function frameBounds(crop: Crop): { left: number; top: number; right: number; bottom: number } {
-  const t = turn(crop)
-  const rx = t.half * (Math.abs(t.cos) + Math.abs(t.sin))
-  const ry = rx
-  return { left: t.cx - rx, top: t.cy - ry, right: t.cx + rx, bottom: t.cy + ry }
+  const t = frameAxes(crop)
+  // a square's bounding box is square too: half of it is the half side times |cos| + |sin|
+  const r = t.half * (Math.abs(t.cos) + Math.abs(t.sin))
+  return { left: t.cx - r, top: t.cy - r, right: t.cx + r, bottom: t.cy + r }
 }
 
 /** The whole photo pixels the frame's square touches, clipped to the photo (empty when it misses it). */
@@ -159,7 +155,7 @@ export async function sampleFrame(image: RawImage, crop: Crop, n: number): Promi
 function bilinearFrame(source: RawImage, originX: number, originY: number, fx: number, fy: number, crop: Crop, n: number): RawImage {
   const { width, height, channels, data } = source
   const out = new Uint8Array(n * n * channels)
-  const t = turn(crop)
+  const t = frameAxes(crop)
   const step = crop.size / n
   // source coordinate (pixel-centre units) of a photo point p: (p - origin) * f - 0.5
   const ux = t.cos * step * fx
@@ -233,7 +229,7 @@ export function sampleMaskFrame(mask: Mask, photoWidth: number, photoHeight: num
   const { width: mw, height: mh, data: md } = mask
   const mx = mw / photoWidth
   const my = mh / photoHeight
-  const t = turn(crop)
+  const t = frameAxes(crop)
   const step = crop.size / n
   const reach = step * Math.max(mx, my)
   const out = new Uint8Array(n * n)
