@@ -53,6 +53,8 @@ export const shortcutTable = [
   { action: 'tool.set', payload: { tool: 'crop' }, keys: ['C'], group: 'Tools', sheet: 'Crop frame' },
   { action: 'tool.set', payload: { tool: 'offset' }, keys: ['V'], group: 'Tools', sheet: 'Offset: drag the reference content' },
   { action: 'tool.set', payload: { tool: 'pan' }, keys: ['H'], group: 'Tools', sheet: 'Pan' },
+  { action: 'crop.turn', payload: { degrees: -1 }, keys: [','], group: 'Tools', sheet: 'Turn the crop frame 1° left / right (while placing it)' },
+  { action: 'crop.turn', payload: { degrees: 1 }, keys: ['.'], group: 'Tools', sheet: 'Turn the crop frame 1° left / right (while placing it)' },
   { action: 'brush.shrink', keys: ['['], group: 'Tools', sheet: 'Smaller / larger brush' },
   { action: 'brush.grow', keys: [']'], group: 'Tools', sheet: 'Smaller / larger brush' },
   { action: 'brush.softer', keys: ['Shift+['], group: 'Tools', sheet: 'Softer / harder brush' },

@@ -228,4 +228,16 @@ test('the frame turns with its handle about its centre, may then reach past the 
   await expect.poll(() => photoCrop(page)).toEqual(turned)
   await page.keyboard.press('Control+z')
   await expect.poll(() => photoCrop(page)).toEqual(start)
+
+  // from the keyboard, a degree a press: no snapping, so small turns are possible
+  await page.keyboard.press('.')
+  await expect.poll(() => photoCrop(page)).toEqual({ ...start, angle: 1 })
+  await page.keyboard.press(',')
+  await page.keyboard.press(',')
+  await expect.poll(() => photoCrop(page)).toEqual({ ...start, angle: -1 })
+  // not while painting
+  await page.getByRole('radio', { name: 'Brush' }).click()
+  await page.keyboard.press('.')
+  await page.keyboard.press('Control+z')
+  await expect.poll(() => photoCrop(page)).toEqual({ ...start, angle: 0 })
 })

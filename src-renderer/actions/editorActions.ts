@@ -1,7 +1,7 @@
 // Every editor action: name -> typed payload -> what it does.
 import type { Crop, ExportFormat, ImageInfo, MenuCommand, OpenedProject } from '../../src-shared/contract'
 import { defaultCrop, type EditSettings, type LayerProps } from '../document/editorDocument'
-import { clampCrop } from '../document/frame'
+import { clampCrop, turnedBy } from '../document/frame'
 import type { BrushSettings, EditorStore, Tool } from '../document/editorStore'
 import { bytesToUrl, call, CodedError, toAppError } from '../engine/api'
 import type { ImageCache } from '../engine/imageCache'
@@ -53,6 +53,8 @@ export interface EditorActionPayloads {
   'crop.setReference': { layerId: string; crop: Crop; mergeKey?: string }
   /** Frame the face at this index of the faces found in the image the crop tool targets. */
   'crop.pickFace': { index: number }
+  /** Turn the crop frame the crop tool targets about its centre (clockwise for positive degrees). */
+  'crop.turn': { degrees: number }
   'layer.select': { layerId: string }
   'layer.remove': LayerTarget
   'layer.move': { layerId: string; toIndex: number }
@@ -161,17 +163,23 @@ function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<void> {
   })
 }
 
-/** Frame one of the faces found in the image the crop tool targets (the photo, or the reference being placed). */
-function pickFace(ctx: EditorContext, index: number): void {
+/** The image the crop tool targets: the photo, or the reference whose crop is being placed. */
+function framedImage(ctx: EditorContext): { imageId: string; crop: Crop; set: (crop: Crop, mergeKey?: string) => void } {
   const { store } = ctx
-  const original = store.requirePhoto()
+  store.requirePhoto()
+  const original = store.doc.original!
   const target = store.target
   const layer = target.kind === 'reference' ? store.doc.references.find((l) => l.id === target.layerId) : undefined
-  const imageId = layer?.imageId ?? original.imageId
-  const crop = ctx.faces.known(imageId)?.[index]?.crop
+  if (layer) return { imageId: layer.imageId, crop: layer.crop, set: (crop, mergeKey) => store.setLayerProps(layer.id, { crop }, mergeKey) }
+  return { imageId: original.imageId, crop: original.crop, set: (crop, mergeKey) => store.setOriginalCrop(crop, mergeKey) }
+}
+
+/** Frame one of the faces found in the image the crop tool targets. */
+function pickFace(ctx: EditorContext, index: number): void {
+  const framed = framedImage(ctx)
+  const crop = ctx.faces.known(framed.imageId)?.[index]?.crop
   if (!crop) throw new CodedError('E_NO_FACE', `There is no face ${index + 1} to frame in this image.`)
-  if (layer) store.setLayerProps(layer.id, { crop })
-  else store.setOriginalCrop(crop)
+  framed.set(crop)
 }
 
 function adoptProject(ctx: EditorContext, opened: OpenedProject): Promise<void> {
@@ -321,6 +329,15 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     perform: (ctx, { layerId, crop, mergeKey }) => ctx.store.setLayerProps(layerId, { crop }, mergeKey),
   },
   'crop.pickFace': { label: 'Frame a face', perform: (ctx, { index }) => pickFace(ctx, index) },
+  'crop.turn': {
+    label: 'Turn the crop frame',
+    perform: (ctx, { degrees }) => {
+      // only while the frame is being placed: a stray key while painting leaves the crop alone
+      if (ctx.store.tool !== 'crop' && ctx.store.target.kind !== 'reference') return
+      const framed = framedImage(ctx)
+      framed.set(turnedBy(framed.crop, degrees))
+    },
+  },
   'layer.select': { label: 'Select reference', perform: (ctx, { layerId }) => ctx.store.selectLayer(layerId) },
   'layer.remove': {
     label: 'Remove reference',

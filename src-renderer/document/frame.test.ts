@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acrossPhoto, alongFrame, clampCrop, cropAt, frameCentre, frameCorners, normalizeAngle, sameCrop, snapAngle, toFrame, framePoint } from './frame'
+import { acrossPhoto, alongFrame, clampCrop, cropAt, frameCentre, turnedBy, frameCorners, normalizeAngle, sameCrop, snapAngle, toFrame, framePoint } from './frame'
 
 describe('snapAngle', () => {
   it('rounds to a tenth of a degree', () => {
@@ -102,5 +102,13 @@ describe('cropAt', () => {
     expect(cropAt({ x: 100, y: 100 }, 50, 335.04).angle).toBe(-25)
     expect(cropAt({ x: 100, y: 100 }, 50, 359.2).angle).toBe(0)
     expect(cropAt({ x: 100, y: 100 }, 50, 1.2).angle).toBe(0)
+  })
+})
+
+describe('turnedBy', () => {
+  it('turns about the centre in keyboard steps, a plain crop becoming a frame, without snapping', () => {
+    expect(turnedBy({ x: 10, y: 20, size: 100 }, 1)).toEqual({ x: 10, y: 20, size: 100, angle: 1 })
+    expect(turnedBy({ x: 10, y: 20, size: 100, angle: 179.5 }, 1)).toEqual({ x: 10, y: 20, size: 100, angle: -179.5 })
+    expect(turnedBy({ x: 10, y: 20, size: 100, angle: 0.1 }, -0.2)).toEqual({ x: 10, y: 20, size: 100, angle: -0.1 })
   })
 })

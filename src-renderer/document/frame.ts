@@ -121,6 +121,14 @@ export function clampCrop(crop: Crop, width: number, height: number, minSize = F
   return { x, y, size, angle: normalizeAngle(crop.angle) }
 }
 
+/**
+ * The crop turned by `degrees` about its centre, to 0.1 degree (a plain crop becomes a frame).
+ * No snapping: small steps from the keyboard must be able to leave upright.
+ */
+export function turnedBy(crop: Crop, degrees: number): Crop {
+  return { ...crop, angle: normalizeAngle(Math.round(((crop.angle ?? 0) + degrees) * 10) / 10) }
+}
+
 /** The same crop: corner, size and angle (a plain crop and an upright frame differ). */
 export function sameCrop(a: Crop, b: Crop): boolean {
   return a.x === b.x && a.y === b.y && a.size === b.size && a.angle === b.angle
