@@ -4,7 +4,7 @@
 // gesture (on release), the angle to 0.1 degree and snapped upright within 1.5 degrees.
 import { Control, controlsUtils, Point, Rect, type Canvas } from 'fabric'
 import type { Crop } from '../../src-shared/contract'
-import { ANGLE_SNAP_DEGREES, FRAME_MAX_SCALE, FRAME_MIN_SIZE, cropAt, frameCentre, normalizeAngle } from '../document/frame'
+import { ANGLE_SNAP_DEGREES, FRAME_MAX_SCALE, FRAME_MAX_SIDE, FRAME_MIN_SIZE, cropAt, frameCentre, normalizeAngle } from '../document/frame'
 
 /** How far inside the frame's top edge the rotation handle sits, in screen pixels. */
 export const ROTATE_HANDLE_INSET = 26
@@ -140,7 +140,7 @@ export class CropFrameHandler {
   private constrain(): void {
     const r = this.rect
     const { width, height } = this.bounds
-    const maxSize = this.turned ? FRAME_MAX_SCALE * Math.max(width, height) : Math.min(width, height)
+    const maxSize = this.turned ? Math.min(FRAME_MAX_SIDE, FRAME_MAX_SCALE * Math.max(width, height)) : Math.min(width, height)
     let scale = Math.max(r.scaleX ?? 1, r.scaleY ?? 1)
     let size = r.width * scale
     if (size > maxSize) {

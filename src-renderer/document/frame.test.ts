@@ -79,6 +79,7 @@ describe('clampCrop', () => {
   it('keeps an upright frame a frame, and bounds its size', () => {
     expect(clampCrop({ x: 580, y: 10, size: 100, angle: 0 }, 640, 480)).toEqual({ x: 580, y: 10, size: 100, angle: 0 })
     expect(clampCrop({ x: 0, y: 0, size: 5000, angle: 30 }, 640, 480).size).toBe(1280)
+    expect(clampCrop({ x: 0, y: 0, size: 40000, angle: 30 }, 12000, 9000).size).toBe(16384)
     expect(clampCrop({ x: 0, y: 0, size: 5000, angle: 370 }, 640, 480).angle).toBe(10)
   })
 })

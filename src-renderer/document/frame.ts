@@ -12,10 +12,12 @@ export interface Point {
 /** The smallest frame a gesture can leave, in photo pixels. */
 export const FRAME_MIN_SIZE = 8
 /**
- * A turned frame is at most this many times the photo's long side: past that the engine would
- * mirror the photo more than once over, and no face fills so little of a photo.
+ * A turned frame is at most this many times the photo's long side, and at most FRAME_MAX_SIDE
+ * (the engine's checkCrop refuses larger ones): past that the photo would be mirrored more than
+ * once over, and no face fills so little of a photo.
  */
 export const FRAME_MAX_SCALE = 2
+export const FRAME_MAX_SIDE = 16384
 /** A turned frame within this many degrees of upright snaps upright. */
 export const ANGLE_SNAP_DEGREES = 1.5
 
@@ -112,7 +114,7 @@ export function clampCrop(crop: Crop, width: number, height: number, minSize = F
     const y = Math.round(Math.min(height - size, Math.max(0, crop.y)))
     return { x, y, size }
   }
-  const maxSize = Math.max(1, Math.round(FRAME_MAX_SCALE * Math.max(width, height)))
+  const maxSize = Math.max(1, Math.min(FRAME_MAX_SIDE, Math.floor(FRAME_MAX_SCALE * Math.max(width, height))))
   const size = Math.round(Math.min(maxSize, Math.max(Math.min(minSize, maxSize), crop.size)))
   const centre = frameCentre(crop)
   // the centre is x + size / 2: clamp the corner so that the centre lands in [0, width] x [0, height]
