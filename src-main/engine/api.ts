@@ -231,10 +231,11 @@ export type RenderOutput =
   | {
       kind: 'preview'
       /**
-       * Return the crop region at most this many pixels square (default: the crop's size).
-       * - absent or >= crop.size: exactly the pixels the exported file has inside the crop;
-       * - smaller: the blend is done at this size on the downscaled crop region (the same
-       *   bytes as downscaling the photo's crop alone where the feathered mask is zero), an
+       * Return the preview's region (the crop square, or a frame's bounding box clipped to the
+       * photo) fitted within this many pixels on its longer side (default: full size).
+       * - absent or >= the region's longer side: exactly the pixels the exported file has there;
+       * - smaller: the blend is done at that scale on the downscaled region (the same bytes as
+       *   downscaling the photo's region alone where the feathered mask is zero), an
        *   approximation of the downscaled export.
        */
       maxSize?: number
