@@ -6,6 +6,7 @@ import { join, relative, resolve } from 'node:path'
 import { minimatch } from 'minimatch'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
+import { faceModelDir, faceNetFiles } from '../engine/faces/faceNets'
 
 const root = resolve(import.meta.dirname, '../..')
 const require = createRequire(import.meta.url)
@@ -89,6 +90,31 @@ describe('electron-builder config', () => {
     expect(natives.some((f) => f.startsWith('node_modules/@img/') && /\.(node|so[.\d]*)$/.test(f))).toBe(true)
     const unpacked = (file: string) => config.asarUnpack.some((pattern) => minimatch(file, pattern, { dot: true }))
     expect(natives.filter((f) => !unpacked(f))).toEqual([])
+  })
+
+  it('ships and unpacks the face detector’s WebAssembly runtime and the weights it reads', async () => {
+    const config = await loadConfig()
+    const unpacked = (file: string) => config.asarUnpack.some((pattern) => minimatch(file, pattern, { dot: true }))
+    // electron-builder's `files`: the last pattern that matches decides; `!` leaves a file out
+    const shipped = (file: string) =>
+      config.files.reduce((kept, pattern) => (pattern.startsWith('!') ? (minimatch(file, pattern.slice(1), { dot: true }) ? false : kept) : kept), true)
+    const wasm = (await readdir(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'))).filter((f) => f.endsWith('.wasm'))
+    expect(wasm.length).toBeGreaterThanOrEqual(1)
+    const needed = wasm.map((f) => `node_modules/@tensorflow/tfjs-backend-wasm/dist/${f}`)
+    for (const stem of faceNetFiles) {
+      const manifest = JSON.parse(await readFile(join(faceModelDir(), `${stem}-weights_manifest.json`), 'utf8')) as { paths: string[] }[]
+      needed.push(`node_modules/@vladmandic/face-api/model/${stem}-weights_manifest.json`)
+      for (const group of manifest) for (const path of group.paths) needed.push(`node_modules/@vladmandic/face-api/model/${path}`)
+    }
+    const runtime = ['node_modules/@vladmandic/face-api/dist/face-api.node-wasm.js', 'node_modules/@tensorflow/tfjs/dist/tf.node.js', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js']
+    for (const file of [...needed, ...runtime]) {
+      expect((await stat(join(root, file))).isFile(), file).toBe(true)
+      expect(shipped(file), `${file} is shipped`).toBe(true)
+    }
+    expect(needed.filter((f) => !unpacked(f))).toEqual([])
+    // what the exclusions are for: the nets the app does not run stay out
+    expect(shipped('node_modules/@vladmandic/face-api/model/face_recognition_model.bin')).toBe(false)
+    expect(shipped('node_modules/@tensorflow/tfjs/dist/tf.min.js')).toBe(false)
   })
 
   it('ships the built app only, the default model as a resource, and locks the fuses', async () => {

@@ -1,9 +1,9 @@
 // Packs the app the way `npm run dist` does (electron-vite build, then electron-builder with
 // electron-builder.yml) into an unpacked Linux folder, and checks what an installed app
 // would hold: only the built app and its runtime dependencies in app.asar, the native
-// libraries of onnxruntime-node and sharp (this platform's only) beside it, the fuses
-// flipped, and the bundled model in resources/. Then the packaged engine host is started
-// from that layout and runs the packaged model.
+// libraries of onnxruntime-node and sharp (this platform's only) and the face detector's
+// wasm and weights beside it, the fuses flipped, and the bundled model in resources/. Then
+// the packaged engine host is started from that layout, runs the packaged model and finds a face.
 //
 // Electron's binary cannot be downloaded here, so electron-builder is given a stand-in
 // Electron folder: a script carrying the fuse wire a stock Electron binary has.
@@ -14,6 +14,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type * as ElectronBuilder from 'electron-builder'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { faces } from '../testing/utkface'
 
@@ -86,6 +87,10 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
     expect(existsSync(join(unpacked, 'onnxruntime-node/bin/napi-v6/win32'))).toBe(false)
     expect(existsSync(join(unpacked, 'onnxruntime-node/bin/napi-v6/darwin'))).toBe(false)
     expect(existsSync(join(unpacked, '@img/sharp-linux-x64/lib/sharp-linux-x64.node'))).toBe(true)
+    // the face detector's WebAssembly runtime and weights
+    expect(existsSync(join(unpacked, '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))).toBe(true)
+    expect(existsSync(join(unpacked, '@vladmandic/face-api/model/tiny_face_detector_model.bin'))).toBe(true)
+    expect(existsSync(join(unpacked, '@vladmandic/face-api/model/face_landmark_68_model.bin'))).toBe(true)
   })
 
   it('flips the fuses in the app binary', async () => {
@@ -142,6 +147,23 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
       const image = (generated.value as { generated: { width: number; height: number; data: Uint8Array } }).generated
       expect([image.width, image.height]).toEqual([64, 64])
       expect(image.data.length).toBeGreaterThanOrEqual(64 * 64 * 3)
+      // the face detector, from the packaged tfjs and weights: a 200 px face in a grey photo
+      const [face200] = faces(1, 3, 'utkface200')
+      const photo = await sharp({ create: { width: 480, height: 400, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+        .composite([{ input: face200!.bytes, left: 150, top: 110 }])
+        .png()
+        .toBuffer()
+      const openedPhoto = await call('openImage', { bytes: photo, name: 'face.png' })
+      expect(openedPhoto.ok).toBe(true)
+      const found = await call('detectFaces', (openedPhoto.value as { imageId: string }).imageId)
+      expect(found.error).toBeUndefined()
+      const detected = (found.value as { faces: { box: number[]; landmarks: number[][] }[] }).faces
+      expect(detected).toHaveLength(1)
+      const [eyeX, eyeY] = detected[0]!.landmarks[0]!
+      expect(eyeX).toBeGreaterThan(150)
+      expect(eyeX).toBeLessThan(350)
+      expect(eyeY).toBeGreaterThan(110)
+      expect(eyeY).toBeLessThan(310)
     } finally {
       host.kill()
     }
