@@ -163,15 +163,12 @@ function adoptReference(ctx: EditorContext, image: ImageInfo): Promise<void> {
   })
 }
 
-/** The image the crop tool targets: the photo, or the reference whose crop is being placed. */
-function framedImage(ctx: EditorContext): { imageId: string; crop: Crop; set: (crop: Crop, mergeKey?: string) => void } {
+/** The image the crop tool targets, and how to change its crop. */
+function framedImage(ctx: EditorContext): { imageId: string; crop: Crop; set: (crop: Crop) => void } {
   const { store } = ctx
   store.requirePhoto()
-  const original = store.doc.original!
-  const target = store.target
-  const layer = target.kind === 'reference' ? store.doc.references.find((l) => l.id === target.layerId) : undefined
-  if (layer) return { imageId: layer.imageId, crop: layer.crop, set: (crop, mergeKey) => store.setLayerProps(layer.id, { crop }, mergeKey) }
-  return { imageId: original.imageId, crop: original.crop, set: (crop, mergeKey) => store.setOriginalCrop(crop, mergeKey) }
+  const { imageId, crop, layerId } = store.croppedTarget()!
+  return { imageId, crop, set: (next) => (layerId ? store.setLayerProps(layerId, { crop: next }) : store.setOriginalCrop(next)) }
 }
 
 /** Frame one of the faces found in the image the crop tool targets. */
@@ -333,7 +330,7 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Turn the crop frame',
     perform: (ctx, { degrees }) => {
       // only while the frame is being placed: a stray key while painting leaves the crop alone
-      if (ctx.store.tool !== 'crop' && ctx.store.target.kind !== 'reference') return
+      if (!ctx.store.placingCrop) return
       const framed = framedImage(ctx)
       framed.set(turnedBy(framed.crop, degrees))
     },

@@ -9,7 +9,7 @@ import { acrossPhoto, clampCrop, frameCentre, frameCorners, framePoint, toFrame 
 import type { ImageCache } from '../engine/imageCache'
 import { loadImage } from '../engine/imageCache'
 import type { FaceFinder } from '../faces/faceFinder'
-import { chosenFace, faceAt } from '../faces/faces'
+import { chosenFace, faceAt, type Face } from '../faces/faces'
 import { isTyping } from '../ui/isTyping'
 import type { UiStore } from '../ui/uiStore'
 import { BrushTool } from './brushTool'
@@ -156,17 +156,10 @@ export class CanvasController implements ViewController {
   }
 
   private targetImage(): { imageId: string; crop: Crop; width: number; height: number } | null {
-    const { doc, target } = this.store
-    if (!doc.original) return null
-    if (target.kind === 'reference') {
-      const layer = doc.references.find((l) => l.id === target.layerId)
-      if (layer) {
-        const info = doc.images[layer.imageId]
-        return { imageId: layer.imageId, crop: layer.crop, width: info.width, height: info.height }
-      }
-    }
-    const info = doc.images[doc.original.imageId]
-    return { imageId: doc.original.imageId, crop: doc.original.crop, width: info.width, height: info.height }
+    const framed = this.store.croppedTarget()
+    if (!framed) return null
+    const info = this.store.doc.images[framed.imageId]
+    return { imageId: framed.imageId, crop: framed.crop, width: info.width, height: info.height }
   }
 
   private sync(): void {
@@ -188,9 +181,9 @@ export class CanvasController implements ViewController {
     // crop frame: interactive with the crop tool, or whenever a reference's crop is edited
     this.cropFrame.rect.set({ visible: true })
     this.cropFrame.show(shown.crop, shown.width, shown.height)
-    this.cropFrame.setInteractive(this.framing())
+    this.cropFrame.setInteractive(this.store.placingCrop)
     // the face picker needs the faces of what is framed (a project's images were never asked)
-    if (this.framing() && this.ui.activeModel?.alignsFaces) void this.faces.find(shown.imageId).catch(() => undefined)
+    if (this.store.placingCrop && this.ui.activeModel?.alignsFaces) void this.faces.find(shown.imageId).catch(() => undefined)
 
     this.syncOverlays(onPhoto)
     this.syncGhost(onPhoto)
@@ -201,15 +194,10 @@ export class CanvasController implements ViewController {
     this.canvas.requestRenderAll()
   }
 
-  /** The crop frame is being placed: the crop tool on the photo, or a reference's crop. */
-  private framing(): boolean {
-    return this.store.tool === 'crop' || this.store.target.kind === 'reference'
-  }
-
-  /** The faces the picker offers for the image being framed (two or more, with frames), else null. */
-  private pickableFaces(): { imageId: string; width: number; height: number; crop: Crop; faces: NonNullable<ReturnType<FaceFinder['known']>> } | null {
+  /** The faces the picker offers for the image being framed (two or more), else null. */
+  private pickableFaces(): { imageId: string; width: number; height: number; crop: Crop; faces: Face[] } | null {
     const shown = this.targetImage()
-    if (!shown || !this.framing() || !this.ui.activeModel?.alignsFaces) return null
+    if (!shown || !this.store.placingCrop || !this.ui.activeModel?.alignsFaces) return null
     const faces = this.faces.known(shown.imageId)
     if (!faces || faces.length < 2) return null
     return { ...shown, faces }

@@ -1,7 +1,6 @@
 // The face picker: while the crop frame is placed on an image with two or more faces, a box
 // around each, the chosen one marked. Clicking a box (on the canvas, see CanvasController) or
 // its number frames that face.
-import type { Crop } from '../../src-shared/contract'
 import { clampCrop } from '../document/frame'
 import { chosenFace } from '../faces/faces'
 import { useEditorState } from '../ui/editorServices'
@@ -9,13 +8,9 @@ import { useEditorState } from '../ui/editorServices'
 /** `viewport` is fabric's view transform as CanvasArea publishes it ("a,b,c,d,e,f"). */
 export function FacePicker({ viewport }: { viewport: string }) {
   const { store, ui, actions } = useEditorState()
-  const original = store.doc.original
-  const framing = store.tool === 'crop' || store.target.kind === 'reference'
-  if (!original || !framing || !ui.activeModel?.alignsFaces || !viewport) return null
-  const target = store.target
-  const layer = target.kind === 'reference' ? store.doc.references.find((l) => l.id === target.layerId) : undefined
-  const imageId = layer?.imageId ?? original.imageId
-  const crop: Crop = layer?.crop ?? original.crop
+  const framed = store.croppedTarget()
+  if (!framed || !store.placingCrop || !ui.activeModel?.alignsFaces || !viewport) return null
+  const { imageId, crop } = framed
   const faces = ui.faces[imageId]
   if (!faces || faces.length < 2) return null
   const info = store.doc.images[imageId]

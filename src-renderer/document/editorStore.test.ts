@@ -153,4 +153,16 @@ describe('EditorStore', () => {
     other.setOriginalCrop({ x: 3000, y: 0, size: 3000 })
     expect(other.doc.original!.crop).toEqual({ x: 1000, y: 0, size: 3000 })
   })
+
+  it('names the image whose crop is placed: the photo with the crop tool, a reference while its crop is placed', () => {
+    const { store, layer } = setup()
+    expect(store.placingCrop).toBe(false)
+    expect(store.croppedTarget()).toEqual({ imageId: 'p', crop: { x: 500, y: 0, size: 3000 }, layerId: null })
+    store.setTool('crop')
+    expect(store.placingCrop).toBe(true)
+    store.setTool('brush')
+    store.editCrop(layer.id)
+    expect(store.placingCrop).toBe(true)
+    expect(store.croppedTarget()).toEqual({ imageId: 'r', crop: { x: 0, y: 0, size: 800 }, layerId: layer.id })
+  })
 })

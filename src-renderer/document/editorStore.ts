@@ -149,6 +149,20 @@ export class EditorStore {
     this.emit()
   }
 
+  /** The crop frame is being placed: the crop tool on the photo, or a reference's crop. */
+  get placingCrop(): boolean {
+    return this.#tool === 'crop' || this.#target.kind === 'reference'
+  }
+
+  /** The image whose crop the canvas shows: the photo, or the reference whose crop is placed (`layerId`). */
+  croppedTarget(): { imageId: string; crop: Crop; layerId: string | null } | null {
+    const original = this.doc.original
+    if (!original) return null
+    const target = this.#target
+    const layer = target.kind === 'reference' ? this.doc.references.find((l) => l.id === target.layerId) : undefined
+    return layer ? { imageId: layer.imageId, crop: layer.crop, layerId: layer.id } : { imageId: original.imageId, crop: original.crop, layerId: null }
+  }
+
   /** Place a reference's crop frame on the canvas, or (null) go back to the photo. */
   editCrop(layerId: string | null): void {
     if (layerId) findLayer(this.doc, layerId)
