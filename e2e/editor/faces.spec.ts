@@ -121,6 +121,15 @@ test('a tilted face: the frame opens turned on it; a mouth painted from a refere
   console.log(`export: ${changedPainted} of ${painted} stroke pixels changed; ${changedFar} changed farther than feather + 3 px`)
   expect(changedFar, 'pixels changed away from the stroke').toBe(0)
   expect(changedPainted / painted, 'the edit shows under the stroke').toBeGreaterThan(0.5)
+
+  // the project opens again with its turned frames, as saved (no new snapping)
+  bridge.emit('menu:command', { command: 'newProject' })
+  await expect(page.getByText('Open a photo to start')).toBeVisible()
+  bridge.dialogs.answer('openProject', projectPath)
+  await page.getByRole('button', { name: 'Open project' }).click()
+  await expect(referenceLayers(page).getByRole('option')).toHaveCount(1)
+  expect(await photoCrop(page)).toEqual(frame)
+  expect(parseCrop((await referenceCrop.textContent())!)).toEqual(reference)
 })
 
 test('a group photo: the face picker shows each face; clicking one frames it, one undo step', async ({ app: page, bridge }, testInfo) => {
