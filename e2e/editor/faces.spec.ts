@@ -9,7 +9,7 @@ import sharp from 'sharp'
 import { parseProject } from '../../src-main/app/projectFile'
 import { sharedDataDir } from '../../src-main/testing/utkface'
 import { expect, test } from '../fixtures'
-import { canvasPixel, drag, farFromMask, parseCrop, photoCrop, photoPoint, pixelDiff, referenceLayers, screenPoint, screenshot, statusBar, type ShownCrop } from './helpers'
+import { canvasPixel, drag, dragCropCorner, farFromMask, parseCrop, photoCrop, photoPoint, pixelDiff, referenceLayers, screenPoint, screenshot, statusBar, type ShownCrop } from './helpers'
 
 const photosDir = join(sharedDataDir, 'photos')
 test.skip(!existsSync(join(photosDir, 'Hepburn01.png')), `the real photos are missing from ${photosDir}`)
@@ -220,6 +220,20 @@ test('the frame turns with its handle about its centre, may then reach past the 
   expect(turned.size).toBe(600)
   expect(distance(centreOf(turned), [cx, cy]), 'turned about its centre').toBeLessThanOrEqual(1)
   await screenshot(page, testInfo, 'faces-frame-turned-by-hand')
+
+  // a corner handle, turned with it, resizes it; the angle stays. The frame's top-right corner
+  // (its others lie past the photo, off the canvas): centre + turn(angle) * (half, -half)
+  const a = (turned.angle! * Math.PI) / 180
+  const half = turned.size / 2
+  const [tx, ty] = centreOf(turned)
+  const corner: P = [tx + Math.cos(a) * half + Math.sin(a) * half, ty + Math.sin(a) * half - Math.cos(a) * half]
+  const outward: P = [corner[0] + 30 * (Math.cos(a) + Math.sin(a)), corner[1] + 30 * (Math.sin(a) - Math.cos(a))]
+  await dragCropCorner(page, corner, outward)
+  // the corner moved 30 px along each of the frame's axes: about 30 px larger
+  await expect.poll(async () => (await photoCrop(page)).size).toBeGreaterThan(615)
+  expect((await photoCrop(page)).angle).toBe(turned.angle)
+  await page.keyboard.press('Control+z')
+  await expect.poll(() => photoCrop(page)).toEqual(turned)
 
   // a turned frame may reach past the photo's edges; dragged off to the right, its centre stops at the edge
   await drag(page, [
