@@ -51,17 +51,19 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true })
 })
 
+// the released face checkpoints are named after their data set (celeba_hq_...), which tells
+// the converter how the model frames faces; other names get no alignment
 const configs = [
-  { name: 'released architecture, size 128, channel_multiplier 2', args: ['--size', '128', '--channel-multiplier', '2'], resolution: 128 },
-  { name: 'size 64 with the small generator', args: ['--size', '64', '--small-generator'], resolution: 64 },
+  { name: 'released architecture, size 128, channel_multiplier 2', args: ['--size', '128', '--channel-multiplier', '2'], resolution: 128, file: 'celeba_hq_128_8x8.pt', aligned: true },
+  { name: 'size 64 with the small generator', args: ['--size', '64', '--small-generator'], resolution: 64, file: 'ck-64.pt', aligned: false },
 ]
 
-describe.each(configs)('stylemap convert: $name', ({ args, resolution }) => {
+describe.each(configs)('stylemap convert: $name', ({ args, resolution, file, aligned }) => {
   let ckpt: string
   let out: string
 
   beforeAll(async () => {
-    ckpt = path.join(work, `ck-${resolution}.pt`)
+    ckpt = path.join(work, file)
     out = path.join(work, `model-${resolution}`)
     await fixture('checkpoint', ...args, '--out', ckpt)
   }, 600_000)
@@ -79,6 +81,18 @@ describe.each(configs)('stylemap convert: $name', ({ args, resolution }) => {
     expect(manifest.format).toBe('stylemap-onnx/1')
     expect(manifest.resolution).toBe(resolution)
     expect(manifest.stylemap).toEqual({ channels: 64, size: 8 })
+    if (aligned) {
+      // FFHQ-style framing: five points, eyes level and above the nose, the nose above the mouth
+      const [leftEye, rightEye, nose, leftMouth, rightMouth] = manifest.alignment.landmarks as [number, number][]
+      expect(manifest.alignment.landmarks).toHaveLength(5)
+      expect(leftEye[1]).toBeCloseTo(rightEye[1], 2)
+      expect(leftEye[0]).toBeLessThan(0.5)
+      expect(rightEye[0]).toBeGreaterThan(0.5)
+      expect(nose[1]).toBeGreaterThan(leftEye[1])
+      expect(leftMouth[1]).toBeGreaterThan(nose[1])
+      expect(rightMouth[0]).toBeGreaterThan(leftMouth[0])
+      expect(manifest.alignment.source).toMatch(/FFHQ/)
+    } else expect(manifest.alignment).toBeUndefined()
     for (const [file, hash] of Object.entries(manifest.sha256 as Record<string, string>)) {
       const digest = createHash('sha256').update(await readFile(path.join(out, file))).digest('hex')
       expect(digest, file).toBe(hash)

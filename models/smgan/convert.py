@@ -53,6 +53,19 @@ def guess_domain(name: str) -> str:
     return "generic"
 
 
+def alignment_for(name: str, choice: str = "auto"):
+    """The face alignment to write into model.json: the FFHQ-style template for face models
+    trained on FFHQ/CelebA-HQ crops (the released celeba_hq checkpoints), none for the others
+    (afhq, cars, churches keep manual crops). `choice` is --alignment: auto, ffhq or none."""
+    if choice == "none":
+        return None
+    lower = name.lower()
+    if choice == "auto" and not any(k in lower for k in ("celeba", "ffhq")):
+        return None
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "alignments.json")) as f:
+        return json.load(f)["ffhq"]
+
+
 def check_parity(folder: str, tolerance: float) -> dict:
     """Runs models/tools/parity.ts (onnxruntime-node) on the staged folder."""
     script = os.path.join(REPO, "models", "tools", "parity.ts")
@@ -101,6 +114,7 @@ def convert(a) -> dict:
         "domain": a.domain or guess_domain(base), "default": a.default,
         "source": a.source or f"converted from {os.path.basename(a.checkpoint)}",
         "license": a.license or RELEASED_LICENSE,
+        "alignment": alignment_for(base, a.alignment),
     }
     try:
         os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -138,6 +152,8 @@ def main(argv=None) -> int:
     p.add_argument("--domain")
     p.add_argument("--source")
     p.add_argument("--default", action="store_true", help="mark as the app's default model")
+    p.add_argument("--alignment", choices=("auto", "ffhq", "none"), default="auto",
+                   help="how the model frames faces: auto = FFHQ-style for celeba_hq/ffhq checkpoints, none otherwise")
     p.add_argument("--tolerance", type=float, default=1e-3)
     p.add_argument("--force", action="store_true")
     a = p.parse_args(argv)

@@ -147,6 +147,8 @@ def export_folder(g: Generator, e: Encoder, out_dir: str, meta: dict, parity: bo
         "sha256": {name: sha256_file(os.path.join(out_dir, name)) for name in files.values()},
         "default": bool(meta.get("default", False)),
     }
+    if meta.get("alignment"):
+        manifest["alignment"] = meta["alignment"]
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

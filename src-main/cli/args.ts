@@ -96,11 +96,18 @@ export function parseInteger(text: string, what: string, min = -Infinity, max = 
   return n
 }
 
+/** X,Y,SIZE (an axis-aligned square inside the photo) or X,Y,SIZE,ANGLE (a frame turned ANGLE degrees clockwise about its centre). */
 export function parseCrop(text: string, what = '--crop'): Crop {
   const parts = text.split(',')
-  if (parts.length !== 3) throw usage(`${what} must be X,Y,SIZE, got ${JSON.stringify(text)}`)
-  const [x, y, size] = parts.map((p, i) => parseInteger(p, `${what} ${['X', 'Y', 'SIZE'][i]}`))
-  return { x, y, size }
+  if (parts.length !== 3 && parts.length !== 4) throw usage(`${what} must be X,Y,SIZE or X,Y,SIZE,ANGLE, got ${JSON.stringify(text)}`)
+  const [x, y, size] = parts.slice(0, 3).map((p, i) => parseInteger(p, `${what} ${['X', 'Y', 'SIZE'][i]}`))
+  if (parts.length === 3) return { x, y, size }
+  return { x, y, size, angle: parseNumber(parts[3], `${what} ANGLE`, -180, 180) }
+}
+
+/** A face index as `stylemap faces` lists them: 0 is the largest. */
+export function parseFace(text: string, what = '--face'): number {
+  return parseInteger(text, what, 0, 1000)
 }
 
 export function parseOffset(text: string): { dx: number; dy: number } {
@@ -113,12 +120,13 @@ export function parseOffset(text: string): { dx: number; dy: number } {
 export interface LayerArgs {
   reference: string
   referenceCrop?: Crop
+  referenceFace?: number
   mask?: string
   strength: number
   offset: { dx: number; dy: number }
 }
 
-const perLayer = new Set(['reference-crop', 'mask', 'strength', 'offset'])
+const perLayer = new Set(['reference-crop', 'reference-face', 'mask', 'strength', 'offset'])
 
 /** Groups --reference and the per-layer options after it into layers. */
 export function layersOf(args: Args): LayerArgs[] {
@@ -135,7 +143,11 @@ export function layersOf(args: Args): LayerArgs[] {
     if (!layer) throw usage(`--${name} must follow the --reference it belongs to`)
     if (seen.has(name)) throw usage(`--${name} is given twice for reference ${layers.length}`)
     seen.add(name)
+    if ((name === 'reference-crop' && seen.has('reference-face')) || (name === 'reference-face' && seen.has('reference-crop'))) {
+      throw usage(`reference ${layers.length}: give --reference-crop or --reference-face, not both`)
+    }
     if (name === 'reference-crop') layer.referenceCrop = parseCrop(value, '--reference-crop')
+    else if (name === 'reference-face') layer.referenceFace = parseFace(value, '--reference-face')
     else if (name === 'mask') layer.mask = value
     else if (name === 'strength') layer.strength = parseNumber(value, '--strength', 0, 1)
     else layer.offset = parseOffset(value)

@@ -311,6 +311,9 @@ describe('stylemap CLI', () => {
     expect(row.resolution).toBe(R)
     // the interactive path reuses cached encodings: far cheaper than the demo's per-interaction work
     expect(row.reference_pipeline_ms / row.edit_ms).toBeGreaterThan(5)
+    // face detection on a 24 MP photo with one turned portrait in it
+    expect(report.faces.faces_found).toBe(1)
+    expect(report.faces.detect_24mp_ms).toBeGreaterThan(0)
   })
 })
 

@@ -6,15 +6,15 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { editFromProject } from '../../src-shared/edit.js'
 import { parseProject, remapImageIds } from '../app/projectFile.js'
-import type { Edit, EditLayer, ProviderPreference } from '../engine/api.js'
+import type { Crop, Edit, EditLayer, ProviderPreference } from '../engine/api.js'
 import { providerNames } from '../engine/api.js'
 import { bench } from '../engine/bench.js'
 import { findDefaultModel } from '../engine/defaults.js'
 import { Engine } from '../engine/engine.js'
 import { EngineError, engineErrorCodes, toEngineError } from '../engine/errors.js'
 import { formatFromPath, writeImage } from '../engine/export.js'
-import { decodeMask } from '../engine/images.js'
-import { type Args, layersOf, parseCommand, parseCrop, parseInteger, parseNumber } from './args.js'
+import { cropToModel, decodeImage, decodeMask } from '../engine/images.js'
+import { type Args, layersOf, parseCommand, parseCrop, parseFace, parseInteger, parseNumber } from './args.js'
 import { runConvert } from './convert.js'
 import { readProjectFile, refuseOverwritingContent, refuseOverwritingInputs } from './inputs.js'
 
@@ -24,13 +24,15 @@ const modelsRoot = join(repoRoot, 'models')
 const help = `stylemap: StyleMapGAN editing from the command line
 
   stylemap info [--model DIR] [--json]
-  stylemap reconstruct [--model DIR] --in IMG [--crop X,Y,SIZE] --out PNG
-  stylemap edit [--model DIR] --original IMG [--crop X,Y,SIZE]
-                (--reference IMG [--reference-crop X,Y,SIZE] --mask PNG [--strength T] [--offset DX,DY])...
+  stylemap faces [--model DIR] --in IMG [--json]
+  stylemap align [--model DIR] --in IMG [--face N] --out PNG
+  stylemap reconstruct [--model DIR] --in IMG [--crop FRAME | --face N] --out PNG
+  stylemap edit [--model DIR] --original IMG [--crop FRAME | --face N]
+                (--reference IMG [--reference-crop FRAME | --reference-face N] --mask PNG [--strength T] [--offset DX,DY])...
                 [--space w|wplus] [--feather PX] [--detail photo|none] [--no-color-match] [--raw] [--quality Q] [--overwrite-input] --out FILE
-  stylemap render --project FILE.smproj [--quality Q] [--overwrite-input] --out FILE
+  stylemap render --project FILE.smproj [--face N] [--reference-face N] [--quality Q] [--overwrite-input] --out FILE
   stylemap generate [--model DIR] --seed N [--truncation PSI] --out PNG
-  stylemap morph [--model DIR] --a IMG --b IMG [--a-crop X,Y,SIZE] [--b-crop X,Y,SIZE] --t T --out PNG
+  stylemap morph [--model DIR] --a IMG --b IMG [--a-crop FRAME | --a-face N] [--b-crop FRAME | --b-face N] --t T --out PNG
   stylemap bench [--model DIR]... [--optional-model DIR]... [--runs N] [--json]
   stylemap convert --checkpoint FILE --out DIR [--id ID] [--name NAME] [--license TEXT] [--default] [--force]
 
@@ -39,6 +41,17 @@ Without --model the bundled default model is used (render uses it too).
 No command writes its --out over one of its inputs (photo, reference, mask, project file, or
 for render a file holding one of the project's photos); --overwrite-input lets edit write over
 its --original photo, and render over a photo of its project.
+
+Framing (the same as in the app): FRAME is X,Y,SIZE, a square inside the photo with its
+top-left corner at X,Y, or X,Y,SIZE,ANGLE, the same square turned ANGLE degrees clockwise
+about its centre; a turned frame may reach past the photo's edges (mirrored there). Without
+one the largest centred square is used. --face N frames the photo's face N the way the model
+wants faces framed (its alignment): faces are numbered from 0, largest first, as
+\`stylemap faces\` lists them. faces prints each face's box, score and five landmarks (left
+eye, right eye, nose tip, left and right mouth corner; left = the photo's left) in photo
+pixels, and the frame that aligns it; align writes that frame at model resolution, the
+model's view of the face. A photo where no face is found ends with E_NO_FACE.
+For render, --face N reframes the project's photo and --reference-face N every reference.
 
 Masks and offsets (the same meaning as in the app):
   Each --mask is a grayscale image the size of the original photo; white marks where the
@@ -66,6 +79,7 @@ const exitCodes: Record<string, number> = {
   E_IMAGE_SIZE: 3,
   E_CROP_OUT_OF_BOUNDS: 3,
   E_MASK_SIZE: 3,
+  E_NO_FACE: 8,
   E_MODEL_MISSING: 4,
   E_MODEL_MANIFEST: 4,
   E_MODEL_HASH: 4,
@@ -144,23 +158,90 @@ async function openPath(engine: Engine, path: string) {
   return engine.openImage({ path: resolve(path) })
 }
 
-async function reconstruct(argv: string[]): Promise<void> {
-  const args = parse(argv, ['in', 'crop', 'out'])
+/**
+ * The frame of face `index` of an open image, aligned for the loaded model: E_NO_FACE when the
+ * image shows none, E_BAD_ARGUMENT past the last face.
+ */
+async function faceFrame(engine: Engine, imageId: string, path: string, index: number, option: string, byHand: string): Promise<Crop> {
+  const { faces } = await engine.detectFaces(imageId)
+  if (!faces.length) throw new EngineError(engineErrorCodes.noFace, `no face found in ${path}; frame it by hand with ${byHand}`)
+  if (index >= faces.length) {
+    throw new EngineError(engineErrorCodes.badArgument, `${option} ${index}: ${path} shows ${faces.length === 1 ? 'one face (0)' : `${faces.length} faces (0..${faces.length - 1}, largest first)`}`)
+  }
+  const crop = faces[index].crop
+  if (!crop) {
+    const model = (await engine.modelInfo())?.model
+    throw new EngineError(engineErrorCodes.modelFeature, `model ${model?.id ?? '(none)'} does not say how it frames faces (no alignment in its model.json); frame by hand with ${byHand}`)
+  }
+  return crop
+}
+
+/** The crop `--<crop>` or `--<face>` asks for (not both); undefined for the default square. */
+async function cropOption(engine: Engine, args: Args, imageId: string, path: string, names: { crop: string; face: string }): Promise<Crop | undefined> {
+  const cropText = args.single(names.crop)
+  const faceText = args.single(names.face)
+  if (cropText !== undefined && faceText !== undefined) throw new EngineError(engineErrorCodes.badArgument, `give --${names.crop} or --${names.face}, not both`)
+  if (faceText !== undefined) return faceFrame(engine, imageId, path, parseFace(faceText, `--${names.face}`), `--${names.face}`, `--${names.crop}`)
+  return cropText === undefined ? undefined : parseCrop(cropText, `--${names.crop}`)
+}
+
+const round1 = (v: number): number => Math.round(v * 10) / 10
+
+async function faces(argv: string[]): Promise<void> {
+  const args = parse(argv, ['in'], ['json'])
+  const input = args.required('in')
+  const engine = await engineFor(args)
+  const image = await openPath(engine, input)
+  const found = await engine.detectFaces(image.imageId)
+  await engine.dispose()
+  if (!found.faces.length) throw new EngineError(engineErrorCodes.noFace, `no face found in ${input}`)
+  if (args.flag('json')) {
+    const listed = found.faces.map((f) => ({ box: f.box.map(round1), score: Math.round(f.score * 1000) / 1000, landmarks: f.landmarks.map((p) => p.map(round1)) }))
+    print(JSON.stringify({ faces: listed }))
+    return
+  }
+  for (const [i, f] of found.faces.entries()) {
+    const [x, y, w, h] = f.box.map(Math.round)
+    const points = f.landmarks.map((p) => p.map(Math.round).join(',')).join(' ')
+    const frame = f.crop ? `  frame ${[f.crop.x, f.crop.y, f.crop.size, f.crop.angle ?? 0].join(',')}` : ''
+    print(`face ${i}: box ${x},${y},${w},${h}  score ${f.score.toFixed(2)}  eyes/nose/mouth ${points}${frame}`)
+  }
+}
+
+async function align(argv: string[]): Promise<void> {
+  const args = parse(argv, ['in', 'face', 'out'])
   const input = args.required('in')
   const out = outPath(args)
   await refuseOverwritingInputs(out, [{ option: '--in', path: input }])
-  const cropText = args.single('crop')
+  const index = parseFace(args.single('face') ?? '0')
   const engine = await engineFor(args)
   const image = await openPath(engine, input)
+  const crop = await faceFrame(engine, image.imageId, input, index, '--face', '--crop with reconstruct or edit')
+  const resolution = (await engine.modelInfo())?.model.resolution ?? 0
+  await engine.dispose()
+  // what the model is given: the photo under the frame at the model's resolution
+  const decoded = await decodeImage({ path: resolve(input) })
+  const written = await writeImage(await cropToModel(decoded.pixels, crop, resolution), { path: out, inputPaths: [resolve(input)] })
+  wrote(written)
+}
+
+async function reconstruct(argv: string[]): Promise<void> {
+  const args = parse(argv, ['in', 'crop', 'face', 'out'])
+  const input = args.required('in')
+  const out = outPath(args)
+  await refuseOverwritingInputs(out, [{ option: '--in', path: input }])
+  const engine = await engineFor(args)
+  const image = await openPath(engine, input)
+  const crop = await cropOption(engine, args, image.imageId, input, { crop: 'crop', face: 'face' })
   // an edit without layers: the original's reconstruction
-  const { generated } = await engine.render({ edit: { original: { imageId: image.imageId, crop: cropText ? parseCrop(cropText) : undefined }, layers: [] }, output: { kind: 'generated' } })
+  const { generated } = await engine.render({ edit: { original: { imageId: image.imageId, crop }, layers: [] }, output: { kind: 'generated' } })
   const written = await writeImage(generated, { path: out, inputPaths: [resolve(input)] })
   await engine.dispose()
   wrote(written)
 }
 
 async function edit(argv: string[]): Promise<void> {
-  const args = parse(argv, ['original', 'crop', 'reference', 'reference-crop', 'mask', 'strength', 'offset', 'space', 'feather', 'detail', 'out', 'quality'], ['raw', 'overwrite-input', 'no-color-match'])
+  const args = parse(argv, ['original', 'crop', 'face', 'reference', 'reference-crop', 'reference-face', 'mask', 'strength', 'offset', 'space', 'feather', 'detail', 'out', 'quality'], ['raw', 'overwrite-input', 'no-color-match'])
   const originalPath = args.required('original')
   const out = outPath(args)
   const layers = layersOf(args)
@@ -176,8 +257,9 @@ async function edit(argv: string[]): Promise<void> {
   const feather = featherText === undefined ? undefined : parseNumber(featherText, '--feather', 0, 10_000)
   const quality = optionalInteger(args, 'quality', 1, 100)
   const raw = args.flag('raw')
-  const cropText = args.single('crop')
-  if (raw && (cropText || layers.some((l) => l.referenceCrop))) throw new EngineError(engineErrorCodes.badArgument, '--raw takes model-resolution images: no --crop or --reference-crop')
+  if (raw && (args.single('crop') || args.single('face') || layers.some((l) => l.referenceCrop || l.referenceFace !== undefined))) {
+    throw new EngineError(engineErrorCodes.badArgument, '--raw takes model-resolution images: no --crop, --face, --reference-crop or --reference-face')
+  }
   const inputs = [originalPath, ...layers.flatMap((l) => [l.reference, l.mask as string])].map((p) => resolve(p))
   // masks are not images the engine holds, so its own check would not see them
   await refuseOverwritingInputs(out, [
@@ -195,6 +277,7 @@ async function edit(argv: string[]): Promise<void> {
   }
   const original = await openPath(engine, originalPath)
   if (raw) requireModelSize(original, `--original ${originalPath}`, engineErrorCodes.imageSize)
+  const originalCrop = await cropOption(engine, args, original.imageId, originalPath, { crop: 'crop', face: 'face' })
   const editLayers: EditLayer[] = []
   for (const [i, l] of layers.entries()) {
     const reference = await openPath(engine, l.reference)
@@ -203,10 +286,11 @@ async function edit(argv: string[]): Promise<void> {
     if (mask.width !== original.width || mask.height !== original.height) {
       throw new EngineError(engineErrorCodes.maskSize, `--mask ${l.mask} (reference ${i + 1}) is ${mask.width}x${mask.height}; it must be the size of the original photo, ${original.width}x${original.height}`)
     }
-    editLayers.push({ reference: { imageId: reference.imageId, crop: l.referenceCrop }, mask, strength: l.strength, offset: l.offset })
+    const referenceCrop = l.referenceFace === undefined ? l.referenceCrop : await faceFrame(engine, reference.imageId, l.reference, l.referenceFace, '--reference-face', '--reference-crop')
+    editLayers.push({ reference: { imageId: reference.imageId, crop: referenceCrop }, mask, strength: l.strength, offset: l.offset })
   }
   const request: Edit = {
-    original: { imageId: original.imageId, crop: cropText ? parseCrop(cropText) : undefined },
+    original: { imageId: original.imageId, crop: originalCrop },
     layers: editLayers,
     space: space as Edit['space'],
     feather,
@@ -226,7 +310,7 @@ async function edit(argv: string[]): Promise<void> {
 }
 
 async function render(argv: string[]): Promise<void> {
-  const args = parse(argv, ['project', 'out', 'quality'], ['overwrite-input'])
+  const args = parse(argv, ['project', 'face', 'reference-face', 'out', 'quality'], ['overwrite-input'])
   const projectPath = resolve(args.required('project'))
   const out = outPath(args)
   const quality = optionalInteger(args, 'quality', 1, 100)
@@ -237,6 +321,13 @@ async function render(argv: string[]): Promise<void> {
   const idOf = new Map<string, string>()
   for (const [key, image] of parsed.images) idOf.set(key, (await engine.openImage({ bytes: image.bytes, name: image.name })).imageId)
   const document = remapImageIds(parsed.document, (key) => idOf.get(key) ?? key)
+  const nameOf = (imageId: string): string => [...parsed.images.entries()].find(([key]) => idOf.get(key) === imageId)?.[1].name ?? imageId
+  const face = args.single('face')
+  if (face !== undefined) document.original.crop = await faceFrame(engine, document.original.imageId, nameOf(document.original.imageId), parseFace(face), '--face', 'the editor')
+  const referenceFace = args.single('reference-face')
+  if (referenceFace !== undefined) {
+    for (const reference of document.references) reference.crop = await faceFrame(engine, reference.imageId, nameOf(reference.imageId), parseFace(referenceFace, '--reference-face'), '--reference-face', 'the editor')
+  }
   const wplusAvailable = (await engine.modelInfo())?.model.features.wplus ?? false
   const { file } = await engine.render({
     edit: editFromProject(document, { wplusAvailable }),
@@ -260,7 +351,7 @@ async function generate(argv: string[]): Promise<void> {
 }
 
 async function morph(argv: string[]): Promise<void> {
-  const args = parse(argv, ['a', 'b', 'a-crop', 'b-crop', 't', 'out'])
+  const args = parse(argv, ['a', 'b', 'a-crop', 'b-crop', 'a-face', 'b-face', 't', 'out'])
   const aPath = args.required('a')
   const bPath = args.required('b')
   const t = parseNumber(args.required('t'), '--t', 0, 1)
@@ -269,11 +360,11 @@ async function morph(argv: string[]): Promise<void> {
     { option: '--a', path: aPath },
     { option: '--b', path: bPath },
   ])
-  const aCrop = args.single('a-crop')
-  const bCrop = args.single('b-crop')
   const engine = await engineFor(args)
-  const a = { imageId: (await openPath(engine, aPath)).imageId, crop: aCrop ? parseCrop(aCrop, '--a-crop') : undefined }
-  const b = { imageId: (await openPath(engine, bPath)).imageId, crop: bCrop ? parseCrop(bCrop, '--b-crop') : undefined }
+  const aId = (await openPath(engine, aPath)).imageId
+  const bId = (await openPath(engine, bPath)).imageId
+  const a = { imageId: aId, crop: await cropOption(engine, args, aId, aPath, { crop: 'a-crop', face: 'a-face' }) }
+  const b = { imageId: bId, crop: await cropOption(engine, args, bId, bPath, { crop: 'b-crop', face: 'b-face' }) }
   const result = await engine.morph({ a, b, t })
   const written = await writeImage(result.image, { path: out, inputPaths: [resolve(aPath), resolve(bPath)] })
   await engine.dispose()
@@ -313,10 +404,14 @@ async function benchCommand(argv: string[]): Promise<void> {
         `reference pipeline ${r.reference_pipeline_ms} ms (${(r.reference_pipeline_ms / r.edit_ms).toFixed(1)}x), peak RSS ${r.peak_rss_mb} MB`,
     )
   }
+  if (report.faces) print(`faces: detect on 24 MP ${report.faces.detect_24mp_ms} ms (first call ${report.faces.detect_first_ms} ms), ${report.faces.faces_found} found`)
+  else print(`faces: not measured (${report.facesSkipped})`)
 }
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   info,
+  faces,
+  align,
   reconstruct,
   edit,
   render,

@@ -1,13 +1,16 @@
 // `stylemap bench`: the interactive path against what the reference demo does per interaction,
 // same runtime, same process, same photos.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { Crop, Mask, MixSpace, ProviderPreference, RawImage } from './api.js'
 import { Engine } from './engine.js'
+import { detectFaces } from './faces/detect.js'
 import { cropToModel, imageToTensor, tensorToImage } from './images.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
+import { sharedDataDir } from '../testing/utkface.js'
 
 export interface BenchRow {
   model: string
@@ -30,10 +33,22 @@ export interface BenchRow {
   threads: number
 }
 
+/** Face detection on a 6000x4000 photo with one turned face in it (model-independent). */
+export interface FacesBench {
+  /** The first call in the process: loading the detector and its weights, then detecting. */
+  detect_first_ms: number
+  /** A warm call: downscale, detect, landmarks at full resolution (median). */
+  detect_24mp_ms: number
+  faces_found: number
+}
+
 export interface BenchReport {
   executionProvider: string
   machine: { cpu: string; cores: number; memory_gb: number; platform: string; arch: string; node: string }
   results: BenchRow[]
+  /** Null, with `facesSkipped` saying why, when the test portrait is not at hand. */
+  faces: FacesBench | null
+  facesSkipped?: string
 }
 
 export interface BenchOptions {
@@ -62,8 +77,8 @@ async function timed(runs: number, warmup: number, fn: (i: number) => Promise<un
   return Math.round(median(times) * 10) / 10
 }
 
-/** A 6000x4000 JPEG, smooth like a photo. */
-async function bigPhoto(): Promise<Buffer> {
+/** 6000x4000 RGB pixels, smooth like a photo. */
+function bigPixels(): { data: Uint8Array; width: number; height: number } {
   const [width, height] = [6000, 4000]
   const data = new Uint8Array(width * height * 3)
   for (let y = 0; y < height; y++) {
@@ -74,7 +89,26 @@ async function bigPhoto(): Promise<Buffer> {
       data[i + 2] = 128 + 60 * Math.sin((x + y) / 300)
     }
   }
+  return { data, width, height }
+}
+
+/** A 6000x4000 JPEG, smooth like a photo. */
+async function bigPhoto(): Promise<Buffer> {
+  const { data, width, height } = bigPixels()
   return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
+}
+
+/** Times face detection on the 24 MP photo with `portrait` turned 20 degrees and 1200 px wide in it. */
+export async function benchFaces(portrait: string, runs = 5): Promise<FacesBench> {
+  const { data, width, height } = bigPixels()
+  const face = await sharp(await readFile(portrait)).resize(1200, 1200).ensureAlpha().rotate(20, { background: { r: 0, g: 0, b: 0, alpha: 0 } }).png().toBuffer()
+  const photo = await sharp(data, { raw: { width, height, channels: 3 } }).composite([{ input: face, left: 3500, top: 1200 }]).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+  const pixels: RawImage = { width, height, channels: 3, data: new Uint8Array(photo.data.buffer, photo.data.byteOffset, photo.data.byteLength) }
+  const t = performance.now()
+  const first = await detectFaces(pixels)
+  const detect_first_ms = Math.round(performance.now() - t)
+  const detect_24mp_ms = await timed(runs, 1, () => detectFaces(pixels))
+  return { detect_first_ms, detect_24mp_ms, faces_found: first.length }
 }
 
 /** A 512 px photo-like test image: smooth gradients with a few soft shapes. */
@@ -212,6 +246,9 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
   }
 }
 
+/** The real photos the bench uses for faces, in the shared data beside the repository. */
+const sharedPhotosDir = join(sharedDataDir, 'photos')
+
 export function machineInfo(): BenchReport['machine'] {
   const list = cpus()
   return {
@@ -233,5 +270,9 @@ export async function bench(dirs: string[], options: BenchOptions = {}): Promise
     provider = p
     results.push(row)
   }
-  return { executionProvider: provider, machine: machineInfo(), results }
+  const portrait = join(sharedPhotosDir, 'Hepburn01.png')
+  if (!existsSync(portrait)) return { executionProvider: provider, machine: machineInfo(), results, faces: null, facesSkipped: `no test portrait at ${portrait}` }
+  const faces = await benchFaces(portrait)
+  options.log?.(`faces: detect_24mp_ms ${faces.detect_24mp_ms} (first call ${faces.detect_first_ms} ms), ${faces.faces_found} found`)
+  return { executionProvider: provider, machine: machineInfo(), results, faces }
 }

@@ -20,6 +20,8 @@ export const engineErrorCodes = {
   imageUnknown: 'E_IMAGE_UNKNOWN',
   /** The crop square is not inside the image or its size is not positive. */
   cropOutOfBounds: 'E_CROP_OUT_OF_BOUNDS',
+  /** A face was asked for (face framing, --face) and the image shows none the detector finds. */
+  noFace: 'E_NO_FACE',
   /** A mask does not have the size it must have. */
   maskSize: 'E_MASK_SIZE',
   /** A stylemap handle is not (or no longer) held by the engine: encode again. */

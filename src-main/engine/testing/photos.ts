@@ -117,3 +117,42 @@ export function rectMask(width: number, height: number, x0: number, y0: number, 
 export async function maskPng(mask: Mask): Promise<Buffer> {
   return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toBuffer()
 }
+
+/** Where a tilted face was put: its centre on the canvas, its size, and the turn (degrees, clockwise on screen). */
+export interface Placement {
+  cx: number
+  cy: number
+  size: number
+  degrees: number
+}
+
+/** Where point (x, y) of the face image (its own pixels, `faceSize` square) lands on the canvas. */
+export function placedPoint(p: Placement, faceSize: number, [x, y]: [number, number]): [number, number] {
+  const s = p.size / faceSize
+  const r = (p.degrees * Math.PI) / 180
+  const u = (x - faceSize / 2) * s
+  const v = (y - faceSize / 2) * s
+  return [p.cx + Math.cos(r) * u - Math.sin(r) * v, p.cy + Math.sin(r) * u + Math.cos(r) * v]
+}
+
+/**
+ * A photo of faces turned and scaled into a larger canvas (the gradient background): each face
+ * is scaled to `size`, turned `degrees` clockwise about its centre and centred at (cx, cy); RGB PNG bytes.
+ */
+export async function tiltedFacesPhoto(faces: { image: Buffer; at: Placement }[], width: number, height: number, seed = 3): Promise<Buffer> {
+  const layers: sharp.OverlayOptions[] = []
+  for (const { image, at } of faces) {
+    const turned = await sharp(image)
+      .resize(at.size, at.size)
+      .ensureAlpha()
+      .rotate(at.degrees, { background: { r: 0, g: 0, b: 0, alpha: 0 } })
+      .png()
+      .toBuffer({ resolveWithObject: true })
+    layers.push({ input: turned.data, left: Math.round(at.cx - turned.info.width / 2), top: Math.round(at.cy - turned.info.height / 2) })
+  }
+  return sharp(gradientPixels(width, height, seed), { raw: { width, height, channels: 3 } })
+    .composite(layers)
+    .removeAlpha()
+    .png()
+    .toBuffer()
+}
