@@ -12,6 +12,7 @@
 // - Coordinates are in pixels of the upright (EXIF-oriented) full-resolution photo.
 // - A dialog the user cancels is not an error: the response says `canceled: true`.
 import { z } from 'zod'
+import { catalogDatasets } from './catalog'
 import { channel, type EventApi, type InvokeApi } from './ipc'
 
 // ---------------------------------------------------------------- building blocks
@@ -130,6 +131,11 @@ export const modelInfoSchema = z.object({
   capabilities: z.object({ wplus: z.boolean(), random: z.boolean() }),
   /** the model frames faces itself: a photo's faces can be found and aligned for it */
   alignsFaces: z.boolean().default(false),
+  /**
+   * where the model wants a face's five landmarks (left eye, right eye, nose tip, left and
+   * right mouth corner), as fractions of its square: for guides drawn in the crop frame
+   */
+  faceLandmarks: z.array(z.tuple([z.number(), z.number()])).length(5).optional(),
 })
 export type ModelInfo = z.output<typeof modelInfoSchema>
 
@@ -210,6 +216,51 @@ export const recentItemSchema = z.object({
   openedAt: z.string(),
 })
 export type RecentItem = z.output<typeof recentItemSchema>
+
+// ---------------------------------------------------------------- model downloads
+
+export const catalogDatasetSchema = z.enum(catalogDatasets)
+
+/** A released checkpoint Models › Add offers (see src-shared/catalog.ts). */
+export const catalogItemSchema = z.object({
+  dataset: catalogDatasetSchema,
+  title: z.string(),
+  domain: z.string(),
+  resolution: z.number().int().positive(),
+  stylemapSize: z.number().int().positive(),
+  license: z.string(),
+  licenseUrl: z.string(),
+  repository: z.string(),
+  url: z.string(),
+  fileName: z.string(),
+  approxBytes: z.number().int().positive(),
+  approxModelBytes: z.number().int().positive(),
+  alignment: z.enum(['ffhq', 'none']),
+  /** a model from this checkpoint is installed already */
+  installed: z.boolean(),
+})
+export type CatalogItem = z.output<typeof catalogItemSchema>
+
+/** A checkpoint brought in by hand (file dialog or a dropped file) is the job `checkpoint`. */
+export const checkpointJob = 'checkpoint'
+
+export const downloadProgressSchema = z.object({
+  /** the catalog data set being downloaded, or `checkpoint` for an import by hand */
+  job: z.string(),
+  /** download: bytes arriving; check: reading the file's header; import: writing the model folder; register: loading it */
+  stage: z.enum(['download', 'check', 'import', 'register']),
+  receivedBytes: z.number().nonnegative(),
+  /** null when the server does not say */
+  totalBytes: z.number().nonnegative().nullable(),
+  /** 0..1 of the stage, null when not known */
+  fraction: z.number().min(0).max(1).nullable(),
+  /** where this attempt started (a resumed download starts past 0) */
+  resumedFrom: z.number().nonnegative().default(0),
+})
+export type DownloadProgress = z.output<typeof downloadProgressSchema>
+
+/** Largest piece of a dropped checkpoint sent in one call. */
+export const uploadChunkMaxBytes = 16 * 1024 * 1024
 
 // ---------------------------------------------------------------- responses used twice
 
@@ -357,6 +408,30 @@ export const channels = {
   'model:import': channel(empty, z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })])),
 
   'app:info': channel(empty, appInfoSchema),
+
+  // model downloads and checkpoints imported by hand; progress comes as `download:progress`
+  /** The released checkpoints Models › Add offers. */
+  'download:catalog': channel(empty, z.object({ entries: z.array(catalogItemSchema) })),
+  /**
+   * Download a released checkpoint (resuming a `.part` an interruption left), import it into the
+   * user's models and make it the active model. Answers when it is done; `canceled` after
+   * `download:cancel`. A web page instead of the file fails with E_DOWNLOAD_NOT_CHECKPOINT.
+   */
+  'download:start': channel(
+    z.object({ dataset: catalogDatasetSchema, keepCheckpoint: z.boolean().default(false) }),
+    z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })]),
+  ),
+  'download:cancel': channel(z.object({ dataset: catalogDatasetSchema }), z.object({ canceled: z.boolean() })),
+  /** File dialog for a .pt checkpoint, then import it like a download (the file itself is left alone). */
+  'checkpoint:import': channel(empty, z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })])),
+  /** A dropped checkpoint arrives in pieces: begin (free-space check), chunks in order, finish (import). */
+  'checkpoint:uploadBegin': channel(z.object({ name: z.string().min(1).max(260), size: z.number().int().positive() }), z.object({ uploadId: idSchema })),
+  'checkpoint:uploadChunk': channel(
+    z.object({ uploadId: idSchema, offset: z.number().int().nonnegative(), bytes: bytesSchema.refine((b) => b.length <= uploadChunkMaxBytes, { message: 'chunk too large' }) }),
+    z.object({ received: z.number().int().nonnegative() }),
+  ),
+  'checkpoint:uploadFinish': channel(z.object({ uploadId: idSchema }), z.object({ model: modelInfoSchema })),
+  'checkpoint:uploadCancel': channel(z.object({ uploadId: idSchema }), z.object({ canceled: z.boolean() })),
 }
 
 export type Channels = typeof channels
@@ -392,6 +467,8 @@ export const events = {
   'engine:restarted': z.object({ reason: z.string() }),
   /** Main asks for an autosave now (e.g. before quitting); answer with `autosave:write`. */
   'autosave:request': z.object({}),
+  /** A download or a checkpoint import moved on (at most a few times a second per job). */
+  'download:progress': downloadProgressSchema,
 }
 
 export type Events = typeof events
@@ -419,6 +496,20 @@ export const appErrorCodes = {
   wouldOverwriteOriginal: 'E_WOULD_OVERWRITE_ORIGINAL',
   /** The chosen photo is not a regular file (a folder, a device such as /dev/zero, a FIFO). */
   imageNotFile: 'E_IMAGE_NOT_FILE',
+  /** The server answered an HTTP error (404, 403, 5xx after retries). */
+  downloadHttp: 'E_DOWNLOAD_HTTP',
+  /** The connection failed or broke off and retrying did not help; a `.part` is kept to resume. */
+  downloadNetwork: 'E_DOWNLOAD_NETWORK',
+  /** Not enough free disk space for the checkpoint and the model made from it. */
+  downloadNoSpace: 'E_DOWNLOAD_NO_SPACE',
+  /** The link gave a web page, text or a file that is not a StyleMapGAN checkpoint. */
+  downloadNotCheckpoint: 'E_DOWNLOAD_NOT_CHECKPOINT',
+  /** The user canceled the download (the app answers `canceled: true` instead). */
+  downloadCanceled: 'E_DOWNLOAD_CANCELED',
+  /** The same download is already running. */
+  downloadBusy: 'E_DOWNLOAD_BUSY',
+  /** A dropped checkpoint's upload id is unknown (finished, canceled) or its pieces came out of order. */
+  uploadUnknown: 'E_UPLOAD_UNKNOWN',
 } as const
 
 /** Engine codes that reach the renderer unchanged (as `error.code` of a failed call) and that it can act on. */

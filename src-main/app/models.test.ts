@@ -56,3 +56,24 @@ describe('importing a model folder', () => {
     ])
   })
 })
+
+describe('face framing in the model list', () => {
+  it('lists whether a model frames faces and where it wants the landmarks; a malformed alignment lists the model without it', async () => {
+    const template: [number, number][] = [
+      [0.3, 0.3],
+      [0.7, 0.3],
+      [0.5, 0.5],
+      [0.35, 0.7],
+      [0.65, 0.7],
+    ]
+    const root = join(work, 'aligned-bundle')
+    await modelCopy('aligned-bundle/faces', (m) => void ((m.id = 'faces'), (m.default = true), (m.alignment = { landmarks: template, source: 'test' })))
+    await modelCopy('aligned-bundle/scenes', (m) => void ((m.id = 'scenes'), (m.default = false), delete m.alignment))
+    await modelCopy('aligned-bundle/broken', (m) => void ((m.id = 'broken'), (m.default = false), (m.alignment = { landmarks: [[0.5, 0.5]] })))
+    const models = new ModelRegistry(engine, root, join(work, 'user-c'))
+    const listed = Object.fromEntries((await models.list()).map((m) => [m.id, m]))
+    expect([listed.faces.alignsFaces, listed.faces.faceLandmarks]).toEqual([true, template])
+    expect([listed.scenes.alignsFaces, listed.scenes.faceLandmarks]).toEqual([false, undefined])
+    expect([listed.broken.alignsFaces, listed.broken.faceLandmarks]).toEqual([false, undefined])
+  })
+})

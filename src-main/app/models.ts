@@ -23,8 +23,11 @@ const manifestSchema = z.object({
   source: z.string().default(''),
   license: z.string().default(''),
   default: z.boolean().optional(),
-  /** only whether it is there: the engine checks its contents when it loads the model */
-  alignment: z.unknown().optional(),
+  /** the engine checks it fully when it loads the model; a malformed one is left out here */
+  alignment: z
+    .object({ landmarks: z.array(z.tuple([z.number(), z.number()])).length(5) })
+    .optional()
+    .catch(undefined),
 })
 
 interface ListedModel {
@@ -110,6 +113,7 @@ export class ModelRegistry {
       active: manifest.id === activeId,
       capabilities: { wplus: Boolean(manifest.files.resizer && manifest.files.synthesis), random: Boolean(manifest.files.mapping) },
       alignsFaces: manifest.alignment !== undefined,
+      ...(manifest.alignment ? { faceLandmarks: manifest.alignment.landmarks } : {}),
     }
   }
 
