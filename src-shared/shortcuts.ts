@@ -55,6 +55,7 @@ export const shortcutTable = [
   { action: 'tool.set', payload: { tool: 'pan' }, keys: ['H'], group: 'Tools', sheet: 'Pan' },
   { action: 'crop.turn', payload: { degrees: -1 }, keys: [','], group: 'Tools', sheet: 'Turn the crop frame 1° left / right (while placing it)' },
   { action: 'crop.turn', payload: { degrees: 1 }, keys: ['.'], group: 'Tools', sheet: 'Turn the crop frame 1° left / right (while placing it)' },
+  { action: 'crop.reset', keys: ['R'], group: 'Tools', sheet: 'Reset the crop frame to the default square, unturned (while placing it)' },
   { action: 'brush.shrink', keys: ['['], group: 'Tools', sheet: 'Smaller / larger brush' },
   { action: 'brush.grow', keys: [']'], group: 'Tools', sheet: 'Smaller / larger brush' },
   { action: 'brush.softer', keys: ['Shift+['], group: 'Tools', sheet: 'Softer / harder brush' },

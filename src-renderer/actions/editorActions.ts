@@ -55,6 +55,8 @@ export interface EditorActionPayloads {
   'crop.pickFace': { index: number }
   /** Turn the crop frame the crop tool targets about its centre (clockwise for positive degrees). */
   'crop.turn': { degrees: number }
+  /** Put the crop frame the crop tool targets back to the default framing: the largest centred square, unturned. */
+  'crop.reset': void
   'layer.select': { layerId: string }
   'layer.remove': LayerTarget
   'layer.move': { layerId: string; toIndex: number }
@@ -333,6 +335,14 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
       if (!ctx.store.placingCrop) return
       const framed = framedImage(ctx)
       framed.set(turnedBy(framed.crop, degrees))
+    },
+  },
+  'crop.reset': {
+    label: 'Reset frame',
+    perform: (ctx) => {
+      // as crop.turn: only while the frame is being placed
+      if (!ctx.store.placingCrop) return
+      ctx.store.resetFrame(ctx.ui.activeModel?.domain)
     },
   },
   'layer.select': { label: 'Select reference', perform: (ctx, { layerId }) => ctx.store.selectLayer(layerId) },

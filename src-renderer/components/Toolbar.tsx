@@ -58,6 +58,13 @@ export function Toolbar() {
           </button>
         ))}
       </div>
+      {store.placingCrop && hasPhoto && (
+        <div className="group">
+          <button type="button" title={withKeys('Reset frame: the default square, unturned', 'crop.reset')} onClick={() => void actions.dispatch('crop.reset')}>
+            Reset frame
+          </button>
+        </div>
+      )}
       <div className="group">
         <label className="inline">
           Size

@@ -165,4 +165,44 @@ describe('EditorStore', () => {
     expect(store.placingCrop).toBe(true)
     expect(store.croppedTarget()).toEqual({ imageId: 'r', crop: { x: 0, y: 0, size: 800 }, layerId: layer.id })
   })
+
+  it('resets the crop being placed to the default square, unturned, in one undo step', () => {
+    const { store, layer } = setup()
+    // a face-snapped, turned frame on the photo; then the user moves it once more
+    store.setOriginalCrop({ x: 1000, y: 400, size: 1800, angle: 24.9 })
+    store.setOriginalCrop({ x: 1100, y: 400, size: 1800, angle: 24.9 })
+    const steps = store.historyInfo().steps
+    store.resetFrame()
+    // 4000 x 3000: the largest centred square
+    expect(store.doc.original!.crop).toEqual({ x: 500, y: 0, size: 3000 })
+    expect('angle' in store.doc.original!.crop).toBe(false)
+    expect(store.historyInfo().steps).toBe(steps + 1)
+    expect(store.historyInfo().undoLabel).toBe('Reset frame')
+    // already there: no step
+    store.resetFrame()
+    expect(store.historyInfo().steps).toBe(steps + 1)
+    store.history.undo()
+    expect(store.doc.original!.crop).toEqual({ x: 1100, y: 400, size: 1800, angle: 24.9 })
+    store.history.redo()
+    expect(store.doc.original!.crop).toEqual({ x: 500, y: 0, size: 3000 })
+
+    // a reference whose crop is placed resets its own crop; the photo's stays
+    store.setLayerProps(layer.id, { crop: { x: 100, y: 50, size: 600, angle: -3.2 } })
+    store.editCrop(layer.id)
+    store.resetFrame()
+    expect(layer.crop).toEqual({ x: 0, y: 0, size: 800 })
+    expect(store.doc.original!.crop).toEqual({ x: 500, y: 0, size: 3000 })
+    store.history.undo()
+    expect(layer.crop).toEqual({ x: 100, y: 50, size: 600, angle: -3.2 })
+  })
+
+  it('resets to the default framing of the model: a face model frames a tall photo high', () => {
+    const store = new EditorStore()
+    const tall: ImageInfo = { ...photo, width: 3000, height: 4000 }
+    store.loadPhoto(tall, { x: 200, y: 900, size: 1500, angle: -8 })
+    store.resetFrame('face')
+    expect(store.doc.original!.crop).toEqual({ x: 0, y: 250, size: 3000 })
+    store.resetFrame()
+    expect(store.doc.original!.crop).toEqual({ x: 0, y: 500, size: 3000 })
+  })
 })

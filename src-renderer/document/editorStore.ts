@@ -7,6 +7,7 @@ import { coverageBounds, readRect, readRectFrom, strokeSegment, type BrushMode }
 import { clampRect, unionRect, type Rect } from '../mask/rect'
 import { applyDelta, deltaBytes, imagesOfDelta, mergeDeltas, type DeltaEffect, type DocumentDelta } from './deltas'
 import {
+  defaultCrop,
   emptyDocument,
   findLayer,
   newMaskFor,
@@ -291,6 +292,24 @@ export class EditorStore {
     const next = clampCrop(crop, photo.width, photo.height)
     if (sameCrop(next, original.crop)) return
     this.commit('Move crop frame', { kind: 'originalCrop', before: original.crop, after: next }, mergeKey)
+  }
+
+  /**
+   * Put the crop being placed (the photo's, or the reference's whose crop is placed) back to the
+   * default framing, unturned: the largest centred square (`defaultCrop`, for the model's
+   * domain). One undo step; nothing when it is already there.
+   */
+  resetFrame(domain?: string): void {
+    const framed = this.croppedTarget()
+    if (!framed) return
+    const image = this.doc.images[framed.imageId]
+    const next = defaultCrop(image.width, image.height, domain)
+    if (sameCrop(next, framed.crop)) return
+    if (framed.layerId) {
+      this.commit('Reset frame', { kind: 'layerProps', layerId: framed.layerId, before: { crop: framed.crop }, after: { crop: next } })
+    } else {
+      this.commit('Reset frame', { kind: 'originalCrop', before: framed.crop, after: next })
+    }
   }
 
   addReference(image: ImageInfo, crop: Crop): ReferenceLayer {
