@@ -39,6 +39,7 @@ const settingsByName: Record<string, DetectSettings> = {
   tiny608: { ...defaultDetectSettings, detector: 'tiny', inputSizes: [608] },
   'tiny416+608': { ...defaultDetectSettings, detector: 'tiny', inputSizes: [416, 608] },
   'tiny320+640': { ...defaultDetectSettings, detector: 'tiny', inputSizes: [320, 640] },
+  'tiny320+576': { ...defaultDetectSettings, detector: 'tiny', inputSizes: [320, 576] },
   ssd: { ...defaultDetectSettings, detector: 'ssd', inputSizes: [512] },
 }
 const compared = values.detectors.split(',').map((name) => {
