@@ -17,14 +17,29 @@ import {
   statusBar,
 } from './helpers'
 
-test('a photo stored sideways (EXIF 6) opens upright, framed by the largest centred crop', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
+test('a photo stored sideways (EXIF 6) opens upright, framed on its face; Reset frame gives the largest centred crop', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
   await screenshot(page, testInfo, '01-empty')
+  // openPortrait waits for the turned frame on the face, then presses Reset frame
   await openPortrait({ page, bridge, photoFile, faceFile })
   const status = statusBar(page)
-  await expect(status.getByLabel('Photo size')).toContainText('portrait.jpg · 480 × 360')
-  await expect(status.getByLabel('Photo size')).toContainText('crop 360px at 60,0')
+  const photoSize = status.getByLabel('Photo size')
+  await expect(photoSize).toContainText('portrait.jpg · 480 × 360')
+  await expect(photoSize).toContainText(/crop 360px at 60,0$/)
   await expect(status.getByLabel('Execution provider')).toContainText('cpu')
   await screenshot(page, testInfo, '02-photo-opened')
+  // the reset is one undo step, and opening none: undo brings the face frame back and nothing more
+  await page.keyboard.press('Control+z')
+  await expect(photoSize).toContainText(/turned -?[\d.]+°/)
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeDisabled()
+  // R resets only while the frame is placed: with the Brush it leaves the crop alone
+  await page.keyboard.press('r')
+  await page.keyboard.press('c')
+  // keys are handled in order: once C has chosen the Crop tool, R has been handled
+  await expect(page.getByRole('radio', { name: 'Crop' })).toHaveAttribute('aria-checked', 'true')
+  await expect(photoSize).toContainText('turned')
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeDisabled()
+  await page.keyboard.press('r')
+  await expect(photoSize).toContainText(/crop 360px at 60,0$/)
 })
 
 test('the crop frame shrinks from its corner and moves with the mouse', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {

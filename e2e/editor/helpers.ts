@@ -147,12 +147,36 @@ export const referenceLayers = (page: Page) => page.getByRole('listbox', { name:
 /** The canvas pixel at the centre of the crop. */
 export const cropCentrePixel = (page: Page, crop: CropFrame) => canvasPixel(page, crop.x + crop.size / 2, crop.y + crop.size / 2)
 
-/** Opens portrait.jpg: a face photo stored sideways (EXIF orientation 6) that is 480 x 360 upright. */
+/**
+ * Presses the toolbar's Reset frame with the Crop tool: the photo's crop (or, while a
+ * reference's crop is placed, that reference's) goes back to the default framing, unturned.
+ * The tool that was chosen before is chosen again.
+ */
+export async function resetFrame(page: Page): Promise<void> {
+  const tool = page.getByRole('radiogroup', { name: 'Tool' })
+  const before = (await tool.getByRole('radio', { checked: true }).textContent())?.trim()
+  const placingReference = await page.getByText('Placing the crop frame on').isVisible()
+  if (!placingReference) await tool.getByRole('radio', { name: 'Crop' }).click()
+  await page.getByRole('button', { name: 'Reset frame' }).click()
+  if (!placingReference && before && before !== 'Crop') await tool.getByRole('radio', { name: before, exact: true }).click()
+}
+
+/**
+ * Opens portrait.jpg: a face photo stored sideways (EXIF orientation 6) that is 480 x 360
+ * upright. Opening snaps the crop to the face (a turned frame); the specs that test other
+ * things start from the default framing, so this checks the snap happened, then presses
+ * Reset frame: the largest centred square, 360 px at 60,0, with the Brush chosen as before.
+ */
 export async function openPortrait({ page, bridge, photoFile }: Editor): Promise<void> {
   const photoPath = await photoFile('portrait.jpg', { sideways: true, width: 480, height: 360, face: 3 })
   bridge.dialogs.answer('openImage', photoPath)
   await page.getByRole('button', { name: 'Open', exact: true }).click()
-  await expect(statusBar(page).getByLabel('Photo size')).toContainText('portrait.jpg · 480 × 360')
+  const photoSize = statusBar(page).getByLabel('Photo size')
+  await expect(photoSize).toContainText('portrait.jpg · 480 × 360')
+  await expect(photoSize, 'opening frames the face').toContainText(/turned -?[\d.]+°/)
+  await resetFrame(page)
+  await expect(photoSize).toContainText(/crop 360px at 60,0$/)
+  await expect(page.getByRole('radio', { name: 'Brush' })).toHaveAttribute('aria-checked', 'true')
 }
 
 /**
