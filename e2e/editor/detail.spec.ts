@@ -63,6 +63,8 @@ test('detail transfer keeps the fine detail of the photos; the setting switches 
 
   bridge.dialogs.answer('openImage', referencePath)
   await page.getByRole('button', { name: 'Add reference', exact: true }).click()
+  // adding it looks for its face first: paint once it is the layer painted on
+  await expect(page.getByRole('listbox', { name: 'Reference layers' }).getByRole('option', { name: 'reference.jpg' })).toHaveAttribute('aria-selected', 'true')
   await page.getByRole('radio', { name: 'Brush' }).click()
   await drag(page, [
     [78, 142],
