@@ -60,6 +60,7 @@ export class StubDialogs implements Dialogs {
   saveProject = (suggestedName: string) => this.next('saveProject', suggestedName)
   saveImage = (suggestedName: string) => this.next('saveImage', suggestedName)
   openModelFolder = () => this.next('openModelFolder')
+  openCheckpoint = () => this.next('openCheckpoint')
   confirmOverwriteOriginal = (name: string) => {
     this.asked.push({ kind: 'confirmOverwriteOriginal', suggestedName: name })
     return Promise.resolve(this.confirmations.shift() ?? false)

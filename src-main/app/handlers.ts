@@ -4,6 +4,7 @@
 import type { HandlerMap } from '../../src-shared/ipc'
 import type { Channels } from '../../src-shared/contract'
 import { autosaveHandlers } from './channels/autosave'
+import { downloadHandlers } from './channels/download'
 import { engineHandlers } from './channels/engine'
 import { fileHandlers } from './channels/file'
 import { imageHandlers } from './channels/image'
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): App {
     ...recentHandlers(ctx),
     ...autosaveHandlers(ctx),
     ...modelHandlers(ctx),
+    ...downloadHandlers(ctx),
   }
   return {
     handlers,

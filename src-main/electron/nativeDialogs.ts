@@ -48,6 +48,16 @@ export function createNativeDialogs(owner: () => BrowserWindow | null): Dialogs 
         properties: ['showOverwriteConfirmation', 'createDirectory'],
       }),
     openModelFolder: () => open({ title: 'Import a model folder (with model.json)', properties: ['openDirectory'], buttonLabel: 'Import model' }),
+    openCheckpoint: () =>
+      open({
+        title: 'Import a StyleMapGAN checkpoint (.pt)',
+        properties: ['openFile'],
+        buttonLabel: 'Import checkpoint',
+        filters: [
+          { name: 'PyTorch checkpoint', extensions: ['pt', 'pth'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      }),
     // Cancel is the default and what Escape answers: replacing the original takes a deliberate click
     confirmOverwriteOriginal: async (name) =>
       (await ask({

@@ -16,6 +16,7 @@ export const dialogAnswersSchema = z.object({
   saveProject: answerList,
   saveImage: answerList,
   openModelFolder: answerList,
+  openCheckpoint: answerList,
   /** true = the user chose to replace the original photo; none queued = not confirmed. */
   confirmOverwriteOriginal: z.array(z.boolean()).default([]),
 })
@@ -59,6 +60,7 @@ export function createStubDialogs(file: string, log: DialogRequestLog[] = []): D
     saveProject: (suggestedName) => take('saveProject', suggestedName),
     saveImage: (suggestedName, format) => take('saveImage', `${suggestedName} (${format})`),
     openModelFolder: () => take('openModelFolder', ''),
+    openCheckpoint: () => take('openCheckpoint', ''),
     confirmOverwriteOriginal: async (name) => {
       const confirmed = (await shift('confirmOverwriteOriginal')) ?? false
       log.push({ kind: 'confirmOverwriteOriginal', detail: name, answer: confirmed })

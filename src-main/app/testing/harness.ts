@@ -47,6 +47,7 @@ export class ScriptedDialogs implements Dialogs {
   saveProject = (suggestedName: string) => this.next('saveProject', suggestedName)
   saveImage = (suggestedName: string, _format: ImageFormat) => this.next('saveImage', suggestedName)
   openModelFolder = () => this.next('openModelFolder')
+  openCheckpoint = () => this.next('openCheckpoint')
   confirmOverwriteOriginal = (name: string) => {
     this.asked.push({ kind: 'confirmOverwriteOriginal', suggestion: name })
     return Promise.resolve(this.confirmations.shift() ?? false)
@@ -94,12 +95,12 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function makeTestApp(options: { dir?: string; modelsDir?: string; engine?: Engine } = {}): Promise<TestApp> {
+export async function makeTestApp(options: { dir?: string; modelsDir?: string; engine?: Engine; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'stylemap-app-')))
   const engine = options.engine ?? new Engine()
   const logged = loggedEngine(engine)
   const dialogs = new ScriptedDialogs()
-  const app = createApp(testDeps(logged.engine, dialogs, dir, options.modelsDir ?? join(dir, 'no-models')))
+  const app = createApp({ ...testDeps(logged.engine, dialogs, dir, options.modelsDir ?? join(dir, 'no-models')), ...options.deps })
   const call = (async (name: string, request: unknown) => dispatch(name, request, app.handlers)) as TestApp['call']
   const ok = (async (name: ChannelName, request: unknown) => {
     const result = await dispatch(name, request, app.handlers)
