@@ -14,12 +14,13 @@ import { isTyping } from '../ui/isTyping'
 import type { UiStore } from '../ui/uiStore'
 import { BrushTool } from './brushTool'
 import { CropFrameHandler } from './cropFrame'
+import { faceGuides } from './faceGuides'
 import { MaskOverlay } from './maskOverlay'
 import { OffsetTool } from './offsetTool'
 import { ZoomPanHandler } from './zoomPan'
 
-/** Where the eyes of an aligned face sit, as a fraction of the crop height. */
-const EYE_LINE = 0.42
+/** The rings that mark where the model wants the eyes, in screen pixels. */
+const GUIDE_MARK_RADIUS = 5
 /** A press that moves less than this (screen pixels) before release is a click. */
 const CLICK_SLOP = 4
 /** Held, it turns a drag into a pan whatever the tool. */
@@ -407,7 +408,7 @@ export class CanvasController implements ViewController {
     ctx.restore()
   }
 
-  /** Shade outside the crop and the eye-line guide for face models. */
+  /** Shade outside the crop and, for face models, the guides of where the face goes (faceGuides). */
   private drawGuides(ctx: CanvasRenderingContext2D): void {
     // fabric also fires after:render for its top (selection) layer: draw on the scene only
     if (ctx !== this.canvas.getContext()) return
@@ -427,24 +428,51 @@ export class CanvasController implements ViewController {
     for (const c of corners.slice(1)) ctx.lineTo(c.x, c.y)
     ctx.closePath()
     ctx.fill('evenodd')
-    if (this.ui.activeModel?.domain === 'face') {
-      // drawn in the frame's own axes, so the guide turns with it
+    const guides = faceGuides(this.ui.activeModel)
+    if (guides.lines.length > 0) {
+      // drawn in the frame's own axes, so the guides turn with it
       const centre = frameCentre(crop)
       ctx.translate(centre.x, centre.y)
       ctx.rotate(((crop.angle ?? 0) * Math.PI) / 180)
       const half = crop.size / 2
-      const y = -half + crop.size * EYE_LINE
-      ctx.strokeStyle = 'rgba(255, 255, 255, 0.35)'
-      ctx.lineWidth = 1 / zoom
-      ctx.setLineDash([4 / zoom, 4 / zoom])
-      ctx.beginPath()
-      ctx.moveTo(-half, y)
-      ctx.lineTo(half, y)
-      ctx.stroke()
-      ctx.setLineDash([])
-      ctx.fillStyle = 'rgba(255, 255, 255, 0.45)'
+      const at = (f: number) => -half + crop.size * f
+      // light on a dark halo, so the guides read on pale skin and on dark hair alike
+      const haloed = (path: () => void, dash: number[]) => {
+        ctx.beginPath()
+        path()
+        ctx.setLineDash([])
+        ctx.strokeStyle = 'rgba(0, 0, 0, 0.3)'
+        ctx.lineWidth = 3 / zoom
+        ctx.stroke()
+        ctx.setLineDash(dash.map((d) => d / zoom))
+        ctx.strokeStyle = 'rgba(255, 255, 255, 0.6)'
+        ctx.lineWidth = 1 / zoom
+        ctx.stroke()
+        ctx.setLineDash([])
+      }
+      haloed(() => {
+        for (const line of guides.lines) {
+          ctx.moveTo(at(line.from), at(line.y))
+          ctx.lineTo(at(line.to), at(line.y))
+        }
+      }, [4, 4])
+      // where each eye goes: a small ring the user lines the pupils up with
+      haloed(() => {
+        for (const mark of guides.marks) {
+          ctx.moveTo(at(mark.x) + GUIDE_MARK_RADIUS / zoom, at(mark.y))
+          ctx.arc(at(mark.x), at(mark.y), GUIDE_MARK_RADIUS / zoom, 0, Math.PI * 2)
+        }
+      }, [])
       ctx.font = `${11 / zoom}px system-ui, sans-serif`
-      ctx.fillText('eye line', -half + 4 / zoom, y - 4 / zoom)
+      ctx.lineJoin = 'round'
+      ctx.lineWidth = 3 / zoom
+      ctx.strokeStyle = 'rgba(0, 0, 0, 0.45)'
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.8)'
+      for (const line of guides.lines) {
+        const [x, y] = [at(line.from) + 4 / zoom, at(line.y) - 4 / zoom]
+        ctx.strokeText(line.label, x, y)
+        ctx.fillText(line.label, x, y)
+      }
     }
     ctx.restore()
   }
