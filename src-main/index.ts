@@ -77,6 +77,9 @@ async function start(): Promise<void> {
     // End-to-end tests may point at the test model when models/utkface-64 is not built.
     bundledModelsDir: e2e?.modelsDir ?? paths.bundledModels,
     app: { name: app.getName(), version: app.getVersion() },
+    emit: (event, payload) => emitEvent(mainWindow?.webContents, event, payload),
+    // only end-to-end tests of an unpacked build point the catalog at a local server
+    downloads: e2e?.catalogUrls ? { urls: e2e.catalogUrls } : undefined,
   })
 
   engine.onCrash(({ code, restarts }) => {

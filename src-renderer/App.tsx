@@ -17,6 +17,7 @@ import { StatusBar } from './components/StatusBar'
 import { Toolbar } from './components/Toolbar'
 import { engineFailureCodes } from '../src-shared/contract'
 import { call, toAppError } from './engine/api'
+import { onDownloadProgress } from './models/downloads'
 import { createEditorServices, EditorServicesProvider, useEditorState, type EditorServices } from './ui/editorServices'
 import { isTyping } from './ui/isTyping'
 
@@ -71,6 +72,7 @@ function useStartup(services: EditorServices): void {
         ui.set({ previewBusy: false })
       }),
       api.on['autosave:request'](() => void writeAutosave(services)),
+      api.on['download:progress']((progress) => onDownloadProgress(ui, progress)),
     )
     void (async () => {
       try {

@@ -16,6 +16,7 @@ import { formatFromPath, writeImage } from '../engine/export.js'
 import { cropToModel, decodeImage, decodeMask } from '../engine/images.js'
 import { type Args, layersOf, parseCommand, parseCrop, parseFace, parseInteger, parseNumber } from './args.js'
 import { runConvert } from './convert.js'
+import { downloadExitCodes, downloadHelp, runDownload } from './download.js'
 import { readProjectFile, refuseOverwritingContent, refuseOverwritingInputs } from './inputs.js'
 
 const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)))
@@ -35,6 +36,7 @@ const help = `stylemap: StyleMapGAN editing from the command line
   stylemap morph [--model DIR] --a IMG --b IMG [--a-crop FRAME | --a-face N] [--b-crop FRAME | --b-face N] --t T --out PNG
   stylemap bench [--model DIR]... [--optional-model DIR]... [--runs N] [--json]
   stylemap convert --checkpoint FILE --out DIR [--id ID] [--name NAME] [--license TEXT] [--default] [--force]
+${downloadHelp}
 
 Every command also takes --provider auto|${providerNames.join('|')} and --threads N.
 Without --model the bundled default model is used (render uses it too).
@@ -67,7 +69,13 @@ Masks and offsets (the same meaning as in the app):
   output, without paste-back.
 
 render writes a saved project (.smproj) exactly as the app's File > Export does: the same
-bytes for the same output format and quality.`
+bytes for the same output format and quality.
+
+download fetches a released checkpoint (--dataset) or any checkpoint link (--url) to DIR.pt
+beside --out (DIR.pt.part while it arrives: run the same command again to continue a download
+that broke off), imports it into the model folder --out and removes DIR.pt unless
+--keep-checkpoint. A link that gives a web page instead of the file (Google Drive does this for
+large files) ends with E_DOWNLOAD_NOT_CHECKPOINT: download it in a browser, then use convert.`
 
 const exitCodes: Record<string, number> = {
   E_BAD_ARGUMENT: 2,
@@ -95,6 +103,7 @@ const exitCodes: Record<string, number> = {
   E_PROJECT_VERSION: 3,
   E_PROJECT_TOO_LARGE: 3,
   E_PYTHON_MISSING: 7,
+  ...downloadExitCodes,
 }
 
 const common = ['model', 'provider', 'threads']
@@ -418,6 +427,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate,
   morph,
   bench: benchCommand,
+  download: (argv) => runDownload(argv, modelsRoot),
 }
 
 function fail(error: unknown): never {

@@ -1,4 +1,5 @@
 // Every editor action: name -> typed payload -> what it does.
+import type { CatalogDataset } from '../../src-shared/catalog'
 import type { Crop, ExportFormat, ImageInfo, MenuCommand, OpenedProject } from '../../src-shared/contract'
 import { defaultCrop, type EditSettings, type LayerProps } from '../document/editorDocument'
 import { clampCrop, turnedBy } from '../document/frame'
@@ -8,6 +9,7 @@ import type { ImageCache } from '../engine/imageCache'
 import type { ImageHolds } from '../engine/imageHolds'
 import type { FaceFinder } from '../faces/faceFinder'
 import { openingCrop } from '../faces/faces'
+import { cancelDownload, importCheckpointFile, importDroppedCheckpoint, startDownload } from '../models/downloads'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
@@ -88,6 +90,12 @@ export interface EditorActionPayloads {
   'model.refresh': void
   'model.select': { id: string }
   'model.import': void
+  'model.download': { dataset: CatalogDataset }
+  'model.cancelDownload': { dataset: CatalogDataset }
+  /** Models › Import checkpoint: a .pt chosen in a file dialog */
+  'model.importCheckpoint': void
+  /** a .pt dropped on the window */
+  'model.importDroppedCheckpoint': { file: File }
   'generate.random': { seed: number; truncation: number }
   'generate.morph': { layerId?: string; t: number }
   'generate.save': void
@@ -217,6 +225,14 @@ async function refreshRecents(ctx: EditorContext): Promise<void> {
 async function refreshModels(ctx: EditorContext): Promise<void> {
   const [{ models }, info] = await Promise.all([call('model:list', {}), call('app:info', {})])
   ctx.ui.set({ models, appInfo: info })
+}
+
+/** After a new model became the active one: the list, the faces it frames and the preview follow. */
+async function modelChanged(ctx: EditorContext): Promise<void> {
+  ctx.faces.clear()
+  await refreshModels(ctx)
+  ctx.preview.reset()
+  if (ctx.store.doc.settings.livePreview) ctx.preview.renderNow()
 }
 
 async function withTask<T>(ctx: Pick<EditorContext, 'ui'>, label: string, work: () => Promise<T>): Promise<T> {
@@ -430,6 +446,24 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
       if (res.canceled) return
       await refreshModels(ctx)
       ctx.ui.set({ notice: `Imported model ${res.model.name}` })
+    },
+  },
+  'model.download': {
+    label: 'Download model',
+    perform: (ctx, { dataset }) => startDownload(ctx.ui, dataset, () => modelChanged(ctx)),
+  },
+  'model.cancelDownload': { label: 'Cancel download', perform: (_ctx, { dataset }) => cancelDownload(dataset) },
+  'model.importCheckpoint': {
+    label: 'Import checkpoint…',
+    perform: (ctx) => importCheckpointFile(ctx.ui, () => modelChanged(ctx)),
+  },
+  'model.importDroppedCheckpoint': {
+    label: 'Import dropped checkpoint',
+    perform: async (ctx, { file }) => {
+      // the Models panel shows the import's progress and what went wrong
+      ctx.ui.set({ dialog: 'models' })
+      await refreshModels(ctx)
+      await importDroppedCheckpoint(ctx.ui, file, () => modelChanged(ctx))
     },
   },
   'generate.random': {

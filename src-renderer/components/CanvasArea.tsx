@@ -1,6 +1,7 @@
 // The fabric canvas host: mounts the controller once, handles drag-and-drop of photos.
 import { useEffect, useRef, useState, type DragEvent } from 'react'
 import { CanvasController } from '../canvas/canvasController'
+import { isCheckpointName } from '../models/downloads'
 import { useEditor, useEditorState } from '../ui/editorServices'
 import { CompareView } from './CompareView'
 import { FacePicker } from './FacePicker'
@@ -36,6 +37,10 @@ export function CanvasArea() {
     setDragOver(false)
     const file = e.dataTransfer.files[0]
     if (!file) return
+    if (isCheckpointName(file.name)) {
+      await services.actions.dispatch('model.importDroppedCheckpoint', { file })
+      return
+    }
     const bytes = new Uint8Array(await file.arrayBuffer())
     const purpose = store.doc.original && e.shiftKey ? 'reference' : 'original'
     await services.actions.dispatch('file.importDropped', { name: file.name, bytes, purpose })

@@ -1,10 +1,18 @@
-// The model picker: bundled and imported models, info and licence, import, device report.
+// The model picker: bundled and imported models, info and licence, import (a model folder or a
+// checkpoint), the released checkpoints to download (Models › Add), device report.
+import { useEffect } from 'react'
 import { useEditorState } from '../ui/editorServices'
+import { checkpointJob } from '../../src-shared/contract'
+import { loadCatalog } from '../models/downloads'
+import { AddModels, JobStatus } from './AddModels'
 import { Dialog } from './Dialog'
 
 export function ModelsDialog() {
   const { ui, actions } = useEditorState()
   const info = ui.appInfo
+  useEffect(() => {
+    void loadCatalog(ui)
+  }, [ui])
   return (
     <Dialog title="Models" wide>
       <ul className="models" aria-label="Available models">
@@ -41,10 +49,15 @@ export function ModelsDialog() {
         ))}
       </ul>
       <div className="dialog-actions">
+        <button type="button" onClick={() => void actions.dispatch('model.importCheckpoint')} disabled={ui.downloads[checkpointJob]?.running}>
+          Import checkpoint…
+        </button>
         <button type="button" onClick={() => void actions.dispatch('model.import')}>
           Import model folder…
         </button>
       </div>
+      <JobStatus job={checkpointJob} label="Checkpoint import" />
+      <AddModels />
       {info && (
         <section aria-label="Execution providers">
           <h3>Device</h3>

@@ -1,7 +1,8 @@
 // Editor state that is not part of the document and never an undo step: dialogs, the
 // preview frame, engine status, notices.
-import type { AppInfo, Crop, EncodedImage, ModelInfo, RecentItem } from '../../src-shared/contract'
+import type { AppInfo, CatalogItem, Crop, EncodedImage, ModelInfo, RecentItem } from '../../src-shared/contract'
 import type { Face } from '../faces/faces'
+import type { DownloadState } from '../models/downloads'
 
 export type Dialog = null | 'shortcuts' | 'models' | 'export' | 'about' | 'generate'
 
@@ -44,6 +45,10 @@ export class UiStore {
   generated: GeneratedImage | null = null
   /** faces found per image id, largest first (FaceFinder keeps them) */
   faces: Record<string, Face[]> = {}
+  /** Models › Add: the released checkpoints */
+  catalog: CatalogItem[] = []
+  /** each download or import by hand, by job (a catalog data set, or `checkpoint`) */
+  downloads: Record<string, DownloadState> = {}
 
   private version = 0
   private readonly listeners = new Set<() => void>()
