@@ -9,7 +9,7 @@ import sharp from 'sharp'
 import { parseProject } from '../../src-main/app/projectFile'
 import { sharedDataDir } from '../../src-main/testing/utkface'
 import { expect, test } from '../fixtures'
-import { canvasPixel, drag, dragCropCorner, farFromMask, parseCrop, photoCrop, photoPoint, pixelDiff, referenceLayers, screenPoint, screenshot, statusBar, type ShownCrop } from './helpers'
+import { canvasMean, canvasPixel, drag, dragCropCorner, farFromMask, parseCrop, photoCrop, photoPoint, pixelDiff, referenceLayers, screenPoint, screenshot, statusBar, type ShownCrop } from './helpers'
 
 const photosDir = join(sharedDataDir, 'photos')
 test.skip(!existsSync(join(photosDir, 'Hepburn01.png')), `the real photos are missing from ${photosDir}`)
@@ -264,4 +264,44 @@ test('the frame turns with its handle about its centre, may then reach past the 
   await page.keyboard.press('.')
   await page.keyboard.press('Control+z')
   await expect.poll(() => photoCrop(page)).toEqual({ ...start, angle: 0 })
+})
+
+test('a face at the edge: its frame reaches past the photo, hatched there with a hint that the model sees it mirrored; Reset frame clears both', async ({ app: page, bridge, workDir }, testInfo) => {
+  const status = statusBar(page)
+  // Hepburn01.png turned 25 degrees, its top-left part cut away, at the top-left of an 800 x 600 photo
+  const background = '#6f7d68'
+  const turned = await sharp(join(photosDir, 'Hepburn01.png')).flatten({ background }).rotate(25, { background }).png().toBuffer({ resolveWithObject: true })
+  const cut = await sharp(turned.data)
+    .extract({ left: 200, top: 180, width: turned.info.width - 200, height: turned.info.height - 180 })
+    .toBuffer()
+  const photoPath = join(workDir, 'edge.png')
+  await writeFile(photoPath, await sharp({ create: { width: 800, height: 600, channels: 3, background } }).composite([{ input: cut, left: 0, top: 0 }]).removeAlpha().png().toBuffer())
+  await openPhoto(page, bridge, photoPath, 'edge.png · 800 × 600')
+  await expect(status.getByLabel('Photo size')).toContainText('turned')
+  const frame = await photoCrop(page)
+  const hint = status.getByLabel('Frame hint')
+  await expect(hint).toHaveText('mirrored past the edge')
+  await expect(hint).toHaveAttribute('title', /mirrored/)
+
+  // a point of the frame's left middle, and one below it outside the frame, both left of the photo
+  const r = (frame.angle! * Math.PI) / 180
+  const [cx, cy] = centreOf(frame)
+  const inFrame = (u: number, v: number): P => [cx + Math.cos(r) * u - Math.sin(r) * v, cy + Math.sin(r) * u + Math.cos(r) * v]
+  const hatched = inFrame(-0.42 * frame.size, 0)
+  const plain: P = [hatched[0], hatched[1] + 1.2 * frame.size]
+  const frameU = ([x, y]: P) => Math.max(Math.abs(Math.cos(r) * (x - cx) + Math.sin(r) * (y - cy)), Math.abs(-Math.sin(r) * (x - cx) + Math.cos(r) * (y - cy)))
+  expect(hatched[0], `the frame ${JSON.stringify(frame)} reaches past the left edge`).toBeLessThan(-8)
+  expect(frameU(plain), 'the plain point lies outside the frame').toBeGreaterThan(frame.size / 2 + 10)
+  // room for both beside the photo
+  await page.keyboard.press('Control+-')
+  await page.getByRole('radio', { name: 'Crop' }).click()
+  await page.mouse.move(5, 300)
+  const canvas = await canvasMean(page, ...plain)
+  expect(await canvasMean(page, ...hatched), 'hatched past the edge').toBeGreaterThan(canvas + 6)
+  await screenshot(page, testInfo, 'faces-frame-past-the-edge')
+
+  await page.getByRole('button', { name: 'Reset frame' }).click()
+  await expect(status.getByLabel('Photo size')).toContainText(/crop 600px at 100,0$/)
+  await expect(hint).toHaveCount(0)
+  await expect.poll(async () => Math.abs((await canvasMean(page, ...hatched)) - canvas)).toBeLessThanOrEqual(2)
 })

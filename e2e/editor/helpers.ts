@@ -69,6 +69,25 @@ export async function canvasPixel(page: Page, x: number, y: number): Promise<num
   )
 }
 
+/** Mean of the RGB channels over the canvas pixels within `radius` screen pixels (a square) of a photo point. */
+export async function canvasMean(page: Page, x: number, y: number, radius = 4): Promise<number> {
+  const s = await screenPoint(page, x, y)
+  const box = (await page.locator('.canvas-host').boundingBox())!
+  return page.evaluate(
+    ({ cx, cy, r }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const canvas = (globalThis as any).document.querySelector('.canvas-host canvas.lower-canvas, .canvas-host canvas')
+      const ratio = canvas.width / canvas.clientWidth
+      const side = Math.round(2 * r * ratio) + 1
+      const data = canvas.getContext('2d')!.getImageData(Math.round((cx - r) * ratio), Math.round((cy - r) * ratio), side, side).data as ArrayLike<number>
+      let sum = 0
+      for (let i = 0; i < data.length; i += 4) sum += (data[i] + data[i + 1] + data[i + 2]) / 3
+      return sum / (side * side)
+    },
+    { cx: s.x - box.x, cy: s.y - box.y, r: radius },
+  )
+}
+
 export interface ImageDiff {
   width: number
   height: number

@@ -5,7 +5,7 @@ import type { Crop } from '../../src-shared/contract'
 import { canvasGestures, chordOfEvent, parseChord } from '../../src-shared/shortcuts'
 import type { EditorActions, ViewController } from '../actions/editorActions'
 import type { EditorStore, MaskChange } from '../document/editorStore'
-import { acrossPhoto, clampCrop, frameCentre, frameCorners, framePoint, toFrame } from '../document/frame'
+import { acrossPhoto, clampCrop, frameCentre, frameCorners, framePoint, reachesPastPhoto, toFrame } from '../document/frame'
 import type { ImageCache } from '../engine/imageCache'
 import { loadImage } from '../engine/imageCache'
 import type { FaceFinder } from '../faces/faceFinder'
@@ -21,6 +21,8 @@ import { ZoomPanHandler } from './zoomPan'
 
 /** The rings that mark where the model wants the eyes, in screen pixels. */
 const GUIDE_MARK_RADIUS = 5
+/** How far apart the hatching of the mirrored parts of a frame is, in screen pixels. */
+const MIRRORED_HATCH_SPACING = 8
 /** A press that moves less than this (screen pixels) before release is a click. */
 const CLICK_SLOP = 4
 /** Held, it turns a drag into a pan whatever the tool. */
@@ -408,6 +410,40 @@ export class CanvasController implements ViewController {
     ctx.restore()
   }
 
+  /**
+   * Hatch the parts of the frame past the photo's edges: the model sees the photo mirrored
+   * there (the engine reflects it), while the canvas has nothing to show.
+   */
+  private drawMirrored(ctx: CanvasRenderingContext2D, corners: readonly { x: number; y: number }[], framePath: () => void, zoom: number): void {
+    const { width, height } = this.contentSize
+    const xs = corners.map((c) => c.x)
+    const ys = corners.map((c) => c.y)
+    const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)]
+    ctx.save()
+    ctx.beginPath()
+    framePath()
+    ctx.clip()
+    // and outside the photo
+    ctx.beginPath()
+    ctx.rect(minX - 1, minY - 1, maxX - minX + 2, maxY - minY + 2)
+    ctx.rect(0, 0, width, height)
+    ctx.clip('evenodd')
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.05)'
+    ctx.fillRect(minX, minY, maxX - minX, maxY - minY)
+    // diagonal hatching a fixed number of screen pixels apart, anchored to the photo so it
+    // does not crawl while the frame moves
+    const spacing = MIRRORED_HATCH_SPACING / zoom
+    ctx.strokeStyle = 'rgba(255, 255, 255, 0.16)'
+    ctx.lineWidth = 1 / zoom
+    ctx.beginPath()
+    for (let t = Math.floor((minX + minY) / spacing) * spacing; t <= maxX + maxY; t += spacing) {
+      ctx.moveTo(t - minY, minY)
+      ctx.lineTo(t - maxY, maxY)
+    }
+    ctx.stroke()
+    ctx.restore()
+  }
+
   /** Shade outside the crop and, for face models, the guides of where the face goes (faceGuides). */
   private drawGuides(ctx: CanvasRenderingContext2D): void {
     // fabric also fires after:render for its top (selection) layer: draw on the scene only
@@ -419,15 +455,26 @@ export class CanvasController implements ViewController {
     ctx.save()
     ctx.transform(vpt[0], vpt[1], vpt[2], vpt[3], vpt[4], vpt[5])
     const zoom = vpt[0]
+    const { width, height } = this.contentSize
+    // the frame may be turned: its square as it lies on the photo
+    const corners = frameCorners(crop)
+    const framePath = () => {
+      ctx.moveTo(corners[0].x, corners[0].y)
+      for (const c of corners.slice(1)) ctx.lineTo(c.x, c.y)
+      ctx.closePath()
+    }
+    // shade the photo outside the frame (only the photo: past its edges is the canvas)
+    ctx.save()
+    ctx.beginPath()
+    ctx.rect(0, 0, width, height)
+    ctx.clip()
     ctx.fillStyle = 'rgba(10, 11, 13, 0.45)'
     ctx.beginPath()
-    ctx.rect(0, 0, this.contentSize.width, this.contentSize.height)
-    // the frame may be turned: shade outside its square as it lies on the photo
-    const corners = frameCorners(crop)
-    ctx.moveTo(corners[0].x, corners[0].y)
-    for (const c of corners.slice(1)) ctx.lineTo(c.x, c.y)
-    ctx.closePath()
+    ctx.rect(0, 0, width, height)
+    framePath()
     ctx.fill('evenodd')
+    ctx.restore()
+    if (reachesPastPhoto(crop, width, height)) this.drawMirrored(ctx, corners, framePath, zoom)
     const guides = faceGuides(this.ui.activeModel)
     if (guides.lines.length > 0) {
       // drawn in the frame's own axes, so the guides turn with it

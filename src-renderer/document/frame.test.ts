@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acrossPhoto, alongFrame, clampCrop, cropAt, frameCentre, turnedBy, frameCorners, normalizeAngle, sameCrop, snapAngle, toFrame, framePoint } from './frame'
+import { acrossPhoto, alongFrame, clampCrop, cropAt, frameCentre, turnedBy, frameCorners, normalizeAngle, reachesPastPhoto, sameCrop, snapAngle, toFrame, framePoint } from './frame'
 
 describe('snapAngle', () => {
   it('rounds to a tenth of a degree', () => {
@@ -111,5 +111,20 @@ describe('turnedBy', () => {
     expect(turnedBy({ x: 10, y: 20, size: 100 }, 1)).toEqual({ x: 10, y: 20, size: 100, angle: 1 })
     expect(turnedBy({ x: 10, y: 20, size: 100, angle: 179.5 }, 1)).toEqual({ x: 10, y: 20, size: 100, angle: -179.5 })
     expect(turnedBy({ x: 10, y: 20, size: 100, angle: 0.1 }, -0.2)).toEqual({ x: 10, y: 20, size: 100, angle: -0.1 })
+  })
+})
+
+describe('reachesPastPhoto', () => {
+  it('tells a frame that reaches past the photo, where the engine mirrors it, from one inside', () => {
+    // 480 x 360: the default crop, and the same square upright or a quarter turned, stay inside
+    expect(reachesPastPhoto({ x: 60, y: 0, size: 360 }, 480, 360)).toBe(false)
+    expect(reachesPastPhoto({ x: 60, y: 0, size: 360, angle: 0 }, 480, 360)).toBe(false)
+    expect(reachesPastPhoto({ x: 60, y: 0, size: 360, angle: 90 }, 480, 360)).toBe(false)
+    expect(reachesPastPhoto({ x: 60, y: 0, size: 360, angle: -180 }, 480, 360)).toBe(false)
+    // turned 10 degrees, its corners leave the top and bottom edges
+    expect(reachesPastPhoto({ x: 60, y: 0, size: 360, angle: 10 }, 480, 360)).toBe(true)
+    // a small turned frame in the middle stays inside; moved to an edge it reaches past it
+    expect(reachesPastPhoto({ x: 190, y: 130, size: 100, angle: 30 }, 480, 360)).toBe(false)
+    expect(reachesPastPhoto({ x: 400, y: 130, size: 100, angle: 30 }, 480, 360)).toBe(true)
   })
 })

@@ -101,6 +101,16 @@ export function frameCorners(crop: Crop): [Point, Point, Point, Point] {
 }
 
 /**
+ * Whether the frame reaches past a width x height photo: the engine mirrors the photo into
+ * those parts (a plain crop never does). A hundredth of a pixel is allowed for the rounding
+ * of a turned frame's corners.
+ */
+export function reachesPastPhoto(crop: Crop, width: number, height: number): boolean {
+  const e = 0.01
+  return frameCorners(crop).some((c) => c.x < -e || c.y < -e || c.x > width + e || c.y > height + e)
+}
+
+/**
  * Keep a crop valid for a width x height photo, in whole pixels. A plain crop stays a square
  * inside the photo, at least minSize and at most the short side. A turned frame keeps its
  * angle (normalised) and may reach past the edges, but its centre stays on the photo and its
