@@ -15,6 +15,24 @@ export interface ServedFile {
   ignoreRange?: boolean
   /** Send this many body bytes, then nothing more (the connection stays open): a download to cancel. */
   stallAt?: number
+  /** Send the body in 4 MiB pieces this many milliseconds apart (a download slow enough to watch). */
+  pieceDelayMs?: number
+}
+
+const piece = 4 * 1024 * 1024
+
+/** Writes `bytes` in pieces `delayMs` apart, then `done`; stops when the response is closed. */
+function trickle(response: ServerResponse, bytes: Uint8Array, delayMs: number, done: () => void): void {
+  let at = 0
+  const next = () => {
+    if (response.destroyed) return
+    if (at >= bytes.length) return done()
+    const end = Math.min(bytes.length, at + piece)
+    response.write(bytes.subarray(at, end))
+    at = end
+    setTimeout(next, delayMs)
+  }
+  next()
 }
 
 export interface RequestLog {
@@ -63,7 +81,8 @@ export async function startCheckpointServer(): Promise<CheckpointServer> {
       }
       log(206)
       response.writeHead(206, { 'content-type': type, 'content-length': String(size - start), 'content-range': `bytes ${start}-${size - 1}/${size}`, 'accept-ranges': 'bytes' })
-      response.end(file.bytes.subarray(start))
+      if (file.pieceDelayMs !== undefined) trickle(response, file.bytes.subarray(start), file.pieceDelayMs, () => response.end())
+      else response.end(file.bytes.subarray(start))
       return
     }
     log(200)
@@ -74,11 +93,14 @@ export async function startCheckpointServer(): Promise<CheckpointServer> {
     }
     if (file.interruptOnceAt !== undefined && !interrupted.has(path)) {
       interrupted.add(path)
-      // half the body, then the connection drops as a flaky network would drop it
-      response.write(file.bytes.subarray(0, file.interruptOnceAt), () => setTimeout(() => request.socket.destroy(), 50))
+      // part of the body, then the connection drops as a flaky network would drop it
+      const drop = () => setTimeout(() => request.socket.destroy(), 50)
+      if (file.pieceDelayMs !== undefined) trickle(response, file.bytes.subarray(0, file.interruptOnceAt), file.pieceDelayMs, drop)
+      else response.write(file.bytes.subarray(0, file.interruptOnceAt), drop)
       return
     }
-    response.end(file.bytes)
+    if (file.pieceDelayMs !== undefined) trickle(response, file.bytes, file.pieceDelayMs, () => response.end())
+    else response.end(file.bytes)
   }
 
   const server: Server = createServer(handle)
