@@ -444,7 +444,7 @@ export class CanvasController implements ViewController {
     ctx.restore()
   }
 
-  /** Shade outside the crop and, for face models, the guides of where the face goes (faceGuides). */
+  /** Shade outside the crop and, for face models while the frame is placed, the guides of where the face goes (faceGuides). */
   private drawGuides(ctx: CanvasRenderingContext2D): void {
     // fabric also fires after:render for its top (selection) layer: draw on the scene only
     if (ctx !== this.canvas.getContext()) return
@@ -475,7 +475,8 @@ export class CanvasController implements ViewController {
     ctx.fill('evenodd')
     ctx.restore()
     if (reachesPastPhoto(crop, width, height)) this.drawMirrored(ctx, corners, framePath, zoom)
-    const guides = faceGuides(this.ui.activeModel)
+    // the guides are for placing the frame: while painting they would cross the eyes and mouth being painted
+    const guides = faceGuides(this.store.placingCrop ? this.ui.activeModel : null)
     if (guides.lines.length > 0) {
       // drawn in the frame's own axes, so the guides turn with it
       const centre = frameCentre(crop)
