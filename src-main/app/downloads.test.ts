@@ -229,13 +229,21 @@ describe('downloadModel', () => {
     }
   })
 
-  it('a failing import leaves no model folder and no checkpoint', async () => {
+  it('a failing import leaves no model folder; the downloaded file stays and the next run imports it without downloading', async () => {
     server.serve('/good.pt', { bytes: checkpoint })
     const dir = fresh()
-    const { importer } = recording(true)
-    const failure = await refusal(downloadModel({ url: server.url('/good.pt'), checkpointPath: join(dir, 'good.pt'), modelDir: join(dir, 'model'), importer }))
+    const failing = recording(true)
+    const failure = await refusal(downloadModel({ url: server.url('/good.pt'), checkpointPath: join(dir, 'good.pt'), modelDir: join(dir, 'model'), importer: failing.importer }))
     expect(failure.code).toBe('E_CONVERT_PARITY')
-    expect(await readdir(dir)).toEqual([])
+    expect(failure.message).toMatch(/the converter broke\. The downloaded good\.pt is kept/)
+    expect(await readdir(dir)).toEqual(['good.pt'])
+    const asked = server.requests.length
+    const working = recording(false)
+    const result = await downloadModel({ url: server.url('/good.pt'), checkpointPath: join(dir, 'good.pt'), modelDir: join(dir, 'model'), importer: working.importer })
+    expect(server.requests.length).toBe(asked)
+    expect(working.calls).toHaveLength(1)
+    expect(result.download.bytes).toBe(checkpoint.length)
+    expect(existsSync(join(dir, 'good.pt'))).toBe(false)
   })
 })
 

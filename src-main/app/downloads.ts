@@ -357,20 +357,35 @@ export interface DownloadModelResult extends ImportResult {
   download: FetchResult
 }
 
-/** Download, check, import; then remove the raw checkpoint unless it is to be kept. */
+/**
+ * Download, check, import; then remove the raw checkpoint unless it is to be kept. A checkpoint
+ * already downloaded whole by an earlier run whose import failed is imported without
+ * downloading it again; when an import fails, the downloaded file stays for that (a refused
+ * file does not).
+ */
 export async function downloadModel(options: DownloadModelOptions): Promise<DownloadModelResult> {
   const { checkpointPath, modelDir, keepCheckpoint = false, importer, importOptions, onProgress, ...fetchOptions } = options
-  const download = await fetchFile({ ...fetchOptions, dest: checkpointPath, onProgress })
+  // only a whole download is ever renamed from .part to this name
+  const earlier = await stat(checkpointPath).then((found) => (found.isFile() ? found.size : null), () => null)
+  const download: FetchResult =
+    earlier !== null ? { path: checkpointPath, bytes: earlier, resumes: 0, restarts: 0 } : await fetchFile({ ...fetchOptions, dest: checkpointPath, onProgress })
+  let result: ImportResult
   try {
     if (options.signal?.aborted) throw canceled()
-    const result = await installCheckpoint({ checkpoint: checkpointPath, url: options.url, modelDir, importer, importOptions, onProgress })
-    return { ...result, checkpoint: keepCheckpoint ? checkpointPath : null, download }
+    result = await installCheckpoint({ checkpoint: checkpointPath, url: options.url, modelDir, importer, importOptions, onProgress })
   } catch (error) {
-    // a file that is not a checkpoint is of no use to anyone; another failure keeps it only if asked
-    const refused = error instanceof AppFailure && error.code === appErrorCodes.downloadNotCheckpoint
-    if (refused || !keepCheckpoint) await rm(checkpointPath, { force: true })
-    throw error
-  } finally {
-    if (!keepCheckpoint) await rm(checkpointPath, { force: true })
+    const code = (error as { code?: unknown }).code
+    if (code === appErrorCodes.downloadNotCheckpoint || code === appErrorCodes.downloadCanceled) {
+      await rm(checkpointPath, { force: true })
+      throw error
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    throw new AppFailure(
+      typeof code === 'string' && /^E_[A-Z0-9_]+$/.test(code) ? code : 'E_INTERNAL',
+      `${message.replace(/[.\s]*$/, '.')} The downloaded ${basename(checkpointPath)} is kept: trying again imports it without downloading it again.`,
+      { cause: error },
+    )
   }
+  if (!keepCheckpoint) await rm(checkpointPath, { force: true })
+  return { ...result, checkpoint: keepCheckpoint ? checkpointPath : null, download }
 }

@@ -74,7 +74,8 @@ bytes for the same output format and quality.
 download fetches a released checkpoint (--dataset) or any checkpoint link (--url) to DIR.pt
 beside --out (DIR.pt.part while it arrives: run the same command again to continue a download
 that broke off), imports it into the model folder --out and removes DIR.pt unless
---keep-checkpoint. A link that gives a web page instead of the file (Google Drive does this for
+--keep-checkpoint; when the import fails DIR.pt stays, and the next run imports it without
+downloading it again. A link that gives a web page instead of the file (Google Drive does this for
 large files) ends with E_DOWNLOAD_NOT_CHECKPOINT: download it in a browser, then use convert.`
 
 const exitCodes: Record<string, number> = {
