@@ -15,7 +15,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { EngineClient } from '../../src-main/engine/client'
 import { forkEngine } from '../../src-main/engine/spawn'
-import type { Dialogs } from '../../src-main/app/deps'
+import type { Dialogs, DownloadDeps } from '../../src-main/app/deps'
 import { dispatch } from '../../src-main/app/dispatch'
 import { createApp, type App } from '../../src-main/app/handlers'
 import { createFileRecentStore } from '../../src-main/app/recent'
@@ -78,6 +78,8 @@ export interface BridgeOptions {
   engine?: EngineClient
   /** The token requests must carry (see bridgeTokenHeader); default: a new random one. */
   token?: string
+  /** Model downloads: catalog entries from a local server, another importer. */
+  downloads?: DownloadDeps
 }
 
 /** The header a bridge request carries its token in; the event stream, which cannot set headers, sends `?token=`. */
@@ -153,6 +155,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     userDataDir,
     bundledModelsDir: options.modelsDir ?? join(repoRoot, 'models'),
     app: { name: 'Stylemap Studio', version: 'e2e' },
+    emit: (event, payload) => emit(event, payload),
+    downloads: options.downloads,
   })
   const streams = new Set<ServerResponse>()
   const unsubscribeCrash = engine.onCrash(({ code }) => {
