@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeImage } from '../engine/images.js'
+import { makeTestApp } from '../app/testing/harness.js'
 import { defaultModelDir } from '../engine/testing/models.js'
 import { gradientPng, maskPng, placedPoint, type Placement, rectMask, tiltedFacesPhoto } from '../engine/testing/photos.js'
 import { sharedDataDir } from '../testing/utkface.js'
@@ -131,6 +132,37 @@ describe('framing by face', () => {
     }
     expect(changedOutside).toBe(0)
     expect(changedInside).toBeGreaterThan(70 * 50 * 0.5)
+  })
+
+  it('render --project --face/--reference-face writes what the app exports with the faces framed', async () => {
+    const app = await makeTestApp({ modelsDir: defaultModelDir, dir: join(work, 'app') })
+    try {
+      const photo = (await app.ok('image:import', { name: 'tilted.png', bytes: await readFile(join(work, 'tilted.png')) })).image
+      const reference = (await app.ok('image:import', { name: 'two.png', bytes: await readFile(join(work, 'two.png')) })).image
+      const mask = rectMask(450, 350, 228, 180, 35, 25)
+      const plain = {
+        original: { imageId: photo.imageId, crop: { x: 100, y: 0, size: 700 } },
+        references: [{ id: 'a', imageId: reference.imageId, crop: { x: 0, y: 0, size: 640 }, color: '#ff5c7a', mask }],
+        settings: { space: 'wplus' as const, feather: 6 },
+      }
+      app.dialogs.answer('saveProject', join(work, 'plain.smproj'))
+      await app.ok('project:save', { document: plain })
+      // the same document framed on the faces the app finds: the photo's face 0, the reference's face 1
+      const photoFaces = (await app.ok('image:faces', { imageId: photo.imageId })).faces
+      const referenceFaces = (await app.ok('image:faces', { imageId: reference.imageId })).faces
+      expect(photoFaces[0].crop?.angle).toBeGreaterThan(20)
+      const framed = { ...plain, original: { ...plain.original, crop: photoFaces[0].crop! }, references: [{ ...plain.references[0], crop: referenceFaces[1].crop! }] }
+      app.dialogs.answer('saveImage', join(work, 'app-framed.png'))
+      await app.ok('file:export', { document: framed, format: 'png', quality: 92 })
+      const result = await cli('render', '--project', 'plain.smproj', '--face', '0', '--reference-face', '1', '--out', 'cli-framed.png')
+      expect(result.code, result.stderr).toBe(0)
+      expect((await readFile(join(work, 'cli-framed.png'))).equals(await readFile(join(work, 'app-framed.png')))).toBe(true)
+      const unframed = await cli('render', '--project', 'plain.smproj', '--out', 'cli-plain.png')
+      expect(unframed.code, unframed.stderr).toBe(0)
+      expect((await readFile(join(work, 'cli-plain.png'))).equals(await readFile(join(work, 'cli-framed.png')))).toBe(false)
+    } finally {
+      await app.close()
+    }
   })
 
   it('morph takes --a-face and --b-face', async () => {
