@@ -30,7 +30,9 @@ const pixel = z.number().int().nonnegative()
  * past the photo's edges (mirrored there) as long as its centre is on the photo. See Crop in
  * src-main/engine/api.ts.
  */
-export const cropSchema = z.object({ x: z.number().int(), y: z.number().int(), size: z.number().int().min(1), angle: z.number().min(-180).max(180).optional() })
+export const cropSchema = z
+  .object({ x: z.number().int(), y: z.number().int(), size: z.number().int().min(1), angle: z.number().min(-180).max(180).optional() })
+  .refine((crop) => crop.angle !== undefined || (crop.x >= 0 && crop.y >= 0), { message: 'a crop without an angle starts inside the photo (x, y >= 0)' })
 export type Crop = z.output<typeof cropSchema>
 
 export const imageMimeSchema = z.enum(['image/png', 'image/jpeg', 'image/webp'])
