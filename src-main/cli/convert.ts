@@ -1,11 +1,15 @@
-// `stylemap convert`: hands the checkpoint to the Python converter (models/smgan/convert.py),
-// which owns the E_CONVERT_* codes; its exit code passes through, and its one-line failures
-// get the `stylemap: ` prefix every other command's failures have.
+// `stylemap convert`: turns a released StyleMapGAN checkpoint into a model folder. By default
+// in TypeScript (src-main/torch/importCheckpoint.ts: graph templates filled with the
+// checkpoint's weights, no Python needed); `--via python` hands it to the Python converter
+// (models/smgan/convert.py), whose exit code passes through and whose one-line failures get
+// the `stylemap: ` prefix every other command's failures have.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
+import { importCheckpoint } from '../torch/importCheckpoint.js'
+import { parseCommand } from './args.js'
 
 const installHint = "install them with 'apt-get install python3-torch python3-onnx python3-numpy' or 'pip install torch onnx numpy'"
 
@@ -49,11 +53,48 @@ export function absolutePaths(args: string[], cwd: string): string[] {
 /** A converter failure line, `E_CODE: message`. */
 const failureLine = /^E_[A-Z0-9_]+: /
 
-/** Runs the converter; resolves with its exit code (stdout inherited, stderr passed on line by line). */
+const valueOptions = ['checkpoint', 'out', 'id', 'name', 'license', 'domain', 'source', 'alignment', 'tolerance', 'via']
+const flagOptions = ['default', 'force']
+
+/**
+ * `stylemap convert`: resolves with the exit code. The TypeScript path prints one JSON summary
+ * line on stdout and throws EngineError (E_CONVERT_*) on failure; --via python runs the Python
+ * converter (stdout inherited, stderr passed on line by line).
+ */
 export async function runConvert(args: string[], modelsRoot: string): Promise<number> {
-  if (!args.includes('--checkpoint') && !args.some((a) => a.startsWith('--checkpoint='))) {
-    throw new EngineError(engineErrorCodes.badArgument, 'convert needs --checkpoint FILE --out DIR')
-  }
+  const parsed = parseCommand(args, valueOptions, flagOptions)
+  const checkpoint = parsed.single('checkpoint')
+  const out = parsed.single('out')
+  if (!checkpoint || !out) throw new EngineError(engineErrorCodes.badArgument, 'convert needs --checkpoint FILE --out DIR')
+  const alignment = parsed.single('alignment') ?? 'auto'
+  if (alignment !== 'auto' && alignment !== 'ffhq' && alignment !== 'none') throw new EngineError(engineErrorCodes.badArgument, '--alignment is auto, ffhq or none')
+  const via = parsed.single('via') ?? 'typescript'
+  if (via === 'python') return runPythonConvert(args.filter((a, i) => !(a === '--via' || a.startsWith('--via=') || args[i - 1] === '--via')), modelsRoot)
+  if (via !== 'typescript') throw new EngineError(engineErrorCodes.badArgument, '--via is typescript (the default) or python')
+  if (parsed.single('tolerance') !== undefined) throw new EngineError(engineErrorCodes.badArgument, '--tolerance is an option of --via python (its PyTorch parity check)')
+  const progress = process.stderr.isTTY
+    ? (fraction: number, stage: string) => process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   ${fraction >= 1 ? '\n' : ''}`)
+    : undefined
+  const result = await importCheckpoint(resolve(checkpoint), resolve(out), {
+    id: parsed.single('id'),
+    name: parsed.single('name'),
+    license: parsed.single('license'),
+    domain: parsed.single('domain'),
+    source: parsed.single('source'),
+    default: parsed.flag('default'),
+    force: parsed.flag('force'),
+    alignment,
+    onProgress: progress,
+  })
+  const manifest = result.manifest as { id: string; resolution: number }
+  process.stdout.write(
+    `${JSON.stringify({ out, id: manifest.id, resolution: manifest.resolution, via: 'typescript', maxRelativeError: result.check?.maxRelativeError ?? null, cases: result.check?.cases ?? 0, seconds: result.seconds, peakRssMiB: result.peakRssMiB })}\n`,
+  )
+  return 0
+}
+
+/** Runs the Python converter; resolves with its exit code (stdout inherited, stderr passed on line by line). */
+async function runPythonConvert(args: string[], modelsRoot: string): Promise<number> {
   const python = findPython()
   const child = spawn(python, ['-m', 'smgan.convert', ...absolutePaths(args, process.cwd())], { cwd: modelsRoot, stdio: ['inherit', 'inherit', 'pipe'] })
   createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`${failureLine.test(line) ? 'stylemap: ' : ''}${line}\n`))

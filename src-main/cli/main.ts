@@ -35,7 +35,8 @@ const help = `stylemap: StyleMapGAN editing from the command line
   stylemap generate [--model DIR] --seed N [--truncation PSI] --out PNG
   stylemap morph [--model DIR] --a IMG --b IMG [--a-crop FRAME | --a-face N] [--b-crop FRAME | --b-face N] --t T --out PNG
   stylemap bench [--model DIR]... [--optional-model DIR]... [--runs N] [--json]
-  stylemap convert --checkpoint FILE --out DIR [--id ID] [--name NAME] [--license TEXT] [--default] [--force]
+  stylemap convert --checkpoint FILE --out DIR [--id ID] [--name NAME] [--license TEXT] [--domain D] [--source TEXT]
+                   [--alignment auto|ffhq|none] [--default] [--force] [--via typescript|python [--tolerance T]]
 ${downloadHelp}
 
 Every command also takes --provider auto|${providerNames.join('|')} and --threads N.
@@ -70,6 +71,13 @@ Masks and offsets (the same meaning as in the app):
 
 render writes a saved project (.smproj) exactly as the app's File > Export does: the same
 bytes for the same output format and quality.
+
+convert turns a StyleMapGAN checkpoint (g_ema, e_ema, train_args) into a model folder. By
+default it needs no Python: the graphs come from models/templates (the released 256 px
+architecture, 128 px and the test architectures) and the weights are read from the
+checkpoint; another architecture ends with E_CONVERT_ARCHITECTURE. --via python uses the
+Python converter (PyTorch and ONNX needed), which exports any architecture and checks the
+graphs against PyTorch (--tolerance).
 
 download fetches a released checkpoint (--dataset) or any checkpoint link (--url) to DIR.pt
 beside --out (DIR.pt.part while it arrives: run the same command again to continue a download

@@ -99,30 +99,44 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** Every named file must exist and match its sha256 from the manifest. */
+/**
+ * Every graph file must exist and match its sha256 from the manifest, and so must every other
+ * file the manifest hashes: the weights files graphs keep as ONNX external data
+ * (models/FORMAT.md), which onnxruntime reads beside the graph.
+ */
 export async function verifyFiles(dir: string, manifest: Manifest): Promise<Record<GraphName, string | undefined>> {
   const root = resolve(dir)
   // the folder itself may be reached through a link; what is inside it may not leave it
   const realRoot = await realpath(root).catch(() => root)
-  const paths = {} as Record<GraphName, string | undefined>
-  for (const [graph, file] of Object.entries(manifest.files) as [GraphName, string | undefined][]) {
-    if (!file) continue
+  const check = async (file: string, what: string): Promise<string> => {
     const path = resolve(root, file)
-    if (!path.startsWith(root + sep)) throw new EngineError(engineErrorCodes.modelManifest, `files.${graph} points outside the model folder`)
+    if (!path.startsWith(root + sep)) throw new EngineError(engineErrorCodes.modelManifest, `${what} points outside the model folder`)
     const info = await lstat(path).catch(() => null)
     if (info?.isSymbolicLink()) {
-      throw new EngineError(engineErrorCodes.modelManifest, `${file} (${graph}) is a symbolic link; a model folder holds its own files, not links to others`)
+      throw new EngineError(engineErrorCodes.modelManifest, `${file} (${what}) is a symbolic link; a model folder holds its own files, not links to others`)
     }
-    if (!info?.isFile()) throw new EngineError(engineErrorCodes.modelHash, `model file ${file} (${graph}) is missing from ${dir}`)
+    if (!info?.isFile()) throw new EngineError(engineErrorCodes.modelHash, `model file ${file} (${what}) is missing from ${dir}`)
     const real = await realpath(path).catch(() => path)
-    if (!real.startsWith(realRoot + sep)) throw new EngineError(engineErrorCodes.modelManifest, `${file} (${graph}) resolves outside the model folder`)
+    if (!real.startsWith(realRoot + sep)) throw new EngineError(engineErrorCodes.modelManifest, `${file} (${what}) resolves outside the model folder`)
     const expected = manifest.sha256[file]
     if (!expected) throw new EngineError(engineErrorCodes.modelHash, `model.json has no sha256 for ${file}`)
     const actual = await sha256File(path)
     if (actual.toLowerCase() !== expected.toLowerCase()) {
       throw new EngineError(engineErrorCodes.modelHash, `${file} is damaged or was replaced: sha256 ${actual.slice(0, 12)}... does not match model.json (${expected.slice(0, 12)}...)`)
     }
-    paths[graph] = path
+    return path
+  }
+  const paths = {} as Record<GraphName, string | undefined>
+  const graphFiles = new Set<string>()
+  for (const [graph, file] of Object.entries(manifest.files) as [GraphName, string | undefined][]) {
+    if (!file) continue
+    paths[graph] = await check(file, graph)
+    graphFiles.add(file)
+  }
+  for (const file of Object.keys(manifest.sha256)) {
+    if (graphFiles.has(file)) continue
+    if (!fileName.safeParse(file).success) throw new EngineError(engineErrorCodes.modelManifest, `sha256 names ${JSON.stringify(file)}, which is not a file name inside the model folder`)
+    await check(file, 'weights')
   }
   return paths
 }

@@ -1,7 +1,21 @@
 // Imports a released-format StyleMapGAN checkpoint (g_ema, e_ema, train_args) into a model
-// folder without Python: the graphs come from the weightless templates in models/templates,
-// the weights are streamed from the checkpoint into the folder's data files.
+// folder without Python: the graphs come from the weightless templates in models/templates
+// (models/smgan/templates.py), the weights are streamed tensor by tensor from the checkpoint
+// into the folder's data files. The folder is written beside `out`, loaded and run once by
+// the engine, and only then moved into place, so a failure leaves nothing behind.
+import { createHash } from 'node:crypto'
+import { lstatSync, readFileSync } from 'node:fs'
+import { chmod, copyFile, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, extname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as ort from 'onnxruntime-node'
+import { Engine } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
+import { Checkpoint } from './checkpoint.js'
+import { CheckpointError, checkpointErrorCodes } from './errors.js'
+import { type Template, type TemplateTensor, architectureOf, defaultTemplatesDir, findTemplate } from './templates.js'
+import { upsamplePhase } from './transforms.js'
+import { type PickleValue, type TensorRef, isTensorRef } from './values.js'
 
 export interface ImportOptions {
   id?: string
@@ -14,6 +28,8 @@ export interface ImportOptions {
   alignment?: 'auto' | 'ffhq' | 'none'
   /** Called as the import moves on: fraction in 0..1 and the stage's name. */
   onProgress?: (fraction: number, stage: string) => void
+  /** Where the graph templates are (models/templates of this checkout by default). */
+  templatesDir?: string
 }
 
 export interface ImportResult {
@@ -21,18 +37,392 @@ export interface ImportResult {
   dir: string
   /** Its model.json. */
   manifest: unknown
-  /** Seconds per stage (read, write, verify, total). */
+  /** Seconds per stage (read, weights, verify, check, total). */
   seconds: Record<string, number>
+  /**
+   * The process's peak RSS in MiB (it includes whatever the process held before): after the
+   * weights are written (reading the checkpoint and writing the folder) and at the end
+   * (the engine holding every graph of the model while it checks them).
+   */
+  peakRssMiB?: { weights: number; total: number }
+  /**
+   * The folder's own consistency check: decoder(w) against synthesis(resizer(w)) for a random
+   * stylemap (two graphs that share the generator's data file through different offsets).
+   * The PyTorch comparison is models/importParity.test.ts's. (Optional in the type so that
+   * stand-ins written against the first interface still fit.)
+   */
+  check?: { maxRelativeError: number; cases: number }
+}
+
+/** The converter's codes (shared with models/smgan/convert.py) plus the template importer's. */
+export const convertErrorCodes = {
+  notFound: 'E_CONVERT_NOT_FOUND',
+  notCheckpoint: 'E_CONVERT_NOT_CHECKPOINT',
+  keys: 'E_CONVERT_KEYS',
+  unsafe: 'E_CONVERT_UNSAFE',
+  outputNotDir: 'E_CONVERT_OUTPUT_NOT_DIR',
+  outputExists: 'E_CONVERT_OUTPUT_EXISTS',
+  outputWrite: 'E_CONVERT_OUTPUT_WRITE',
+  /** The written folder did not load or run in the engine (a template or importer bug). */
+  verify: 'E_CONVERT_VERIFY',
+} as const
+
+export const releasedLicense = 'CC BY-NC 4.0 (StyleMapGAN released weights; pass --license to override)'
+const alignmentsPath = fileURLToPath(new URL('../../models/smgan/alignments.json', import.meta.url))
+
+/** What the checkpoint's file name says the images are (convert.py's guess_domain). */
+export function guessDomain(name: string): string {
+  const lower = name.toLowerCase()
+  if (['celeba', 'ffhq', 'face', 'utk'].some((k) => lower.includes(k))) return 'face'
+  if (lower.includes('afhq')) return 'animal-face'
+  if (lower.includes('car')) return 'car'
+  if (lower.includes('church')) return 'church'
+  return 'generic'
+}
+
+/**
+ * The face alignment for model.json (convert.py's alignment_for): the FFHQ-style template for
+ * celeba/ffhq checkpoints with 'auto', always with 'ffhq', never with 'none'.
+ */
+export function alignmentFor(name: string, choice: 'auto' | 'ffhq' | 'none' = 'auto', path = alignmentsPath): unknown {
+  if (choice === 'none') return null
+  const lower = name.toLowerCase()
+  if (choice === 'auto' && !['celeba', 'ffhq'].some((k) => lower.includes(k))) return null
+  return (JSON.parse(readFileSync(path, 'utf8')) as { ffhq: unknown }).ffhq
+}
+
+/**
+ * --out must be a folder that can be created or (with force) replaced; checked before the
+ * checkpoint is read (convert.py's check_output).
+ */
+export function checkOutput(out: string, shown: string, force: boolean): void {
+  const info = lstatSync(out, { throwIfNoEntry: false })
+  if (info?.isSymbolicLink()) throw new EngineError(convertErrorCodes.outputNotDir, `${shown} is a symbolic link; --out names the model folder to write, not a link`)
+  if (info && !info.isDirectory()) {
+    throw new EngineError(convertErrorCodes.outputNotDir, `${shown} is a file, not a folder; --out names the model folder to write (--force replaces a folder, never a file)`)
+  }
+  let ancestor = dirname(out)
+  while (!lstatSync(ancestor, { throwIfNoEntry: false })) ancestor = dirname(ancestor)
+  if (!lstatSync(ancestor).isDirectory()) throw new EngineError(convertErrorCodes.outputNotDir, `${shown} cannot be created: ${ancestor} is a file, not a folder`)
+}
+
+async function checkEmpty(out: string, shown: string, force: boolean): Promise<void> {
+  const entries = await readdir(out).catch(() => [])
+  if (entries.length && !force) throw new EngineError(convertErrorCodes.outputExists, `${shown} already exists and is not empty (pass --force to replace it)`)
+}
+
+/** A reader failure as the converter's code; the message keeps the reader's reason. */
+function asConvertError(e: unknown, file: string): unknown {
+  if (!(e instanceof CheckpointError)) return e
+  const name = basename(file)
+  switch (e.code) {
+    case checkpointErrorCodes.unsafe:
+      return new EngineError(convertErrorCodes.unsafe, `${name}: ${e.message}; refused without running it (only tensors, containers and train_args are read)`, { cause: e })
+    case checkpointErrorCodes.missingEntry:
+      return new EngineError(convertErrorCodes.keys, `${e.message} (expected the released StyleMapGAN layout)`, { cause: e })
+    case checkpointErrorCodes.read:
+      return new EngineError(convertErrorCodes.notFound, e.message, { cause: e })
+    case checkpointErrorCodes.truncated:
+      // a more useful word than "not a checkpoint": the download or copy stopped early
+      return new EngineError(checkpointErrorCodes.truncated, `${name} is cut off (an interrupted download or copy?): ${e.message}`, { cause: e })
+    case checkpointErrorCodes.notCheckpoint:
+    case checkpointErrorCodes.format:
+      return new EngineError(convertErrorCodes.notCheckpoint, `${name} is not a readable PyTorch checkpoint: ${e.message}`, { cause: e })
+    default: {
+      const never: never = e.code
+      return new EngineError(convertErrorCodes.notCheckpoint, `${name}: ${String(never)}`, { cause: e })
+    }
+  }
+}
+
+/** g_ema / e_ema as key -> tensor, checked strictly against the template (checkpoint.py's _load_strict). */
+function stateDict(checkpoint: Checkpoint, entry: 'g_ema' | 'e_ema', template: Template): Map<string, TensorRef> {
+  const value = checkpoint.entry(entry)
+  if (!(value instanceof Map)) throw new EngineError(convertErrorCodes.keys, `${entry} is not a state dict`)
+  const tensors = new Map<string, TensorRef>()
+  for (const [k, v] of value) {
+    if (typeof k !== 'string' || !isTensorRef(v as PickleValue)) throw new EngineError(convertErrorCodes.keys, `${entry} holds ${String(k)}, which is not a tensor`)
+    tensors.set(k, v as TensorRef)
+  }
+  const prefix = `${entry}.`
+  const expected = Object.entries(template.stateDict).filter(([k]) => k.startsWith(prefix))
+  const missing = expected.map(([k]) => k.slice(prefix.length)).filter((k) => !tensors.has(k))
+  const expectedKeys = new Set(expected.map(([k]) => k.slice(prefix.length)))
+  const unexpected = [...tensors.keys()].filter((k) => !expectedKeys.has(k))
+  if (missing.length || unexpected.length) {
+    const parts: string[] = []
+    if (missing.length) parts.push(`missing ${missing.length} keys (first: ${missing[0]})`)
+    if (unexpected.length) parts.push(`${unexpected.length} unexpected keys (first: ${unexpected[0]})`)
+    throw new EngineError(convertErrorCodes.keys, `${entry} does not match the architecture from train_args: ${parts.join('; ')}`)
+  }
+  for (const [k, shape] of expected) {
+    const got = (tensors.get(k.slice(prefix.length)) as TensorRef).shape
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+      throw new EngineError(convertErrorCodes.keys, `${k} has shape (${got.join(', ')}), expected (${shape.join(', ')})`)
+    }
+  }
+  return tensors
+}
+
+const zeros = new Uint8Array(4096)
+
+function lookup(key: string, tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>): TensorRef {
+  const [network, ...rest] = key.split('.')
+  const ref = tensors[network as 'g_ema' | 'e_ema']?.get(rest.join('.'))
+  if (!ref) throw new EngineError('E_CONVERT_TEMPLATE', `the template names ${key}, which its own state dict list lacks`)
+  return ref
+}
+
+/** A data file tensor: the checkpoint tensor, or the template's transform of it. */
+async function tensorFor(checkpoint: Checkpoint, t: TemplateTensor, tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>): Promise<Float32Array> {
+  const transform = t.transform
+  if (!transform) return (await checkpoint.loadTensor(lookup(t.key, tensors))).data
+  switch (transform.op) {
+    case 'upsamplePhase': {
+      const weight = await checkpoint.loadTensor(lookup(transform.weight, tensors))
+      const kernel = await checkpoint.loadTensor(lookup(transform.kernel, tensors))
+      const shape = transform.squeeze ? weight.shape.slice(1) : weight.shape
+      return upsamplePhase(weight.data, shape, kernel.data, transform.scale, transform.pad0)
+    }
+    default: {
+      const never: never = transform.op
+      throw new EngineError('E_CONVERT_TEMPLATE', `unknown template transform ${String(never)}`)
+    }
+  }
+}
+
+/**
+ * Writes one data file: every tensor at its template offset as float32, zeros between; the
+ * sha256 is taken as it is written, so the file is never read back. One tensor in memory at a time.
+ */
+async function writeWeights(
+  checkpoint: Checkpoint,
+  path: string,
+  entry: Template['weights'][string],
+  tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>,
+  progress: (bytes: number) => void,
+): Promise<string> {
+  const hash = createHash('sha256')
+  const file = await open(path, 'wx', 0o644)
+  try {
+    let at = 0
+    const put = async (bytes: Uint8Array): Promise<void> => {
+      hash.update(bytes)
+      let done = 0
+      while (done < bytes.length) done += (await file.write(bytes, done, bytes.length - done, at + done)).bytesWritten
+      at += bytes.length
+    }
+    for (const t of entry.tensors) {
+      if (t.offset < at) throw new EngineError(convertErrorCodes.verify, `the template's ${t.key} overlaps the tensor before it`)
+      while (at < t.offset) await put(zeros.subarray(0, Math.min(zeros.length, t.offset - at)))
+      const data = await tensorFor(checkpoint, t, tensors)
+      if (data.byteLength !== t.length) throw new EngineError(convertErrorCodes.verify, `the template's ${t.key} is ${t.length} bytes, the tensor ${data.byteLength}`)
+      // float32 little-endian, as ONNX external data is
+      await put(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+      progress(t.length)
+    }
+    if (at !== entry.size) throw new EngineError(convertErrorCodes.verify, `${basename(path)} came out ${at} bytes, the template says ${entry.size}`)
+  } finally {
+    await file.close()
+  }
+  return hash.digest('hex')
+}
+
+async function copyGraph(template: Template, name: string, to: string): Promise<string> {
+  const bytes = await readFile(join(template.dir, name)).catch((e: NodeJS.ErrnoException) => {
+    throw new EngineError('E_CONVERT_TEMPLATE', `template ${template.name} lacks ${name} (${e.code}); reinstall, or convert with --via python`)
+  })
+  const digest = createHash('sha256').update(bytes).digest('hex')
+  if (digest !== template.sha256[name]) throw new EngineError('E_CONVERT_TEMPLATE', `template ${template.name}/${name} is damaged (sha256 differs from template.json); reinstall, or convert with --via python`)
+  await writeFile(join(to, name), bytes, { flag: 'wx', mode: 0o644 })
+  return digest
+}
+
+/** Writes model.json with convert.py/export.py's fields, in their order. */
+function manifestFor(template: Template, meta: Required<Pick<ImportOptions, 'id' | 'name' | 'domain' | 'source' | 'license' | 'default'>> & { alignment: unknown }, sha256: Record<string, string>) {
+  return {
+    format: template.modelFormat,
+    id: meta.id,
+    name: meta.name,
+    resolution: template.resolution,
+    stylemap: template.stylemap,
+    styles: template.styles,
+    mapping: template.mapping,
+    domain: meta.domain,
+    files: template.files,
+    source: meta.source,
+    license: meta.license,
+    architecture: template.architecture,
+    sha256,
+    default: meta.default,
+    ...(meta.alignment ? { alignment: meta.alignment } : {}),
+  }
+}
+
+/** The folder in `dir` loaded by the engine and every graph run once (shapes checked). */
+async function verifyFolder(dir: string): Promise<void> {
+  const engine = new Engine()
+  try {
+    await engine.loadModel(dir, { verify: true, provider: 'cpu' })
+  } catch (e) {
+    const err = e as { code?: string; message?: string }
+    throw new EngineError(convertErrorCodes.verify, `the imported model does not load: ${err.code ?? 'error'}: ${err.message ?? String(e)}`, { cause: e })
+  } finally {
+    await engine.dispose()
+  }
+}
+
+const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024)
+
+/** Max abs difference relative to the max abs of `expected`. */
+export function relativeError(actual: Float32Array, expected: Float32Array): number {
+  if (actual.length !== expected.length) return Infinity
+  let diff = 0
+  let scale = 0
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]))
+    scale = Math.max(scale, Math.abs(expected[i]))
+  }
+  return scale > 0 ? diff / scale : diff
+}
+
+async function runGraph(path: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', freeDimensionOverrides: { N: 1 }, logSeverityLevel: 3 })
+  try {
+    return await session.run(feeds)
+  } finally {
+    await session.release()
+  }
+}
+
+/** decoder(w) vs synthesis(resizer(w)) for one random stylemap, one session at a time. */
+async function checkConsistency(dir: string, template: Template): Promise<{ maxRelativeError: number; cases: number }> {
+  const { channels, size } = template.stylemap
+  // a fixed pseudo-random stylemap (roughly standard normal), so a run can be repeated
+  let seed = 12345
+  const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648
+  const w = new Float32Array(channels * size * size).map(() => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()))
+  const stylemap = new ort.Tensor('float32', w, [1, channels, size, size])
+  const decoded = (await runGraph(join(dir, template.files.decoder), { stylemap })).image.data as Float32Array
+  const styles = await runGraph(join(dir, template.files.resizer), { stylemap })
+  const synthesized = (await runGraph(join(dir, template.files.synthesis), styles)).image.data as Float32Array
+  const maxRelativeError = relativeError(synthesized, decoded)
+  if (!(maxRelativeError <= 1e-4)) {
+    throw new EngineError(convertErrorCodes.verify, `the imported decoder and synthesis(resizer) disagree: max relative error ${maxRelativeError}`)
+  }
+  return { maxRelativeError, cases: 1 }
 }
 
 /**
  * Converts `checkpoint` into the model folder `out`, checked by loading it with the engine
- * before it is moved into place. Failures are EngineErrors with E_CONVERT_* / E_CHECKPOINT_*
- * codes and leave no folder behind.
+ * before it is moved into place. Failures are EngineErrors with E_CONVERT_* codes (as the
+ * Python converter's) or E_CHECKPOINT_TRUNCATED, and leave no folder behind.
  */
 export async function importCheckpoint(checkpoint: string, out: string, options: ImportOptions = {}): Promise<ImportResult> {
-  void checkpoint
-  void out
-  void options
-  throw new EngineError('E_CONVERT_NOT_IMPLEMENTED', 'importing checkpoints without Python is not finished yet; use stylemap convert --via python')
+  const started = performance.now()
+  const seconds: Record<string, number> = {}
+  const lap = (stage: string, since: number): number => {
+    const now = performance.now()
+    seconds[stage] = Math.round((now - since) / 10) / 100
+    return now
+  }
+  const report = options.onProgress ?? (() => undefined)
+  const target = resolve(out)
+  checkOutput(target, out, !!options.force)
+  await checkEmpty(target, out, !!options.force)
+  const info = await lstat(checkpoint).catch(() => null)
+  if (!info?.isFile()) throw new EngineError(convertErrorCodes.notFound, `checkpoint file not found: ${checkpoint}`)
+
+  report(0, 'read')
+  let opened: Checkpoint
+  try {
+    opened = await Checkpoint.open(checkpoint)
+  } catch (e) {
+    throw asConvertError(e, checkpoint)
+  }
+  let staging: string | null = null
+  try {
+    if (!(opened.root instanceof Map)) throw new EngineError(convertErrorCodes.notCheckpoint, `${basename(checkpoint)} does not hold a checkpoint dict`)
+    const missing = ['g_ema', 'e_ema', 'train_args'].filter((k) => !(opened.root as Map<PickleValue, PickleValue>).has(k))
+    if (missing.length) throw new EngineError(convertErrorCodes.keys, `checkpoint lacks ${missing.join(', ')} (expected the released StyleMapGAN layout)`)
+    const architecture = architectureOf(opened.entry('train_args'))
+    const template = await findTemplate(architecture, options.templatesDir ?? defaultTemplatesDir)
+    const tensors = { g_ema: stateDict(opened, 'g_ema', template), e_ema: stateDict(opened, 'e_ema', template) }
+    let t = lap('read', started)
+
+    const base = basename(checkpoint, extname(checkpoint))
+    const meta = {
+      id: options.id || basename(target),
+      name: options.name || base,
+      domain: options.domain || guessDomain(base),
+      default: !!options.default,
+      source: options.source || `converted from ${basename(checkpoint)}`,
+      license: options.license || releasedLicense,
+      alignment: alignmentFor(base, options.alignment ?? 'auto'),
+    }
+    try {
+      await mkdir(dirname(target), { recursive: true })
+      staging = await mkdtemp(join(dirname(target), '.convert-'))
+      await chmod(staging, 0o755)
+    } catch (e) {
+      throw new EngineError(convertErrorCodes.outputWrite, `cannot create ${out}: ${(e as Error).message}`, { cause: e })
+    }
+    const sha256: Record<string, string> = {}
+    for (const name of Object.values(template.files)) sha256[name] = await copyGraph(template, name, staging)
+    const total = Object.values(template.weights).reduce((n, w) => n + w.size, 0)
+    let written = 0
+    for (const [name, entry] of Object.entries(template.weights)) {
+      sha256[name] = await writeWeights(opened, join(staging, name), entry, tensors, (bytes) => {
+        written += bytes
+        report((0.8 * written) / Math.max(1, total), 'weights')
+      })
+    }
+    const manifest = manifestFor(template, meta, sha256)
+    await writeFile(join(staging, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 })
+    await opened.close()
+    t = lap('weights', t)
+    const weightsPeak = peakRssMiB()
+
+    report(0.8, 'verify')
+    await verifyFolder(staging)
+    t = lap('verify', t)
+    report(0.9, 'check')
+    const check = await checkConsistency(staging, template)
+    lap('check', t)
+
+    report(0.99, 'move')
+    await moveIntoPlace(staging, target)
+    staging = null
+    seconds.total = Math.round((performance.now() - started) / 10) / 100
+    report(1, 'done')
+    return { dir: target, manifest, seconds, check, peakRssMiB: { weights: weightsPeak, total: peakRssMiB() } }
+  } catch (e) {
+    const err = asConvertError(e, checkpoint)
+    if (err instanceof EngineError || err instanceof CheckpointError) throw err
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') {
+      throw new EngineError(convertErrorCodes.outputWrite, `cannot write ${out}: ${(e as Error).message}`, { cause: e })
+    }
+    if (e instanceof RangeError) throw new EngineError('E_CONVERT_MEMORY', 'not enough memory to convert this checkpoint', { cause: e })
+    throw e
+  } finally {
+    await opened.close().catch(() => undefined)
+    if (staging) await rm(staging, { recursive: true, force: true })
+  }
+}
+
+/** Replaces `target` (absent, empty, or allowed by --force) with the finished staging folder. */
+async function moveIntoPlace(staging: string, target: string): Promise<void> {
+  let old: string | null = null
+  if (lstatSync(target, { throwIfNoEntry: false })) {
+    old = `${staging}-old`
+    await rename(target, old)
+  }
+  try {
+    await rename(staging, target)
+  } catch (e) {
+    if (old) await rename(old, target).catch(() => undefined)
+    throw new EngineError(convertErrorCodes.outputWrite, `cannot move the model into ${target}: ${(e as Error).message}`, { cause: e })
+  }
+  if (old) await rm(old, { recursive: true, force: true })
 }
