@@ -14,8 +14,13 @@ the graphs and streams a checkpoint's tensors into the data files; no Python is 
 
 Which checkpoint key an initializer holds is found by its values: the export runs on
 weights where every tensor has values of its own, and each initializer is looked up among
-the state dict's tensors. An initializer that matches none is an error (the exporter
-transformed a weight; a template would then need that transform in TypeScript).
+the state dict's tensors and the transforms the importer implements (`upsamplePhase`: the
+upsampling layers' phase weights, see _PhaseWeights). An initializer that matches none is an
+error: the exporter transformed a weight in a way the importer cannot reproduce.
+
+Rebuild the templates (and commit them) whenever networks.py or layers.py change what the
+graphs compute; src-main/torch/templates.test.ts and models/importParity.test.ts notice when
+they are stale.
 """
 from __future__ import annotations
 
