@@ -76,6 +76,7 @@ async function start(): Promise<void> {
     userDataDir: userData,
     // End-to-end tests may point at the test model when models/utkface-64 is not built.
     bundledModelsDir: e2e?.modelsDir ?? paths.bundledModels,
+    checkpointTemplatesDir: paths.checkpointTemplates,
     app: { name: app.getName(), version: app.getVersion() },
     emit: (event, payload) => emitEvent(mainWindow?.webContents, event, payload),
     // only end-to-end tests of an unpacked build point the catalog at a local server

@@ -5,7 +5,7 @@
 // importer, until importCheckpoint imports without Python.
 import { readFile } from 'node:fs/promises'
 import { htmlPage, startCheckpointServer, type CheckpointServer } from '../../src-main/app/testing/checkpointServer'
-import { pythonImporter, smallCheckpoint } from '../../src-main/app/testing/checkpoints'
+import { smallCheckpoint } from '../../src-main/app/testing/checkpoints'
 import { startBridge } from '../bridge/server'
 import { expect, test as base } from '../fixtures'
 import { addReference, openPortrait, paintStroke, photoCrop, pixelDiff, screenshot } from './helpers'
@@ -24,7 +24,6 @@ const test = base.extend<{ checkpoints: CheckpointServer }>({
       token: bridgeToken,
       downloads: {
         urls: { celeba_hq: checkpoints.url('/celeba_hq_256_8x8.pt'), afhq: checkpoints.url('/uc') },
-        importer: pythonImporter,
         retryDelayMs: 200,
       },
     })

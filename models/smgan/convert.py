@@ -62,7 +62,7 @@ def alignment_for(name: str, choice: str = "auto"):
     lower = name.lower()
     if choice == "auto" and not any(k in lower for k in ("celeba", "ffhq")):
         return None
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "alignments.json")) as f:
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates", "alignments.json")) as f:
         return json.load(f)["ffhq"]
 
 

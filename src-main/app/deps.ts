@@ -37,6 +37,11 @@ export interface AppDeps {
   userDataDir: string
   /** Folder whose subfolders are the models shipped with the app (or itself one model folder). */
   bundledModelsDir: string
+  /**
+   * The checkpoint importer's graph and face templates (models/templates in a checkout,
+   * resources/templates in an installed app); default: the checkout's.
+   */
+  checkpointTemplatesDir?: string
   app: { name: string; version: string }
   /** Largest photo accepted (pixels); shown in app info. The engine enforces its own guard too. */
   maxInputPixels?: number

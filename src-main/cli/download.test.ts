@@ -1,6 +1,5 @@
 // `stylemap download` as a child process, downloading from a local HTTP server in this test.
-// The full import runs --via python (the reference converter) until importCheckpoint imports
-// without Python.
+// The import is the default one, in TypeScript (importCheckpoint).
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -30,7 +29,7 @@ describe('stylemap download', () => {
   it('downloads (resuming after a broken connection), imports into --out and keeps the checkpoint when asked', async () => {
     const half = Math.floor(checkpoint.length / 2)
     server.serve('/small_64.pt', { bytes: checkpoint, interruptOnceAt: half })
-    const result = await cli('download', '--url', server.url('/small_64.pt'), '--out', 'faces', '--keep-checkpoint', '--id', 'faces-64', '--via', 'python')
+    const result = await cli('download', '--url', server.url('/small_64.pt'), '--out', 'faces', '--keep-checkpoint', '--id', 'faces-64')
     expect(result.code, result.stderr).toBe(0)
     const summary = JSON.parse(result.stdout.trim().split('\n').pop()!)
     expect(summary).toMatchObject({ out: join(work, 'faces'), id: 'faces-64', resolution: 64, bytes: checkpoint.length, resumes: 1, checkpoint: join(work, 'faces.pt') })

@@ -122,6 +122,8 @@ describe('electron-builder config', () => {
     expect(config.files).toContain('out/**/*')
     expect(config.files).toContain('package.json')
     expect(config.extraResources).toContainEqual(expect.objectContaining({ from: 'models/utkface-64', to: 'models/utkface-64' }))
+    // the checkpoint importer's templates, where appPaths looks for them in an installed app
+    expect(config.extraResources).toContainEqual(expect.objectContaining({ from: 'models/templates', to: 'templates' }))
     expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, onlyLoadAppFromAsar: true })
     // package.json points Electron at the bundle electron-vite writes.
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { main: string }

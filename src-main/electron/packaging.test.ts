@@ -110,6 +110,10 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
     expect(manifest.id).toBe('utkface-64')
     for (const file of Object.values(manifest.files)) expect(existsSync(join(resources, 'models', 'utkface-64', file)), file).toBe(true)
     expect(existsSync(join(resources, 'icon.png'))).toBe(true)
+    // what the checkpoint importer reads in an installed app: every template and the face templates
+    const index = JSON.parse(await readFile(join(resources, 'templates', 'index.json'), 'utf8')) as { templates: Record<string, unknown> }
+    for (const name of Object.keys(index.templates)) expect(existsSync(join(resources, 'templates', name, 'template.json')), name).toBe(true)
+    expect(existsSync(join(resources, 'templates', 'alignments.json'))).toBe(true)
   })
 
   it('runs the packaged engine host on the packaged model', async () => {

@@ -16,6 +16,7 @@ describe('appPaths', () => {
     expect(paths.engineHost).toBe(join('/opt/Stylemap Studio/resources/app.asar/out/main/host.js'))
     expect(paths.renderer).toBe(join('/opt/Stylemap Studio/resources/app.asar/out/renderer'))
     expect(paths.icon).toBe(join('/opt/Stylemap Studio/resources/icon.png'))
+    expect(paths.checkpointTemplates).toBe(join('/opt/Stylemap Studio/resources', 'templates'))
   })
 
   it("reads the repo's models/ folder in development", () => {
@@ -27,6 +28,7 @@ describe('appPaths', () => {
     })
     expect(paths.bundledModels).toBe(join('/work/repo', 'models'))
     expect(paths.icon).toBe(join('/work/repo/build/icons/512x512.png'))
+    expect(paths.checkpointTemplates).toBe(join('/work/repo', 'models', 'templates'))
   })
 
   it('matches where electron-vite writes the bundles and electron-builder puts the model', async () => {

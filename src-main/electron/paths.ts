@@ -17,6 +17,8 @@ export interface AppPaths {
   bundledModels: string
   /** The built renderer (served through app://). */
   renderer: string
+  /** The checkpoint importer's templates (electron-builder copies models/templates there). */
+  checkpointTemplates: string
   /** The sandboxed preload script. */
   preload: string
   /** The engine's utilityProcess script. */
@@ -29,6 +31,7 @@ export interface AppPaths {
 export function appPaths(layout: RuntimeLayout): AppPaths {
   return {
     bundledModels: layout.isPackaged ? join(layout.resourcesPath, 'models') : join(layout.appPath, 'models'),
+    checkpointTemplates: layout.isPackaged ? join(layout.resourcesPath, 'templates') : join(layout.appPath, 'models', 'templates'),
     renderer: join(layout.mainDir, '..', 'renderer'),
     preload: join(layout.mainDir, '..', 'preload', 'index.cjs'),
     engineHost: join(layout.mainDir, 'host.js'),

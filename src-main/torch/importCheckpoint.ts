@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync } from 'node:fs'
 import { chmod, copyFile, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
 import { Engine } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
@@ -68,7 +67,6 @@ export const convertErrorCodes = {
 } as const
 
 export const releasedLicense = 'CC BY-NC 4.0 (StyleMapGAN released weights; pass --license to override)'
-const alignmentsPath = fileURLToPath(new URL('../../models/smgan/alignments.json', import.meta.url))
 
 /** What the checkpoint's file name says the images are (convert.py's guess_domain). */
 export function guessDomain(name: string): string {
@@ -84,7 +82,7 @@ export function guessDomain(name: string): string {
  * The face alignment for model.json (convert.py's alignment_for): the FFHQ-style template for
  * celeba/ffhq checkpoints with 'auto', always with 'ffhq', never with 'none'.
  */
-export function alignmentFor(name: string, choice: 'auto' | 'ffhq' | 'none' = 'auto', path = alignmentsPath): unknown {
+export function alignmentFor(name: string, choice: 'auto' | 'ffhq' | 'none' = 'auto', path = join(defaultTemplatesDir, 'alignments.json')): unknown {
   if (choice === 'none') return null
   const lower = name.toLowerCase()
   if (choice === 'auto' && !['celeba', 'ffhq'].some((k) => lower.includes(k))) return null
@@ -358,7 +356,8 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
       default: !!options.default,
       source: options.source || `converted from ${basename(checkpoint)}`,
       license: options.license || releasedLicense,
-      alignment: alignmentFor(base, options.alignment ?? 'auto'),
+      // the face templates travel with the graph templates (an installed app has both in its resources)
+      alignment: alignmentFor(base, options.alignment ?? 'auto', join(options.templatesDir ?? defaultTemplatesDir, 'alignments.json')),
     }
     try {
       await mkdir(dirname(target), { recursive: true })

@@ -29,7 +29,7 @@ describe('faceGuides', () => {
   })
 
   it("an FFHQ-style model gets its own lines, not the bundled model's", () => {
-    // the converter's FFHQ template (models/smgan/alignments.json)
+    // the converter's FFHQ template (models/templates/alignments.json)
     const ffhq: [number, number][] = [
       [0.3757, 0.4744],
       [0.624, 0.4755],

@@ -9,7 +9,7 @@ import type { DownloadProgress } from '../../../src-shared/contract'
 import { uploadChunkMaxBytes } from '../../../src-shared/contract'
 import { testModelDir } from '../../engine/testing/models'
 import { htmlPage, startCheckpointServer, type CheckpointServer } from '../testing/checkpointServer'
-import { pythonImporter, smallCheckpoint } from '../testing/checkpoints'
+import { smallCheckpoint } from '../testing/checkpoints'
 import { makeTestApp, type TestApp } from '../testing/harness'
 
 let server: CheckpointServer
@@ -28,7 +28,6 @@ beforeAll(async () => {
       },
       downloads: {
         urls: { celeba_hq: server.url('/celeba_hq_256_8x8.pt'), afhq: server.url('/uc'), lsun_car: server.url('/stalls.pt') },
-        importer: pythonImporter,
         retryDelayMs: 1,
       },
     },

@@ -100,7 +100,7 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
       url: null,
       modelDir: dir,
       importer,
-      importOptions: { id: basename(dir), name: basename(name, extname(name)), source: `imported from ${basename(name)}` },
+      importOptions: { id: basename(dir), name: basename(name, extname(name)), source: `imported from ${basename(name)}`, templatesDir: deps.checkpointTemplatesDir },
       onProgress: report(job),
     })
     return register(job, dir, size)
@@ -150,6 +150,7 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
               domain: entry.domain,
               source: `${entry.repository} (${entry.fileName})`,
               alignment: entry.alignment,
+              templatesDir: deps.checkpointTemplatesDir,
               // a folder left by an import that was stopped half-way (the app quit) is replaced
               force: true,
             },
