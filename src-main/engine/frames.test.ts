@@ -4,17 +4,8 @@ import { describe, expect, it } from 'vitest'
 import type { Crop, Mask, RawImage } from './api.js'
 import { frameBounds, frameRegion, frameToImage, imageToFrame, reflectedRect, reflectIndex, sampleFrame, sampleMaskFrame } from './frames.js'
 import { sampleMaskCrop } from './masks.js'
-import { rectMask } from './testing/photos.js'
+import { noiseImage, rectMask } from './testing/photos.js'
 
-function noise(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
-  const data = new Uint8Array(width * height * channels)
-  let s = seed
-  for (let i = 0; i < data.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0
-    data[i] = s >>> 24
-  }
-  return { width, height, channels, data }
-}
 
 function stdDev(values: ArrayLike<number>): number {
   let sum = 0
@@ -94,7 +85,7 @@ describe('reflect padding', () => {
   })
 
   it('a quarter-turned frame past the top-left corner samples the mirrored photo, pixel for pixel', async () => {
-    const image = noise(60, 50, 3, 7)
+    const image = noiseImage(60, 50, 3, 7)
     const crop: Crop = { x: -15, y: -10, size: 40, angle: 90 }
     const out = await sampleFrame(image, crop, 40)
     for (let b = 0; b < 40; b++) {
@@ -142,7 +133,7 @@ describe('sampleFrame', () => {
   })
 
   it('keeps the alpha channel of an RGBA photo', async () => {
-    const image = noise(50, 50, 4, 3)
+    const image = noiseImage(50, 50, 4, 3)
     for (let i = 0; i < 2500; i++) image.data[i * 4 + 3] = 128
     const out = await sampleFrame(image, { x: 5, y: 5, size: 40, angle: 10 }, 20)
     expect(out.channels).toBe(4)

@@ -194,27 +194,26 @@ function bilinearFrame(source: RawImage, originX: number, originY: number, fx: n
   return { width: n, height: n, channels, data: out }
 }
 
-/** The smallest box of mask pixels holding every non-zero one (inclusive), or null for an empty mask. */
-function paintedBox(mask: Mask): { x0: number; y0: number; x1: number; y1: number } | null {
-  const { width, height, data } = mask
+/**
+ * The smallest box (inclusive) of the cells of a width x height grid, `channels` values a
+ * cell, holding every cell with a non-zero value; null when every value is zero.
+ */
+export function nonZeroBounds(data: ArrayLike<number>, width: number, height: number, channels = 1): { x0: number; y0: number; x1: number; y1: number } | null {
   let x0 = width
   let y0 = height
   let x1 = -1
   let y1 = -1
   for (let y = 0; y < height; y++) {
-    const row = y * width
-    let first = -1
-    let last = -1
     for (let x = 0; x < width; x++) {
-      if (data[row + x] === 0) continue
-      if (first < 0) first = x
-      last = x
+      const k = (y * width + x) * channels
+      let set = false
+      for (let c = 0; c < channels && !set; c++) set = data[k + c] !== 0
+      if (!set) continue
+      if (x < x0) x0 = x
+      if (x > x1) x1 = x
+      if (y < y0) y0 = y
+      y1 = y
     }
-    if (first < 0) continue
-    if (first < x0) x0 = first
-    if (last > x1) x1 = last
-    if (y < y0) y0 = y
-    y1 = y
   }
   return x1 < 0 ? null : { x0, y0, x1, y1 }
 }
@@ -235,7 +234,7 @@ export function sampleMaskFrame(mask: Mask, photoWidth: number, photoHeight: num
   const out = new Uint8Array(n * n)
   const at = (x: number, y: number) => (x >= 0 && x < mw && y >= 0 && y < mh ? md[y * mw + x] : 0)
   // only the cells that can see a painted mask pixel: the painted box, a pixel around it, on the frame's grid
-  const painted = paintedBox(mask)
+  const painted = nonZeroBounds(mask.data, mask.width, mask.height)
   if (!painted) return { width: n, height: n, data: out }
   const corners = [
     [painted.x0 - 1, painted.y0 - 1],

@@ -10,7 +10,7 @@ import { cropPixels, decodeImage, fitWithin } from './images.js'
 import { imageToFrame } from './frames.js'
 import { colorShift, composite, featherMask, frameDelta, pasteThroughFrame, toneMatch } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
-import { alphaPng, exifRotatedJpeg, gradientPixels, p3Png, rectMask } from './testing/photos.js'
+import { alphaPng, exifRotatedJpeg, gradientPixels, noiseImage, p3Png, rectMask } from './testing/photos.js'
 
 /** Distance (Chebyshev) from each pixel to the nearest masked pixel, brute force on small images. */
 function distanceToMask(mask: Mask): Float32Array {
@@ -21,15 +21,6 @@ function distanceToMask(mask: Mask): Float32Array {
   return out
 }
 
-function noise(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
-  const data = new Uint8Array(width * height * channels)
-  let s = seed
-  for (let i = 0; i < data.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0
-    data[i] = s >>> 24
-  }
-  return { width, height, channels, data }
-}
 
 describe('featherMask', () => {
   it('is non-zero only within the feather radius of the mask, and 1 deep inside', () => {
@@ -50,9 +41,9 @@ describe('featherMask', () => {
 
 describe('composite', () => {
   it('writes only where the weight is above zero, and leaves alpha alone', () => {
-    const photo = noise(50, 40, 4, 1)
+    const photo = noiseImage(50, 40, 4, 1)
     const crop = { x: 10, y: 5, size: 30 }
-    const generated = noise(30, 30, 3, 2)
+    const generated = noiseImage(30, 30, 3, 2)
     const alpha = featherMask(rectMask(30, 30, 10, 10, 8, 8), 4)
     const out = composite(photo, crop, generated, alpha)
     let changed = 0
@@ -72,11 +63,11 @@ describe('composite', () => {
 
 describe('pasteThroughFrame', () => {
   it('carries a frame-space change into the photo through the turn, writing only near the change', () => {
-    const photo = noise(120, 100, 4, 21)
+    const photo = noiseImage(120, 100, 4, 21)
     const crop = { x: 20, y: 10, size: 80, angle: 30 }
     const n = 40
     // a change of +30 red, -20 green over frame cells 10..19 x 15..24 (frame points 20..40 x 30..50)
-    const region = noise(n, n, 4, 22)
+    const region = noiseImage(n, n, 4, 22)
     // (room for the whole change in the frame's own pixels)
     for (let i = 0; i < region.data.length; i++) region.data[i] = 40 + (region.data[i] % 160)
     const result = { ...region, data: Uint8Array.from(region.data) }
@@ -125,11 +116,11 @@ describe('pasteThroughFrame', () => {
   })
 
   it('upright at full scale, the photo becomes the frame result exactly', () => {
-    const photo = noise(60, 50, 3, 31)
+    const photo = noiseImage(60, 50, 3, 31)
     const crop = { x: 12, y: 7, size: 30, angle: 0 }
     const region = { width: 30, height: 30, channels: 3 as const, data: new Uint8Array(30 * 30 * 3) }
     for (let y = 0; y < 30; y++) region.data.set(photo.data.subarray(((7 + y) * 60 + 12) * 3, ((7 + y) * 60 + 42) * 3), y * 90)
-    const result = noise(30, 30, 3, 32)
+    const result = noiseImage(30, 30, 3, 32)
     const out = pasteThroughFrame(photo, { x: 0, y: 0, width: 60, height: 50 }, crop, frameDelta(region, result), 30)
     for (let y = 0; y < 50; y++) {
       for (let x = 0; x < 60; x++) {
@@ -142,7 +133,7 @@ describe('pasteThroughFrame', () => {
 
 describe('colour match', () => {
   it('removes a uniform colour cast of the generated crop, measured where the photo is kept', () => {
-    const photo = noise(60, 60, 3, 5)
+    const photo = noiseImage(60, 60, 3, 5)
     const crop = { x: 5, y: 5, size: 50 }
     const cast = [18, -12, 6]
     const generated: RawImage = { width: 50, height: 50, channels: 3, data: new Uint8Array(50 * 50 * 3) }
@@ -173,10 +164,10 @@ describe('colour match', () => {
     const crop = { x: 0, y: 0, size }
     const alpha = featherMask(rectMask(size, size, 12, 12, 16, 16), 2)
     // a generator output with colour fringes everywhere
-    const generated = noise(size, size, 3, 4)
+    const generated = noiseImage(size, size, 3, 4)
     for (const tint of [0, 12]) {
       // grey noise, warmed by `tint` (an old print): red up, blue down
-      const photo = noise(size, size, 3, 9)
+      const photo = noiseImage(size, size, 3, 9)
       for (let i = 0; i < size * size; i++) {
         const v = 20 + (photo.data[i * 3] % 200)
         photo.data.set([v + tint, v, v - tint], i * 3)
@@ -194,9 +185,9 @@ describe('colour match', () => {
       }
     }
     // a photo as colourful as the generator's output keeps it all; a greyer generator is never saturated
-    const colour = noise(size, size, 3, 11)
+    const colour = noiseImage(size, size, 3, 11)
     expect(toneMatch(colour, crop, generated, alpha, [0, 0, 0]).chroma).toBeGreaterThan(0.9)
-    const grey = noise(size, size, 3, 13)
+    const grey = noiseImage(size, size, 3, 13)
     for (let i = 0; i < size * size; i++) grey.data[i * 3 + 1] = grey.data[i * 3 + 2] = grey.data[i * 3]
     expect(toneMatch(colour, crop, grey, alpha, [0, 0, 0]).chroma).toBe(1)
   })

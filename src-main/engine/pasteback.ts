@@ -3,7 +3,7 @@
 // photo's exact bytes. A turned frame is blended in its own square, and what that changed is
 // carried into the photo through the frame's inverse warp (pasteThroughFrame).
 import type { Crop, Mask, RawImage, Region } from './api.js'
-import { frameAxes, frameToImage } from './frames.js'
+import { frameAxes, frameToImage, nonZeroBounds } from './frames.js'
 
 /** Box blur of radius h along rows then columns, in place over a w x h float plane. */
 function boxBlur(values: Float32Array, width: number, height: number, radius: number): void {
@@ -192,24 +192,6 @@ export function frameDelta(region: RawImage, result: RawImage): Int16Array {
 }
 
 /** The cells of an n x n delta grid that hold a change (inclusive bounds), or null when none does. */
-function changedCells(delta: Int16Array, n: number): { a0: number; b0: number; a1: number; b1: number } | null {
-  let a0 = n
-  let b0 = n
-  let a1 = -1
-  let b1 = -1
-  for (let b = 0; b < n; b++) {
-    for (let a = 0; a < n; a++) {
-      const k = (b * n + a) * 3
-      if (!(delta[k] | delta[k + 1] | delta[k + 2])) continue
-      if (a < a0) a0 = a
-      if (a > a1) a1 = a
-      if (b < b0) b0 = b
-      b1 = b
-    }
-  }
-  return a1 < 0 ? null : { a0, b0, a1, b1 }
-}
-
 /**
  * Adds a frame's change (`delta`, on an n x n grid over the frame, from `frameDelta`) into a
  * copy of `target`, an image showing the photo rectangle `area` at its own size, through the
@@ -226,10 +208,10 @@ export function pasteThroughFrame(target: RawImage, area: Region, crop: Crop, de
   const g = n / size
   // only where a bilinear tap can be non-zero: the cells that changed and one around them,
   // brought to the photo (the frame's bounding box is several times larger than a mask)
-  const changed = changedCells(delta, n)
+  const changed = nonZeroBounds(delta, n, n, 3)
   if (!changed) return { ...target, data: out }
   const step = size / n
-  const reach = { x: Math.max(0, (changed.a0 - 1) * step), y: Math.max(0, (changed.b0 - 1) * step), right: Math.min(size, (changed.a1 + 2) * step), bottom: Math.min(size, (changed.b1 + 2) * step) }
+  const reach = { x: Math.max(0, (changed.x0 - 1) * step), y: Math.max(0, (changed.y0 - 1) * step), right: Math.min(size, (changed.x1 + 2) * step), bottom: Math.min(size, (changed.y1 + 2) * step) }
   const corners = [
     frameToImage(crop, reach.x, reach.y),
     frameToImage(crop, reach.right, reach.y),

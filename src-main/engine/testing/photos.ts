@@ -2,7 +2,7 @@
 // in, and photos around a real face (faces come from src-main/testing/utkface.ts).
 import { crc32 } from 'node:zlib'
 import sharp from 'sharp'
-import type { Mask } from '../api.js'
+import type { Mask, RawImage } from '../api.js'
 
 /** Upright RGB pixels of a w x h photo-like gradient with some texture (deterministic). */
 export function gradientPixels(width: number, height: number, seed = 0): Buffer {
@@ -17,6 +17,17 @@ export function gradientPixels(width: number, height: number, seed = 0): Buffer 
     }
   }
   return data
+}
+
+/** Deterministic noise: every byte of a width x height image with 3 or 4 channels from a small LCG. */
+export function noiseImage(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
+  const data = new Uint8Array(width * height * channels)
+  let s = seed
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0
+    data[i] = s >>> 24
+  }
+  return { width, height, channels, data }
 }
 
 export async function gradientPng(width: number, height: number, seed = 0): Promise<Buffer> {
