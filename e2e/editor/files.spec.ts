@@ -79,6 +79,8 @@ test('after a crash the unsaved work is offered back', async ({ app: page, bridg
   await page.getByRole('button', { name: 'Open', exact: true }).click()
   bridge.dialogs.answer('openImage', await faceFile(40))
   await page.getByRole('button', { name: 'Add reference', exact: true }).click()
+  // adding it looks for its face first: paint once it is the layer painted on
+  await expect(page.getByRole('listbox', { name: 'Reference layers' }).getByRole('option').first()).toHaveAttribute('aria-selected', 'true')
   await drag(page, [
     [120, 150],
     [200, 170],
