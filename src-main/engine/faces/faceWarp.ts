@@ -25,14 +25,16 @@ export function frameToImage(frame: FaceFrame, size: number, [u, v]: Point): Poi
 /**
  * The square `frame` of `image` as `size` x `size` RGB, turned upright. Each output pixel is
  * the mean of k x k bilinear samples spread over the photo pixels it covers (k grows with the
- * shrink, up to 6), so a large face shrunk to the net's size is not aliased and a small face
+ * shrink, up to 3), so a large face shrunk to the net's size is not aliased and a small face
  * keeps all the detail the photo has. Outside the photo is black, as face-api pads its crops.
+ * Up to 6 x 6 samples took 25 ms per cut of a 1000 px face against 9-10 ms now, for the same
+ * landmarks (face-eval: eye error 0.9 % mean, 1.5 % p90, 4 % max either way).
  */
 export function warpFrame(image: RawImage, frame: FaceFrame, size: number): Uint8Array {
   const { width, height, channels, data } = image
   const out = new Uint8Array(size * size * 3)
   const step = frame.side / size
-  const k = Math.max(1, Math.min(6, Math.ceil(step)))
+  const k = Math.max(1, Math.min(3, Math.ceil(step)))
   const cos = Math.cos(frame.angle) * step
   const sin = Math.sin(frame.angle) * step
   const rgb = [0, 0, 0]
