@@ -12,6 +12,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { relativeError } from '../src-main/engine/compare.js'
 import { expectCleanFailure, runCli } from '../src-main/cli/testing/runCli.js'
 
 const run = promisify(execFile)
@@ -25,16 +26,6 @@ async function fixture(...args: string[]): Promise<void> {
   await run(python, ['-m', 'smgan.fixtures', ...args], { cwd: path.join(repo, 'models'), maxBuffer: 1 << 24 })
 }
 
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length)
-  let diff = 0
-  let scale = 0
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]))
-    scale = Math.max(scale, Math.abs(expected[i]))
-  }
-  return diff / scale
-}
 
 async function tensorFrom(dir: string, t: { file: string; shape: number[] }): Promise<ort.Tensor> {
   const buf = await readFile(path.join(dir, 'parity', t.file))

@@ -14,6 +14,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { relativeError } from '../src-main/engine/compare.js'
 import { runCli } from '../src-main/cli/testing/runCli.js'
 import { torchUnavailable } from '../src-main/torch/testing/fixtures.js'
 
@@ -30,18 +31,6 @@ const configs = [
   { size: 256, args: [], layout: 'legacy', file: 'afhq_256_8x8.pt' },
 ].filter((c) => sizes.includes(c.size))
 
-/** Max abs difference relative to max abs of `expected`. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length)
-  let diff = 0
-  let scale = 0
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]))
-    scale = Math.max(scale, Math.abs(expected[i]))
-  }
-  expect(scale).toBeGreaterThan(0)
-  return diff / scale
-}
 
 /** Standard normal values from a seeded generator (Box-Muller), so a failure can be rerun. */
 function normal(n: number, seed: number): Float32Array {

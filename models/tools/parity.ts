@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { relativeError } from '../../src-main/engine/compare.js'
 
 interface TensorFile {
   file: string
@@ -23,18 +24,6 @@ async function readTensor(dir: string, t: TensorFile): Promise<ort.Tensor> {
   return new ort.Tensor('float32', Float32Array.from(data), t.shape)
 }
 
-/** max |a - b| / max |b|: the error relative to the output's own scale. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  if (actual.length !== expected.length) return Number.POSITIVE_INFINITY
-  let maxDiff = 0
-  let maxRef = 0
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i])
-    if (!(d <= maxDiff)) maxDiff = d // NaN propagates as failure
-    maxRef = Math.max(maxRef, Math.abs(expected[i]))
-  }
-  return maxDiff / Math.max(maxRef, 1e-12)
-}
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)

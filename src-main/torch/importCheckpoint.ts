@@ -8,6 +8,7 @@ import { lstatSync, readFileSync } from 'node:fs'
 import { chmod, copyFile, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { relativeError } from '../engine/compare.js'
 import { Engine } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
 import { Checkpoint } from './checkpoint.js'
@@ -272,17 +273,6 @@ async function verifyFolder(dir: string): Promise<void> {
 
 const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024)
 
-/** Max abs difference relative to the max abs of `expected`. */
-export function relativeError(actual: Float32Array, expected: Float32Array): number {
-  if (actual.length !== expected.length) return Infinity
-  let diff = 0
-  let scale = 0
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]))
-    scale = Math.max(scale, Math.abs(expected[i]))
-  }
-  return scale > 0 ? diff / scale : diff
-}
 
 async function runGraph(path: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
   const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', freeDimensionOverrides: { N: 1 }, logSeverityLevel: 3 })

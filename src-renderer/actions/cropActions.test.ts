@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { ImageInfo, ModelInfo } from '../../src-shared/contract'
+import type { ImageInfo } from '../../src-shared/contract'
+import { testModelInfo } from '../testing/models'
 import { EditorStore } from '../document/editorStore'
 import { UiStore } from '../ui/uiStore'
 import { ActionManager } from './actionManager'
@@ -9,19 +10,7 @@ import { shortcutFor } from './shortcuts'
 const photo: ImageInfo = { imageId: 'p', name: 'portrait.jpg', width: 480, height: 360, format: 'jpeg', byteLength: 1 }
 const ref: ImageInfo = { imageId: 'r', name: 'ref.png', width: 200, height: 300, format: 'png', byteLength: 1 }
 
-const faceModel: ModelInfo = {
-  id: 'm',
-  name: 'Faces',
-  resolution: 64,
-  stylemap: { channels: 64, size: 8 },
-  domain: 'face',
-  license: '',
-  source: '',
-  builtIn: true,
-  active: true,
-  capabilities: { wplus: true, random: true },
-  alignsFaces: true,
-}
+const faceModel = testModelInfo()
 
 function setup() {
   const store = new EditorStore()

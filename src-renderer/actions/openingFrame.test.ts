@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { ImageInfo, ModelInfo } from '../../src-shared/contract'
+import type { ImageInfo } from '../../src-shared/contract'
+import { testModelInfo } from '../testing/models'
 import { EditorStore } from '../document/editorStore'
 import { CodedError } from '../engine/api'
 import { FaceFinder } from '../faces/faceFinder'
@@ -9,21 +10,7 @@ import { openingFrame } from './editorActions'
 
 const image: ImageInfo = { imageId: 'img', name: 'party.jpg', width: 1100, height: 900, format: 'jpeg', byteLength: 1 }
 
-function model(alignsFaces: boolean): ModelInfo {
-  return {
-    id: 'm',
-    name: 'Faces',
-    resolution: 64,
-    stylemap: { channels: 64, size: 8 },
-    domain: 'face',
-    license: '',
-    source: '',
-    builtIn: true,
-    active: true,
-    capabilities: { wplus: true, random: true },
-    alignsFaces,
-  }
-}
+const model = (alignsFaces: boolean) => testModelInfo({ alignsFaces })
 
 const face = (box: Face['box'], crop: Face['crop']): Face => ({ box, score: 0.95, landmarks: [], crop })
 
