@@ -52,7 +52,7 @@ interface Candidate {
 
 /** `detectFaces` with the settings given. */
 export async function detectFacesWith(image: RawImage, settings: DetectSettings): Promise<DetectedFace[]> {
-  const nets = await faceNets()
+  const nets = await faceNets([settings.detector === 'ssd' ? 'ssd_mobilenetv1_model' : 'tiny_face_detector_model', 'face_landmark_68_model'])
   // the largest copy from the photo, each smaller one from the copy before it: one pass over a
   // 24 MP photo instead of one per size
   const copies: SmallCopy[] = new Array(settings.inputSizes.length)

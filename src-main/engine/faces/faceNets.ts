@@ -19,7 +19,11 @@ export interface FaceNets {
 /** The weights of the nets this app uses, by face-api's file stem (manifest + .bin in model/). */
 export const faceNetFiles = ['tiny_face_detector_model', 'ssd_mobilenetv1_model', 'face_landmark_68_model'] as const
 
+export type FaceNetFile = (typeof faceNetFiles)[number]
+
 let loading: Promise<FaceNets> | null = null
+/** Weights loaded (or loading), by file stem: each is read once, and only when a caller needs it. */
+const weights = new Map<FaceNetFile, Promise<void>>()
 
 /** The model/ folder of the installed @vladmandic/face-api. */
 export function faceModelDir(): string {
@@ -27,13 +31,31 @@ export function faceModelDir(): string {
   return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model')
 }
 
-/** The nets, loaded on the first call; later calls share the same load. */
-export function faceNets(): Promise<FaceNets> {
-  loading ??= load().catch((error: unknown) => {
-    loading = null // a failed load (a file missing) is tried again on the next call
+/**
+ * tfjs and face-api with the weights of `needed` (default: the detector the app uses and the
+ * landmark net; SSD's 5.6 MB only for the eval that compares it), loaded on the first call that
+ * needs them; later calls share the same loads. A failed load is tried again on the next call.
+ */
+export async function faceNets(needed: readonly FaceNetFile[] = ['tiny_face_detector_model', 'face_landmark_68_model']): Promise<FaceNets> {
+  loading ??= runtime().catch((error: unknown) => {
+    loading = null
     throw error
   })
-  return loading
+  const nets = await loading
+  await Promise.all(
+    needed.map((stem) => {
+      let pending = weights.get(stem)
+      if (!pending) {
+        pending = quietly(() => loadWeights(nets, stem)).catch((error: unknown) => {
+          weights.delete(stem)
+          throw error
+        })
+        weights.set(stem, pending)
+      }
+      return pending
+    }),
+  )
+  return nets
 }
 
 /**
@@ -54,7 +76,8 @@ async function quietly<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function load(): Promise<FaceNets> {
+/** tfjs on its WebAssembly backend, and face-api on it. */
+async function runtime(): Promise<FaceNets> {
   return quietly(async () => {
     const imported = (await import('@vladmandic/face-api/dist/face-api.node-wasm.js')) as FaceApiModule & { default?: FaceApiModule }
     const faceapi = imported.default ?? imported
@@ -62,18 +85,21 @@ async function load(): Promise<FaceNets> {
     tf.enableProdMode()
     if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm')
     await tf.ready()
-    const dir = faceModelDir()
-    const nets = { tiny_face_detector_model: faceapi.nets.tinyFaceDetector, ssd_mobilenetv1_model: faceapi.nets.ssdMobilenetv1, face_landmark_68_model: faceapi.nets.faceLandmark68Net }
-    for (const stem of faceNetFiles) {
-      // Read the files ourselves (face-api's loadFromDisk guesses its environment): a manifest of
-      // weight groups, each naming its .bin, decoded by tfjs.
-      const manifest = JSON.parse(await readFile(join(dir, `${stem}-weights_manifest.json`), 'utf8')) as { paths: string[]; weights: Tf.io.WeightsManifestEntry[] }[]
-      const specs = manifest.flatMap((group) => group.weights)
-      const buffers = await Promise.all(manifest.flatMap((group) => group.paths).map((path) => readFile(join(dir, path))))
-      const bytes = Buffer.concat(buffers)
-      const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs)
-      nets[stem].loadFromWeightMap(map as unknown as FaceApi.tf.NamedTensorMap)
-    }
     return { faceapi, tf }
   })
+}
+
+/**
+ * One net's weights, read by us (face-api's loadFromDisk guesses its environment): a manifest
+ * of weight groups, each naming its .bin, decoded by tfjs.
+ */
+async function loadWeights({ faceapi, tf }: FaceNets, stem: FaceNetFile): Promise<void> {
+  const net = { tiny_face_detector_model: faceapi.nets.tinyFaceDetector, ssd_mobilenetv1_model: faceapi.nets.ssdMobilenetv1, face_landmark_68_model: faceapi.nets.faceLandmark68Net }[stem]
+  const dir = faceModelDir()
+  const manifest = JSON.parse(await readFile(join(dir, `${stem}-weights_manifest.json`), 'utf8')) as { paths: string[]; weights: Tf.io.WeightsManifestEntry[] }[]
+  const specs = manifest.flatMap((group) => group.weights)
+  const buffers = await Promise.all(manifest.flatMap((group) => group.paths).map((path) => readFile(join(dir, path))))
+  const bytes = Buffer.concat(buffers)
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs)
+  net.loadFromWeightMap(map as unknown as FaceApi.tf.NamedTensorMap)
 }
