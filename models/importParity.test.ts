@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { relativeError } from '../src-main/engine/compare.js'
+import { padZero } from '../src-main/engine/model.js'
 import { runCli } from '../src-main/cli/testing/runCli.js'
 import { torchUnavailable } from '../src-main/torch/testing/fixtures.js'
 
@@ -54,6 +55,11 @@ interface Manifest {
   alignment?: unknown
   license: string
   domain: string
+}
+
+/** A [n, c, r, r] tensor with a one-cell border of zeros (the modulation graph's whole-map input). */
+function padded(t: ort.Tensor, n: number, c: number, r: number): ort.Tensor {
+  return new ort.Tensor('float32', padZero(t.data as Float32Array, n, c, r, r, 1), [n, c, r + 2, r + 2])
 }
 
 async function outputs(dir: string, graph: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
@@ -113,7 +119,7 @@ describe.skipIf(skip).each(configs)('TypeScript import = Python conversion: $siz
     expect(existsSync(path.join(ts(), 'generator.weights'))).toBe(true)
   })
 
-  it('gives the same encoder, decoder, resizer, synthesis and mapping outputs within 1e-5', async () => {
+  it('gives the same encoder, decoder, resizer, synthesis, modulation, features and mapping outputs within 1e-5', async () => {
     const m = JSON.parse(await readFile(path.join(ts(), 'model.json'), 'utf8')) as Manifest
     const { channels: C, size: S } = m.stylemap
     const R = m.resolution
@@ -122,13 +128,22 @@ describe.skipIf(skip).each(configs)('TypeScript import = Python conversion: $siz
     const stylemap = new ort.Tensor('float32', normal(n * C * S * S, 2), [n, C, S, S])
     const z = new ort.Tensor('float32', normal(n * m.mapping.zDim, 3), [n, m.mapping.zDim])
     const styles = await outputs(py(), m.files.resizer, { stylemap })
+    // windows of 3 x 5 cells and more for the modulation graph, whose sizes are free
+    const windows = Object.fromEntries(
+      m.styles.map((l, i) => [`style_${i}`, new ort.Tensor('float32', normal(n * l.channels * (3 + (i % 4)) * 5, 4 + i), [n, l.channels, 3 + (i % 4), 5])]),
+    )
+    const mods = await outputs(py(), m.files.modulation!, windows)
+    const whole = await outputs(py(), m.files.modulation!, Object.fromEntries(m.styles.map((l, i) => [`style_${i}`, padded(styles[`style_${i}`], n, l.channels, l.size)])))
     const cases: [string, Record<string, ort.Tensor>][] = [
       ['encoder', { image }],
       ['decoder', { stylemap }],
       ['resizer', { stylemap }],
       ['synthesis', styles],
+      ['modulation', windows],
+      ['features', whole],
       ['mapping', { z }],
     ]
+    expect(Object.keys(mods).length).toBe(2 * m.styles.length)
     const errors: Record<string, number> = {}
     for (const [graph, feeds] of cases) {
       const got = await outputs(ts(), m.files[graph], feeds)

@@ -44,6 +44,32 @@ class _Synthesis(nn.Module):
         return self.decoder.synthesize(list(styles))
 
 
+class _Modulation(nn.Module):
+    """style_i (any height and width, one cell of border included) -> gamma_i, beta_i of the
+    inside: 'valid' 3x3 convolutions, so a window of changed cells can run alone."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.decoder = g.decoder
+
+    def forward(self, *styles):
+        out = []
+        for gamma, beta in self.decoder.modulations(list(styles), padding=0):
+            out += [gamma, beta]
+        return tuple(out)
+
+
+class _Features(nn.Module):
+    """gamma_0, beta_0, ..., gamma_{L-1}, beta_{L-1} (whole maps) -> image."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.decoder = g.decoder
+
+    def forward(self, *mods):
+        return self.decoder.features([(mods[2 * i], mods[2 * i + 1]) for i in range(len(mods) // 2)])
+
+
 class _Mapping(nn.Module):
     def __init__(self, g):
         super().__init__()
@@ -51,6 +77,13 @@ class _Mapping(nn.Module):
 
     def forward(self, z):
         return self.g.map(z)
+
+
+def modulations_meta(g) -> list[dict]:
+    """model.json's `modulations`: gamma_i/beta_i channels and size (the size of style_i)."""
+    sizes = [s for s in g.decoder.convs_latent.style_sizes]
+    return [{"channels": int(layer.conv.gamma.weight.shape[0]), "size": int(size)}
+            for layer, size in zip(g.decoder.modulated_layers(), sizes)]
 
 
 def sha256_file(path: str) -> str:
@@ -61,8 +94,19 @@ def sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
-def _export(module, args, path, input_names, output_names):
+def dynamic_axes(key: str, input_names, output_names) -> dict:
+    """A dynamic batch everywhere; the modulation graph's windows have any height and width too."""
     dynamic = {name: {0: "N"} for name in input_names + output_names}
+    if key == "modulation":
+        for i, name in enumerate(input_names):
+            dynamic[name] = {0: "N", 2: f"h{i}", 3: f"w{i}"}
+        for j, name in enumerate(output_names):
+            dynamic[name] = {0: "N", 2: f"h{j // 2}_inner", 3: f"w{j // 2}_inner"}
+    return dynamic
+
+
+def _export(key, module, args, path, input_names, output_names):
+    dynamic = dynamic_axes(key, input_names, output_names)
     torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
                       dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
 
@@ -75,11 +119,17 @@ def graphs(g: Generator, e: Encoder):
     styles = g.decoder.convs_latent(w)
     n_styles = len(styles)
     style_names = [f"style_{i}" for i in range(n_styles)]
+    # windows of 3x3 cells and more (here: each style with its one-cell border)
+    padded = tuple(torch.nn.functional.pad(t, (1, 1, 1, 1)).detach() for t in styles)
+    mods = tuple(t.detach() for pair in g.decoder.modulations(styles) for t in pair)
+    mod_names = [f"{kind}_{i}" for i in range(n_styles) for kind in ("gamma", "beta")]
     return [
         ("encoder", e, (torch.randn(2, 3, r, r),), ["image"], ["stylemap"]),
         ("decoder", g.decoder, (w,), ["stylemap"], ["image"]),
         ("resizer", _Resizer(g), (w,), ["stylemap"], style_names),
         ("synthesis", _Synthesis(g), tuple(t.detach() for t in styles), style_names, ["image"]),
+        ("modulation", _Modulation(g), padded, style_names, mod_names),
+        ("features", _Features(g), mods, mod_names, ["image"]),
         ("mapping", _Mapping(g), (torch.randn(2, c),), ["z"], ["stylemap"]),
     ]
 
@@ -98,11 +148,18 @@ def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
         w = torch.randn(n, c, s, s, generator=gen)
         z = torch.randn(n, c, generator=gen)
         styles = g.decoder.convs_latent(w)
+        # a window of its own size per style (the modulation graph takes any size)
+        windows = [torch.randn(n, t.shape[1], 3 + k % 4, 5 - k % 3, generator=gen) for k, t in enumerate(styles)]
+        window_mods = [t for pair in g.decoder.modulations(windows, padding=0) for t in pair]
+        mods = [t for pair in g.decoder.modulations(styles) for t in pair]
+        mod_names = [f"{kind}_{i}" for i in range(len(styles)) for kind in ("gamma", "beta")]
         runs = {
             "encoder": ({"image": image}, {"stylemap": e(image)}),
             "decoder": ({"stylemap": w}, {"image": g.decoder(w)}),
             "resizer": ({"stylemap": w}, {f"style_{i}": t for i, t in enumerate(styles)}),
             "synthesis": ({f"style_{i}": t for i, t in enumerate(styles)}, {"image": g.decoder.synthesize(styles)}),
+            "modulation": ({f"style_{i}": t for i, t in enumerate(windows)}, dict(zip(mod_names, window_mods))),
+            "features": (dict(zip(mod_names, mods)), {"image": g.decoder.features(list(zip(mods[::2], mods[1::2])))}),
             "mapping": ({"z": z}, {"stylemap": g.map(z)}),
         }
         for key, (inputs, outputs) in runs.items():
@@ -127,10 +184,11 @@ def export_folder(g: Generator, e: Encoder, out_dir: str, meta: dict, parity: bo
     style_meta = []
     for key, module, args, ins, outs in graphs(g, e):
         name = f"{key}.onnx"
-        _export(module, args, os.path.join(out_dir, name), ins, outs)
+        _export(key, module, args, os.path.join(out_dir, name), ins, outs)
         files[key] = name
         if key == "resizer":
             style_meta = [{"channels": int(t.shape[1]), "size": int(t.shape[2])} for t in module(args[0])]
+    modulation_meta = modulations_meta(g)
     manifest = {
         "format": FORMAT,
         "id": meta["id"],
@@ -138,6 +196,7 @@ def export_folder(g: Generator, e: Encoder, out_dir: str, meta: dict, parity: bo
         "resolution": cfg.size,
         "stylemap": {"channels": cfg.latent_channel_size, "size": cfg.latent_spatial_size},
         "styles": style_meta,
+        "modulations": modulation_meta,
         "mapping": {"zDim": cfg.latent_channel_size},
         "domain": meta.get("domain", "generic"),
         "files": files,

@@ -4,10 +4,10 @@
     /usr/bin/python3 -m smgan.templates --out templates --only 64-small-cm2
 
 For each architecture in CONFIGS this exports the graphs export.py's `graphs()` makes
-(encoder, decoder, resizer, synthesis, mapping), with constant folding off so that every
+(encoder, decoder, resizer, synthesis, modulation, features, mapping), with constant folding off so that every
 weight of the graph is a raw checkpoint tensor, and stores each such initializer as ONNX
 external data in one of two files of the model folder: `encoder.weights` (e_ema) and
-`generator.weights` (g_ema; decoder, resizer, synthesis and mapping share it). A sidecar
+`generator.weights` (g_ema; the generator's graphs share it). A sidecar
 `template.json` lists, in file order, every tensor of those files: its checkpoint key, dtype,
 shape, offset and length. The TypeScript importer (src-main/torch/importCheckpoint.ts) copies
 the graphs and streams a checkpoint's tensors into the data files; no Python is needed then.
@@ -39,7 +39,7 @@ import torch
 from onnx import numpy_helper
 
 from . import layers
-from .export import FORMAT, OPSET, graphs, sha256_file
+from .export import FORMAT, OPSET, dynamic_axes, graphs, modulations_meta, sha256_file
 from .networks import Encoder, Generator, ModelConfig
 
 TEMPLATE_FORMAT = "stylemap-template/1"
@@ -83,7 +83,9 @@ def _upsample_layers(g, e):
     phase weight: UpConv (resizer) and upsampling ModulatedConv2d (synthesis)."""
     for prefix, m in (("g_ema", g), ("e_ema", e)):
         for name, module in m.named_modules():
-            if isinstance(module, layers.UpConv) or (isinstance(module, layers.ModulatedConv2d) and module.upsample):
+            # 1x1 upsampling layers (the blocks' skips) run as forward_split on their raw weight
+            if (isinstance(module, layers.UpConv) and module.kernel > 1) or \
+                    (isinstance(module, layers.ModulatedConv2d) and module.upsample):
                 yield f"{prefix}.{name}", module
 
 
@@ -104,7 +106,7 @@ class _PhaseWeights:
         self.modules = list(_upsample_layers(g, e))
 
     def __enter__(self):
-        self.saved = (layers.UpConv.forward, layers.ModulatedConv2d.forward)
+        self.saved = (layers.UpConv.forward, layers.ModulatedConv2d.forward_modulated)
         for _, module in self.modules:
             weight, scale, kernel, pad0, lead = _phase_source(module)
             w = weight[0] if lead else weight
@@ -115,18 +117,18 @@ class _PhaseWeights:
             x = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, self._phase, None, padding=1), 2)
             return self[2](x) if len(self) > 2 else x
 
-        def modulated(self, x, style):
+        def modulated(self, x, gamma, beta):
             if not self.upsample:
-                return mod_forward(self, x, style)
+                return mod_forward(self, x, gamma, beta)
             x = layers.normalize(x, self.normalize_mode)
-            x = x * self.gamma(style) + self.beta(style)
+            x = x * gamma + beta
             return torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, self._phase, None, padding=1), 2)
 
-        layers.UpConv.forward, layers.ModulatedConv2d.forward = up, modulated
+        layers.UpConv.forward, layers.ModulatedConv2d.forward_modulated = up, modulated
         return self
 
     def __exit__(self, *exc):
-        layers.UpConv.forward, layers.ModulatedConv2d.forward = self.saved
+        layers.UpConv.forward, layers.ModulatedConv2d.forward_modulated = self.saved
         for _, module in self.modules:
             del module._buffers["_phase"]
 
@@ -142,8 +144,8 @@ class _PhaseWeights:
         return out
 
 
-def _export_plain(module, args, path, input_names, output_names) -> None:
-    dynamic = {name: {0: "N"} for name in input_names + output_names}
+def _export_plain(key, module, args, path, input_names, output_names) -> None:
+    dynamic = dynamic_axes(key, input_names, output_names)
     torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
                       dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=False)
 
@@ -179,7 +181,7 @@ def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
                 add(key, tensor, transform)
             for key, module, args, ins, outs in graphs(g, e):
                 path = os.path.join(work, f"{key}.onnx")
-                _export_plain(module, args, path, ins, outs)
+                _export_plain(key, module, args, path, ins, outs)
                 exported[key] = onnx.load(path)
                 files[key] = f"{key}.onnx"
                 if key == "resizer":
@@ -235,6 +237,7 @@ def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
             "resolution": cfg.size,
             "stylemap": {"channels": cfg.latent_channel_size, "size": cfg.latent_spatial_size},
             "styles": style_meta,
+            "modulations": modulations_meta(g),
             "mapping": {"zDim": cfg.latent_channel_size},
             "files": files,
             "sha256": {f: sha256_file(os.path.join(out_dir, f)) for f in files.values()},

@@ -32,8 +32,9 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { lerp, type MixLayer, mixW, mixWPlus, normalSamples, truncate } from './mixing.js'
-import { ModelRuntime } from './model.js'
+import { diffBox, incrementalImage, type LevelChange, levelChange } from './incremental.js'
+import { lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, truncate, windowOf, wplusChangedBox } from './mixing.js'
+import { ModelRuntime, type Modulation } from './model.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
 export interface EngineOptions {
@@ -41,6 +42,8 @@ export interface EngineOptions {
   imageBudgetBytes?: number
   /** Bytes of cached resizer outputs (style pyramids) kept in memory (default 512 MB). */
   stylesBudgetBytes?: number
+  /** Bytes of cached gamma/beta of edited photos' crops (incremental models; default 768 MB). */
+  modulationBudgetBytes?: number
 }
 
 /** A layer that changes something, ready to mix. */
@@ -74,6 +77,11 @@ function withProfileOf(source: RawImage, image: RawImage): RawImage {
   return source.icc ? { ...image, icc: source.icc } : image
 }
 
+/** A layer as the mixing rules take it: the region on the reference's grid, where the content comes from. */
+function mixLayer(l: ActiveLayer, reference: Float32Array | Float32Array[]): MixLayer {
+  return { reference, mask: shiftMask(l.destination, -l.dx, -l.dy).data, strength: l.strength, dx: l.dx, dy: l.dy }
+}
+
 function badArgument(message: string): EngineError {
   return new EngineError(engineErrorCodes.badArgument, message)
 }
@@ -98,6 +106,10 @@ export class Engine implements EngineApi {
   readonly #stylemaps = new LRUCache<string, Float32Array>({ max: maxStylemaps })
   /** Resizer outputs by stylemap key: a 256 px model's pyramid is tens of MB, so bounded in bytes. */
   readonly #pyramids: LRUCache<string, Float32Array[]>
+  /** Every modulated layer's gamma and beta of an edited crop, by stylemap key (incremental models). */
+  readonly #modulations: LRUCache<string, Modulation[]>
+  /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
+  #featureRuns: Promise<unknown> = Promise.resolve()
   #randomMean: Float32Array | null = null
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
@@ -106,6 +118,10 @@ export class Engine implements EngineApi {
     this.#pyramids = new LRUCache<string, Float32Array[]>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
       sizeCalculation: (styles) => Math.max(1, styles.reduce((sum, s) => sum + s.byteLength, 0)),
+    })
+    this.#modulations = new LRUCache<string, Modulation[]>({
+      maxSize: Math.max(1, options.modulationBudgetBytes ?? 768e6),
+      sizeCalculation: (mods) => Math.max(1, mods.reduce((sum, m) => sum + m.gamma.byteLength + m.beta.byteLength, 0)),
     })
   }
 
@@ -116,6 +132,7 @@ export class Engine implements EngineApi {
     this.#randomMean = null
     this.#stylemaps.clear()
     this.#pyramids.clear()
+    this.#modulations.clear()
     if (previous) await previous.release()
     return { model: next.info, providers: next.providers }
   }
@@ -138,6 +155,7 @@ export class Engine implements EngineApi {
     const tag = `|${imageId}|`
     for (const key of [...this.#stylemaps.keys()]) if (key.includes(tag)) this.#stylemaps.delete(key)
     for (const key of [...this.#pyramids.keys()]) if (key.includes(tag)) this.#pyramids.delete(key)
+    for (const key of [...this.#modulations.keys()]) if (key.includes(tag)) this.#modulations.delete(key)
   }
 
   async getPixels(imageId: string, maxSize?: number): Promise<RawImage> {
@@ -269,6 +287,7 @@ export class Engine implements EngineApi {
     this.#faces.clear()
     this.#stylemaps.clear()
     this.#pyramids.clear()
+    this.#modulations.clear()
     if (model) await model.release()
   }
 
@@ -277,7 +296,7 @@ export class Engine implements EngineApi {
     return {
       runtime: this.#model,
       heldImageIds: (): string[] => [...this.#images.keys()],
-      cacheSizes: () => ({ images: this.#images.size, stylemaps: this.#stylemaps.size, pyramids: this.#pyramids.size }),
+      cacheSizes: () => ({ images: this.#images.size, stylemaps: this.#stylemaps.size, pyramids: this.#pyramids.size, modulations: this.#modulations.size }),
       /** The stylemap of a crop and, where the model has a resizer, its style pyramid. */
       stylemapOf: async (image: CroppedImage): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> => {
         const encoded = await this.#encodeCrop(image)
@@ -347,10 +366,10 @@ export class Engine implements EngineApi {
     for (const layer of layers) references.push(await encode(layer.reference, layer.referenceCrop))
 
     let raw: Float32Array
-    if (!layers.length) raw = await model.decode(original.stylemap, 1)
+    if (model.incremental) raw = await this.#incremental(model, space, original, references, layers, levelStrength)
+    else if (!layers.length) raw = await model.decode(original.stylemap, 1)
     else {
-      // the mixing rules take the region on the reference's grid: where the content comes from
-      const mix = (l: ActiveLayer, reference: Float32Array | Float32Array[]): MixLayer => ({ reference, mask: shiftMask(l.destination, -l.dx, -l.dy).data, strength: l.strength, dx: l.dx, dy: l.dy })
+      const mix = mixLayer
       if (space === 'w') {
         raw = await model.decode(
           mixW(
@@ -378,6 +397,47 @@ export class Engine implements EngineApi {
       }
     }
     return { generated: tensorToImage(raw, R), encoded }
+  }
+
+  /**
+   * The edit through the incremental path: the crop's kept gamma/beta, recomputed where the
+   * mixed styles differ from the crop's own, then the feature path (incremental.ts). W+ knows
+   * the changed cells from the masks; W runs the resizer on the mixed stylemap and compares.
+   */
+  async #incremental(model: ModelRuntime, space: MixSpace, original: Encoded, references: Encoded[], layers: ActiveLayer[], levelStrength?: { coarse: number; fine: number }): Promise<Float32Array> {
+    const R = model.info.resolution
+    const levels = model.info.styles
+    const photoStyles = await this.#styles(original)
+    let changes: (LevelChange | null)[] = levels.map(() => null)
+    if (layers.length && space === 'w') {
+      const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
+      changes = levels.map((l, i) => {
+        const box = diffBox(mixed[i], photoStyles[i], l.channels, l.size)
+        return box && levelChange(box, l, (at) => windowOf(mixed[i], l.channels, l.size, at))
+      })
+    } else if (layers.length) {
+      const referenceStyles: Float32Array[][] = []
+      for (const ref of references) referenceStyles.push(await this.#styles(ref))
+      const mix = layers.map((l, i) => mixLayer(l, referenceStyles[i]))
+      const factors = levelFactors(levels, levelStrength)
+      changes = levels.map((l, i) => {
+        const box = wplusChangedBox(mix, R, l.size, factors[i])
+        return box && levelChange(box, l, (at) => mixWPlusWindow(photoStyles[i], mix, i, l, R, factors[i], at))
+      })
+    }
+    const photo = await this.#photoModulations(model, original, photoStyles)
+    const run = this.#featureRuns.then(() => incrementalImage(model, photo, changes))
+    this.#featureRuns = run.catch(() => undefined)
+    return run
+  }
+
+  /** The crop's own gamma and beta of every modulated layer, computed once and kept while the budget allows. */
+  async #photoModulations(model: ModelRuntime, encoded: Encoded, styles: Float32Array[]): Promise<Modulation[]> {
+    const cached = this.#modulations.get(encoded.key)
+    if (cached) return cached
+    const mods = (await model.modulations(styles, 1)).map((m) => ({ ...m, gamma: Float32Array.from(m.gamma), beta: Float32Array.from(m.beta) }))
+    this.#modulations.set(encoded.key, mods)
+    return mods
   }
 
   /**

@@ -30,6 +30,8 @@ export const manifestSchema = z.object({
   resolution: atMost(modelLimits.resolution, 'resolution'),
   stylemap: z.object({ channels: atMost(modelLimits.channels, 'channels'), size: atMost(modelLimits.stylemapSize, 'stylemap size') }),
   styles: z.array(level).min(1).max(modelLimits.styleLevels),
+  /** gamma_i/beta_i of each modulated layer (channels, and the size of style_i): with the modulation and features graphs. */
+  modulations: z.array(level).min(1).max(modelLimits.styleLevels).optional(),
   mapping: z.object({ zDim: atMost(modelLimits.zDim, 'zDim') }).optional(),
   domain: z.string().default('unknown'),
   files: z.object({
@@ -37,6 +39,10 @@ export const manifestSchema = z.object({
     decoder: fileName,
     resizer: fileName.optional(),
     synthesis: fileName.optional(),
+    /** The incremental edit path: styles -> every layer's (gamma, beta), on windows of any size. */
+    modulation: fileName.optional(),
+    /** Every layer's (gamma, beta) -> image: synthesis without the modulation convolutions. */
+    features: fileName.optional(),
     mapping: fileName.optional(),
   }),
   source: z.string().default(''),
@@ -90,6 +96,13 @@ export async function readManifest(dir: string): Promise<Manifest> {
   for (const [i, s] of m.styles.entries()) check(m.resolution % s.size === 0, `styles[${i}].size ${s.size} does not divide the resolution ${m.resolution}`)
   check(!m.files.mapping || !!m.mapping, 'files.mapping is given but mapping.zDim is missing')
   check(!!m.files.resizer === !!m.files.synthesis, 'resizer and synthesis come together (both or neither)')
+  check(!!m.files.modulation === !!m.files.features, 'modulation and features come together (both or neither)')
+  if (m.files.modulation) {
+    check(!!m.files.resizer, 'modulation and features need the resizer')
+    const mods = m.modulations
+    check(!!mods && mods.length === m.styles.length, `modulations must list one entry per style level (${m.styles.length})`)
+    for (const [i, level] of (mods ?? []).entries()) check(level.size === m.styles[i].size, `modulations[${i}].size ${level.size} differs from styles[${i}].size ${m.styles[i].size}`)
+  }
   return m
 }
 

@@ -39,28 +39,60 @@ export function cellOffset(d: number, resolution: number, r: number): number {
   return Math.trunc(d / (resolution / r)) + 0 // + 0 turns -0 into 0
 }
 
+/** A rectangle of cells, [x0, x1) x [y0, y1); it may reach past the grid. */
+export interface Box {
+  x0: number
+  y0: number
+  x1: number
+  y1: number
+}
+
+/** The whole r x r grid as a box. */
+export const gridBox = (r: number): Box => ({ x0: 0, y0: 0, x1: r, y1: r })
+
 /**
  * Moves `t * weight[src]` of the way from `target` to `source`, for every destination cell whose
  * source cell (destination - offset) lies inside the grid; cells shifted past the border drop out.
+ * `target` holds the cells of `box` (channel-major, box-sized planes); only its cells inside the
+ * grid are touched.
  */
-function blendShifted(target: Float32Array, source: Float32Array, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number): void {
+function blendShifted(target: Float32Array, box: Box, source: Float32Array, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number): void {
   const plane = r * r
-  for (let y = 0; y < r; y++) {
+  const bw = box.x1 - box.x0
+  const boxPlane = bw * (box.y1 - box.y0)
+  for (let y = Math.max(0, box.y0); y < Math.min(r, box.y1); y++) {
     const sy = y - oy
     if (sy < 0 || sy >= r) continue
-    for (let x = 0; x < r; x++) {
+    for (let x = Math.max(0, box.x0); x < Math.min(r, box.x1); x++) {
       const sx = x - ox
       if (sx < 0 || sx >= r) continue
       const a = t * weight[sy * r + sx]
       if (a === 0) continue
-      const d = y * r + x
+      const d = (y - box.y0) * bw + (x - box.x0)
       const s = sy * r + sx
       for (let c = 0; c < channels; c++) {
-        const i = c * plane
-        target[i + d] += a * (source[i + s] - target[i + d])
+        const i = c * boxPlane + d
+        target[i] += a * (source[c * plane + s] - target[i])
       }
     }
   }
+}
+
+/** The cells of `box` of a [channels, r, r] tensor, zero where the box reaches past the grid. */
+export function windowOf(data: Float32Array, channels: number, r: number, box: Box): Float32Array {
+  const bw = box.x1 - box.x0
+  const bh = box.y1 - box.y0
+  const out = new Float32Array(channels * bw * bh)
+  const x0 = Math.max(0, box.x0)
+  const x1 = Math.min(r, box.x1)
+  if (x1 <= x0) return out
+  for (let c = 0; c < channels; c++) {
+    for (let y = Math.max(0, box.y0); y < Math.min(r, box.y1); y++) {
+      const from = c * r * r + y * r
+      out.set(data.subarray(from + x0, from + x1), c * bw * bh + (y - box.y0) * bw + (x0 - box.x0))
+    }
+  }
+  return out
 }
 
 /**
@@ -75,7 +107,7 @@ export function mixW(original: Float32Array, layers: MixLayer[], stylemap: { cha
     const ref = layer.reference
     if (!(ref instanceof Float32Array)) throw new Error('W mixing needs one stylemap per reference')
     const m = poolMask(layer.mask, resolution, size)
-    blendShifted(out, ref, m, channels, size, cellOffset(layer.dx, resolution, size), cellOffset(layer.dy, resolution, size), layer.strength)
+    blendShifted(out, gridBox(size), ref, m, channels, size, cellOffset(layer.dx, resolution, size), cellOffset(layer.dy, resolution, size), layer.strength)
   }
   return out
 }
@@ -92,6 +124,14 @@ export function levelFactors(levels: StyleLevel[], levelStrength?: { coarse: num
   })
 }
 
+/** A layer's W+ weights at a style level of size r: its mask average-pooled to r x r and thresholded (> 0.5). */
+export function wplusWeights(layer: MixLayer, resolution: number, r: number): Float32Array {
+  const pooled = poolMask(layer.mask, resolution, r)
+  const binary = new Float32Array(pooled.length)
+  for (let k = 0; k < pooled.length; k++) binary[k] = pooled[k] > 0.5 ? 1 : 0
+  return binary
+}
+
 /**
  * W+ space (the reference demo): at every style level of size r the mask is average-pooled by
  * R / r and thresholded (> 0.5); there the original's values move toward the reference's by
@@ -105,20 +145,47 @@ export function mixWPlus(
   levelStrength?: { coarse: number; fine: number },
 ): Float32Array[] {
   const factors = levelFactors(levels, levelStrength)
-  return levels.map((level, i) => {
-    const out = Float32Array.from(original[i])
-    for (const layer of layers) {
-      const ref = layer.reference
-      if (ref instanceof Float32Array) throw new Error('W+ mixing needs style tensors per reference')
-      const pooled = poolMask(layer.mask, resolution, level.size)
-      const binary = new Float32Array(pooled.length)
-      for (let k = 0; k < pooled.length; k++) binary[k] = pooled[k] > 0.5 ? 1 : 0
-      const ox = cellOffset(layer.dx, resolution, level.size)
-      const oy = cellOffset(layer.dy, resolution, level.size)
-      blendShifted(out, ref[i], binary, level.channels, level.size, ox, oy, layer.strength * factors[i])
+  return levels.map((level, i) => mixWPlusWindow(original[i], layers, i, level, resolution, factors[i], gridBox(level.size)))
+}
+
+/**
+ * The cells of `box` of W+ level i after mixing (mixWPlus's arithmetic, in the same order, on
+ * those cells only), zero where the box reaches past the grid.
+ */
+export function mixWPlusWindow(original: Float32Array, layers: MixLayer[], i: number, level: StyleLevel, resolution: number, factor: number, box: Box): Float32Array {
+  const out = windowOf(original, level.channels, level.size, box)
+  for (const layer of layers) {
+    const ref = layer.reference
+    if (ref instanceof Float32Array) throw new Error('W+ mixing needs style tensors per reference')
+    const ox = cellOffset(layer.dx, resolution, level.size)
+    const oy = cellOffset(layer.dy, resolution, level.size)
+    blendShifted(out, box, ref[i], wplusWeights(layer, resolution, level.size), level.channels, level.size, ox, oy, layer.strength * factor)
+  }
+  return out
+}
+
+/**
+ * The cells W+ mixing changes at a level of size r (a destination cell of a layer with weight
+ * and strength), as one box inside the grid; null when it changes none.
+ */
+export function wplusChangedBox(layers: MixLayer[], resolution: number, r: number, factor: number): Box | null {
+  let box: Box | null = null
+  for (const layer of layers) {
+    if (layer.strength * factor === 0) continue
+    const w = wplusWeights(layer, resolution, r)
+    const ox = cellOffset(layer.dx, resolution, r)
+    const oy = cellOffset(layer.dy, resolution, r)
+    for (let sy = 0; sy < r; sy++) {
+      for (let sx = 0; sx < r; sx++) {
+        if (!w[sy * r + sx]) continue
+        const x = sx + ox
+        const y = sy + oy
+        if (x < 0 || y < 0 || x >= r || y >= r) continue
+        box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
+      }
     }
-    return out
-  })
+  }
+  return box
 }
 
 /** Global interpolation `(1 - t) a + t b`. */

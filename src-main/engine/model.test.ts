@@ -2,6 +2,7 @@
 import { cp, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
 import { ModelRuntime } from './model.js'
@@ -24,6 +25,14 @@ async function variant(name: string, change: Change, manifestChanged = true): Pr
   return dir
 }
 
+/** Makes a variant a folder without the incremental graphs, so decoder and synthesis run. */
+function withoutIncremental(m: Record<string, unknown>): void {
+  const files = m.files as Record<string, string>
+  delete files.modulation
+  delete files.features
+  delete m.modulations
+}
+
 beforeAll(async () => {
   source = await testModelDir()
   work = await mkdtemp(join(tmpdir(), 'stylemap-model-test-'))
@@ -40,10 +49,16 @@ describe('loading a model folder', () => {
       expect(runtime.info.styles.length).toBeGreaterThan(0)
       expect(runtime.info.features).toEqual({ wplus: true, random: true })
       expect(runtime.providers.inUse).toBe('cpu')
-      // decoder(w) equals synthesis(resizer(w)) (FORMAT.md)
+      // the incremental graphs stand in for decoder and synthesis, whose sessions are not created
+      expect(runtime.incremental).toBe(true)
+      expect([runtime.has('decoder'), runtime.has('synthesis'), runtime.has('modulation'), runtime.has('features')]).toEqual([false, false, true, true])
+      // decoder(w) equals features(modulation(resizer(w))) (FORMAT.md): the folder's decoder graph run apart
       const w = new Float32Array(runtime.stylemapLength).map((_, i) => Math.sin(i))
-      const direct = await runtime.decode(w, 1)
-      const staged = await runtime.synthesize(await runtime.resize(w, 1), 1)
+      const decoder = await ort.InferenceSession.create(join(source, 'decoder.onnx'))
+      const { channels, size } = runtime.manifest.stylemap
+      const direct = (await decoder.run({ stylemap: new ort.Tensor('float32', w, [1, channels, size, size]) })).image.data as Float32Array
+      await decoder.release()
+      const staged = await runtime.decode(w, 1)
       let maxDiff = 0
       for (let i = 0; i < direct.length; i++) maxDiff = Math.max(maxDiff, Math.abs(direct[i] - staged[i]))
       expect(maxDiff).toBeLessThan(1e-3)
@@ -97,13 +112,35 @@ describe('loading a model folder', () => {
       'E_MODEL_GRAPH',
       (dir, m) => {
         const R = m.resolution as number
+        withoutIncremental(m)
         return replaceGraph(dir, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', ...stylemapDims(m)], 'image', ['N', 3, R, R]))
       },
     ],
     [
       'a decoder with symbolic height and width that returns another size',
       'E_MODEL_GRAPH',
-      (dir, m) => replaceGraph(dir, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', ...stylemapDims(m)], 'image', ['N', 3, 'height', 'width'])),
+      (dir, m) => {
+        withoutIncremental(m)
+        return replaceGraph(dir, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', ...stylemapDims(m)], 'image', ['N', 3, 'height', 'width']))
+      },
+    ],
+    [
+      'a modulation graph whose gamma_0, declared with symbolic sizes, keeps the window size',
+      'E_MODEL_GRAPH',
+      (dir, m) => {
+        const styles = m.styles as { channels: number; size: number }[]
+        const mods = m.modulations as { channels: number; size: number }[]
+        if (styles[0].channels !== mods[0].channels) throw new Error('the test model should have style_0 and gamma_0 of the same channels')
+        // a one-output graph: also missing every other output, which checkIo refuses as well
+        return replaceGraph(dir, m, 'modulation.onnx', passThroughGraph('style_0', ['N', styles[0].channels, 'h0', 'w0'], 'gamma_0', ['N', mods[0].channels, 'h0_inner', 'w0_inner']))
+      },
+    ],
+    ['modulation without features', 'E_MODEL_MANIFEST', (_dir, m) => void delete (m.files as Record<string, string>).features],
+    ['the incremental graphs without modulations', 'E_MODEL_MANIFEST', (_dir, m) => void delete m.modulations],
+    [
+      'modulations of another size than the styles',
+      'E_MODEL_MANIFEST',
+      (_dir, m) => void ((m.modulations as { size: number }[])[1].size *= 2),
     ],
   )
   /** Moves `file` out of the folder and leaves a symbolic link to it in its place (its bytes, so its sha256, unchanged). */
@@ -133,6 +170,7 @@ describe('loading a model folder', () => {
 
   it('without verify, a lying graph loads but its first run is refused with E_MODEL_GRAPH', async () => {
     const dir = await variant('lying-decoder-unverified', (d, m) => {
+      withoutIncremental(m)
       const R = m.resolution as number
       const { channels, size } = m.stylemap as { channels: number; size: number }
       return replaceGraph(d, m, 'decoder.onnx', passThroughGraph('stylemap', ['N', channels, size, size], 'image', ['N', 3, R, R]))
@@ -157,6 +195,7 @@ describe('loading a model folder', () => {
 
   it('without resizer/synthesis/mapping: W works on the decoder, W+ and random say why not', async () => {
     const dir = await variant('decoder-only', (_d, m) => {
+      withoutIncremental(m)
       const files = m.files as Record<string, string>
       delete files.resizer
       delete files.synthesis

@@ -44,6 +44,34 @@ type Dim = number | string
 interface IoSpec {
   inputs: Record<string, Dim[]>
   outputs: Record<string, Dim[]>
+  /** Shapes for the load-time probe where a graph has dynamic sizes besides the batch. */
+  probe?: { inputs: Record<string, number[]>; outputs: Record<string, number[]> }
+}
+
+/** One window of a style tensor for the modulation graph: [n, channels, height, width]. */
+export interface StyleWindow {
+  data: Float32Array
+  height: number
+  width: number
+}
+
+/** A modulated layer's gamma and beta ([n, channels, height, width] each). */
+export interface Modulation {
+  gamma: Float32Array
+  beta: Float32Array
+  height: number
+  width: number
+}
+
+/** Adds a border of `b` zero cells around each [c, h, w] plane set of a batch of n. */
+export function padZero(data: Float32Array, n: number, c: number, h: number, w: number, b: number): Float32Array {
+  const H = h + 2 * b
+  const W = w + 2 * b
+  const out = new Float32Array(n * c * H * W)
+  for (let p = 0; p < n * c; p++) {
+    for (let y = 0; y < h; y++) out.set(data.subarray(p * h * w + y * w, p * h * w + (y + 1) * w), p * H * W + (y + b) * W + b)
+  }
+  return out
 }
 
 function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
@@ -52,11 +80,24 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const stylemap: Dim[] = ['N', C, S, S]
   const image: Dim[] = ['N', 3, R, R]
   const styles = Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, s.size, s.size] as Dim[]]))
+  const mods = m.modulations ?? []
+  const modNames = (i: number) => [`gamma_${i}`, `beta_${i}`]
+  const modDims = Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', l.channels, l.size, l.size] as Dim[]])))
   return {
     encoder: { inputs: { image }, outputs: { stylemap } },
     decoder: { inputs: { stylemap }, outputs: { image } },
     resizer: { inputs: { stylemap }, outputs: styles },
     synthesis: { inputs: styles, outputs: { image } },
+    modulation: {
+      inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, `h${i}`, `w${i}`] as Dim[]])),
+      outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', l.channels, `h${i}_inner`, `w${i}_inner`] as Dim[]]))),
+      // the probe feeds every style with its one-cell border: gamma and beta come out whole
+      probe: {
+        inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, [1, s.channels, s.size + 2, s.size + 2]])),
+        outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, [1, l.channels, l.size, l.size]]))),
+      },
+    },
+    features: { inputs: modDims, outputs: { image } },
     mapping: { inputs: { z: ['N', m.mapping?.zDim ?? 0] }, outputs: { stylemap } },
   }
 }
@@ -84,11 +125,12 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
 }
 
 /** Fails with E_MODEL_GRAPH unless every output has the shape model.json gives it for a batch of `batch`. */
-function checkOutputs(graph: GraphName, out: ort.InferenceSession.ReturnType, spec: IoSpec, batch: number): void {
+function checkOutputs(graph: GraphName, out: ort.InferenceSession.ReturnType, spec: IoSpec, batch: number, exact?: Record<string, number[]>): void {
   for (const [name, dims] of Object.entries(spec.outputs)) {
-    const want = dims.map((d) => (d === 'N' ? batch : d))
+    // a symbolic size other than the batch depends on the input (the modulation graph's windows)
+    const want: Dim[] = exact?.[name] ?? dims.map((d) => (d === 'N' ? batch : d))
     const got = out[name]?.dims ?? []
-    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+    if (got.length !== want.length || got.some((d, i) => typeof want[i] === 'number' && d !== want[i])) {
       throw new EngineError(
         engineErrorCodes.modelGraph,
         `${graph} graph does not match model.json: output ${name} has shape [${got.join(', ')}], expected [${want.join(', ')}]`,
@@ -106,7 +148,7 @@ async function probeGraphs(sessions: Partial<Record<GraphName, ort.InferenceSess
     const spec = specs[graph]
     const feeds: Record<string, ort.Tensor> = {}
     for (const [name, dims] of Object.entries(spec.inputs)) {
-      const shape = dims.map((d) => (d === 'N' ? 1 : (d as number)))
+      const shape = spec.probe?.inputs[name] ?? dims.map((d) => (d === 'N' ? 1 : (d as number)))
       feeds[name] = new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)
     }
     let out: ort.InferenceSession.ReturnType
@@ -118,7 +160,7 @@ async function probeGraphs(sessions: Partial<Record<GraphName, ort.InferenceSess
         `${graph} graph fails on an input of the shape model.json gives: ${(e as Error).message.split('\n')[0]}`,
       )
     }
-    checkOutputs(graph, out, spec, 1)
+    checkOutputs(graph, out, spec, 1, spec.probe?.outputs)
   }
 }
 
@@ -159,12 +201,18 @@ export class ModelRuntime {
     const sessions: Partial<Record<GraphName, ort.InferenceSession>> = {}
     const loaded: Partial<Record<GraphName, string>> = {}
     try {
+      // with the modulation and features graphs, decoder and synthesis are the same arithmetic
+      // again (resizer -> modulation -> features); their sessions would only hold the weights twice
+      const incremental = !!(paths.modulation && paths.features)
       for (const [graph, path] of Object.entries(paths) as [GraphName, string | undefined][]) {
         if (!path) continue
+        if (incremental && (graph === 'decoder' || graph === 'synthesis')) continue
         let session: ort.InferenceSession
         try {
-          // batch fixed to 1 lets onnxruntime plan static shapes: about 1.5x faster on the interactive path
-          session = await ort.InferenceSession.create(path, { ...sessionOptions, freeDimensionOverrides: { N: 1 } })
+          // batch fixed to 1 lets onnxruntime plan static shapes: about 1.5x faster on the interactive path;
+          // the modulation graph's windows change size every call, so no arena keeps the largest one
+          const own = graph === 'modulation' ? { enableCpuMemArena: false } : {}
+          session = await ort.InferenceSession.create(path, { ...sessionOptions, ...own, freeDimensionOverrides: { N: 1 } })
         } catch (e) {
           throw new EngineError(engineErrorCodes.modelGraph, `${graph} graph (${manifest.files[graph]}) cannot be loaded: ${(e as Error).message.split('\n')[0]}`)
         }
@@ -189,7 +237,7 @@ export class ModelRuntime {
       source: manifest.source,
       license: manifest.license,
       isDefault: manifest.default,
-      features: { wplus: !!(sessions.resizer && sessions.synthesis), random: !!sessions.mapping },
+      features: { wplus: !!(sessions.resizer && (sessions.synthesis || sessions.features)), random: !!sessions.mapping },
       ...(manifest.alignment ? { alignment: { landmarks: manifest.alignment.landmarks } } : {}),
     }
     return new ModelRuntime(manifest, info, providers, sessions, loaded, sessionOptions, specs)
@@ -243,8 +291,14 @@ export class ModelRuntime {
     return out.stylemap.data as Float32Array
   }
 
+  /** Whether the model has the incremental edit graphs (modulation and features). */
+  get incremental(): boolean {
+    return !!(this.sessions.modulation && this.sessions.features)
+  }
+
   /** Stylemaps -> raw images [n,3,R,R]. */
   async decode(stylemaps: Float32Array, n: number): Promise<Float32Array> {
+    if (this.incremental) return this.synthesize(await this.resize(stylemaps, n), n)
     const { channels, size } = this.manifest.stylemap
     const out = await this.run('decoder', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) })
     return out.image.data as Float32Array
@@ -259,11 +313,57 @@ export class ModelRuntime {
 
   /** Style tensors (batch n each) -> raw images [n,3,R,R]. */
   async synthesize(styles: Float32Array[], n: number): Promise<Float32Array> {
+    if (this.incremental) return this.features(await this.modulations(styles, n), n)
     const feeds: Record<string, ort.Tensor> = {}
     this.manifest.styles.forEach((s, i) => {
       feeds[`style_${i}`] = new ort.Tensor('float32', styles[i], [n, s.channels, s.size, s.size])
     })
     const out = await this.run('synthesis', feeds)
+    return out.image.data as Float32Array
+  }
+
+  /**
+   * gamma and beta of every modulated layer for windows of the style tensors ([n, c_i, h, w]
+   * each, h and w at least 3): the 'valid' 3x3 convolutions, so each comes out 2 cells smaller.
+   */
+  async modulate(windows: StyleWindow[], n: number): Promise<Modulation[]> {
+    const levels = this.manifest.styles
+    const mods = this.manifest.modulations ?? []
+    if (windows.length !== levels.length) throw new Error(`modulate takes ${levels.length} windows, got ${windows.length}`)
+    const feeds: Record<string, ort.Tensor> = {}
+    windows.forEach((w, i) => {
+      feeds[`style_${i}`] = new ort.Tensor('float32', w.data, [n, levels[i].channels, w.height, w.width])
+    })
+    const out = await this.run('modulation', feeds)
+    return windows.map((w, i) => {
+      const gamma = out[`gamma_${i}`]
+      const beta = out[`beta_${i}`]
+      const want = [n, mods[i].channels, w.height - 2, w.width - 2]
+      for (const t of [gamma, beta]) {
+        if (t.dims.some((d, k) => d !== want[k])) {
+          throw new EngineError(engineErrorCodes.modelGraph, `modulation graph gave [${t.dims.join(', ')}] for a ${w.height}x${w.width} window, expected [${want.join(', ')}]`)
+        }
+      }
+      return { gamma: gamma.data as Float32Array, beta: beta.data as Float32Array, height: w.height - 2, width: w.width - 2 }
+    })
+  }
+
+  /** gamma and beta of every modulated layer over whole style tensors (batch n). */
+  async modulations(styles: Float32Array[], n: number): Promise<Modulation[]> {
+    const windows = this.manifest.styles.map((l, i) => ({ data: padZero(styles[i], n, l.channels, l.size, l.size, 1), height: l.size + 2, width: l.size + 2 }))
+    return this.modulate(windows, n)
+  }
+
+  /** Every layer's gamma and beta (whole maps, batch n) -> raw images [n,3,R,R]. */
+  async features(mods: Modulation[], n: number): Promise<Float32Array> {
+    const levels = this.manifest.modulations ?? []
+    const feeds: Record<string, ort.Tensor> = {}
+    mods.forEach((m, i) => {
+      const dims = [n, levels[i].channels, levels[i].size, levels[i].size]
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
+      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
+    })
+    const out = await this.run('features', feeds)
     return out.image.data as Float32Array
   }
 

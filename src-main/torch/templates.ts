@@ -48,8 +48,18 @@ const templateSchema = z.object({
   resolution: count,
   stylemap: z.object({ channels: count, size: count }),
   styles: z.array(z.object({ channels: count, size: count })),
+  /** gamma/beta per modulated layer, with the modulation and features graphs (templates since 2026-12) */
+  modulations: z.array(z.object({ channels: count, size: count })).optional(),
   mapping: z.object({ zDim: count }),
-  files: z.object({ encoder: fileName, decoder: fileName, resizer: fileName, synthesis: fileName, mapping: fileName }),
+  files: z.object({
+    encoder: fileName,
+    decoder: fileName,
+    resizer: fileName,
+    synthesis: fileName,
+    modulation: fileName.optional(),
+    features: fileName.optional(),
+    mapping: fileName,
+  }),
   sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
   stateDict: z.record(z.string(), z.array(count)),
   weights: z.record(

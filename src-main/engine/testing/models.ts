@@ -17,8 +17,10 @@ export const defaultModelDir = join(modelsRoot, 'utkface-64')
 
 /** What the random model is exported with; its --id/--name are what the model list shows. */
 const exportArgs = ['--random', '--size', '64', '--channel-cap', '64', '--small-generator', '--id', 'random-64', '--name', 'Random weights 64 px (tests)']
+/** A random model with the full generator (style channels per level, not the stylemap's): 32 channels everywhere. */
+const wideExportArgs = ['--random', '--size', '64', '--channel-cap', '32', '--id', 'random-64-wide', '--name', 'Random weights 64 px, full generator (tests)']
 
-async function exporterKey(): Promise<string> {
+async function exporterKey(exportArgs: string[]): Promise<string> {
   const dir = join(modelsRoot, 'smgan')
   const hash = createHash('sha256')
   // the arguments are part of the key, so a model cached with other ones is built again
@@ -30,13 +32,24 @@ async function exporterKey(): Promise<string> {
   return hash.digest('hex').slice(0, 16)
 }
 
-let pending: Promise<string> | null = null
+const pending = new Map<string, Promise<string>>()
 
 /** A random-weight 64 px model folder built with `python3 -m smgan.export --random` (cached). */
 export function randomTestModelDir(): Promise<string> {
-  pending ??= (async () => {
+  return cachedExport('random-64', exportArgs)
+}
+
+/** The same with the full (not small) generator, capped at 32 channels (cached). */
+export function randomWideTestModelDir(): Promise<string> {
+  return cachedExport('random-64-wide', wideExportArgs)
+}
+
+function cachedExport(name: string, exportArgs: string[]): Promise<string> {
+  const existing = pending.get(name)
+  if (existing) return existing
+  const job = (async () => {
     const cacheRoot = join(repoRoot, 'node_modules', '.cache', 'stylemap-test-models')
-    const dir = join(cacheRoot, `random-64-${await exporterKey()}`)
+    const dir = join(cacheRoot, `${name}-${await exporterKey(exportArgs)}`)
     if (existsSync(join(dir, 'model.json'))) return dir
     await mkdir(cacheRoot, { recursive: true })
     const temp = `${dir}.tmp-${process.pid}`
@@ -55,10 +68,9 @@ export function randomTestModelDir(): Promise<string> {
     await rm(temp, { recursive: true, force: true })
     return dir
   })()
-  pending.catch(() => {
-    pending = null
-  })
-  return pending
+  pending.set(name, job)
+  job.catch(() => pending.delete(name))
+  return job
 }
 
 /** The model folder tests use: models/utkface-64 if present, else the cached random model. */

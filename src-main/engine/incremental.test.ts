@@ -1,0 +1,176 @@
+// The incremental edit path against a whole decode of the same edit: the mixing rules on whole
+// tensors (mixing.ts) and the folder's own synthesis/decoder graphs, run apart from the engine.
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
+import { Engine } from './engine.js'
+import { diffBox, grow, levelChange, swapBox } from './incremental.js'
+import { tensorToImage } from './images.js'
+import { shiftMask } from './masks.js'
+import { type MixLayer, mixW, mixWPlus } from './mixing.js'
+import { padZero } from './model.js'
+import { randomTestModelDir, randomWideTestModelDir } from './testing/models.js'
+import { gradientPng, rectMask } from './testing/photos.js'
+
+/** Mean and 99.9th percentile of the absolute differences of two images' RGB values, in levels. */
+function levels(a: RawImage, b: RawImage): { mean: number; p999: number; max: number } {
+  const diffs: number[] = []
+  for (let i = 0; i < a.width * a.height; i++) for (let c = 0; c < 3; c++) diffs.push(Math.abs(a.data[i * a.channels + c] - b.data[i * b.channels + c]))
+  diffs.sort((x, y) => x - y)
+  return { mean: diffs.reduce((s, d) => s + d, 0) / diffs.length, p999: diffs[Math.floor(diffs.length * 0.999)], max: diffs[diffs.length - 1] }
+}
+
+interface Case {
+  name: string
+  space: 'w' | 'wplus'
+  layers: { ref: 0 | 1; mask: [number, number, number, number]; strength?: number; offset?: { dx: number; dy: number } }[]
+  coarseStrength?: number
+  fineStrength?: number
+}
+
+const cases: Case[] = [
+  { name: 'one layer in the middle', space: 'wplus', layers: [{ ref: 0, mask: [20, 22, 18, 14] }] },
+  { name: 'a mask on the top-left corner, strength 0.5', space: 'wplus', layers: [{ ref: 0, mask: [0, 0, 21, 17], strength: 0.5 }] },
+  { name: 'a mask on the bottom-right edge', space: 'wplus', layers: [{ ref: 1, mask: [40, 36, 24, 28] }] },
+  { name: 'an offset that moves cells past the border', space: 'wplus', layers: [{ ref: 0, mask: [44, 10, 20, 24], offset: { dx: 12, dy: -8 } }] },
+  {
+    name: 'two layers, strengths 0.7 and 0.4, coarse 0.3 to fine 0.9',
+    space: 'wplus',
+    layers: [
+      { ref: 0, mask: [8, 30, 30, 20], strength: 0.7 },
+      { ref: 1, mask: [26, 8, 16, 40], strength: 0.4, offset: { dx: -6, dy: 5 } },
+    ],
+    coarseStrength: 0.3,
+    fineStrength: 0.9,
+  },
+  { name: 'W: one layer in the middle', space: 'w', layers: [{ ref: 0, mask: [16, 16, 32, 24] }] },
+  { name: 'W: a corner with an offset, strength 0.6', space: 'w', layers: [{ ref: 1, mask: [0, 40, 24, 24], strength: 0.6, offset: { dx: 8, dy: 8 } }] },
+]
+
+describe.each([
+  ['the small generator', randomTestModelDir],
+  ['the full generator', randomWideTestModelDir],
+])('incremental edits on %s equal a whole decode', (_, modelDir) => {
+  let engine: Engine
+  let info: ModelInfo
+  let dir: string
+  let photo: ImageInfo
+  const refs: ImageInfo[] = []
+  let synthesis: ort.InferenceSession
+  let decoder: ort.InferenceSession
+
+  beforeAll(async () => {
+    dir = await modelDir()
+    engine = new Engine()
+    info = (await engine.loadModel(dir)).model
+    const R = info.resolution
+    photo = await engine.openImage({ bytes: await gradientPng(R, R, 0) })
+    refs.push(await engine.openImage({ bytes: await gradientPng(R, R, 6) }), await engine.openImage({ bytes: await gradientPng(R, R, 11) }))
+    synthesis = await ort.InferenceSession.create(join(dir, 'synthesis.onnx'))
+    decoder = await ort.InferenceSession.create(join(dir, 'decoder.onnx'))
+  }, 300_000)
+  afterAll(async () => {
+    await engine?.dispose()
+    await synthesis?.release()
+    await decoder?.release()
+  })
+
+  const mask = (r: [number, number, number, number]): Mask => rectMask(info.resolution, info.resolution, ...r)
+
+  /** The edit decoded whole: mixing.ts on whole tensors, then the folder's synthesis or decoder graph. */
+  async function wholeDecode(c: Case): Promise<RawImage> {
+    const R = info.resolution
+    const original = await engine.inspect.stylemapOf({ imageId: photo.imageId })
+    const layers: MixLayer[] = []
+    for (const l of c.layers) {
+      const ref = await engine.inspect.stylemapOf({ imageId: refs[l.ref].imageId })
+      const dx = l.offset?.dx ?? 0
+      const dy = l.offset?.dy ?? 0
+      layers.push({ reference: c.space === 'w' ? ref.stylemap : ref.styles!, mask: shiftMask(mask(l.mask), -dx, -dy).data, strength: l.strength ?? 1, dx, dy })
+    }
+    if (c.space === 'w') {
+      const w = mixW(original.stylemap, layers, info.stylemap, R)
+      const out = await decoder.run({ stylemap: new ort.Tensor('float32', w, [1, info.stylemap.channels, info.stylemap.size, info.stylemap.size]) })
+      return tensorToImage(out.image.data as Float32Array, R)
+    }
+    const strengths = c.coarseStrength !== undefined ? { coarse: c.coarseStrength, fine: c.fineStrength ?? 1 } : undefined
+    const mixed = mixWPlus(original.styles!, layers, info.styles, R, strengths)
+    const feeds = Object.fromEntries(info.styles.map((s, i) => [`style_${i}`, new ort.Tensor('float32', mixed[i], [1, s.channels, s.size, s.size])]))
+    return tensorToImage((await synthesis.run(feeds)).image.data as Float32Array, R)
+  }
+
+  async function incremental(c: Case): Promise<RawImage> {
+    const layers: EditLayer[] = c.layers.map((l) => ({ reference: { imageId: refs[l.ref].imageId }, mask: mask(l.mask), strength: l.strength, offset: l.offset }))
+    const edit: Edit = { original: { imageId: photo.imageId }, layers, space: c.space, coarseStrength: c.coarseStrength, fineStrength: c.fineStrength }
+    return (await engine.render({ edit, output: { kind: 'generated' } })).generated
+  }
+
+  it('loads the modulation and features graphs in place of decoder and synthesis', () => {
+    const runtime = engine.inspect.runtime!
+    expect(runtime.incremental).toBe(true)
+    expect(runtime.has('decoder')).toBe(false)
+    expect(runtime.has('synthesis')).toBe(false)
+    expect(info.features.wplus).toBe(true)
+  })
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const want = await wholeDecode(c)
+    const got = await incremental(c)
+    const d = levels(got, want)
+    expect(d.mean).toBeLessThanOrEqual(1)
+    expect(d.p999).toBeLessThanOrEqual(4)
+    // the edit changed the image (it is not the photo's reconstruction)
+    const recon = (await engine.render({ edit: { original: { imageId: photo.imageId }, layers: [] }, output: { kind: 'generated' } })).generated
+    expect(levels(got, recon).max).toBeGreaterThan(4)
+  })
+
+  it('leaves the kept gamma/beta as they were: the reconstruction after edits equals the decoder', async () => {
+    for (const c of cases) await incremental(c)
+    const original = await engine.inspect.stylemapOf({ imageId: photo.imageId })
+    const { size, channels } = info.stylemap
+    const out = await decoder.run({ stylemap: new ort.Tensor('float32', original.stylemap, [1, channels, size, size]) })
+    const want = tensorToImage(out.image.data as Float32Array, info.resolution)
+    const got = (await engine.render({ edit: { original: { imageId: photo.imageId }, layers: [] }, output: { kind: 'generated' } })).generated
+    expect(levels(got, want).max).toBeLessThanOrEqual(1)
+    expect(engine.inspect.cacheSizes().modulations).toBe(1)
+  })
+})
+
+describe('incremental helpers', () => {
+  it('diffBox finds the cells where any channel differs', () => {
+    const a = new Float32Array(2 * 5 * 5)
+    const b = Float32Array.from(a)
+    expect(diffBox(a, b, 2, 5)).toBeNull()
+    b[1 * 25 + 2 * 5 + 4] = 1 // channel 1, y 2, x 4
+    b[0 * 25 + 1 * 5 + 1] = -1 // channel 0, y 1, x 1
+    expect(diffBox(a, b, 2, 5)).toEqual({ x0: 1, y0: 1, x1: 5, y1: 3 })
+  })
+
+  it('levelChange recomputes one cell further, from a window one more cell wide (zero past the grid)', () => {
+    const level = { channels: 1, size: 4 }
+    const asked: { x0: number; y0: number; x1: number; y1: number }[] = []
+    const change = levelChange({ x0: 0, y0: 1, x1: 1, y1: 2 }, level, (box) => {
+      asked.push(box)
+      return new Float32Array((box.x1 - box.x0) * (box.y1 - box.y0))
+    })
+    expect(change.out).toEqual({ x0: 0, y0: 0, x1: 2, y1: 3 })
+    expect(asked).toEqual([{ x0: -1, y0: -1, x1: 3, y1: 4 }])
+    expect([change.window.width, change.window.height]).toEqual([4, 5])
+    expect(grow({ x0: 3, y0: 3, x1: 4, y1: 4 }, 2, 4)).toEqual({ x0: 1, y0: 1, x1: 4, y1: 4 })
+  })
+
+  it('swapBox writes a box of planes and gives back what was there', () => {
+    const t = Float32Array.from({ length: 2 * 3 * 3 }, (_, i) => i)
+    const before = Float32Array.from(t)
+    const previous = swapBox(t, 2, 3, { x0: 1, y0: 0, x1: 3, y1: 2 }, Float32Array.from([-1, -2, -3, -4, -5, -6, -7, -8]))
+    expect(Array.from(previous)).toEqual([1, 2, 4, 5, 10, 11, 13, 14])
+    expect(Array.from(t.subarray(9))).toEqual([9, -5, -6, 12, -7, -8, 15, 16, 17])
+    swapBox(t, 2, 3, { x0: 1, y0: 0, x1: 3, y1: 2 }, previous)
+    expect(t).toEqual(before)
+  })
+
+  it('padZero puts a border of zeros around each plane', () => {
+    expect(Array.from(padZero(Float32Array.from([1, 2, 3, 4]), 1, 1, 2, 2, 1))).toEqual([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0])
+  })
+})

@@ -1,0 +1,101 @@
+// The exact incremental edit path (models with the modulation and features graphs).
+//
+// About 60% of a decode is the modulation: every modulated layer's gamma and beta, 3x3
+// convolutions of its style tensor. An edit changes the style tensors only in the cells its
+// masks reach, and a 3x3 convolution spreads a change by one cell, so gamma and beta change
+// only in those cells grown by one. The photo's own gamma and beta are computed once per crop
+// and kept; an edit recomputes them on windows around the changed cells (the modulation
+// graph's convolutions are 'valid', so a window with a one-cell border gives its inside exactly)
+// and runs the feature path whole, since it normalises over whole feature maps.
+import type { StyleLevel } from './api.js'
+import type { Box } from './mixing.js'
+import type { ModelRuntime, Modulation, StyleWindow } from './model.js'
+
+/** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
+export function grow(box: Box, d: number, clip?: number): Box {
+  const out = { x0: box.x0 - d, y0: box.y0 - d, x1: box.x1 + d, y1: box.y1 + d }
+  if (clip === undefined) return out
+  return { x0: Math.max(0, out.x0), y0: Math.max(0, out.y0), x1: Math.min(clip, out.x1), y1: Math.min(clip, out.y1) }
+}
+
+/** The cells where two [channels, r, r] tensors differ in any channel, as one box; null when equal. */
+export function diffBox(a: Float32Array, b: Float32Array, channels: number, r: number): Box | null {
+  if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffBox: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
+  const plane = r * r
+  const changed = new Uint8Array(plane)
+  for (let c = 0; c < channels; c++) {
+    const o = c * plane
+    for (let k = 0; k < plane; k++) if (a[o + k] !== b[o + k]) changed[k] = 1
+  }
+  let box: Box | null = null
+  for (let y = 0; y < r; y++) {
+    for (let x = 0; x < r; x++) {
+      if (!changed[y * r + x]) continue
+      box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
+    }
+  }
+  return box
+}
+
+/** What an edit changes at one style level: gamma and beta are recomputed on `out`. */
+export interface LevelChange {
+  /** Cells whose gamma and beta change (inside the grid). */
+  out: Box
+  /** The mixed style on `out` grown by one cell (zero past the grid): the modulation graph's input. */
+  window: StyleWindow
+}
+
+/**
+ * The change at a level whose style tensor changes in `changed`: gamma and beta change one cell
+ * further; `valuesOf(box)` gives the mixed style on a box (zero past the grid).
+ */
+export function levelChange(changed: Box, level: StyleLevel, valuesOf: (box: Box) => Float32Array): LevelChange {
+  const out = grow(changed, 1, level.size)
+  const around = grow(out, 1)
+  return { out, window: { data: valuesOf(around), height: around.y1 - around.y0, width: around.x1 - around.x0 } }
+}
+
+/** Writes `values` (box-sized planes) into the `box` of a [channels, r, r] tensor and returns what was there. */
+export function swapBox(target: Float32Array, channels: number, r: number, box: Box, values: Float32Array): Float32Array {
+  const bw = box.x1 - box.x0
+  const bh = box.y1 - box.y0
+  const previous = new Float32Array(channels * bw * bh)
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < bh; y++) {
+      const at = c * r * r + (box.y0 + y) * r + box.x0
+      const from = (c * bh + y) * bw
+      previous.set(target.subarray(at, at + bw), from)
+      target.set(values.subarray(from, from + bw), at)
+    }
+  }
+  return previous
+}
+
+/**
+ * The generator's output for an edit: the photo's kept gamma and beta with the changed windows
+ * recomputed, through the feature path. `photo` is patched in place for the feature run and
+ * restored before this returns, so callers must not run two at once on the same `photo`
+ * (the engine serialises them).
+ */
+export async function incrementalImage(model: ModelRuntime, photo: Modulation[], changes: (LevelChange | null)[]): Promise<Float32Array> {
+  const levels = model.manifest.styles
+  const mods = model.manifest.modulations ?? []
+  if (!changes.some(Boolean)) return model.features(photo, 1)
+  // every level needs an input; an unchanged one gets the smallest window (3 x 3 zeros, 1 x 1 out, unused)
+  const windows = changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 })
+  const fresh = await model.modulate(windows, 1)
+  const undo: (() => void)[] = []
+  try {
+    changes.forEach((change, i) => {
+      if (!change) return
+      const { channels, size } = mods[i]
+      const gamma = swapBox(photo[i].gamma, channels, size, change.out, fresh[i].gamma)
+      undo.push(() => swapBox(photo[i].gamma, channels, size, change.out, gamma))
+      const beta = swapBox(photo[i].beta, channels, size, change.out, fresh[i].beta)
+      undo.push(() => swapBox(photo[i].beta, channels, size, change.out, beta))
+    })
+    return await model.features(photo, 1)
+  } finally {
+    for (const restore of undo.reverse()) restore()
+  }
+}
