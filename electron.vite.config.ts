@@ -38,6 +38,8 @@ export default defineConfig({
           index: resolve(here, 'src-main/index.ts'),
           // The engine's utilityProcess script; main forks out/main/host.js.
           host: resolve(here, 'src-main/engine/host.ts'),
+          // The checkpoint importer's check process (out/main/verifyHost.js), also a utilityProcess.
+          verifyHost: resolve(here, 'src-main/torch/verifyHost.ts'),
         },
         external: nativeExternals,
       },

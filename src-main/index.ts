@@ -18,6 +18,7 @@ import { appOrigin, appScheme, rendererResponseHeaders, resolveRendererFile } fr
 import { applySecurityPolicy } from './electron/security'
 import { createStubDialogs } from './electron/stubDialogs'
 import { testHooks } from './electron/testHooks'
+import { createVerifySpawn } from './electron/verifyProcess'
 import { createEditorWindow } from './electron/window'
 
 // STYLEMAP_E2E=1 hooks for end-to-end tests; always null in an installed (packaged) app.
@@ -79,8 +80,9 @@ async function start(): Promise<void> {
     checkpointTemplatesDir: paths.checkpointTemplates,
     app: { name: app.getName(), version: app.getVersion() },
     emit: (event, payload) => emitEvent(mainWindow?.webContents, event, payload),
-    // only end-to-end tests of an unpacked build point the catalog at a local server
-    downloads: e2e?.catalogUrls ? { urls: e2e.catalogUrls } : undefined,
+    // only end-to-end tests of an unpacked build point the catalog at a local server; the
+    // importer checks a new model folder in a utilityProcess (main never holds its graphs)
+    downloads: { ...(e2e?.catalogUrls ? { urls: e2e.catalogUrls } : {}), spawnVerify: createVerifySpawn(paths.verifyHost) },
   })
 
   engine.onCrash(({ code, restarts }) => {

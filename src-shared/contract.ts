@@ -417,7 +417,8 @@ export const channels = {
   /**
    * Download a released checkpoint (resuming a `.part` an interruption left), import it into the
    * user's models and make it the active model. Answers when it is done; `canceled` after
-   * `download:cancel`. A web page instead of the file fails with E_DOWNLOAD_NOT_CHECKPOINT.
+   * `download:cancel` (while it downloads or imports; nothing is left). A web page instead of
+   * the file fails with E_DOWNLOAD_NOT_CHECKPOINT.
    */
   'download:start': channel(
     z.object({ dataset: catalogDatasetSchema, keepCheckpoint: z.boolean().default(false) }),
@@ -426,6 +427,12 @@ export const channels = {
   'download:cancel': channel(z.object({ dataset: catalogDatasetSchema }), z.object({ canceled: z.boolean() })),
   /** File dialog for a .pt checkpoint, then import it like a download (the file itself is left alone). */
   'checkpoint:import': channel(empty, z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })])),
+  /**
+   * Stop the checkpoint import by hand that is running (chosen or dropped), while it is checked
+   * or imported; nothing of it is left. checkpoint:import then answers canceled, and
+   * checkpoint:uploadFinish fails with E_DOWNLOAD_CANCELED.
+   */
+  'checkpoint:cancel': channel(empty, z.object({ canceled: z.boolean() })),
   /** A dropped checkpoint arrives in pieces: begin (free-space check), chunks in order, finish (import). */
   'checkpoint:uploadBegin': channel(z.object({ name: z.string().min(1).max(260), size: z.number().int().positive() }), z.object({ uploadId: idSchema })),
   'checkpoint:uploadChunk': channel(

@@ -1,8 +1,8 @@
 // Models › Add: a released checkpoint downloaded from a local server standing in for the
 // authors' link (the connection breaks half-way once, and the download resumes), with visible
 // progress; the new model is then the one in use and edits a photo. The 64 px small test
-// checkpoint stands in for the 256 px release. Imports use the Python converter, the reference
-// importer, until importCheckpoint imports without Python.
+// checkpoint stands in for the 256 px release; importCheckpoint imports it. Models › Import
+// checkpoint… can be canceled while it imports.
 import { readFile } from 'node:fs/promises'
 import { htmlPage, startCheckpointServer, type CheckpointServer } from '../../src-main/app/testing/checkpointServer'
 import { smallCheckpoint } from '../../src-main/app/testing/checkpoints'
@@ -92,4 +92,23 @@ test('Models › Add downloads a released checkpoint with visible progress, resu
   const { photoBefore, painted } = await paintStroke(page, crop)
   expect(pixelDiff(painted, photoBefore)).toBeGreaterThan(8)
   await screenshot(page, testInfo, '65-edited-with-downloaded-model')
+})
+
+test('Models › Import checkpoint… can be canceled while it imports: no error, no new model', async ({ app: page, bridge }) => {
+  test.setTimeout(300_000)
+  bridge.dialogs.answer('openCheckpoint', await smallCheckpoint())
+  await page.getByRole('button', { name: 'Models' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Models' })
+  const models = dialog.getByRole('list', { name: 'Available models' }).getByRole('listitem')
+  await expect(models.first()).toBeVisible()
+  const before = await models.allTextContents()
+  await dialog.getByRole('button', { name: 'Import checkpoint…' }).click()
+  const status = dialog.getByRole('status', { name: 'Checkpoint import progress' })
+  // the folder is written in a second or two; its check (a process of its own) takes a few more
+  await expect(status).toContainText('Importing into a model', { timeout: 60_000 })
+  await status.getByRole('button', { name: 'Cancel' }).click()
+  await expect(status).toHaveCount(0)
+  await expect(dialog.getByRole('alert')).toHaveCount(0)
+  await expect(dialog.getByRole('button', { name: 'Import checkpoint…' })).toBeEnabled()
+  expect(await models.allTextContents()).toEqual(before)
 })

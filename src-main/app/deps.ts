@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import type { CatalogDataset } from '../../src-shared/catalog'
 import type { EventName, Events } from '../../src-shared/contract'
 import type { EngineApi } from '../engine/api'
+import type { SpawnVerify } from '../torch/verifyProcess'
 import type { CheckpointImporter } from './downloads'
 import type { RecentStore } from './recent'
 
@@ -61,4 +62,6 @@ export interface DownloadDeps {
   freeBytes?: (dir: string) => Promise<number>
   /** Wait before resuming a broken download (default 500 ms times the attempt). */
   retryDelayMs?: number
+  /** Starts the importer's check process (default child_process.fork; Electron main: utilityProcess). */
+  spawnVerify?: SpawnVerify
 }

@@ -245,6 +245,29 @@ describe('downloadModel', () => {
     expect(result.download.bytes).toBe(checkpoint.length)
     expect(existsSync(join(dir, 'good.pt'))).toBe(false)
   })
+
+  it('a cancel while importing reaches the importer (its signal); E_DOWNLOAD_CANCELED, and neither the folder nor the checkpoint is left', async () => {
+    server.serve('/good.pt', { bytes: checkpoint })
+    const dir = fresh()
+    const controller = new AbortController()
+    let signal: AbortSignal | undefined
+    // an importer half-way through its folder when the cancel comes; it stops with its own code
+    const importer: CheckpointImporter = async (_from, out, options) => {
+      signal = options?.signal
+      await mkdir(out, { recursive: true })
+      await writeFile(join(out, 'generator.weights'), 'half')
+      controller.abort()
+      await new Promise((done) => setTimeout(done, 10))
+      if (options?.signal?.aborted) throw Object.assign(new Error('the import was canceled'), { code: 'E_CONVERT_CANCELED' })
+      return { dir: out, manifest: {}, seconds: { total: 0 } }
+    }
+    const failure = await refusal(
+      downloadModel({ url: server.url('/good.pt'), checkpointPath: join(dir, 'good.pt'), modelDir: join(dir, 'model'), keepCheckpoint: true, importer, signal: controller.signal }),
+    )
+    expect(signal).toBe(controller.signal)
+    expect(failure).toMatchObject({ code: 'E_DOWNLOAD_CANCELED', message: 'The import was canceled.' })
+    expect(await readdir(dir)).toEqual([])
+  })
 })
 
 describe('checkCheckpoint', () => {

@@ -5,7 +5,7 @@
 // from where it stopped (HTTP Range; a server that answers 200 instead of 206 is downloaded
 // again from the start), and after the last retry the `.part` stays so the next attempt
 // resumes. Whatever is refused (a web page, a text file, an HTTP error, a file that is not a
-// checkpoint) and a cancel leave nothing behind.
+// checkpoint) and a cancel (while it downloads or while it imports) leave nothing behind.
 import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { appErrorCodes, type DownloadProgress } from '../../src-shared/contract'
@@ -70,8 +70,8 @@ export function notCheckpointFailure(what: string, url: string | null): AppFailu
   return new AppFailure(appErrorCodes.downloadNotCheckpoint, `${what}. ${advice}`)
 }
 
-function canceled(): AppFailure {
-  return new AppFailure(appErrorCodes.downloadCanceled, 'The download was canceled.')
+function canceled(what: 'download' | 'import' = 'download'): AppFailure {
+  return new AppFailure(appErrorCodes.downloadCanceled, `The ${what} was canceled.`)
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -314,29 +314,36 @@ export interface InstallOptions {
   /** The model folder to write. */
   modelDir: string
   importer: CheckpointImporter
-  importOptions?: Omit<ImportOptions, 'onProgress'>
+  importOptions?: Omit<ImportOptions, 'onProgress' | 'signal'>
   onProgress?: (progress: ProgressReport) => void
+  /** Stops the import (the importer stops at its next step): E_DOWNLOAD_CANCELED. */
+  signal?: AbortSignal
 }
 
 /**
  * Checks the checkpoint and imports it into `modelDir`. Nothing is left in `modelDir` when it
- * fails (the importer promises it; a folder left anyway is removed).
+ * fails or is canceled (the importer promises it; a folder left anyway is removed).
  */
 export async function installCheckpoint(options: InstallOptions): Promise<ImportResult> {
   const size = await sizeOf(options.checkpoint)
   const progress = (stage: ProgressReport['stage'], fraction: number | null) =>
     options.onProgress?.({ stage, receivedBytes: size, totalBytes: size, fraction, resumedFrom: 0 })
+  const { signal } = options
   progress('check', null)
   await checkCheckpoint(options.checkpoint, options.url)
+  if (signal?.aborted) throw canceled('import')
   const existed = await stat(options.modelDir).then(() => true, () => false)
   progress('import', 0)
   try {
     return await options.importer(options.checkpoint, options.modelDir, {
       ...options.importOptions,
+      signal,
       onProgress: (fraction) => progress('import', Math.max(0, Math.min(1, fraction))),
     })
   } catch (error) {
     if (!existed) await rm(options.modelDir, { recursive: true, force: true })
+    // stopped on purpose: whatever the importer ended with (E_CONVERT_CANCELED), it is a cancel
+    if (signal?.aborted) throw canceled('import')
     throw error
   }
 }
@@ -347,7 +354,7 @@ export interface DownloadModelOptions extends Omit<FetchOptions, 'dest' | 'onPro
   modelDir: string
   keepCheckpoint?: boolean
   importer: CheckpointImporter
-  importOptions?: Omit<ImportOptions, 'onProgress'>
+  importOptions?: Omit<ImportOptions, 'onProgress' | 'signal'>
   onProgress?: (progress: ProgressReport) => void
 }
 
@@ -361,7 +368,7 @@ export interface DownloadModelResult extends ImportResult {
  * Download, check, import; then remove the raw checkpoint unless it is to be kept. A checkpoint
  * already downloaded whole by an earlier run whose import failed is imported without
  * downloading it again; when an import fails, the downloaded file stays for that (a refused
- * file does not).
+ * file does not, nor does one whose download or import was canceled: `signal` stops either).
  */
 export async function downloadModel(options: DownloadModelOptions): Promise<DownloadModelResult> {
   const { checkpointPath, modelDir, keepCheckpoint = false, importer, importOptions, onProgress, ...fetchOptions } = options
@@ -371,8 +378,8 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
     earlier !== null ? { path: checkpointPath, bytes: earlier, resumes: 0, restarts: 0 } : await fetchFile({ ...fetchOptions, dest: checkpointPath, onProgress })
   let result: ImportResult
   try {
-    if (options.signal?.aborted) throw canceled()
-    result = await installCheckpoint({ checkpoint: checkpointPath, url: options.url, modelDir, importer, importOptions, onProgress })
+    if (options.signal?.aborted) throw canceled('import')
+    result = await installCheckpoint({ checkpoint: checkpointPath, url: options.url, modelDir, importer, importOptions, onProgress, signal: options.signal })
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (code === appErrorCodes.downloadNotCheckpoint || code === appErrorCodes.downloadCanceled) {

@@ -3,7 +3,8 @@
 // would hold: only the built app and its runtime dependencies in app.asar, the native
 // libraries of onnxruntime-node and sharp (this platform's only) and the face detector's
 // wasm and weights beside it, the fuses flipped, and the bundled model in resources/. Then
-// the packaged engine host is started from that layout, runs the packaged model and finds a face.
+// the packaged engine host is started from that layout, runs the packaged model and finds a face,
+// and the packaged import check process checks the packaged model.
 //
 // Electron's binary cannot be downloaded here, so electron-builder is given a stand-in
 // Electron folder: a script carrying the fuse wire a stock Electron binary has.
@@ -17,6 +18,7 @@ import type * as ElectronBuilder from 'electron-builder'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { faces } from '../testing/utkface'
+import { forkVerify, verifyInChild } from '../torch/verifyProcess'
 
 const root = resolve(import.meta.dirname, '../..')
 const require = createRequire(import.meta.url)
@@ -62,7 +64,8 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
     const entries = asar.listPackage(join(resources, 'app.asar'), { isPack: false }).map((e) => e.split('\\').join('/'))
     const topLevel = new Set(entries.map((e) => e.split('/')[1]))
     expect([...topLevel].sort()).toEqual(['node_modules', 'out', 'package.json'])
-    for (const file of ['/out/main/index.js', '/out/main/host.js', '/out/preload/index.cjs', '/out/renderer/index.html']) expect(entries).toContain(file)
+    for (const file of ['/out/main/index.js', '/out/main/host.js', '/out/main/verifyHost.js', '/out/preload/index.cjs', '/out/renderer/index.html'])
+      expect(entries).toContain(file)
     const modules = new Set(
       entries
         .filter((e) => e.startsWith('/node_modules/'))
@@ -116,12 +119,19 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
     expect(existsSync(join(resources, 'templates', 'alignments.json'))).toBe(true)
   })
 
-  it('runs the packaged engine host on the packaged model', async () => {
-    expect(existsSync(join(resources, 'models', 'utkface-64', 'model.json')), 'the package holds no bundled model').toBe(true)
-    // What Electron sees through app.asar + app.asar.unpacked, laid out as plain files.
-    const extracted = join(work, 'extracted')
+  /** What Electron sees through app.asar + app.asar.unpacked, laid out as plain files. */
+  let extracted: string | null = null
+  function extractApp(): string {
+    if (extracted) return extracted
+    extracted = join(work, 'extracted')
     const asar = require('@electron/asar') as { extractAll: (archive: string, dest: string) => void }
     asar.extractAll(join(resources, 'app.asar'), extracted)
+    return extracted
+  }
+
+  it('runs the packaged engine host on the packaged model', async () => {
+    expect(existsSync(join(resources, 'models', 'utkface-64', 'model.json')), 'the package holds no bundled model').toBe(true)
+    const extracted = extractApp()
     const host = fork(join(extracted, 'out', 'main', 'host.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: work })
     const replies = new Map<number, { ok: boolean; value?: unknown; error?: { code: string; message: string } }>()
     const waiting = new Map<number, () => void>()
@@ -172,4 +182,10 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
       host.kill()
     }
   })
+
+  it('runs the packaged import check process on the packaged model (Electron starts the same script with utilityProcess)', async () => {
+    const check = await verifyInChild(join(resources, 'models', 'utkface-64'), () => forkVerify(join(extractApp(), 'out', 'main', 'verifyHost.js')))
+    expect(check.check.maxRelativeError).toBeLessThanOrEqual(1e-4)
+    expect(check.peakRssMiB).toBeGreaterThan(0)
+  }, 120_000)
 })

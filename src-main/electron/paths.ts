@@ -23,6 +23,8 @@ export interface AppPaths {
   preload: string
   /** The engine's utilityProcess script. */
   engineHost: string
+  /** The checkpoint importer's check process (a utilityProcess script too). */
+  verifyHost: string
   /** Window icon for Linux (macOS and Windows take it from the app bundle). */
   icon: string
 }
@@ -35,6 +37,7 @@ export function appPaths(layout: RuntimeLayout): AppPaths {
     renderer: join(layout.mainDir, '..', 'renderer'),
     preload: join(layout.mainDir, '..', 'preload', 'index.cjs'),
     engineHost: join(layout.mainDir, 'host.js'),
+    verifyHost: join(layout.mainDir, 'verifyHost.js'),
     icon: layout.isPackaged ? join(layout.resourcesPath, 'icon.png') : join(layout.appPath, 'build', 'icons', '512x512.png'),
   }
 }

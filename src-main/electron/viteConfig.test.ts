@@ -17,8 +17,12 @@ interface Section {
 const sections = config as unknown as { main: Section; preload: Section; renderer: Section }
 
 describe('electron.vite.config.ts', () => {
-  it('builds main and the engine host from src-main, keeping the native packages external', () => {
-    expect(sections.main.build?.rollupOptions?.input).toEqual({ index: join(root, 'src-main/index.ts'), host: join(root, 'src-main/engine/host.ts') })
+  it("builds main, the engine host and the importer's check process from src-main, keeping the native packages external", () => {
+    expect(sections.main.build?.rollupOptions?.input).toEqual({
+      index: join(root, 'src-main/index.ts'),
+      host: join(root, 'src-main/engine/host.ts'),
+      verifyHost: join(root, 'src-main/torch/verifyHost.ts'),
+    })
     expect(nativeExternals).toEqual(['onnxruntime-node', 'sharp'])
     expect(sections.main.build?.rollupOptions?.external).toEqual(nativeExternals)
   })

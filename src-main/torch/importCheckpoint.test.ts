@@ -1,8 +1,10 @@
 // importCheckpoint on checkpoints made by torch (random weights, released layout): the folder
-// it writes loads in the engine and is checked file by file, a damaged data file is caught,
-// and bad input fails with a code and leaves nothing behind. Its outputs against the Python
+// it writes loads in the engine and is checked file by file, a damaged data file is caught
+// (by the engine later, and by the import's own check in its check process), bad input fails
+// with a code and a cancel stops it, and neither leaves anything behind. Its outputs against the Python
 // converter's are models/importParity.test.ts's.
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, open, readFile, readdir, rm, truncate, writeFile, copyFile, stat } from 'node:fs/promises'
 import os from 'node:os'
@@ -13,6 +15,7 @@ import { Engine } from '../engine/engine.js'
 import { repoRoot } from '../engine/testing/models.js'
 import { importCheckpoint } from './importCheckpoint.js'
 import { python, torchUnavailable } from './testing/fixtures.js'
+import { forkVerify, type SpawnVerify, type VerifyChild } from './verifyProcess.js'
 
 const run = promisify(execFile)
 const skip = await torchUnavailable()
@@ -26,6 +29,16 @@ async function fixture(module: string, ...args: string[]): Promise<void> {
 /** Names in `dir` a failed import could leave (staging folders). */
 async function leftovers(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.startsWith('.convert-'))
+}
+
+/** Whether process `pid` still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -71,14 +84,16 @@ describe.skipIf(skip)('importCheckpoint', () => {
     })
     expect(manifest.alignment.landmarks).toHaveLength(5)
     // the same key order as export.py writes
-    expect(Object.keys(manifest)).toEqual(['format', 'id', 'name', 'resolution', 'stylemap', 'styles', 'mapping', 'domain', 'files', 'source', 'license', 'architecture', 'sha256', 'default', 'alignment'])
+    expect(Object.keys(manifest)).toEqual(['format', 'id', 'name', 'resolution', 'stylemap', 'styles', 'modulations', 'mapping', 'domain', 'files', 'source', 'license', 'architecture', 'sha256', 'default', 'alignment'])
     const files = (await readdir(out)).filter((f) => f !== 'model.json').sort()
     expect(Object.keys(manifest.sha256).sort()).toEqual(files)
     expect(files).toEqual(expect.arrayContaining(['generator.weights', 'encoder.weights']))
     // the weights are outside the graphs
     expect((await stat(join(out, 'decoder.onnx'))).size).toBeLessThan(1 << 20)
     expect(result.check?.maxRelativeError).toBeLessThanOrEqual(1e-4)
-    expect(Object.keys(result.seconds)).toEqual(expect.arrayContaining(['read', 'weights', 'verify', 'total']))
+    expect(Object.keys(result.seconds)).toEqual(expect.arrayContaining(['read', 'weights', 'verify', 'check', 'total']))
+    // the graphs were loaded by the check process, never by this one
+    expect(result.peakRssMiB?.verify).toBeGreaterThan(0)
     const fractions = progress.map(([f]) => f)
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b))
     expect(progress.at(-1)).toEqual([1, 'done'])
@@ -171,5 +186,107 @@ describe.skipIf(skip)('importCheckpoint', () => {
       expect(await readdir(parent)).toEqual([])
       expect(existsSync(`${file}.marker`), 'a pickled call ran').toBe(false)
     }, 300_000)
+  })
+  describe('the check process', () => {
+    /** forkVerify, with `before` run on the staging folder before the check process sees it; the pids it started. */
+    function spawning(before?: (dir: string) => Promise<void>): { spawn: SpawnVerify; pids: number[] } {
+      const pids: number[] = []
+      const spawn: SpawnVerify = () => {
+        const child = forkVerify()
+        if (child.pid) pids.push(child.pid)
+        const wrapped: VerifyChild = {
+          pid: child.pid,
+          send: (message) => void (before ?? (async () => undefined))(message.dir).then(() => child.send(message)),
+          onMessage: (listener) => child.onMessage(listener),
+          onExit: (listener) => child.onExit(listener),
+          kill: () => child.kill(),
+        }
+        return wrapped
+      }
+      return { spawn, pids }
+    }
+
+    /** Rewrites generator.weights with `damage` and model.json's hash of it, so the engine's hash check passes. */
+    const damageWeights = (damage: (bytes: Buffer) => Buffer) => async (dir: string) => {
+      const file = join(dir, 'generator.weights')
+      const bytes = damage(await readFile(file))
+      await writeFile(file, bytes)
+      const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'))
+      manifest.sha256['generator.weights'] = createHash('sha256').update(bytes).digest('hex')
+      await writeFile(join(dir, 'model.json'), JSON.stringify(manifest))
+    }
+
+    it('runs in a process of its own, which has ended when the import resolves', async () => {
+      const { spawn, pids } = spawning()
+      const parent = join(work, 'own-process')
+      const result = await importCheckpoint(checkpoint, join(parent, 'model'), { alignment: 'none', spawnVerify: spawn })
+      expect(pids).toHaveLength(1)
+      expect(pids[0]).not.toBe(process.pid)
+      expect(alive(pids[0]!)).toBe(false)
+      expect(result.peakRssMiB).toMatchObject({ weights: expect.any(Number), total: expect.any(Number), verify: expect.any(Number) })
+      expect(await readdir(parent)).toEqual(['model'])
+    }, 300_000)
+
+    it('weights that load but compute NaN fail decoder = synthesis(resizer) with E_CONVERT_VERIFY; no folder', async () => {
+      const nan = Buffer.from(new Float32Array([Number.NaN]).buffer)
+      const { spawn } = spawning(damageWeights((bytes) => Buffer.alloc(bytes.length, nan)))
+      const parent = join(work, 'nan-weights')
+      await mkdir(parent)
+      const err = await failure(importCheckpoint(checkpoint, join(parent, 'model'), { alignment: 'none', spawnVerify: spawn }))
+      expect(err.code).toBe('E_CONVERT_VERIFY')
+      expect(err.message).toMatch(/decoder and synthesis\(resizer\) disagree/)
+      expect(await readdir(parent)).toEqual([])
+    }, 300_000)
+
+    it('a cut weights file does not load: E_CONVERT_VERIFY; no folder', async () => {
+      const { spawn } = spawning(damageWeights((bytes) => bytes.subarray(0, bytes.length >> 1)))
+      const parent = join(work, 'cut-weights')
+      await mkdir(parent)
+      const err = await failure(importCheckpoint(checkpoint, join(parent, 'model'), { alignment: 'none', spawnVerify: spawn }))
+      expect(err.code).toBe('E_CONVERT_VERIFY')
+      expect(err.message).toContain('does not load')
+      expect(await readdir(parent)).toEqual([])
+    }, 300_000)
+  })
+
+  describe('cancel (AbortSignal)', () => {
+    it.each(['read', 'weights', 'verify'])('stopped while %s: E_CONVERT_CANCELED, no folder, no check process left', async (stage) => {
+      const parent = join(work, `cancel-${stage}`)
+      await mkdir(parent)
+      const controller = new AbortController()
+      const pids: number[] = []
+      const spawnVerify: SpawnVerify = () => {
+        const child = forkVerify()
+        if (child.pid) pids.push(child.pid)
+        return child
+      }
+      const stages: string[] = []
+      const err = await failure(
+        importCheckpoint(checkpoint, join(parent, 'model'), {
+          alignment: 'none',
+          signal: controller.signal,
+          spawnVerify,
+          onProgress: (_fraction, name) => {
+            stages.push(name)
+            // in the verify stage: once the check process has started
+            if (name === stage) setTimeout(() => controller.abort(), stage === 'verify' ? 500 : 0)
+          },
+        }),
+      )
+      expect(err.code).toBe('E_CONVERT_CANCELED')
+      expect(stages).toContain(stage)
+      expect(stages).not.toContain('move')
+      expect(await readdir(parent)).toEqual([])
+      expect(pids).toHaveLength(stage === 'verify' ? 1 : 0)
+      for (const pid of pids) expect(alive(pid)).toBe(false)
+    }, 300_000)
+
+    it('an aborted signal stops it before it reads anything', async () => {
+      const parent = join(work, 'cancel-before')
+      await mkdir(parent)
+      const err = await failure(importCheckpoint(checkpoint, join(parent, 'model'), { signal: AbortSignal.abort() }))
+      expect(err.code).toBe('E_CONVERT_CANCELED')
+      expect(await readdir(parent)).toEqual([])
+    })
   })
 })

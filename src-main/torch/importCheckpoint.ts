@@ -2,20 +2,21 @@
 // folder without Python: the graphs come from the weightless templates in models/templates
 // (models/smgan/templates.py), the weights are streamed tensor by tensor from the checkpoint
 // into the folder's data files. The folder is written beside `out`, loaded and run once by
-// the engine, and only then moved into place, so a failure leaves nothing behind.
+// the engine in a process of its own (verifyProcess.ts: the graphs never count against this
+// process's memory), and only then moved into place, so a failure or a cancel leaves nothing
+// behind.
 import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync } from 'node:fs'
-import { chmod, copyFile, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import * as ort from 'onnxruntime-node'
-import { relativeError } from '../engine/compare.js'
-import { Engine } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
 import { Checkpoint } from './checkpoint.js'
 import { CheckpointError, checkpointErrorCodes } from './errors.js'
 import { type Template, type TemplateTensor, architectureOf, defaultTemplatesDir, findTemplate } from './templates.js'
 import { upsamplePhase } from './transforms.js'
 import { type PickleValue, type TensorRef, isTensorRef } from './values.js'
+import { verifyErrorCode } from './verifyFolder.js'
+import { type SpawnVerify, canceledError, canceledErrorCode, forkVerify, verifyInChild } from './verifyProcess.js'
 
 export interface ImportOptions {
   id?: string
@@ -30,6 +31,10 @@ export interface ImportOptions {
   onProgress?: (fraction: number, stage: string) => void
   /** Where the graph templates are (models/templates of this checkout by default). */
   templatesDir?: string
+  /** Stops the import at the next tensor, or the check process at once: E_CONVERT_CANCELED, nothing left behind. */
+  signal?: AbortSignal
+  /** Starts the folder's check process (default: child_process.fork; Electron main passes utilityProcess). */
+  spawnVerify?: SpawnVerify
 }
 
 export interface ImportResult {
@@ -40,11 +45,12 @@ export interface ImportResult {
   /** Seconds per stage (read, weights, verify, check, total). */
   seconds: Record<string, number>
   /**
-   * The process's peak RSS in MiB (it includes whatever the process held before): after the
-   * weights are written (reading the checkpoint and writing the folder) and at the end
-   * (the engine holding every graph of the model while it checks them).
+   * Peak RSS in MiB. weights and total: the importing process's (it includes whatever the
+   * process held before) after the weights are written (reading the checkpoint and writing the
+   * folder) and at the end; verify: the check process's (the engine holding every graph of the
+   * model while it checks them), which runs on its own after the weights are written.
    */
-  peakRssMiB?: { weights: number; total: number }
+  peakRssMiB?: { weights: number; total: number; verify?: number }
   /**
    * The folder's own consistency check: decoder(w) against synthesis(resizer(w)) for a random
    * stylemap (two graphs that share the generator's data file through different offsets).
@@ -64,7 +70,9 @@ export const convertErrorCodes = {
   outputExists: 'E_CONVERT_OUTPUT_EXISTS',
   outputWrite: 'E_CONVERT_OUTPUT_WRITE',
   /** The written folder did not load or run in the engine (a template or importer bug). */
-  verify: 'E_CONVERT_VERIFY',
+  verify: verifyErrorCode,
+  /** The import was stopped through its AbortSignal. */
+  canceled: canceledErrorCode,
 } as const
 
 export const releasedLicense = 'CC BY-NC 4.0 (StyleMapGAN released weights; pass --license to override)'
@@ -200,6 +208,7 @@ async function writeWeights(
   entry: Template['weights'][string],
   tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>,
   progress: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<string> {
   const hash = createHash('sha256')
   const file = await open(path, 'wx', 0o644)
@@ -212,6 +221,7 @@ async function writeWeights(
       at += bytes.length
     }
     for (const t of entry.tensors) {
+      if (signal?.aborted) throw canceledError()
       if (t.offset < at) throw new EngineError(convertErrorCodes.verify, `the template's ${t.key} overlaps the tensor before it`)
       while (at < t.offset) await put(zeros.subarray(0, Math.min(zeros.length, t.offset - at)))
       const data = await tensorFor(checkpoint, t, tensors)
@@ -246,6 +256,7 @@ function manifestFor(template: Template, meta: Required<Pick<ImportOptions, 'id'
     resolution: template.resolution,
     stylemap: template.stylemap,
     styles: template.styles,
+    ...(template.modulations ? { modulations: template.modulations } : {}),
     mapping: template.mapping,
     domain: meta.domain,
     files: template.files,
@@ -258,53 +269,13 @@ function manifestFor(template: Template, meta: Required<Pick<ImportOptions, 'id'
   }
 }
 
-/** The folder in `dir` loaded by the engine and every graph run once (shapes checked). */
-async function verifyFolder(dir: string): Promise<void> {
-  const engine = new Engine()
-  try {
-    await engine.loadModel(dir, { verify: true, provider: 'cpu' })
-  } catch (e) {
-    const err = e as { code?: string; message?: string }
-    throw new EngineError(convertErrorCodes.verify, `the imported model does not load: ${err.code ?? 'error'}: ${err.message ?? String(e)}`, { cause: e })
-  } finally {
-    await engine.dispose()
-  }
-}
-
 const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024)
 
-
-async function runGraph(path: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
-  const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', freeDimensionOverrides: { N: 1 }, logSeverityLevel: 3 })
-  try {
-    return await session.run(feeds)
-  } finally {
-    await session.release()
-  }
-}
-
-/** decoder(w) vs synthesis(resizer(w)) for one random stylemap, one session at a time. */
-async function checkConsistency(dir: string, template: Template): Promise<{ maxRelativeError: number; cases: number }> {
-  const { channels, size } = template.stylemap
-  // a fixed pseudo-random stylemap (roughly standard normal), so a run can be repeated
-  let seed = 12345
-  const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648
-  const w = new Float32Array(channels * size * size).map(() => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()))
-  const stylemap = new ort.Tensor('float32', w, [1, channels, size, size])
-  const decoded = (await runGraph(join(dir, template.files.decoder), { stylemap })).image.data as Float32Array
-  const styles = await runGraph(join(dir, template.files.resizer), { stylemap })
-  const synthesized = (await runGraph(join(dir, template.files.synthesis), styles)).image.data as Float32Array
-  const maxRelativeError = relativeError(synthesized, decoded)
-  if (!(maxRelativeError <= 1e-4)) {
-    throw new EngineError(convertErrorCodes.verify, `the imported decoder and synthesis(resizer) disagree: max relative error ${maxRelativeError}`)
-  }
-  return { maxRelativeError, cases: 1 }
-}
-
 /**
- * Converts `checkpoint` into the model folder `out`, checked by loading it with the engine
- * before it is moved into place. Failures are EngineErrors with E_CONVERT_* codes (as the
- * Python converter's) or E_CHECKPOINT_TRUNCATED, and leave no folder behind.
+ * Converts `checkpoint` into the model folder `out`, checked by loading it with the engine (in
+ * a process of its own) before it is moved into place. Failures are EngineErrors with
+ * E_CONVERT_* codes (as the Python converter's; E_CONVERT_CANCELED when `signal` stops it) or
+ * E_CHECKPOINT_TRUNCATED, and leave no folder behind.
  */
 export async function importCheckpoint(checkpoint: string, out: string, options: ImportOptions = {}): Promise<ImportResult> {
   const started = performance.now()
@@ -315,12 +286,17 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
     return now
   }
   const report = options.onProgress ?? (() => undefined)
+  const signal = options.signal
+  const stopIfCanceled = () => {
+    if (signal?.aborted) throw canceledError()
+  }
   const target = resolve(out)
   checkOutput(target, out, !!options.force)
   await checkEmpty(target, out, !!options.force)
   const info = await lstat(checkpoint).catch(() => null)
   if (!info?.isFile()) throw new EngineError(convertErrorCodes.notFound, `checkpoint file not found: ${checkpoint}`)
 
+  stopIfCanceled()
   report(0, 'read')
   let opened: Checkpoint
   try {
@@ -336,7 +312,8 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
     const architecture = architectureOf(opened.entry('train_args'))
     const template = await findTemplate(architecture, options.templatesDir ?? defaultTemplatesDir)
     const tensors = { g_ema: stateDict(opened, 'g_ema', template), e_ema: stateDict(opened, 'e_ema', template) }
-    let t = lap('read', started)
+    const t = lap('read', started)
+    stopIfCanceled()
 
     const base = basename(checkpoint, extname(checkpoint))
     const meta = {
@@ -364,27 +341,28 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
       sha256[name] = await writeWeights(opened, join(staging, name), entry, tensors, (bytes) => {
         written += bytes
         report((0.8 * written) / Math.max(1, total), 'weights')
-      })
+      }, signal)
     }
     const manifest = manifestFor(template, meta, sha256)
     await writeFile(join(staging, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 })
     await opened.close()
-    t = lap('weights', t)
+    lap('weights', t)
     const weightsPeak = peakRssMiB()
 
+    stopIfCanceled()
     report(0.8, 'verify')
-    await verifyFolder(staging)
-    t = lap('verify', t)
-    report(0.9, 'check')
-    const check = await checkConsistency(staging, template)
-    lap('check', t)
+    const verified = await verifyInChild(staging, options.spawnVerify ?? forkVerify, signal)
+    // the check process's own times; the rest of the stage (starting it) counts in total only
+    seconds.verify = verified.seconds.verify
+    seconds.check = verified.seconds.check
 
+    stopIfCanceled()
     report(0.99, 'move')
     await moveIntoPlace(staging, target)
     staging = null
     seconds.total = Math.round((performance.now() - started) / 10) / 100
     report(1, 'done')
-    return { dir: target, manifest, seconds, check, peakRssMiB: { weights: weightsPeak, total: peakRssMiB() } }
+    return { dir: target, manifest, seconds, check: verified.check, peakRssMiB: { weights: weightsPeak, total: peakRssMiB(), verify: verified.peakRssMiB } }
   } catch (e) {
     const err = asConvertError(e, checkpoint)
     if (err instanceof EngineError || err instanceof CheckpointError) throw err

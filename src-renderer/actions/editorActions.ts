@@ -9,7 +9,7 @@ import type { ImageCache } from '../engine/imageCache'
 import type { ImageHolds } from '../engine/imageHolds'
 import type { FaceFinder } from '../faces/faceFinder'
 import { openingCrop } from '../faces/faces'
-import { cancelDownload, importCheckpointFile, importDroppedCheckpoint, startDownload } from '../models/downloads'
+import { cancelCheckpointImport, cancelDownload, importCheckpointFile, importDroppedCheckpoint, startDownload } from '../models/downloads'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
@@ -96,6 +96,8 @@ export interface EditorActionPayloads {
   'model.importCheckpoint': void
   /** a .pt dropped on the window */
   'model.importDroppedCheckpoint': { file: File }
+  /** stop the checkpoint import by hand that runs (chosen or dropped) */
+  'model.cancelImport': void
   'generate.random': { seed: number; truncation: number }
   'generate.morph': { layerId?: string; t: number }
   'generate.save': void
@@ -457,6 +459,7 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     label: 'Import checkpoint…',
     perform: (ctx) => importCheckpointFile(ctx.ui, () => modelChanged(ctx)),
   },
+  'model.cancelImport': { label: 'Cancel import', perform: () => cancelCheckpointImport() },
   'model.importDroppedCheckpoint': {
     label: 'Import dropped checkpoint',
     perform: async (ctx, { file }) => {

@@ -5,7 +5,7 @@ import { formatBytes } from '../../src-shared/catalog'
 import { downloadState, overallFraction, progressText } from '../models/downloads'
 import { useEditorState } from '../ui/editorServices'
 
-/** A job's progress bar and line, Cancel while it downloads (when `onCancel` is given), or its error. */
+/** A job's progress bar and line, Cancel while it runs (downloads or imports; when `onCancel` is given), or its error. */
 export function JobStatus({ job, label, onCancel }: { job: string; label: string; onCancel?: () => void }) {
   const { ui } = useEditorState()
   const state = downloadState(ui, job)

@@ -56,7 +56,7 @@ export function ModelsDialog() {
           Import model folder…
         </button>
       </div>
-      <JobStatus job={checkpointJob} label="Checkpoint import" />
+      <JobStatus job={checkpointJob} label="Checkpoint import" onCancel={() => void actions.dispatch('model.cancelImport')} />
       <AddModels />
       {info && (
         <section aria-label="Execution providers">

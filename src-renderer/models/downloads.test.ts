@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { DownloadProgress } from '../../src-shared/contract'
 import { UiStore } from '../ui/uiStore'
-import { downloadState, isCheckpointName, onDownloadProgress, overallFraction, progressText } from './downloads'
+import { cancelCheckpointImport, downloadState, importCheckpointFile, importDroppedCheckpoint, isCheckpointName, onDownloadProgress, overallFraction, progressText } from './downloads'
 
 const at = (patch: Partial<DownloadProgress>): DownloadProgress => ({
   job: 'celeba_hq',
@@ -41,5 +41,67 @@ describe('download progress as the Models panel shows it', () => {
   it('takes .pt and .pth files as checkpoints, photos not', () => {
     expect(['a.pt', 'B.PTH', 'x.ckpt'].map(isCheckpointName)).toEqual([true, true, true])
     expect(['a.png', 'pt.jpg', 'a.pt.txt'].map(isCheckpointName)).toEqual([false, false, false])
+  })
+})
+
+describe('canceling a checkpoint import by hand', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  const ok = <T>(value: T) => Promise.resolve({ ok: true, value })
+  const canceledError = { ok: false, error: { code: 'E_DOWNLOAD_CANCELED', message: 'The import was canceled.' } }
+
+  it('a chosen checkpoint: Cancel asks main to stop it; the job ends without an error and nothing is installed', async () => {
+    let finish: (value: unknown) => void = () => undefined
+    const calls: string[] = []
+    vi.stubGlobal('window', {
+      stylemap: {
+        'checkpoint:import': () => (calls.push('import'), new Promise((done) => (finish = done))),
+        'checkpoint:cancel': () => (calls.push('cancel'), finish({ ok: true, value: { canceled: true } }), ok({ canceled: true })),
+      },
+    })
+    const ui = new UiStore()
+    let installed = 0
+    const job = importCheckpointFile(ui, async () => void installed++)
+    expect(downloadState(ui, 'checkpoint').running).toBe(true)
+    await cancelCheckpointImport()
+    await job
+    expect(calls).toEqual(['import', 'cancel'])
+    expect(downloadState(ui, 'checkpoint')).toEqual({ running: false, progress: null, error: null })
+    expect(installed).toBe(0)
+  })
+
+  it('a dropped checkpoint: Cancel stops sending it (the upload is dropped in main) and ends the job without an error', async () => {
+    const calls: string[] = []
+    let chunkSent: () => void = () => undefined
+    const firstChunk = new Promise<void>((done) => (chunkSent = done))
+    vi.stubGlobal('window', {
+      stylemap: {
+        'checkpoint:uploadBegin': () => ok({ uploadId: 'u1' }),
+        'checkpoint:uploadChunk': ({ offset, bytes }: { offset: number; bytes: Uint8Array }) => (calls.push(`chunk ${offset}`), chunkSent(), ok({ received: offset + bytes.length })),
+        'checkpoint:uploadCancel': () => (calls.push('uploadCancel'), ok({ canceled: true })),
+        'checkpoint:uploadFinish': () => (calls.push('finish'), Promise.resolve(canceledError)),
+        'checkpoint:cancel': () => (calls.push('cancel'), ok({ canceled: false })),
+      },
+    })
+    const ui = new UiStore()
+    // three pieces' worth: Cancel comes after the first
+    const file = new File([new Uint8Array(3 * 16 * 1024 * 1024)], 'faces.pt')
+    const job = importDroppedCheckpoint(ui, file, async () => undefined)
+    await firstChunk
+    await cancelCheckpointImport()
+    await job
+    expect(calls[0]).toBe('chunk 0')
+    expect(calls).toContain('cancel')
+    expect(calls).toContain('uploadCancel')
+    expect(calls).not.toContain('finish')
+    expect(calls.filter((c) => c.startsWith('chunk')).length).toBeLessThan(3)
+    expect(downloadState(ui, 'checkpoint')).toEqual({ running: false, progress: null, error: null })
+  })
+
+  it('a failure that is not a cancel still shows', async () => {
+    vi.stubGlobal('window', { stylemap: { 'checkpoint:import': () => Promise.resolve({ ok: false, error: { code: 'E_CONVERT_VERIFY', message: 'the imported model does not load' } }) } })
+    const ui = new UiStore()
+    await importCheckpointFile(ui, async () => undefined)
+    expect(downloadState(ui, 'checkpoint').error).toEqual({ code: 'E_CONVERT_VERIFY', message: 'the imported model does not load' })
   })
 })

@@ -3,8 +3,8 @@
 // pieces: the renderer never holds a path). State lives in the UiStore (`catalog`, `downloads`),
 // keyed by job: a catalog data set, or `checkpoint` for an import by hand.
 import { formatBytes, type CatalogDataset } from '../../src-shared/catalog'
-import { checkpointJob, uploadChunkMaxBytes, type DownloadProgress, type ModelInfo } from '../../src-shared/contract'
-import { call, toAppError } from '../engine/api'
+import { appErrorCodes, checkpointJob, uploadChunkMaxBytes, type DownloadProgress, type ModelInfo } from '../../src-shared/contract'
+import { call, CodedError, toAppError } from '../engine/api'
 import type { UiStore } from '../ui/uiStore'
 
 export interface DownloadState {
@@ -93,7 +93,9 @@ async function runJob(ui: UiStore, job: string, work: () => Promise<ModelInfo | 
       ui.set({ notice: `Installed ${model.name}; it is the model in use now` })
     }
   } catch (error) {
-    setJob(ui, job, { running: false, progress: null, error: toAppError(error) })
+    const failure = toAppError(error)
+    // a job the user canceled just ends: nothing is left of it to report
+    setJob(ui, job, { running: false, progress: null, error: failure.code === appErrorCodes.downloadCanceled ? null : failure })
   }
 }
 
@@ -111,6 +113,15 @@ export function startDownload(ui: UiStore, dataset: CatalogDataset, after: () =>
 
 export async function cancelDownload(dataset: CatalogDataset): Promise<void> {
   await call('download:cancel', { dataset })
+}
+
+/** Dropped checkpoints being sent to main: Cancel stops sending them too. */
+const droppedUploads = new Set<AbortController>()
+
+/** Stops the checkpoint import by hand that runs: a dropped file still being sent, or the import in main. */
+export async function cancelCheckpointImport(): Promise<void> {
+  for (const upload of droppedUploads) upload.abort()
+  await call('checkpoint:cancel', {})
 }
 
 export function importCheckpointFile(ui: UiStore, after: () => Promise<void>): Promise<void> {
@@ -137,15 +148,24 @@ export function importDroppedCheckpoint(ui: UiStore, file: File, after: () => Pr
     checkpointJob,
     async () => {
       const { uploadId } = await call('checkpoint:uploadBegin', { name: file.name, size: file.size })
+      const upload = new AbortController()
+      droppedUploads.add(upload)
+      const stopIfCanceled = () => {
+        if (upload.signal.aborted) throw new CodedError(appErrorCodes.downloadCanceled, 'The import was canceled.')
+      }
       try {
         for (let offset = 0; offset < file.size; offset += uploadChunkMaxBytes) {
+          stopIfCanceled()
           const bytes = new Uint8Array(await file.slice(offset, offset + uploadChunkMaxBytes).arrayBuffer())
           const { received } = await call('checkpoint:uploadChunk', { uploadId, offset, bytes })
           setJob(ui, checkpointJob, { progress: { job: checkpointJob, stage: 'download', receivedBytes: received, totalBytes: file.size, fraction: received / file.size, resumedFrom: 0 } })
         }
+        stopIfCanceled()
       } catch (error) {
         await call('checkpoint:uploadCancel', { uploadId }).catch(() => undefined)
         throw error
+      } finally {
+        droppedUploads.delete(upload)
       }
       return (await call('checkpoint:uploadFinish', { uploadId })).model
     },

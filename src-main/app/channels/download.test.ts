@@ -1,8 +1,8 @@
 // download:* and checkpoint:* through the app layer (dispatch, the real engine, the model
-// registry), downloading from a local server. Imports use the Python converter, the reference
-// importer, until importCheckpoint imports without Python.
+// registry), downloading from a local server and importing with importCheckpoint (its check in
+// a process of its own). Cancels while downloading and while importing leave nothing.
 import { existsSync } from 'node:fs'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DownloadProgress } from '../../../src-shared/contract'
@@ -16,6 +16,8 @@ let server: CheckpointServer
 let t: TestApp
 let checkpoint: Uint8Array
 const events: DownloadProgress[] = []
+/** Called with each progress event as it goes out (tests cancel from here). */
+let onProgress: ((progress: DownloadProgress) => void) | null = null
 
 beforeAll(async () => {
   server = await startCheckpointServer()
@@ -24,10 +26,12 @@ beforeAll(async () => {
     modelsDir: await testModelDir(),
     deps: {
       emit: (event, payload) => {
-        if (event === 'download:progress') events.push(payload as DownloadProgress)
+        if (event !== 'download:progress') return
+        events.push(payload as DownloadProgress)
+        onProgress?.(payload as DownloadProgress)
       },
       downloads: {
-        urls: { celeba_hq: server.url('/celeba_hq_256_8x8.pt'), afhq: server.url('/uc'), lsun_car: server.url('/stalls.pt') },
+        urls: { celeba_hq: server.url('/celeba_hq_256_8x8.pt'), afhq: server.url('/uc'), lsun_car: server.url('/stalls.pt'), lsun_church: server.url('/church.pt') },
         retryDelayMs: 1,
       },
     },
@@ -39,6 +43,21 @@ afterAll(async () => {
 })
 
 const userDir = () => join(t.dir, 'user')
+
+/** What is in the user's models folder, staging folders of an import included. */
+const modelFolders = async () => (await readdir(join(userDir(), 'models')).catch(() => [])).sort()
+
+/** Cancels with `cancel` at the first import progress at or past `fraction` (0.8: the check process runs). */
+function cancelWhileImporting(job: string, fraction: number, cancel: () => Promise<unknown>): Promise<unknown> {
+  return new Promise((done) => {
+    onProgress = (progress) => {
+      if (progress.job !== job || progress.stage !== 'import' || (progress.fraction ?? 0) < fraction) return
+      onProgress = null
+      // the check process needs a moment to start: a cancel then stops it, not the import before it
+      setTimeout(() => done(cancel()), fraction >= 0.8 ? 300 : 0)
+    }
+  })
+}
 
 describe('Models › Add', () => {
   it('lists the four released checkpoints with licence, size and source', async () => {
@@ -105,6 +124,19 @@ describe('Models › Add', () => {
     expect(await readdir(join(userDir(), 'downloads'))).toEqual([])
     expect(await t.ok('download:cancel', { dataset: 'lsun_car' })).toEqual({ canceled: false })
   })
+
+  it('download:cancel while the downloaded checkpoint is imported (its check process running): canceled, no folder, no checkpoint left', async () => {
+    server.serve('/church.pt', { bytes: checkpoint })
+    const before = await modelFolders()
+    const canceling = cancelWhileImporting('lsun_church', 0.8, () => t.ok('download:cancel', { dataset: 'lsun_church' }))
+    const result = await t.call('download:start', { dataset: 'lsun_church' })
+    expect(await canceling).toEqual({ canceled: true })
+    expect(result).toEqual({ ok: true, value: { canceled: true } })
+    expect(events.filter((e) => e.job === 'lsun_church').some((e) => e.stage === 'register')).toBe(false)
+    expect(await readdir(join(userDir(), 'downloads'))).toEqual([])
+    expect(await modelFolders()).toEqual(before)
+    expect((await t.ok('download:catalog', {})).entries.find((e) => e.dataset === 'lsun_church')?.installed).toBe(false)
+  }, 600_000)
 })
 
 describe('Models › Import checkpoint and dropped checkpoints', () => {
@@ -134,6 +166,35 @@ describe('Models › Import checkpoint and dropped checkpoints', () => {
     expect(existsSync(join(userDir(), 'models', 'my-faces', 'model.json'))).toBe(true)
     const unknown = await t.call('checkpoint:uploadFinish', { uploadId })
     expect(unknown.ok ? null : unknown.error.code).toBe('E_UPLOAD_UNKNOWN')
+  }, 600_000)
+
+  it('checkpoint:cancel while a chosen checkpoint is imported: canceled, no folder, the file left alone', async () => {
+    const file = join(t.dir, 'chosen.pt')
+    await writeFile(file, checkpoint)
+    t.dialogs.answer('openCheckpoint', file)
+    const before = await modelFolders()
+    expect(await t.ok('checkpoint:cancel', {})).toEqual({ canceled: false })
+    const canceling = cancelWhileImporting('checkpoint', 0.01, () => t.ok('checkpoint:cancel', {}))
+    const result = await t.call('checkpoint:import', {})
+    expect(await canceling).toEqual({ canceled: true })
+    expect(result).toEqual({ ok: true, value: { canceled: true } })
+    expect(await modelFolders()).toEqual(before)
+    expect((await readFile(file)).length).toBe(checkpoint.length)
+    await rm(file)
+  }, 600_000)
+
+  it('checkpoint:cancel while a dropped checkpoint is imported: E_DOWNLOAD_CANCELED, no folder, no upload left', async () => {
+    const before = await modelFolders()
+    const { uploadId } = await t.ok('checkpoint:uploadBegin', { name: 'dropped.pt', size: checkpoint.length })
+    for (let offset = 0; offset < checkpoint.length; offset += uploadChunkMaxBytes) {
+      await t.ok('checkpoint:uploadChunk', { uploadId, offset, bytes: checkpoint.subarray(offset, offset + uploadChunkMaxBytes) })
+    }
+    const canceling = cancelWhileImporting('checkpoint', 0.8, () => t.ok('checkpoint:cancel', {}))
+    const result = await t.call('checkpoint:uploadFinish', { uploadId })
+    expect(await canceling).toEqual({ canceled: true })
+    expect(result.ok ? null : result.error.code).toBe('E_DOWNLOAD_CANCELED')
+    expect(await modelFolders()).toEqual(before)
+    expect(await readdir(join(userDir(), 'downloads'))).toEqual([])
   }, 600_000)
 
   it('pieces out of order end the upload; a canceled upload leaves nothing', async () => {

@@ -1,6 +1,8 @@
 // download:* and checkpoint:* — released checkpoints downloaded from the catalog, and
 // checkpoints the user brings (file dialog or a dropped file), imported into the user's models
 // folder and registered as Models › Import does. Progress goes out as `download:progress`.
+// A job can be canceled while it downloads and while it imports (download:cancel,
+// checkpoint:cancel): nothing of it is left, neither the model folder nor a temporary file.
 import { randomUUID } from 'node:crypto'
 import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
@@ -17,6 +19,7 @@ type DownloadChannels =
   | 'download:start'
   | 'download:cancel'
   | 'checkpoint:import'
+  | 'checkpoint:cancel'
   | 'checkpoint:uploadBegin'
   | 'checkpoint:uploadChunk'
   | 'checkpoint:uploadFinish'
@@ -70,8 +73,12 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
     }
   }
 
-  /** Make an imported folder a listed, active model; the folder goes if that fails. */
-  async function register(job: string, dir: string, size: number): Promise<ModelInfo> {
+  /** Make an imported folder a listed, active model; the folder goes if that fails, or if the job was canceled just before. */
+  async function register(job: string, dir: string, size: number, signal: AbortSignal): Promise<ModelInfo> {
+    if (signal.aborted) {
+      await rm(dir, { recursive: true, force: true })
+      throw new AppFailure(appErrorCodes.downloadCanceled, 'The import was canceled.')
+    }
     report(job)({ stage: 'register', receivedBytes: size, totalBytes: size, fraction: null, resumedFrom: 0 })
     try {
       return await models.import(dir)
@@ -91,7 +98,7 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
   }
 
   /** Import a checkpoint the user brought; the file itself is left as it is. */
-  async function importOwn(job: string, checkpoint: string, name: string): Promise<ModelInfo> {
+  async function importOwn(job: string, checkpoint: string, name: string, signal: AbortSignal): Promise<ModelInfo> {
     await mkdir(modelsRoot, { recursive: true })
     const dir = await freshFolder(name)
     const size = (await stat(checkpoint)).size
@@ -100,10 +107,17 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
       url: null,
       modelDir: dir,
       importer,
-      importOptions: { id: basename(dir), name: basename(name, extname(name)), source: `imported from ${basename(name)}`, templatesDir: deps.checkpointTemplatesDir },
+      importOptions: {
+        id: basename(dir),
+        name: basename(name, extname(name)),
+        source: `imported from ${basename(name)}`,
+        templatesDir: deps.checkpointTemplatesDir,
+        spawnVerify: options.spawnVerify,
+      },
       onProgress: report(job),
+      signal,
     })
-    return register(job, dir, size)
+    return register(job, dir, size, signal)
   }
 
   async function closeUpload(upload: Upload): Promise<void> {
@@ -151,12 +165,13 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
               source: `${entry.repository} (${entry.fileName})`,
               alignment: entry.alignment,
               templatesDir: deps.checkpointTemplatesDir,
+              spawnVerify: options.spawnVerify,
               // a folder left by an import that was stopped half-way (the app quit) is replaced
               force: true,
             },
             onProgress: report(dataset),
           })
-          return { canceled: false as const, model: await register(dataset, result.dir, result.download.bytes) }
+          return { canceled: false as const, model: await register(dataset, result.dir, result.download.bytes, signal) }
         })
       } catch (error) {
         if (error instanceof AppFailure && error.code === appErrorCodes.downloadCanceled) return { canceled: true as const }
@@ -173,7 +188,18 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
     'checkpoint:import': async () => {
       const path = await deps.dialogs.openCheckpoint()
       if (!path) return { canceled: true }
-      return { canceled: false, model: await exclusive(checkpointJob, () => importOwn(checkpointJob, path, basename(path))) }
+      try {
+        return { canceled: false, model: await exclusive(checkpointJob, (signal) => importOwn(checkpointJob, path, basename(path), signal)) }
+      } catch (error) {
+        if (error instanceof AppFailure && error.code === appErrorCodes.downloadCanceled) return { canceled: true }
+        throw error
+      }
+    },
+
+    'checkpoint:cancel': async () => {
+      const controller = running.get(checkpointJob)
+      controller?.abort()
+      return { canceled: Boolean(controller) }
     },
 
     'checkpoint:uploadBegin': async ({ name, size }) => {
@@ -209,7 +235,8 @@ export function downloadHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, Do
         if (upload.received !== upload.size) {
           throw new AppFailure(appErrorCodes.uploadUnknown, `${upload.name} arrived incomplete (${upload.received} of ${upload.size} bytes); drop it again.`)
         }
-        return { model: await exclusive(checkpointJob, () => importOwn(checkpointJob, upload.path, upload.name)) }
+        // a cancel fails with E_DOWNLOAD_CANCELED, which the window takes as the end of the job, not an error
+        return { model: await exclusive(checkpointJob, (signal) => importOwn(checkpointJob, upload.path, upload.name, signal)) }
       } finally {
         await rm(upload.path, { force: true })
       }

@@ -1,0 +1,80 @@
+// The imported folder's check, run in its own process (verifyHost.ts, started by
+// verifyProcess.ts) so that the graphs it loads (a 256 px model's check peaks near 1.9 GB)
+// never count against the importing process: the CLI's, or Electron main's. It reads only the
+// folder: model.json and the graphs it names.
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { relativeError } from '../engine/compare.js'
+import { Engine } from '../engine/engine.js'
+import { EngineError } from '../engine/errors.js'
+import { type Manifest, readManifest } from '../engine/manifest.js'
+
+/** The converter's code for a folder that does not load or run (importCheckpoint's convertErrorCodes.verify). */
+export const verifyErrorCode = 'E_CONVERT_VERIFY'
+
+/** What the check process answers. */
+export interface FolderCheck {
+  /** decoder(w) against synthesis(resizer(w)) for one fixed random stylemap. */
+  check: { maxRelativeError: number; cases: number }
+  /** Seconds: the engine load with every graph run once (verify), the comparison (check). */
+  seconds: { verify: number; check: number }
+  /** The check process's own peak RSS in MiB. */
+  peakRssMiB: number
+}
+
+/** The folder in `dir` loaded by the engine and every graph run once (shapes checked). */
+async function verifyFolder(dir: string): Promise<void> {
+  const engine = new Engine()
+  try {
+    await engine.loadModel(dir, { verify: true, provider: 'cpu' })
+  } catch (e) {
+    const err = e as { code?: string; message?: string }
+    throw new EngineError(verifyErrorCode, `the imported model does not load: ${err.code ?? 'error'}: ${err.message ?? String(e)}`, { cause: e })
+  } finally {
+    await engine.dispose()
+  }
+}
+
+async function runGraph(path: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', freeDimensionOverrides: { N: 1 }, logSeverityLevel: 3 })
+  try {
+    return await session.run(feeds)
+  } finally {
+    await session.release()
+  }
+}
+
+/** decoder(w) vs synthesis(resizer(w)) for one random stylemap, one session at a time. */
+async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 'stylemap'>): Promise<{ maxRelativeError: number; cases: number }> {
+  const { channels, size } = manifest.stylemap
+  const { decoder, resizer, synthesis } = manifest.files
+  if (!resizer || !synthesis) throw new EngineError(verifyErrorCode, 'the imported model.json names no resizer or synthesis graph (every template has both)')
+  // a fixed pseudo-random stylemap (roughly standard normal), so a run can be repeated
+  let seed = 12345
+  const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648
+  const w = new Float32Array(channels * size * size).map(() => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()))
+  const stylemap = new ort.Tensor('float32', w, [1, channels, size, size])
+  const decoded = (await runGraph(join(dir, decoder), { stylemap })).image.data as Float32Array
+  const styles = await runGraph(join(dir, resizer), { stylemap })
+  const synthesized = (await runGraph(join(dir, synthesis), styles)).image.data as Float32Array
+  const maxRelativeError = relativeError(synthesized, decoded)
+  if (!(maxRelativeError <= 1e-4)) {
+    throw new EngineError(verifyErrorCode, `the imported decoder and synthesis(resizer) disagree: max relative error ${maxRelativeError}`)
+  }
+  return { maxRelativeError, cases: 1 }
+}
+
+/** Loads and checks the folder in `dir` in this process; fails with E_CONVERT_VERIFY. */
+export async function checkFolder(dir: string): Promise<FolderCheck> {
+  const started = performance.now()
+  await verifyFolder(dir)
+  const loaded = performance.now()
+  // verifyFolder has read and validated model.json already
+  const check = await checkConsistency(dir, await readManifest(dir))
+  const seconds = (ms: number) => Math.round(ms / 10) / 100
+  return {
+    check,
+    seconds: { verify: seconds(loaded - started), check: seconds(performance.now() - loaded) },
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  }
+}
