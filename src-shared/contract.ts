@@ -464,6 +464,7 @@ export const menuCommandSchema = z.enum([
   'zoomFit',
   'zoom100',
   'models',
+  'importCheckpoint',
   'shortcuts',
   'about',
 ])

@@ -42,6 +42,7 @@ export const shortcutTable = [
   { action: 'project.saveAs', keys: ['Ctrl+Shift+S'], menu: 'saveAs', group: 'File', sheet: 'Save project / Save as' },
   { action: 'dialog.open', payload: { dialog: 'export' }, keys: ['Ctrl+E'], menu: 'export', group: 'File', sheet: 'Export' },
   { action: 'dialog.open', payload: { dialog: 'models' }, keys: [], menu: 'models', menuKey: 'Ctrl+M', group: 'File', sheet: 'Models' },
+  { action: 'model.importCheckpoint', keys: [], menu: 'importCheckpoint', group: 'File', sheet: 'Import checkpoint' },
   // Edit
   { action: 'edit.undo', keys: ['Ctrl+Z'], menu: 'undo', group: 'Edit', sheet: 'Undo' },
   { action: 'edit.redo', keys: ['Ctrl+Shift+Z', 'Ctrl+Y'], menu: 'redo', group: 'Edit', sheet: 'Redo' },

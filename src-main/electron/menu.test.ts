@@ -27,9 +27,9 @@ function build(overrides: Partial<MenuContext> = {}) {
 }
 
 describe('application menu', () => {
-  it('has File, Edit, View and Help with the items the issue lists', () => {
+  it('has File, Edit, View, Models and Help with the items the issue lists', () => {
     const { template } = build()
-    expect(template.map((m) => m.label)).toEqual(['&File', '&Edit', '&View', '&Help'])
+    expect(template.map((m) => m.label)).toEqual(['&File', '&Edit', '&View', '&Models', '&Help'])
     const labels = flatten(template).map((i) => i.label)
     for (const label of [
       'Open Photo…',
@@ -49,6 +49,21 @@ describe('application menu', () => {
     ]) {
       expect(labels, label).toContain(label)
     }
+  })
+
+  it("has Models › Import Checkpoint…, which sends importCheckpoint (the models panel's Import checkpoint… action)", () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const { template, sent, click } = build({ platform })
+      const models = template.find((m) => m.label === '&Models')
+      const labels = (models?.submenu as MenuItemConstructorOptions[]).map((i) => i.label ?? i.type)
+      expect(labels, platform).toEqual(['Models…', 'separator', 'Import Checkpoint…'])
+      click('Import Checkpoint…')
+      click('Models…')
+      expect(sent).toEqual([{ command: 'importCheckpoint' }, { command: 'models' }])
+    }
+    const items = flatten(build().template)
+    expect(items.find((i) => i.id === 'importCheckpoint')?.accelerator).toBeUndefined()
+    expect(items.find((i) => i.id === 'models')?.accelerator).toBe('CmdOrCtrl+M')
   })
 
   it('sends every editor command from some item, each exactly as named in the contract', () => {

@@ -55,8 +55,6 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
       command('Save Project', 'save'),
       command('Save Project As…', 'saveAs'),
       command('Export Image…', 'export'),
-      { type: 'separator' },
-      command('Models…', 'models'),
       ...(isMac ? [] : ([{ type: 'separator' }, { role: 'quit' }] as MenuItemConstructorOptions[])),
     ],
   }
@@ -87,6 +85,13 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
       { role: 'togglefullscreen' },
       ...(context.devTools ? ([{ type: 'separator' }, { role: 'toggleDevTools' }] as MenuItemConstructorOptions[]) : []),
     ],
+  }
+
+  // The models panel, and a released checkpoint (.pt) turned into a model; its progress and
+  // Cancel show in the models panel, which the import opens.
+  const models: MenuItemConstructorOptions = {
+    label: '&Models',
+    submenu: [command('Models…', 'models'), { type: 'separator' }, command('Import Checkpoint…', 'importCheckpoint')],
   }
 
   const help: MenuItemConstructorOptions = {
@@ -120,5 +125,5 @@ export function buildMenuTemplate(context: MenuContext): MenuItemConstructorOpti
 
   const windowMenu: MenuItemConstructorOptions[] = isMac ? [{ role: 'windowMenu' }] : []
 
-  return [...appMenu, file, edit, view, ...windowMenu, help]
+  return [...appMenu, file, edit, view, models, ...windowMenu, help]
 }

@@ -92,7 +92,7 @@ export interface EditorActionPayloads {
   'model.import': void
   'model.download': { dataset: CatalogDataset }
   'model.cancelDownload': { dataset: CatalogDataset }
-  /** Models › Import checkpoint: a .pt chosen in a file dialog */
+  /** Models › Import checkpoint (the dialog's button, the application menu): a .pt chosen in a file dialog */
   'model.importCheckpoint': void
   /** a .pt dropped on the window */
   'model.importDroppedCheckpoint': { file: File }
@@ -457,7 +457,14 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
   'model.cancelDownload': { label: 'Cancel download', perform: (_ctx, { dataset }) => cancelDownload(dataset) },
   'model.importCheckpoint': {
     label: 'Import checkpoint…',
-    perform: (ctx) => importCheckpointFile(ctx.ui, () => modelChanged(ctx)),
+    perform: async (ctx) => {
+      // from the application menu too: the Models panel shows the import's progress, Cancel and what went wrong
+      if (ctx.ui.dialog !== 'models') {
+        ctx.ui.set({ dialog: 'models' })
+        await refreshModels(ctx)
+      }
+      await importCheckpointFile(ctx.ui, () => modelChanged(ctx))
+    },
   },
   'model.cancelImport': { label: 'Cancel import', perform: () => cancelCheckpointImport() },
   'model.importDroppedCheckpoint': {

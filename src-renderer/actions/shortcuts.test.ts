@@ -130,12 +130,14 @@ describe('menu commands', () => {
     await dispatchMenuCommand(actions, 'export')
     await dispatchMenuCommand(actions, 'redo')
     await dispatchMenuCommand(actions, 'newProject')
+    await dispatchMenuCommand(actions, 'importCheckpoint')
     await dispatchMenuCommand(actions, 'openRecent', 'r1')
     await dispatchMenuCommand(actions, 'openRecent')
     expect(sent).toEqual([
       { name: 'dialog.open', payload: { dialog: 'export' } },
       { name: 'edit.redo', payload: undefined },
       { name: 'project.new', payload: undefined },
+      { name: 'model.importCheckpoint', payload: undefined },
       { name: 'file.openRecent', payload: { id: 'r1' } },
     ])
   })
