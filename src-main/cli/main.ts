@@ -419,7 +419,7 @@ async function benchCommand(argv: string[]): Promise<void> {
     print(
       `${r.model} (${r.resolution} px): encode ${r.encode_ms} ms, decode ${r.decode_ms} ms, edit ${r.edit_ms} ms (${r.space}), preview ${r.preview_ms} ms, ` +
         `24 MP preview ${r.preview_24mp_ms} ms, 24 MP export ${r.export_24mp_ms} ms, ` +
-        `reference pipeline ${r.reference_pipeline_ms} ms (${(r.reference_pipeline_ms / r.edit_ms).toFixed(1)}x), peak RSS ${r.peak_rss_mb} MB`,
+        `reference pipeline ${r.reference_pipeline_ms} ms (${(r.reference_pipeline_ms / r.edit_ms).toFixed(1)}x), peak RSS ${r.peak_rss_mb} MB with a photo and 3 references (edit with 3: ${r.edit3_ms} ms; bench process ${r.process_peak_rss_mb} MB)${r.incremental ? ', incremental edits' : ''}`,
     )
   }
   if (report.faces) print(`faces: detect on 24 MP ${report.faces.detect_24mp_ms} ms (first call ${report.faces.detect_first_ms} ms), ${report.faces.faces_found} found`)

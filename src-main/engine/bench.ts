@@ -6,6 +6,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { Crop, Mask, MixSpace, ProviderPreference, RawImage } from './api.js'
+import { benchSession } from './benchSession.js'
 import { Engine } from './engine.js'
 import { detectFaces } from './faces/detect.js'
 import { cropToModel, imageToTensor, tensorToImage } from './images.js'
@@ -26,7 +27,17 @@ export interface BenchRow {
   /** The full-resolution paste-back of that edit into the 24 MP photo, written as PNG. */
   export_24mp_ms: number
   reference_pipeline_ms: number
+  /**
+   * Peak RSS of an editing session in a process of its own (benchSession.ts): the model, a
+   * photo and three references encoded and held, edits with all three, a preview.
+   */
   peak_rss_mb: number
+  /** That session's warm edit with three references (generator only). */
+  edit3_ms: number
+  /** This bench process's own peak RSS (every measurement above, the demo's batches included). */
+  process_peak_rss_mb: number
+  /** Whether edits ran the incremental path (modulation and features graphs). */
+  incremental: boolean
   /** Which mixing space edit_ms used. */
   space: 'w' | 'wplus'
   runs: number
@@ -236,9 +247,30 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       }
     })
     log(`  reference_pipeline_ms ${reference_pipeline_ms}`)
-    const peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
+    const process_peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
+    const incremental = runtime.incremental
+    await engine.dispose()
+    const session = await benchSession(dir, threads)
+    log(`  peak_rss_mb ${session.peak_rss_mb} (a session holding a photo and ${session.references} references), edit3_ms ${session.edit3_ms}`)
     return {
-      row: { model: model.id, resolution: R, encode_ms, decode_ms, edit_ms, preview_ms, preview_24mp_ms, export_24mp_ms, reference_pipeline_ms, peak_rss_mb, space, runs, threads },
+      row: {
+        model: model.id,
+        resolution: R,
+        encode_ms,
+        decode_ms,
+        edit_ms,
+        preview_ms,
+        preview_24mp_ms,
+        export_24mp_ms,
+        reference_pipeline_ms,
+        peak_rss_mb: session.peak_rss_mb,
+        edit3_ms: session.edit3_ms,
+        process_peak_rss_mb,
+        incremental,
+        space,
+        runs,
+        threads,
+      },
       provider: providers.inUse,
     }
   } finally {

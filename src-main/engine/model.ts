@@ -209,9 +209,11 @@ export class ModelRuntime {
         if (incremental && (graph === 'decoder' || graph === 'synthesis')) continue
         let session: ort.InferenceSession
         try {
-          // batch fixed to 1 lets onnxruntime plan static shapes: about 1.5x faster on the interactive path;
-          // the modulation graph's windows change size every call, so no arena keeps the largest one
-          const own = graph === 'modulation' ? { enableCpuMemArena: false } : {}
+          // batch fixed to 1 lets onnxruntime plan static shapes: about 1.5x faster on the interactive path.
+          // Only the graphs every edit runs keep a memory arena: the encoder and resizer run once per
+          // crop, and the modulation graph's windows change size every call, so an arena would hold
+          // their largest activations (hundreds of MB at 256 px) for nothing
+          const own = graph === 'features' || graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
           session = await ort.InferenceSession.create(path, { ...sessionOptions, ...own, freeDimensionOverrides: { N: 1 } })
         } catch (e) {
           throw new EngineError(engineErrorCodes.modelGraph, `${graph} graph (${manifest.files[graph]}) cannot be loaded: ${(e as Error).message.split('\n')[0]}`)

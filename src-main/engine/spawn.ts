@@ -1,7 +1,8 @@
 // Ways to start the engine process. Electron main passes `utilityProcess.fork` through
 // `utilityProcessChannel`; Node (tests, harnesses) uses `forkEngine`, which runs host.ts via tsx.
 import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { EngineChannel } from './client.js'
 import type { FromHost, ToHost } from './protocol.js'
 
@@ -11,12 +12,19 @@ export interface ForkEngineOptions {
   env?: NodeJS.ProcessEnv
 }
 
+/**
+ * Node flags for a child process running `entry`: a .ts entry loads tsx, named by its own
+ * address (the CLI may run in any folder, where a bare 'tsx' would not resolve); a built .js needs none.
+ */
+export function childExecArgv(entry: string): string[] {
+  return entry.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : []
+}
+
 /** Starts the engine host with child_process.fork (structured-clone serialization, so typed arrays travel as they are). */
 export function forkEngine(options: ForkEngineOptions = {}): EngineChannel {
   const self = fileURLToPath(import.meta.url)
   const hostPath = options.hostPath ?? self.replace(/spawn\.(ts|js|mjs)$/, (_m, ext: string) => `host.${ext}`)
-  const execArgv = hostPath.endsWith('.ts') ? ['--import', 'tsx'] : []
-  const child = fork(hostPath, [], { execArgv, serialization: 'advanced', env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(hostPath, [], { execArgv: childExecArgv(hostPath), serialization: 'advanced', env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const exitListeners: ((code: number | null) => void)[] = []
   let exited = false
   let exitCode: number | null = null

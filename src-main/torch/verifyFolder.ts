@@ -8,13 +8,14 @@ import { relativeError } from '../engine/compare.js'
 import { Engine } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
 import { type Manifest, readManifest } from '../engine/manifest.js'
+import { padZero } from '../engine/model.js'
 
 /** The converter's code for a folder that does not load or run (importCheckpoint's convertErrorCodes.verify). */
 export const verifyErrorCode = 'E_CONVERT_VERIFY'
 
 /** What the check process answers. */
 export interface FolderCheck {
-  /** decoder(w) against synthesis(resizer(w)) for one fixed random stylemap. */
+  /** decoder(w) against synthesis(resizer(w)) and features(modulation(resizer(w))) for one fixed random stylemap. */
   check: { maxRelativeError: number; cases: number }
   /** Seconds: the engine load with every graph run once (verify), the comparison (check). */
   seconds: { verify: number; check: number }
@@ -44,8 +45,11 @@ async function runGraph(path: string, feeds: Record<string, ort.Tensor>): Promis
   }
 }
 
-/** decoder(w) vs synthesis(resizer(w)) for one random stylemap, one session at a time. */
-async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 'stylemap'>): Promise<{ maxRelativeError: number; cases: number }> {
+/**
+ * decoder(w) vs synthesis(resizer(w)) for one random stylemap, and vs
+ * features(modulation(resizer(w))) where the folder has those graphs; one session at a time.
+ */
+async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 'stylemap' | 'styles'>): Promise<{ maxRelativeError: number; cases: number }> {
   const { channels, size } = manifest.stylemap
   const { decoder, resizer, synthesis } = manifest.files
   if (!resizer || !synthesis) throw new EngineError(verifyErrorCode, 'the imported model.json names no resizer or synthesis graph (every template has both)')
@@ -57,11 +61,21 @@ async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 
   const decoded = (await runGraph(join(dir, decoder), { stylemap })).image.data as Float32Array
   const styles = await runGraph(join(dir, resizer), { stylemap })
   const synthesized = (await runGraph(join(dir, synthesis), styles)).image.data as Float32Array
-  const maxRelativeError = relativeError(synthesized, decoded)
+  let maxRelativeError = relativeError(synthesized, decoded)
   if (!(maxRelativeError <= 1e-4)) {
     throw new EngineError(verifyErrorCode, `the imported decoder and synthesis(resizer) disagree: max relative error ${maxRelativeError}`)
   }
-  return { maxRelativeError, cases: 1 }
+  const { modulation, features } = manifest.files
+  if (!modulation || !features) return { maxRelativeError, cases: 1 }
+  const padded = Object.fromEntries(
+    manifest.styles.map((l, i) => [`style_${i}`, new ort.Tensor('float32', padZero(styles[`style_${i}`].data as Float32Array, 1, l.channels, l.size, l.size, 1), [1, l.channels, l.size + 2, l.size + 2])]),
+  )
+  const mods = await runGraph(join(dir, modulation), padded)
+  const staged = (await runGraph(join(dir, features), mods)).image.data as Float32Array
+  const error = relativeError(staged, decoded)
+  if (!(error <= 1e-4)) throw new EngineError(verifyErrorCode, `the imported decoder and features(modulation(resizer)) disagree: max relative error ${error}`)
+  maxRelativeError = Math.max(maxRelativeError, error)
+  return { maxRelativeError, cases: 2 }
 }
 
 /** Loads and checks the folder in `dir` in this process; fails with E_CONVERT_VERIFY. */

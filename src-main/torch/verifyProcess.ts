@@ -4,9 +4,9 @@
 // e2e bridge) forks verifyHost with child_process.fork; Electron main passes a spawn that uses
 // utilityProcess.fork on the built verifyHost.js (src-main/electron/verifyProcess.ts).
 import { fork } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { EngineError } from '../engine/errors.js'
+import { childExecArgv } from '../engine/spawn.js'
 import { type FolderCheck, verifyErrorCode } from './verifyFolder.js'
 
 /** The one message the check process gets: the model folder to check. */
@@ -37,9 +37,7 @@ export function verifyHostPath(): string {
 
 /** Node: child_process.fork of verifyHost (Electron main must use utilityProcess instead). */
 export function forkVerify(hostPath = verifyHostPath()): VerifyChild {
-  // tsx by its own address: the importer may run anywhere (the CLI in the user's folder), where a bare 'tsx' would not resolve
-  const execArgv = hostPath.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : []
-  const child = fork(hostPath, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(hostPath, [], { execArgv: childExecArgv(hostPath), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let exited = false
   let exitCode: number | null = null
   const exitListeners: ((code: number | null) => void)[] = []

@@ -1,0 +1,100 @@
+// `stylemap bench`'s memory measurement: an editing session in a process of its own, as the
+// app's engine process holds it (the model, a photo and three references encoded, gamma/beta
+// of the photo's crop, every pyramid), so its peak RSS is the session's and not what the rest of
+// the bench touched before (24 MP photos, the reference demo's batches).
+//
+//   node --import tsx src-main/engine/benchSession.ts MODEL_DIR THREADS  -> one JSON line
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import sharp from 'sharp'
+import type { Edit, Mask } from './api.js'
+import { Engine } from './engine.js'
+import { childExecArgv } from './spawn.js'
+
+export interface SessionBench {
+  /** Peak RSS of the session's process, MiB. */
+  peak_rss_mb: number
+  /** One warm edit with the three references (generator only, median of the runs). */
+  edit3_ms: number
+  references: number
+}
+
+/** A 512 px photo-like test image: smooth gradients, different per seed. */
+export async function sessionPhoto(seed: number): Promise<Buffer> {
+  const size = 512
+  const data = Buffer.alloc(size * size * 3)
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 3
+      const d = Math.hypot(x - 256 - seed * 20, y - 230) / 256
+      data[i] = Math.round(200 - 120 * d + 30 * Math.sin((x + seed * 50) / 40))
+      data[i + 1] = Math.round(160 - 90 * d + 20 * Math.cos(y / 35))
+      data[i + 2] = Math.round(140 - 60 * d + seed * 30)
+    }
+  }
+  return sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()
+}
+
+function rect(size: number, x0: number, y0: number, w: number, h: number): Mask {
+  const data = new Uint8Array(size * size)
+  for (let y = y0; y < y0 + h; y++) data.fill(255, y * size + x0, y * size + x0 + w)
+  return { width: size, height: size, data }
+}
+
+/** Runs the session in this process: open, encode, edit with three layers; returns its figures. */
+export async function runSession(dir: string, threads: number, runs = 5): Promise<SessionBench> {
+  const engine = new Engine()
+  try {
+    await engine.loadModel(dir, { threads })
+    const photo = await engine.openImage({ bytes: await sessionPhoto(0) })
+    const refs = [await engine.openImage({ bytes: await sessionPhoto(3) }), await engine.openImage({ bytes: await sessionPhoto(5) }), await engine.openImage({ bytes: await sessionPhoto(7) })]
+    const size = photo.width
+    const masks = [rect(size, 140, 180, 120, 60), rect(size, 300, 180, 120, 60), rect(size, 180, 330, 160, 70)]
+    const edit = (run: number): Edit => ({
+      original: { imageId: photo.imageId },
+      layers: refs.map((r, i) => ({ reference: { imageId: r.imageId }, mask: masks[i], strength: 1 - 0.1 * (run % 3) })),
+    })
+    const times: number[] = []
+    for (let run = 0; run < runs + 1; run++) {
+      const t = performance.now()
+      await engine.render({ edit: edit(run), output: { kind: 'generated' } })
+      if (run > 0) times.push(performance.now() - t)
+    }
+    await engine.render({ edit: edit(0), output: { kind: 'preview', maxSize: 1024 } })
+    times.sort((a, b) => a - b)
+    return { peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), edit3_ms: Math.round(times[times.length >> 1] * 10) / 10, references: refs.length }
+  } finally {
+    await engine.dispose()
+  }
+}
+
+/** Runs the session in a child process (tsx loads this file there) and returns what it printed. */
+export function benchSession(dir: string, threads: number): Promise<SessionBench> {
+  return new Promise((resolve, reject) => {
+    const self = fileURLToPath(import.meta.url)
+    const child = fork(self, [dir, String(threads)], { execArgv: childExecArgv(self), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    let out = ''
+    let err = ''
+    child.stdout?.on('data', (d) => (out += d))
+    child.stderr?.on('data', (d) => (err += d))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? ''
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as SessionBench)
+      else reject(new Error(`the session bench exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`))
+    })
+  })
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [dir, threads] = process.argv.slice(2)
+  runSession(dir, Number(threads) || 1)
+    .then((r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`)
+      process.exit(0)
+    })
+    .catch((e) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`)
+      process.exit(1)
+    })
+}
