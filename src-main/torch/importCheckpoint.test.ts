@@ -227,14 +227,14 @@ describe.skipIf(skip)('importCheckpoint', () => {
       expect(await readdir(parent)).toEqual(['model'])
     }, 300_000)
 
-    it('weights that load but compute NaN fail decoder = synthesis(resizer) with E_CONVERT_VERIFY; no folder', async () => {
+    it("weights that load but compute NaN fail the graphs' agreement (features(modulation(resizer)) = synthesis(resizer)) with E_CONVERT_VERIFY; no folder", async () => {
       const nan = Buffer.from(new Float32Array([Number.NaN]).buffer)
       const { spawn } = spawning(damageWeights((bytes) => Buffer.alloc(bytes.length, nan)))
       const parent = join(work, 'nan-weights')
       await mkdir(parent)
       const err = await failure(importCheckpoint(checkpoint, join(parent, 'model'), { alignment: 'none', spawnVerify: spawn }))
       expect(err.code).toBe('E_CONVERT_VERIFY')
-      expect(err.message).toMatch(/decoder and synthesis\(resizer\) disagree/)
+      expect(err.message).toMatch(/features\(modulation\(resizer\)\) and synthesis\(resizer\) disagree/)
       expect(await readdir(parent)).toEqual([])
     }, 300_000)
 

@@ -47,13 +47,14 @@ export interface ImportResult {
   /**
    * Peak RSS in MiB. weights and total: the importing process's (it includes whatever the
    * process held before) after the weights are written (reading the checkpoint and writing the
-   * folder) and at the end; verify: the check process's (the engine holding every graph of the
-   * model while it checks them), which runs on its own after the weights are written.
+   * folder) and at the end; verify: the check process's (it loads and runs the model's graphs one
+   * at a time), which runs on its own after the weights are written.
    */
   peakRssMiB?: { weights: number; total: number; verify?: number }
   /**
-   * The folder's own consistency check: decoder(w) against synthesis(resizer(w)) for a random
-   * stylemap (two graphs that share the generator's data file through different offsets).
+   * The folder's own consistency check: synthesis(resizer(w)) against features(modulation(resizer(w)))
+   * (or decoder(w) for a folder without those graphs) for a random stylemap: graphs that share the
+   * generator's data file through different offsets.
    * The PyTorch comparison is models/importParity.test.ts's. (Optional in the type so that
    * stand-ins written against the first interface still fit.)
    */
