@@ -60,12 +60,15 @@ export function swapBox(target: Float32Array, channels: number, r: number, box: 
   const bw = box.x1 - box.x0
   const bh = box.y1 - box.y0
   const previous = new Float32Array(channels * bw * bh)
+  // plain index loops: a subarray per row allocates a view each time (hundreds of thousands per 256 px edit)
+  let k = 0
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < bh; y++) {
-      const at = c * r * r + (box.y0 + y) * r + box.x0
-      const from = (c * bh + y) * bw
-      previous.set(target.subarray(at, at + bw), from)
-      target.set(values.subarray(from, from + bw), at)
+      let at = c * r * r + (box.y0 + y) * r + box.x0
+      for (let x = 0; x < bw; x++, k++, at++) {
+        previous[k] = target[at]
+        target[at] = values[k]
+      }
     }
   }
   return previous

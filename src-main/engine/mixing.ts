@@ -85,11 +85,13 @@ export function windowOf(data: Float32Array, channels: number, r: number, box: B
   const out = new Float32Array(channels * bw * bh)
   const x0 = Math.max(0, box.x0)
   const x1 = Math.min(r, box.x1)
-  if (x1 <= x0) return out
+  const y0 = Math.max(0, box.y0)
+  const y1 = Math.min(r, box.y1)
   for (let c = 0; c < channels; c++) {
-    for (let y = Math.max(0, box.y0); y < Math.min(r, box.y1); y++) {
-      const from = c * r * r + y * r
-      out.set(data.subarray(from + x0, from + x1), c * bw * bh + (y - box.y0) * bw + (x0 - box.x0))
+    for (let y = y0; y < y1; y++) {
+      let from = c * r * r + y * r + x0
+      let to = c * bw * bh + (y - box.y0) * bw + (x0 - box.x0)
+      for (let x = x0; x < x1; x++) out[to++] = data[from++]
     }
   }
   return out
