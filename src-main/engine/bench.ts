@@ -12,6 +12,7 @@ import { detectFaces } from './faces/detect.js'
 import { cropToModel, imageToTensor, tensorToImage } from './images.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
 import { sharedDataDir } from '../testing/utkface.js'
+import { peakRssMiB } from './peakRss.js'
 
 export interface BenchRow {
   model: string
@@ -247,7 +248,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       }
     })
     log(`  reference_pipeline_ms ${reference_pipeline_ms}`)
-    const process_peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
+    const process_peak_rss_mb = peakRssMiB()
     const incremental = runtime.incremental
     await engine.dispose()
     const session = await benchSession(dir, threads)

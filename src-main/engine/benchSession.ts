@@ -10,6 +10,7 @@ import sharp from 'sharp'
 import type { Edit, Mask } from './api.js'
 import { Engine } from './engine.js'
 import { childExecArgv } from './spawn.js'
+import { peakRssMiB } from './peakRss.js'
 
 export interface SessionBench {
   /** Peak RSS of the session's process, MiB. */
@@ -62,7 +63,7 @@ export async function runSession(dir: string, threads: number, runs = 5): Promis
     }
     await engine.render({ edit: edit(0), output: { kind: 'preview', maxSize: 1024 } })
     times.sort((a, b) => a - b)
-    return { peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), edit3_ms: Math.round(times[times.length >> 1] * 10) / 10, references: refs.length }
+    return { peak_rss_mb: peakRssMiB(), edit3_ms: Math.round(times[times.length >> 1] * 10) / 10, references: refs.length }
   } finally {
     await engine.dispose()
   }

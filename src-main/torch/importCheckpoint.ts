@@ -17,6 +17,7 @@ import { upsamplePhase } from './transforms.js'
 import { type PickleValue, type TensorRef, isTensorRef } from './values.js'
 import { verifyErrorCode } from './verifyFolder.js'
 import { type SpawnVerify, canceledError, canceledErrorCode, forkVerify, verifyInChild } from './verifyProcess.js'
+import { peakRssMiB } from '../engine/peakRss.js'
 
 export interface ImportOptions {
   id?: string
@@ -270,7 +271,6 @@ function manifestFor(template: Template, meta: Required<Pick<ImportOptions, 'id'
   }
 }
 
-const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024)
 
 /**
  * Converts `checkpoint` into the model folder `out`, checked by loading it with the engine (in

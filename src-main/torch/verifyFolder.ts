@@ -8,6 +8,7 @@ import { relativeError } from '../engine/compare.js'
 import { EngineError } from '../engine/errors.js'
 import { type Manifest, readManifest } from '../engine/manifest.js'
 import { padZero, verifyModelFolder } from '../engine/model.js'
+import { peakRssMiB } from '../engine/peakRss.js'
 
 /** The converter's code for a folder that does not load or run (importCheckpoint's convertErrorCodes.verify). */
 export const verifyErrorCode = 'E_CONVERT_VERIFY'
@@ -92,6 +93,6 @@ export async function checkFolder(dir: string): Promise<FolderCheck> {
   return {
     check,
     seconds: { verify: seconds(loaded - started), check: seconds(performance.now() - loaded) },
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMiB: peakRssMiB(),
   }
 }
