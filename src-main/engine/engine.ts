@@ -33,7 +33,7 @@ import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { diffBox, incrementalImage, type LevelChange, levelChange } from './incremental.js'
-import { lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, truncate, windowOf, wplusChangedBox } from './mixing.js'
+import { lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
@@ -421,8 +421,9 @@ export class Engine implements EngineApi {
       const mix = layers.map((l, i) => mixLayer(l, referenceStyles[i]))
       const factors = levelFactors(levels, levelStrength)
       changes = levels.map((l, i) => {
-        const box = wplusChangedBox(mix, R, l.size, factors[i])
-        return box && levelChange(box, l, (at) => mixWPlusWindow(photoStyles[i], mix, i, l, R, factors[i], at))
+        const weights = mix.map((m) => wplusWeights(m, R, l.size))
+        const box = wplusChangedBox(mix, R, l.size, factors[i], weights)
+        return box && levelChange(box, l, (at) => mixWPlusWindow(photoStyles[i], mix, i, l, R, factors[i], at, weights))
       })
     }
     const photo = await this.#photoModulations(model, original, photoStyles)

@@ -152,16 +152,26 @@ export function mixWPlus(
 
 /**
  * The cells of `box` of W+ level i after mixing (mixWPlus's arithmetic, in the same order, on
- * those cells only), zero where the box reaches past the grid.
+ * those cells only), zero where the box reaches past the grid. `weights`: each layer's
+ * wplusWeights at this level, when the caller has them already.
  */
-export function mixWPlusWindow(original: Float32Array, layers: MixLayer[], i: number, level: StyleLevel, resolution: number, factor: number, box: Box): Float32Array {
+export function mixWPlusWindow(
+  original: Float32Array,
+  layers: MixLayer[],
+  i: number,
+  level: StyleLevel,
+  resolution: number,
+  factor: number,
+  box: Box,
+  weights = layers.map((l) => wplusWeights(l, resolution, level.size)),
+): Float32Array {
   const out = windowOf(original, level.channels, level.size, box)
-  for (const layer of layers) {
+  for (const [k, layer] of layers.entries()) {
     const ref = layer.reference
     if (ref instanceof Float32Array) throw new Error('W+ mixing needs style tensors per reference')
     const ox = cellOffset(layer.dx, resolution, level.size)
     const oy = cellOffset(layer.dy, resolution, level.size)
-    blendShifted(out, box, ref[i], wplusWeights(layer, resolution, level.size), level.channels, level.size, ox, oy, layer.strength * factor)
+    blendShifted(out, box, ref[i], weights[k], level.channels, level.size, ox, oy, layer.strength * factor)
   }
   return out
 }
@@ -170,11 +180,11 @@ export function mixWPlusWindow(original: Float32Array, layers: MixLayer[], i: nu
  * The cells W+ mixing changes at a level of size r (a destination cell of a layer with weight
  * and strength), as one box inside the grid; null when it changes none.
  */
-export function wplusChangedBox(layers: MixLayer[], resolution: number, r: number, factor: number): Box | null {
+export function wplusChangedBox(layers: MixLayer[], resolution: number, r: number, factor: number, weights = layers.map((l) => wplusWeights(l, resolution, r))): Box | null {
   let box: Box | null = null
-  for (const layer of layers) {
+  for (const [k, layer] of layers.entries()) {
     if (layer.strength * factor === 0) continue
-    const w = wplusWeights(layer, resolution, r)
+    const w = weights[k]
     const ox = cellOffset(layer.dx, resolution, r)
     const oy = cellOffset(layer.dy, resolution, r)
     for (let sy = 0; sy < r; sy++) {
