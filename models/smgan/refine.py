@@ -12,7 +12,9 @@ stylemaps in the mapping network's range:
   mixing behaviour stay exactly as they were;
 - `--tune-decoder` also trains the synthesis network (the mapping network stays frozen),
   anchored to the starting generator: for random stylemaps its output must stay near the
-  original generator's (`--anchor-weight`), so random generation keeps its faces.
+  original generator's (`--anchor-weight`), so random generation keeps its faces;
+- `--augment` degrades the encoder's input (smgan.augment) against the clean target, for
+  robustness to real photos (the 128 px v2 model's encoder-only refinement on a CPU).
 
 Cheap on a CPU. Resumable (`--out/latest.pt`); writes `best.pt` in the released layout
 (g_ema, e_ema, train_args) when the held-out PSNR improves, and `final.pt` when it stops.
@@ -28,6 +30,7 @@ import time
 import torch
 from torch.nn import functional as F
 
+from .augment import AugmentConfig, augment_pair
 from .checkpoint import ConvertError, load_checkpoint, read_checkpoint, safe_torch_load
 from .data import load_faces, to_model_range
 from .metrics import evaluate, save_sample_grids
@@ -55,7 +58,11 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=0,
                    help="CPU threads (0: every core; Debian's torch otherwise uses one of two here, half the speed)")
     p.add_argument("--seed", type=int, default=3)
+    p.add_argument("--augment", action="store_true",
+                   help="degrade the encoder's input (smgan.augment), the target stays clean: robustness to real photos")
+    p.add_argument("--augment-config", default="", help="AugmentConfig overrides, e.g. 'p_jpeg=0.5'")
     a = p.parse_args(argv)
+    aug_cfg = AugmentConfig.from_string(a.augment_config) if a.augment else None
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
     started = time.time()
     os.makedirs(a.out, exist_ok=True)
@@ -84,6 +91,7 @@ def main(argv=None):
     train_u8, test_u8, _ = load_faces(a.data, cache_dir=a.cache or a.out, size=cfg.size)
     test = to_model_range(test_u8)
     gen = torch.Generator().manual_seed(a.seed * 1000 + step)
+    aug_gen = torch.Generator().manual_seed(a.seed * 7919 + step)
     decay = 0.5 ** (1 / a.ema_half_life)
     log = open(os.path.join(a.out, "log.jsonl"), "a")
 
@@ -94,7 +102,7 @@ def main(argv=None):
 
     if best is None:
         with torch.no_grad():
-            best = evaluate(g_ema, e_ema, test[:a.eval_count])
+            best = evaluate(g_ema, e_ema, test[:a.eval_count], augment=aug_cfg)
         best["step"] = 0
         print("start", json.dumps(best), flush=True)
     t_last = time.time()
@@ -104,7 +112,8 @@ def main(argv=None):
         x = to_model_range(train_u8[idx.numpy()])
         if torch.rand(1, generator=gen).item() < 0.5:
             x = x.flip(3)
-        recon = g(e(x))
+        inp, x = augment_pair(x, aug_gen, aug_cfg) if aug_cfg else (x, x)
+        recon = g(e(inp))
         loss_mse = F.mse_loss(recon, x)
         loss = a.rec_weight * loss_mse + F.l1_loss(recon, x)
         stats = {"mse": loss_mse.item()}
@@ -136,7 +145,7 @@ def main(argv=None):
         out_of_time = a.max_minutes > 0 and time.time() - started > a.max_minutes * 60
         if step % a.eval_every == 0 or out_of_time or step == a.steps:
             with torch.no_grad():
-                metrics = evaluate(g_ema, e_ema, test[:a.eval_count])
+                metrics = evaluate(g_ema, e_ema, test[:a.eval_count], augment=aug_cfg)
             metrics["step"] = step
             log.write(json.dumps({"eval": metrics}) + "\n"); log.flush()
             print("eval", json.dumps(metrics), flush=True)

@@ -1,27 +1,42 @@
-"""Trains a small StyleMapGAN on 64x64 faces; resumable, runs on CPU or CUDA.
+"""Trains a small StyleMapGAN on aligned faces; resumable, runs on CPU or CUDA.
 
     /usr/bin/python3 -m smgan.train --data ../shared/data/utkface64/train.tar --out runs/utkface
+    /usr/bin/python3 -m smgan.train --data ../shared/data/utkface200/train.tar --size 128 \
+        --latent-size 16 --latent-channels 64 --channel-cap 48 --augment --fm-weight 1 --out runs/v2
 
 Schedule: `--recon-steps` steps as an autoencoder (encoder + generator, pixel losses), then
 the paper's full objective: non-saturating GAN loss with R1, image reconstruction with a
 domain-guided adversarial term on reconstructions, and latent reconstruction for the
 encoder. Checkpoints use the released layout (g_ema, e_ema, ..., train_args), so the
 converter turns them into a model folder like any released file.
+
+For sharper reconstructions (smgan.losses), off by default:
+- `--fm-weight`: feature matching on the discriminator's intermediate features, G(E(x)) vs x;
+- `--hf-weight`: local Laplacian-energy matching;
+- `--rec-adv-from STEP`: the discriminator starts learning real vs reconstruction (with R1,
+  and the adversarial and feature-matching terms on reconstructions) at STEP, before the
+  random-sample GAN of `--recon-steps`; default: with it.
+`--augment` degrades the encoder's input (smgan.augment; the target stays clean) and
+`--d-channel-cap` widens the discriminator alone (it is not exported).
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
-import math
 import os
 import time
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .augment import AugmentConfig, augment_pair
 from .checkpoint import ConvertError, safe_torch_load
-from .data import load_faces, to_model_range
+from .data import load_split, to_model_range
+from .losses import (d_logistic, discriminator_features, feature_matching_loss, highfreq_loss, nonsaturating,
+                     r1_penalty)
 from .metrics import evaluate, save_sample_grids
 from .networks import Discriminator, Encoder, Generator, ModelConfig, count_parameters
 
@@ -57,6 +72,22 @@ def parse_args(argv=None):
     p.add_argument("--select-from", type=int, default=None,
                    help="best.pt only considers evaluations from this step on (default: --recon-steps, "
                         "so the shipped weights have a trained mapping network)")
+    p.add_argument("--select-by", choices=("psnr", "balanced"), default="psnr",
+                   help="best.pt: highest held-out PSNR, or (balanced) PSNR less 10 dB per unit of "
+                        "sharpness short of --sharpness-target")
+    p.add_argument("--sharpness-target", type=float, default=0.35)
+    p.add_argument("--snapshot-every", type=int, default=0,
+                   help="also keep g_ema/e_ema/train_args of every Nth step as step-N.pt (0: never)")
+    # issue 15: sharpness and robustness
+    p.add_argument("--fm-weight", type=float, default=0.0, help="feature matching on D's features of G(E(x))")
+    p.add_argument("--hf-weight", type=float, default=0.0, help="local Laplacian-energy matching of G(E(x))")
+    p.add_argument("--rec-adv-from", type=int, default=None,
+                   help="step from which D learns real vs reconstruction and the adversarial / FM terms on "
+                        "reconstructions apply (default: --recon-steps)")
+    p.add_argument("--augment", action="store_true", help="degrade the encoder's input (smgan.augment)")
+    p.add_argument("--augment-config", default="", help="AugmentConfig overrides, e.g. 'p_jpeg=0.5,shared=gray'")
+    p.add_argument("--d-channel-cap", type=int, default=None, help="the discriminator's channel cap (default: --channel-cap)")
+    p.add_argument("--d-lr", type=float, default=None, help="the discriminator's learning rate (default: --lr)")
     return p.parse_args(argv)
 
 
@@ -66,8 +97,15 @@ def make_train_args(a) -> argparse.Namespace:
         size=a.size, mapping_layer_num=8, latent_channel_size=a.latent_channels,
         latent_spatial_size=a.latent_size, lr_mul=0.01, channel_multiplier=2,
         normalize_mode="LayerNorm", small_generator=True, channel_cap=a.channel_cap,
-        batch=a.batch, lr=a.lr, dataset="utkface64",
+        batch=a.batch, lr=a.lr, dataset=dataset_name(a.data),
     )
+
+
+def dataset_name(path: str) -> str:
+    """utkface64 / utkface200 (the tar's folder), else the file's name without extension."""
+    base = os.path.splitext(os.path.basename(path))[0]
+    parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return parent if base == "train" and parent else base
 
 
 def atomic_save(obj, path):
@@ -84,18 +122,11 @@ def ema_update(target, source, decay):
         bt.copy_(bs)
 
 
-def d_logistic(real_pred, fake_preds):
-    loss = F.softplus(-real_pred).mean()
-    for fp in fake_preds:
-        loss = loss + F.softplus(fp).mean() / len(fake_preds)
-    return loss
-
-
-def r1_penalty(discriminator, real):
-    real = real.detach().requires_grad_(True)
-    pred = discriminator(real)
-    (grad,) = torch.autograd.grad(pred.sum(), real, create_graph=True)
-    return grad.pow(2).flatten(1).sum(1).mean()
+def selection_score(metrics: dict, select_by: str, sharpness_target: float) -> float:
+    """What best.pt maximises: PSNR, or PSNR less 10 dB per unit of sharpness short of the target."""
+    if select_by == "psnr":
+        return metrics["psnr_db"]
+    return metrics["psnr_db"] - 10 * max(0.0, sharpness_target - metrics.get("sharpness", 0.0))
 
 
 def main(argv=None):
@@ -108,28 +139,34 @@ def main(argv=None):
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
     select_from = a.recon_steps if a.select_from is None else a.select_from
+    rec_adv_from = a.recon_steps if a.rec_adv_from is None else a.rec_adv_from
+    aug_cfg = AugmentConfig.from_string(a.augment_config) if a.augment else None
     started = time.time()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(a.seed)
 
-    train_u8, test_u8, _ = load_faces(a.data, cache_dir=a.cache or a.out, size=a.size)
+    train_u8, test_u8, _ = load_split(a.data, cache_dir=a.cache or a.out, size=a.size, mmap=device.type != "cuda")
     test = to_model_range(test_u8).to(device)
-    # on a GPU the whole training set (uint8, ~270 MB) lives on the device: no per-step copies
-    train_src = torch.from_numpy(train_u8).to(device) if device.type == "cuda" else train_u8
+    # on a GPU the whole training set (uint8: 64 px ~270 MB, 128 px ~1.1 GB) lives on the device
+    train_src = torch.from_numpy(np.ascontiguousarray(train_u8)).to(device) if device.type == "cuda" else train_u8
     print(f"faces: {len(train_u8)} train, {len(test_u8)} held out; device {device}", flush=True)
 
     targs = make_train_args(a)
     cfg = ModelConfig.from_train_args(targs)
-    g, e, d = Generator(cfg).to(device), Encoder(cfg).to(device), Discriminator(cfg).to(device)
+    d_cfg = dataclasses.replace(cfg, channel_cap=a.d_channel_cap) if a.d_channel_cap else cfg
+    g, e, d = Generator(cfg).to(device), Encoder(cfg).to(device), Discriminator(d_cfg).to(device)
     g_ema, e_ema = copy.deepcopy(g).eval(), copy.deepcopy(e).eval()
     for m in (g_ema, e_ema):
         m.requires_grad_(False)
     betas = (0.5, 0.99)
     ge_optim = torch.optim.Adam(list(g.parameters()) + list(e.parameters()), lr=a.lr, betas=betas)
     e_optim = torch.optim.Adam(e.parameters(), lr=a.lr, betas=betas)
-    d_optim = torch.optim.Adam(d.parameters(), lr=a.lr, betas=betas)
+    d_optim = torch.optim.Adam(d.parameters(), lr=a.d_lr or a.lr, betas=betas)
     print(f"params: G {count_parameters(g)/1e6:.2f} M, E {count_parameters(e)/1e6:.2f} M, "
           f"D {count_parameters(d)/1e6:.2f} M", flush=True)
+    training = {k: getattr(a, k) for k in ("rec_weight", "adv_rec_weight", "fm_weight", "hf_weight", "r1", "r1_every",
+                                           "recon_steps", "ema_half_life", "d_channel_cap", "augment", "augment_config")}
+    training["rec_adv_from"] = rec_adv_from
 
     latest = os.path.join(a.out, "latest.pt")
     step, best = 0, None
@@ -149,10 +186,11 @@ def main(argv=None):
             "g_ema": g_ema.state_dict(), "e_ema": e_ema.state_dict(),
             "generator": g.state_dict(), "encoder": e.state_dict(), "discriminator": d.state_dict(),
             "g_optim": ge_optim.state_dict(), "e_optim": e_optim.state_dict(), "d_optim": d_optim.state_dict(),
-            "train_args": targs, "step": step, "best": best, "metrics": metrics,
+            "train_args": targs, "step": step, "best": best, "metrics": metrics, "training": training,
         }, path)
 
     gen = torch.Generator().manual_seed(a.seed * 1000 + step)
+    aug_gen = torch.Generator().manual_seed(a.seed * 7919 + step)
     fixed_z = torch.randn(16, cfg.latent_channel_size, generator=torch.Generator().manual_seed(7)).to(device)
     log = open(os.path.join(a.out, "log.jsonl"), "a")
     ema_decay = 0.5 ** (1 / a.ema_half_life)
@@ -163,18 +201,21 @@ def main(argv=None):
         if device.type == "cuda":
             x = train_src[idx.to(device)].float().div_(127.5).sub_(1.0)
         else:
-            x = to_model_range(train_src[idx.numpy()])
+            x = to_model_range(train_src[np.sort(idx.numpy())])
         if torch.rand(1, generator=gen).item() < 0.5:
             x = x.flip(3)
+        # the encoder sees inp; every loss compares with the clean target x
+        inp, x = augment_pair(x, aug_gen, aug_cfg) if aug_cfg else (x, x)
         gan = step >= a.recon_steps
+        rec_adv = step >= rec_adv_from
         stats = {}
 
-        if gan:
+        if gan or rec_adv:
             d.requires_grad_(True)
             with torch.no_grad():
-                fake = g(g.map(torch.randn(a.batch, cfg.latent_channel_size, device=device)))
-                recon = g(e(x))
-            loss_d = d_logistic(d(x), [d(fake), d(recon)])
+                recon = g(e(inp))
+                fakes = [g(g.map(torch.randn(a.batch, cfg.latent_channel_size, device=device))), recon] if gan else [recon]
+            loss_d = d_logistic(d(x), [d(f) for f in fakes])
             d_optim.zero_grad(set_to_none=True)
             loss_d.backward()
             d_optim.step()
@@ -187,19 +228,34 @@ def main(argv=None):
                 stats["r1"] = r1.item()
             d.requires_grad_(False)
 
-        w_x = e(x)
+        w_x = e(inp)
         recon = g(w_x)
         loss_mse = F.mse_loss(recon, x)
         loss = a.rec_weight * loss_mse + F.l1_loss(recon, x)
         stats["mse"] = loss_mse.item()
+        if rec_adv:
+            if a.fm_weight > 0:
+                logit_rec, feats_rec = discriminator_features(d, recon)
+                with torch.no_grad():
+                    _, feats_x = discriminator_features(d, x)
+                loss_fm = feature_matching_loss(feats_rec, feats_x)
+                loss = loss + a.fm_weight * loss_fm
+                stats["fm"] = loss_fm.item()
+            else:
+                logit_rec = d(recon)
+            loss_adv_rec = nonsaturating(logit_rec)
+            loss = loss + a.adv_rec_weight * loss_adv_rec
+            stats["rec_adv"] = loss_adv_rec.item()
+        if a.hf_weight > 0:
+            loss_hf = highfreq_loss(recon, x)
+            loss = loss + a.hf_weight * loss_hf
+            stats["hf"] = loss_hf.item()
         if gan:
             w_rand = g.map(torch.randn(a.batch, cfg.latent_channel_size, device=device))
             fake = g(w_rand)
-            loss_adv = F.softplus(-d(fake)).mean()
-            loss_adv_rec = F.softplus(-d(recon)).mean()
-            loss = loss + loss_adv + a.adv_rec_weight * loss_adv_rec
+            loss_adv = nonsaturating(d(fake))
+            loss = loss + loss_adv
             stats["g_adv"] = loss_adv.item()
-            stats["rec_adv"] = loss_adv_rec.item()
         ge_optim.zero_grad(set_to_none=True)
         loss.backward()
         ge_optim.step()
@@ -220,22 +276,30 @@ def main(argv=None):
 
         if step % 10 == 0:
             now = time.time()
-            stats.update(step=step, sec_per_step=round((now - t_last) / 10, 3), phase="gan" if gan else "recon")
+            stats.update(step=step, sec_per_step=round((now - t_last) / 10, 3),
+                         phase="gan" if gan else ("recon+adv" if rec_adv else "recon"))
             t_last = now
             log.write(json.dumps(stats) + "\n"); log.flush()
             print(json.dumps(stats), flush=True)
         out_of_time = a.max_minutes > 0 and time.time() - started > a.max_minutes * 60
         if step % a.sample_every == 0 or out_of_time:
             save_sample_grids(a.out, g_ema, e_ema, test, fixed_z, prefix="samples_")
+        metrics = None
         if step % a.eval_every == 0 or out_of_time:
-            metrics = evaluate(g_ema, e_ema, test[:a.eval_count])
+            metrics = evaluate(g_ema, e_ema, test[:a.eval_count], augment=aug_cfg)
             metrics["step"] = step
             log.write(json.dumps({"eval": metrics}) + "\n"); log.flush()
             print("eval", json.dumps(metrics), flush=True)
             good = metrics["mse_ref_inside"] < metrics["mse_src_inside"]
-            if good and step >= select_from and (best is None or metrics["psnr_db"] > best["psnr_db"]):
+            score = selection_score(metrics, a.select_by, a.sharpness_target)
+            if good and step >= select_from and (
+                    best is None or score > selection_score(best, a.select_by, a.sharpness_target)):
                 best = metrics
                 checkpoint(os.path.join(a.out, "best.pt"), metrics)
+        if a.snapshot_every and step % a.snapshot_every == 0:
+            atomic_save({"g_ema": g_ema.state_dict(), "e_ema": e_ema.state_dict(), "train_args": targs,
+                         "step": step, "metrics": metrics, "training": training},
+                        os.path.join(a.out, f"step-{step:06d}.pt"))
         if step % a.ckpt_every == 0 or step == a.steps or out_of_time:
             checkpoint(latest)
         if out_of_time:
