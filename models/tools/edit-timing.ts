@@ -14,41 +14,15 @@
 // Same threads as the bench (every core). On a shared machine the medians move with the load
 // of other processes; the minimum is the best estimate of the time on a quiet machine.
 import { availableParallelism } from 'node:os'
-import sharp from 'sharp'
-import type { Mask, MixSpace } from '../../src-main/engine/api.js'
+import type { MixSpace } from '../../src-main/engine/api.js'
 import { Engine } from '../../src-main/engine/engine.js'
+import { benchPhoto, squareMask } from '../../src-main/engine/benchInputs.js'
 import { ModelRuntime } from '../../src-main/engine/model.js'
 
 interface Timing {
   median: number
   p20: number
   min: number
-}
-
-/** The bench's 512 px photo-like test image (src-main/engine/bench.ts benchPhoto). */
-async function photo(seed: number): Promise<Buffer> {
-  const size = 512
-  const data = Buffer.alloc(size * size * 3)
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const i = (y * size + x) * 3
-      const d = Math.hypot(x - 256 - seed * 20, y - 230) / 256
-      data[i] = Math.round(200 - 120 * d + 30 * Math.sin((x + seed * 50) / 40))
-      data[i + 1] = Math.round(160 - 90 * d + 20 * Math.cos(y / 35))
-      data[i + 2] = Math.round(140 - 60 * d + seed * 30)
-    }
-  }
-  return sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()
-}
-
-/** The bench's brush: a square of 25-40 % of the side, moved a little each run. */
-function squareMask(resolution: number, run: number): Mask {
-  const data = new Uint8Array(resolution * resolution)
-  const s = Math.round(resolution * (0.25 + 0.05 * (run % 4)))
-  const x0 = Math.round(resolution * 0.2) + (run % 3)
-  const y0 = Math.round(resolution * 0.3)
-  for (let y = y0; y < Math.min(resolution, y0 + s); y++) for (let x = x0; x < Math.min(resolution, x0 + s); x++) data[y * resolution + x] = 255
-  return { width: resolution, height: resolution, data }
 }
 
 function randomArray(n: number, seed: number): Float32Array {
@@ -85,8 +59,8 @@ async function main(): Promise<void> {
   for (const dir of dirs) {
     const engine = new Engine()
     const { model } = await engine.loadModel(dir, { threads })
-    const original = await engine.openImage({ bytes: await photo(0) })
-    const reference = await engine.openImage({ bytes: await photo(3) })
+    const original = await engine.openImage({ bytes: await benchPhoto(0) })
+    const reference = await engine.openImage({ bytes: await benchPhoto(3) })
     const runtime = await ModelRuntime.load(dir, { threads })
     const R = runtime.manifest.resolution
     const { channels, size } = runtime.manifest.stylemap

@@ -6,8 +6,8 @@
 //   node --import tsx src-main/engine/benchSession.ts MODEL_DIR THREADS  -> one JSON line
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import sharp from 'sharp'
 import type { Edit, Mask } from './api.js'
+import { benchPhoto } from './benchInputs.js'
 import { Engine } from './engine.js'
 import { childExecArgv } from './spawn.js'
 import { peakRssMiB } from './peakRss.js'
@@ -18,22 +18,6 @@ export interface SessionBench {
   /** One warm edit with the three references (generator only, median of the runs). */
   edit3_ms: number
   references: number
-}
-
-/** A 512 px photo-like test image: smooth gradients, different per seed. */
-export async function sessionPhoto(seed: number): Promise<Buffer> {
-  const size = 512
-  const data = Buffer.alloc(size * size * 3)
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const i = (y * size + x) * 3
-      const d = Math.hypot(x - 256 - seed * 20, y - 230) / 256
-      data[i] = Math.round(200 - 120 * d + 30 * Math.sin((x + seed * 50) / 40))
-      data[i + 1] = Math.round(160 - 90 * d + 20 * Math.cos(y / 35))
-      data[i + 2] = Math.round(140 - 60 * d + seed * 30)
-    }
-  }
-  return sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()
 }
 
 function rect(size: number, x0: number, y0: number, w: number, h: number): Mask {
@@ -47,8 +31,8 @@ export async function runSession(dir: string, threads: number, runs = 5): Promis
   const engine = new Engine()
   try {
     await engine.loadModel(dir, { threads })
-    const photo = await engine.openImage({ bytes: await sessionPhoto(0) })
-    const refs = [await engine.openImage({ bytes: await sessionPhoto(3) }), await engine.openImage({ bytes: await sessionPhoto(5) }), await engine.openImage({ bytes: await sessionPhoto(7) })]
+    const photo = await engine.openImage({ bytes: await benchPhoto(0) })
+    const refs = [await engine.openImage({ bytes: await benchPhoto(3) }), await engine.openImage({ bytes: await benchPhoto(5) }), await engine.openImage({ bytes: await benchPhoto(7) })]
     const size = photo.width
     const masks = [rect(size, 140, 180, 120, 60), rect(size, 300, 180, 120, 60), rect(size, 180, 330, 160, 70)]
     const edit = (run: number): Edit => ({

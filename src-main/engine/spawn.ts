@@ -20,41 +20,70 @@ export function childExecArgv(entry: string): string[] {
   return entry.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : []
 }
 
-/** Starts the engine host with child_process.fork (structured-clone serialization, so typed arrays travel as they are). */
-export function forkEngine(options: ForkEngineOptions = {}): EngineChannel {
-  const self = fileURLToPath(import.meta.url)
-  const hostPath = options.hostPath ?? self.replace(/spawn\.(ts|js|mjs)$/, (_m, ext: string) => `host.${ext}`)
-  const child = fork(hostPath, [], { execArgv: childExecArgv(hostPath), serialization: 'advanced', env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const exitListeners: ((code: number | null) => void)[] = []
+/** A child process that takes messages of type `In` and sends `Out`, whatever started it. */
+export interface ChildChannel<In, Out> {
+  send(message: In): void
+  onMessage(listener: (message: Out) => void): void
+  /** Called once when the process ends, for any reason (null: ended by a signal, or never started). */
+  onExit(listener: (code: number | null) => void): void
+  kill(): void
+  readonly pid?: number
+}
+
+/** Exit bookkeeping both kinds of child share: listeners added after the end are called at once. */
+function exitTracker() {
   let exited = false
   let exitCode: number | null = null
-  child.on('exit', (code) => {
-    exited = true
-    exitCode = code
-    for (const l of exitListeners) l(code)
-  })
-  child.on('error', () => {
-    // spawn failures surface as an exit; the client reports E_ENGINE_CRASHED
-  })
+  const listeners: ((code: number | null) => void)[] = []
   return {
-    pid: child.pid,
-    send(message: ToHost) {
-      if (child.connected) child.send(message)
+    get exited() {
+      return exited
     },
-    onMessage(listener: (message: FromHost) => void) {
-      child.on('message', (m) => listener(m as FromHost))
+    ended(code: number | null) {
+      if (exited) return
+      exited = true
+      exitCode = code
+      for (const l of listeners) l(code)
     },
-    onExit(listener) {
+    onExit(listener: (code: number | null) => void) {
       if (exited) listener(exitCode)
-      else exitListeners.push(listener)
-    },
-    kill() {
-      if (!exited) child.kill()
+      else listeners.push(listener)
     },
   }
 }
 
-/** The parts of Electron's UtilityProcess the engine needs (structural, so this file does not import electron). */
+/** Node: child_process.fork of `entry` (a .ts through tsx), structured-clone serialization so typed arrays travel as they are. */
+export function forkChild<In, Out>(entry: string, env: NodeJS.ProcessEnv = process.env): ChildChannel<In, Out> {
+  const child = fork(entry, [], { execArgv: childExecArgv(entry), serialization: 'advanced', env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const exit = exitTracker()
+  child.on('exit', (code) => exit.ended(code))
+  child.on('error', () => {
+    // a process that never started may not report an exit
+    if (child.pid === undefined) exit.ended(null)
+  })
+  return {
+    pid: child.pid,
+    send(message: In) {
+      if (child.connected) child.send(message as never)
+    },
+    onMessage(listener: (message: Out) => void) {
+      child.on('message', (m) => listener(m as Out))
+    },
+    onExit: exit.onExit,
+    kill() {
+      if (!exit.exited) child.kill()
+    },
+  }
+}
+
+/** Starts the engine host with child_process.fork. */
+export function forkEngine(options: ForkEngineOptions = {}): EngineChannel {
+  const self = fileURLToPath(import.meta.url)
+  const hostPath = options.hostPath ?? self.replace(/spawn\.(ts|js|mjs)$/, (_m, ext: string) => `host.${ext}`)
+  return forkChild<ToHost, FromHost>(hostPath, options.env)
+}
+
+/** The parts of Electron's UtilityProcess a child needs (structural, so this file does not import electron). */
 export interface UtilityProcessLike {
   readonly pid?: number | undefined
   postMessage(message: unknown): void
@@ -63,32 +92,28 @@ export interface UtilityProcessLike {
   kill(): boolean
 }
 
-/** Adapts an Electron UtilityProcess (from `utilityProcess.fork(hostJs)`) to an EngineChannel. */
-export function utilityProcessChannel(proc: UtilityProcessLike): EngineChannel {
-  const exitListeners: ((code: number | null) => void)[] = []
-  let exited = false
-  let exitCode: number | null = null
-  proc.on('exit', (code: number) => {
-    exited = true
-    exitCode = code
-    for (const l of exitListeners) l(code)
-  })
+/** Adapts an Electron UtilityProcess (`utilityProcess.fork(script)`); it reports no signal: a killed one ends with a non-zero code. */
+export function utilityChild<In, Out>(proc: UtilityProcessLike): ChildChannel<In, Out> {
+  const exit = exitTracker()
+  proc.on('exit', (code: number) => exit.ended(code))
   return {
     get pid() {
       return proc.pid
     },
-    send(message: ToHost) {
-      if (!exited) proc.postMessage(message)
+    send(message: In) {
+      if (!exit.exited) proc.postMessage(message)
     },
-    onMessage(listener: (message: FromHost) => void) {
-      proc.on('message', (m: unknown) => listener(m as FromHost))
+    onMessage(listener: (message: Out) => void) {
+      proc.on('message', (m: unknown) => listener(m as Out))
     },
-    onExit(listener) {
-      if (exited) listener(exitCode)
-      else exitListeners.push(listener)
-    },
+    onExit: exit.onExit,
     kill() {
-      if (!exited) proc.kill()
+      if (!exit.exited) proc.kill()
     },
   }
+}
+
+/** Adapts an Electron UtilityProcess running the engine host (`utilityProcess.fork(hostJs)`) to an EngineChannel. */
+export function utilityProcessChannel(proc: UtilityProcessLike): EngineChannel {
+  return utilityChild<ToHost, FromHost>(proc)
 }

@@ -3,11 +3,12 @@
 // 1.9 GB, while reading the checkpoint and writing the folder stays near 230 MiB. Node (CLI, tests, the
 // e2e bridge) forks verifyHost with child_process.fork; Electron main passes a spawn that uses
 // utilityProcess.fork on the built verifyHost.js (src-main/electron/verifyProcess.ts).
-import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { EngineError } from '../engine/errors.js'
-import { childExecArgv } from '../engine/spawn.js'
+import { type ChildChannel, forkChild, type UtilityProcessLike, utilityChild } from '../engine/spawn.js'
 import { type FolderCheck, verifyErrorCode } from './verifyFolder.js'
+
+export type { UtilityProcessLike }
 
 /** The one message the check process gets: the model folder to check. */
 export interface VerifyRequest {
@@ -17,15 +18,8 @@ export interface VerifyRequest {
 /** The one message the check process sends. */
 export type VerifyReply = { ok: true; value: FolderCheck } | { ok: false; error: { code: string; message: string } }
 
-/** A started check process, whatever started it. */
-export interface VerifyChild {
-  send(message: VerifyRequest): void
-  onMessage(listener: (message: unknown) => void): void
-  /** Called once when the process ends, for any reason (null: ended by a signal). */
-  onExit(listener: (code: number | null) => void): void
-  kill(): void
-  readonly pid?: number
-}
+/** A started check process, whatever started it (`onMessage` gets anything: the answer is checked). */
+export type VerifyChild = ChildChannel<VerifyRequest, unknown>
 
 /** Starts a check process (verifyHost.ts). */
 export type SpawnVerify = () => VerifyChild
@@ -37,35 +31,7 @@ export function verifyHostPath(): string {
 
 /** Node: child_process.fork of verifyHost (Electron main must use utilityProcess instead). */
 export function forkVerify(hostPath = verifyHostPath()): VerifyChild {
-  const child = fork(hostPath, [], { execArgv: childExecArgv(hostPath), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  let exited = false
-  let exitCode: number | null = null
-  const exitListeners: ((code: number | null) => void)[] = []
-  const ended = (code: number | null) => {
-    if (exited) return
-    exited = true
-    exitCode = code
-    for (const l of exitListeners) l(code)
-  }
-  child.on('exit', (code) => ended(code))
-  child.on('error', () => {
-    // a process that never started may not report an exit: it ends without an answer, E_CONVERT_VERIFY
-    if (child.pid === undefined) ended(null)
-  })
-  return {
-    pid: child.pid,
-    send(message) {
-      if (child.connected) child.send(message)
-    },
-    onMessage: (listener) => child.on('message', listener),
-    onExit(listener) {
-      if (exited) listener(exitCode)
-      else exitListeners.push(listener)
-    },
-    kill() {
-      if (!exited) child.kill()
-    },
-  }
+  return forkChild<VerifyRequest, unknown>(hostPath)
 }
 
 /** The error a canceled import ends with (importCheckpoint's convertErrorCodes.canceled). */
@@ -123,42 +89,10 @@ export function verifyInChild(dir: string, spawn: SpawnVerify = forkVerify, sign
   })
 }
 
-/** The parts of Electron's UtilityProcess the check needs (structural: this file does not import electron). */
-export interface UtilityProcessLike {
-  readonly pid?: number | undefined
-  postMessage(message: unknown): void
-  on(event: 'message', listener: (message: unknown) => void): unknown
-  on(event: 'exit', listener: (code: number) => void): unknown
-  kill(): boolean
-}
-
 /**
  * An Electron UtilityProcess (`utilityProcess.fork(verifyHostJs)`) as a VerifyChild. A
  * utility process reports no signal: one that was killed ends with a non-zero code.
  */
 export function utilityVerifyChild(proc: UtilityProcessLike): VerifyChild {
-  let exited = false
-  let exitCode: number | null = null
-  const exitListeners: ((code: number | null) => void)[] = []
-  proc.on('exit', (code: number) => {
-    exited = true
-    exitCode = code
-    for (const l of exitListeners) l(code)
-  })
-  return {
-    get pid() {
-      return proc.pid
-    },
-    send(message) {
-      if (!exited) proc.postMessage(message)
-    },
-    onMessage: (listener) => void proc.on('message', listener),
-    onExit(listener) {
-      if (exited) listener(exitCode)
-      else exitListeners.push(listener)
-    },
-    kill() {
-      if (!exited) proc.kill()
-    },
-  }
+  return utilityChild<VerifyRequest, unknown>(proc)
 }
