@@ -3,13 +3,16 @@
 // of the photo's crop, every pyramid), so its peak RSS is the session's and not what the rest of
 // the bench touched before (24 MP photos, the reference demo's batches).
 //
+// The process gets the engine process's environment (engineEnv: its malloc settings), so run
+// from the command line it starts that process too.
+//
 //   node --import tsx src-main/engine/benchSession.ts MODEL_DIR THREADS  -> one JSON line
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Edit, Mask } from './api.js'
 import { benchPhoto } from './benchInputs.js'
 import { Engine } from './engine.js'
-import { childExecArgv } from './spawn.js'
+import { childExecArgv, engineEnv } from './spawn.js'
 import { peakRssMiB } from './peakRss.js'
 
 export interface SessionBench {
@@ -57,7 +60,7 @@ export async function runSession(dir: string, threads: number, runs = 5): Promis
 export function benchSession(dir: string, threads: number): Promise<SessionBench> {
   return new Promise((resolve, reject) => {
     const self = fileURLToPath(import.meta.url)
-    const child = fork(self, [dir, String(threads)], { execArgv: childExecArgv(self), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    const child = fork(self, [dir, String(threads)], { execArgv: childExecArgv(self), env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     let out = ''
     let err = ''
     child.stdout?.on('data', (d) => (out += d))
@@ -73,7 +76,9 @@ export function benchSession(dir: string, threads: number): Promise<SessionBench
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [dir, threads] = process.argv.slice(2)
-  runSession(dir, Number(threads) || 1)
+  // benchSession's child has the IPC channel; run from the command line, this starts that child
+  const session = process.send ? runSession(dir, Number(threads) || 1) : benchSession(dir, Number(threads) || 1)
+  session
     .then((r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`)
       process.exit(0)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
-import { ModelRuntime } from './model.js'
+import { graphSessionOptions, ModelRuntime, modulationGroups, padZero } from './model.js'
 import { testModelDir } from './testing/models.js'
 import { passThroughGraph } from './testing/onnxGraphs.js'
 import { gradientPng, rectMask } from './testing/photos.js'
@@ -233,6 +233,47 @@ describe('loading a model folder', () => {
       expect((await engine.modelInfo())?.model.id).toBe('second-model')
     } finally {
       await engine.dispose()
+    }
+  })
+})
+
+describe('memory of the sessions and runs', () => {
+  it('plans no memory pattern for the features graph and no arena for the graphs that run once per crop', () => {
+    const base = { intraOpNumThreads: 1 }
+    expect(graphSessionOptions('features', base)).toMatchObject({ enableMemPattern: false, freeDimensionOverrides: { N: 1 } })
+    expect(graphSessionOptions('features', base).enableCpuMemArena).toBeUndefined()
+    for (const graph of ['encoder', 'resizer', 'modulation', 'mapping'] as const)
+      expect(graphSessionOptions(graph, base)).toMatchObject({ enableCpuMemArena: false })
+    for (const graph of ['synthesis', 'decoder'] as const) expect(graphSessionOptions(graph, base)).toEqual({ ...base, freeDimensionOverrides: { N: 1 } })
+  })
+
+  it('groups the modulation levels so no run computes more than the largest level', () => {
+    const sizes = [8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 256]
+    const levels = sizes.map((size, i) => ({ channels: i < 8 ? 512 : i < 10 ? 256 : 128, size }))
+    expect(modulationGroups(levels, levels)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7], [8, 9], [10], [11]])
+    const even = [4, 4, 4].map((size) => ({ channels: 8, size }))
+    expect(modulationGroups(even, even)).toEqual([[0], [1], [2]])
+  })
+
+  it('gives whole gamma and beta level group by level group equal to one run over every padded level', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      const levels = runtime.manifest.styles
+      const styles = levels.map((l, i) => new Float32Array(l.channels * l.size * l.size).map((_, k) => Math.sin(k * 0.37 + i)))
+      const whole = await runtime.modulate(
+        levels.map((l, i) => ({ data: padZero(styles[i], 1, l.channels, l.size, l.size, 1), height: l.size + 2, width: l.size + 2 })),
+        1,
+      )
+      expect(modulationGroups(levels, runtime.manifest.modulations ?? []).length).toBeGreaterThan(1)
+      const grouped = await runtime.modulations(styles, 1)
+      expect(grouped.length).toBe(levels.length)
+      grouped.forEach((m, i) => {
+        expect([m.height, m.width]).toEqual([levels[i].size, levels[i].size])
+        expect(m.gamma).toEqual(whole[i].gamma)
+        expect(m.beta).toEqual(whole[i].beta)
+      })
+    } finally {
+      await runtime.release()
     }
   })
 })

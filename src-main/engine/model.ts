@@ -74,6 +74,29 @@ export function padZero(data: Float32Array, n: number, c: number, h: number, w: 
   return out
 }
 
+/**
+ * Levels whose whole gamma and beta one modulation run computes: consecutive levels while their
+ * outputs together stay within the largest level's (256 px: [0..7], [8, 9], [10], [11]).
+ */
+export function modulationGroups(
+  styles: readonly { channels: number; size: number }[],
+  modulations: readonly { channels: number; size: number }[],
+): number[][] {
+  const values = modulations.map((l) => l.channels * l.size * l.size)
+  const budget = Math.max(...values)
+  const groups: number[][] = []
+  let sum = Infinity
+  for (let i = 0; i < styles.length; i++) {
+    if (sum + values[i] > budget) {
+      groups.push([])
+      sum = 0
+    }
+    groups[groups.length - 1].push(i)
+    sum += values[i]
+  }
+  return groups
+}
+
 function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const R = m.resolution
   const { channels: C, size: S } = m.stylemap
@@ -189,16 +212,27 @@ function sessionGraphs(paths: Record<GraphName, string | undefined>): [GraphName
   )
 }
 
+/**
+ * A graph's own session options over `options` (batch 1). Batch fixed to 1 lets onnxruntime plan
+ * static shapes: about 1.5x faster on the interactive path. Only the graphs every edit runs keep
+ * a memory arena: the encoder and resizer run once per crop, and the modulation graph's windows
+ * change size every call, so an arena would hold their largest activations (hundreds of MB at
+ * 256 px) for nothing. The features graph keeps its arena but plans no memory pattern: the
+ * pattern is one block for every intermediate of the run, which the arena then holds besides
+ * what it reuses (256 px: 751 -> 626 MB RSS for the session with its inputs, run time the same,
+ * output identical).
+ */
+export function graphSessionOptions(graph: GraphName, options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
+  const own: ort.InferenceSession.SessionOptions =
+    graph === 'features' ? { enableMemPattern: false } : graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
+  return { ...own, ...options, freeDimensionOverrides: { N: 1 } }
+}
+
 /** One graph's session, its inputs and outputs checked against model.json. */
 async function createSession(graph: GraphName, path: string, manifest: Manifest, options: ort.InferenceSession.SessionOptions, specs: Record<GraphName, IoSpec>): Promise<ort.InferenceSession> {
   let session: ort.InferenceSession
   try {
-    // batch fixed to 1 lets onnxruntime plan static shapes: about 1.5x faster on the interactive path.
-    // Only the graphs every edit runs keep a memory arena: the encoder and resizer run once per
-    // crop, and the modulation graph's windows change size every call, so an arena would hold
-    // their largest activations (hundreds of MB at 256 px) for nothing
-    const own = graph === 'features' || graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
-    session = await ort.InferenceSession.create(path, { ...own, ...options, freeDimensionOverrides: { N: 1 } })
+    session = await ort.InferenceSession.create(path, graphSessionOptions(graph, options))
   } catch (e) {
     throw new EngineError(engineErrorCodes.modelGraph, `${graph} graph (${manifest.files[graph]}) cannot be loaded: ${(e as Error).message.split('\n')[0]}`)
   }
@@ -394,10 +428,27 @@ export class ModelRuntime {
     })
   }
 
-  /** gamma and beta of every modulated layer over whole style tensors (batch n). */
+  /**
+   * gamma and beta of every modulated layer over whole style tensors (batch n), a few levels per
+   * run (modulationGroups): onnxruntime-node copies each output into a buffer of its own, so
+   * one run over every level held all of gamma/beta twice, with every padded style besides
+   * (256 px: +593 MB over the styles for a moment, against +337 MB, 245 of them the result;
+   * the same values, each level's convolutions see the same input).
+   */
   async modulations(styles: Float32Array[], n: number): Promise<Modulation[]> {
-    const windows = this.manifest.styles.map((l, i) => ({ data: padZero(styles[i], n, l.channels, l.size, l.size, 1), height: l.size + 2, width: l.size + 2 }))
-    return this.modulate(windows, n)
+    const levels = this.manifest.styles
+    const out: Modulation[] = new Array(levels.length)
+    for (const group of modulationGroups(levels, this.manifest.modulations ?? levels)) {
+      // the other levels get the smallest window (3 x 3 zeros, 1 x 1 out, unused)
+      const windows = levels.map((l, i) =>
+        group.includes(i)
+          ? { data: padZero(styles[i], n, l.channels, l.size, l.size, 1), height: l.size + 2, width: l.size + 2 }
+          : { data: new Float32Array(n * l.channels * 9), height: 3, width: 3 },
+      )
+      const mods = await this.modulate(windows, n)
+      for (const i of group) out[i] = mods[i]
+    }
+    return out
   }
 
   /** Every layer's gamma and beta (whole maps, batch n) -> raw images [n,3,R,R]. */
