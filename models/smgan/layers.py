@@ -2,10 +2,12 @@
 
 Parameter names and shapes follow the released checkpoints (see ../README.md), so a
 state dict saved by the authors' training code loads strictly. The forward passes are
-written for speed on a CPU and for a clean ONNX graph: every upsampling layer (a stride-2
-transposed conv followed by a 4-tap blur) runs as one ordinary 3x3 convolution at the low
-resolution with four output phases, then a pixel shuffle. That is exact, not an
-approximation; tests compare it with the direct transposed-conv form.
+written for speed on a CPU and for a clean ONNX graph: every 3x3 upsampling layer (a
+stride-2 transposed conv followed by a 4-tap blur) runs as four small ordinary convolutions
+at the low resolution, one per output pixel phase (2x2, 2x1, 1x2 and 1x1 taps of the 3x3
+kernel), a pixel shuffle and the blur as a depthwise convolution (upsample_conv); 1x1
+upsampling layers as a 1x1 convolution and the blur's phases (UpConv.forward_split). That is
+exact, not an approximation; tests compare it with the direct transposed-conv form.
 """
 from __future__ import annotations
 
@@ -120,10 +122,38 @@ def upsample_phase_weight(weight: torch.Tensor, blur: torch.Tensor, pad0: int) -
 
 
 def upsample_conv(x, weight, blur, pad0, bias=None):
-    phase_w = upsample_phase_weight(weight, blur, pad0)
+    """`blur(conv_transpose(x, weight, stride=2))` for a 3x3 `weight` stored [out, in, 3, 3]
+    and the 4x4 upsampling blur with pads (1, 1), without the transposed convolution.
+
+    Along one axis the transposed conv's output y (2H+1 long) is y[2m] = w0 x[m] + w2 x[m-1]
+    and y[2m+1] = w1 x[m]: the even phase is a 2-tap conv [w2, w0] with padding 1 (H+1 long),
+    the odd one a 1-tap conv [w1] (H long; taken H+1 long with x[H] = 0). The four 2-D phases
+    cost 4+2+2+1 = 9 multiplies per input pixel and channel pair, a quarter of
+    upsample_phase_weight's single 3x3 conv with four outputs, which folds the blur into every
+    phase. A pixel shuffle interleaves them into y with a zero last row and column, which the
+    blur (a depthwise conv, taps per output pixel independent of the channel count) reads as
+    its bottom and right padding.
+    """
+    k = weight.shape[-1]
+    if k != 3 or pad0 != 1:
+        raise ValueError("upsample_conv is for 3x3 upsampling layers with the blur's pads (1, 1)")
+    out_ch = weight.shape[0]
+    even, odd = [2, 0], [1]
+    rows_even, rows_odd = weight[:, :, even], weight[:, :, odd]
+    # each phase conv runs with padding 1; the odd phases then drop their first row / column
+    ee = F.conv2d(x, rows_even[:, :, :, even], padding=1)
+    eo = F.conv2d(x, rows_even[:, :, :, odd], padding=1)[:, :, :, 1:]
+    oe = F.conv2d(x, rows_odd[:, :, :, even], padding=1)[:, :, 1:, :]
+    oo = F.conv2d(x, rows_odd[:, :, :, odd], padding=1)[:, :, 1:, 1:]
+    n, c, h, w = ee.shape
+    y = F.pixel_shuffle(torch.stack([ee, eo, oe, oo], 2).reshape(n, c * 4, h, w), 2)
+    depthwise = blur.reshape(1, 1, 4, 4).expand(out_ch, 1, 4, 4)
+    # the blur is symmetric, so correlation equals convolution; its output is one row and
+    # column too long at the bottom right, where y's zero padding row sits
+    y = F.conv2d(y, depthwise, padding=1, groups=out_ch)[:, :, :-1, :-1]
     if bias is not None:
-        bias = bias.repeat_interleave(4)
-    return F.pixel_shuffle(F.conv2d(x, phase_w, bias, padding=1), 2)
+        y = y + bias.view(1, -1, 1, 1)
+    return y
 
 
 class EqualConvTranspose2d(nn.Module):
@@ -162,6 +192,8 @@ class UpConv(nn.Sequential):
         self.out_ch = out_ch
 
     def forward(self, x):
+        if self.kernel == 1:
+            return self.forward_split(x)
         conv, blur = self[0], self[1]
         x = upsample_conv(x, conv.weight * conv.scale, blur.kernel, self.pad0)
         if len(self) > 2:
@@ -175,9 +207,10 @@ class UpConv(nn.Sequential):
 
     def forward_split(self, x):
         """A 1x1 upsampling layer as a 1x1 convolution at the low resolution, then the blur's
-        four phases as a depthwise 3x3 convolution and a pixel shuffle. Equal to forward (a
-        1x1 transposed conv commutes with the per-channel blur) with 36x fewer multiplies:
-        forward's phase weight spreads every 1x1 weight over four 3x3 kernels."""
+        four phases as a depthwise 3x3 convolution and a pixel shuffle. Equal to the direct
+        form (a 1x1 transposed conv commutes with the per-channel blur) with 36x fewer
+        multiplies than folding the blur into the weight (upsample_phase_weight), which spreads
+        every 1x1 weight over four 3x3 kernels."""
         conv, blur = self[0], self[1]
         if self.kernel != 1:
             raise ValueError("forward_split is for 1x1 upsampling layers")

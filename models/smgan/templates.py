@@ -14,9 +14,10 @@ the graphs and streams a checkpoint's tensors into the data files; no Python is 
 
 Which checkpoint key an initializer holds is found by its values: the export runs on
 weights where every tensor has values of its own, and each initializer is looked up among
-the state dict's tensors and the transforms the importer implements (`upsamplePhase`: the
-upsampling layers' phase weights, see _PhaseWeights). An initializer that matches none is an
-error: the exporter transformed a weight in a way the importer cannot reproduce.
+the state dict's tensors (template.json's `transform` stays null: every weight is stored as
+the checkpoint holds it; the graphs scale and slice them, which onnxruntime folds when a
+session is created). An initializer that matches none is an error: the exporter transformed a
+weight in a way the importer cannot reproduce.
 
 Rebuild the templates (and commit them) whenever networks.py or layers.py change what the
 graphs compute; src-main/torch/templates.test.ts and models/importParity.test.ts notice when
@@ -38,7 +39,6 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from . import layers
 from .export import FORMAT, OPSET, dynamic_axes, graphs, modulations_meta, sha256_file
 from .networks import Encoder, Generator, ModelConfig
 
@@ -78,72 +78,6 @@ def _digest(array: np.ndarray) -> str:
     return hashlib.sha256(repr(a.shape).encode() + a.tobytes()).hexdigest()
 
 
-def _upsample_layers(g, e):
-    """(checkpoint key prefix, module) of every layer whose graph weight is upsample_conv's
-    phase weight: UpConv (resizer) and upsampling ModulatedConv2d (synthesis)."""
-    for prefix, m in (("g_ema", g), ("e_ema", e)):
-        for name, module in m.named_modules():
-            # 1x1 upsampling layers (the blocks' skips) run as forward_split on their raw weight
-            if (isinstance(module, layers.UpConv) and module.kernel > 1) or \
-                    (isinstance(module, layers.ModulatedConv2d) and module.upsample):
-                yield f"{prefix}.{name}", module
-
-
-def _phase_source(module):
-    """(raw weight, its scale, the blur kernel, pad0, whether the stored weight has a leading 1)."""
-    if isinstance(module, layers.UpConv):
-        return module[0].weight, module[0].scale, module[1].kernel, module.pad0, False
-    return module.weight, module.scale, module.blur.kernel, module.pad0, True
-
-
-class _PhaseWeights:
-    """While active, upsampling layers use a precomputed phase weight (a buffer the exporter
-    stores as an initializer) instead of computing it in the graph: onnxruntime would fold
-    that computation when a session is created, holding gigabytes of intermediates. The
-    importer computes the same weights in TypeScript (transform `upsamplePhase`)."""
-
-    def __init__(self, g, e):
-        self.modules = list(_upsample_layers(g, e))
-
-    def __enter__(self):
-        self.saved = (layers.UpConv.forward, layers.ModulatedConv2d.forward_modulated)
-        for _, module in self.modules:
-            weight, scale, kernel, pad0, lead = _phase_source(module)
-            w = weight[0] if lead else weight
-            module.register_buffer("_phase", layers.upsample_phase_weight(w * scale, kernel, pad0).detach().clone())
-        up_forward, mod_forward = self.saved
-
-        def up(self, x):
-            x = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, self._phase, None, padding=1), 2)
-            return self[2](x) if len(self) > 2 else x
-
-        def modulated(self, x, gamma, beta):
-            if not self.upsample:
-                return mod_forward(self, x, gamma, beta)
-            x = layers.normalize(x, self.normalize_mode)
-            x = x * gamma + beta
-            return torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, self._phase, None, padding=1), 2)
-
-        layers.UpConv.forward, layers.ModulatedConv2d.forward_modulated = up, modulated
-        return self
-
-    def __exit__(self, *exc):
-        layers.UpConv.forward, layers.ModulatedConv2d.forward_modulated = self.saved
-        for _, module in self.modules:
-            del module._buffers["_phase"]
-
-    def derived(self, keys: dict[int, str]) -> dict[str, tuple[torch.Tensor, dict]]:
-        """name -> (phase weight, transform) for every upsampling layer; `keys` maps a state
-        dict tensor's id to its checkpoint key."""
-        out = {}
-        for _, module in self.modules:
-            weight, scale, kernel, pad0, lead = _phase_source(module)
-            wkey, kkey = keys[id(weight)], keys[id(kernel)]
-            out[f"{wkey}#upsamplePhase"] = (module._phase, {"op": "upsamplePhase", "weight": wkey, "kernel": kkey,
-                                                            "scale": scale, "pad0": pad0, "squeeze": lead})
-        return out
-
-
 def _export_plain(key, module, args, path, input_names, output_names) -> None:
     dynamic = dynamic_axes(key, input_names, output_names)
     torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
@@ -154,12 +88,10 @@ def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
     """Writes one template folder (ONNX graphs + template.json) and returns template.json."""
     g, e = distinct_models(cfg)
     state: dict[str, torch.Tensor] = {}
-    ids: dict[int, str] = {}
     for prefix, m in (("g_ema", g), ("e_ema", e)):
         for k, v in m.state_dict(keep_vars=True).items():
             state[f"{prefix}.{k}"] = v.detach()
-            ids[id(v)] = f"{prefix}.{k}"
-    # what a graph initializer may be: a checkpoint tensor as it is, or one transformed
+    # what a graph initializer may be: a checkpoint tensor as it is
     candidates: dict[str, tuple[str, torch.Tensor, dict | None]] = {}
 
     def add(key, tensor, transform):
@@ -174,11 +106,9 @@ def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
         exported = {}
         files = {}
         style_meta = []
-        with torch.no_grad(), _PhaseWeights(g, e) as phases:
+        with torch.no_grad():
             for key, tensor in state.items():
                 add(key, tensor, None)
-            for key, (tensor, transform) in phases.derived(ids).items():
-                add(key, tensor, transform)
             for key, module, args, ins, outs in graphs(g, e):
                 path = os.path.join(work, f"{key}.onnx")
                 _export_plain(key, module, args, path, ins, outs)

@@ -13,7 +13,6 @@ import { EngineError } from '../engine/errors.js'
 import { Checkpoint } from './checkpoint.js'
 import { CheckpointError, checkpointErrorCodes } from './errors.js'
 import { type Template, type TemplateTensor, architectureOf, defaultTemplatesDir, findTemplate } from './templates.js'
-import { upsamplePhase } from './transforms.js'
 import { type PickleValue, type TensorRef, isTensorRef } from './values.js'
 import { verifyErrorCode } from './verifyFolder.js'
 import { type SpawnVerify, canceledError, canceledErrorCode, forkVerify, verifyInChild } from './verifyProcess.js'
@@ -182,22 +181,9 @@ function lookup(key: string, tensors: Record<'g_ema' | 'e_ema', Map<string, Tens
   return ref
 }
 
-/** A data file tensor: the checkpoint tensor, or the template's transform of it. */
+/** A data file tensor: the checkpoint tensor as it is. */
 async function tensorFor(checkpoint: Checkpoint, t: TemplateTensor, tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>): Promise<Float32Array> {
-  const transform = t.transform
-  if (!transform) return (await checkpoint.loadTensor(lookup(t.key, tensors))).data
-  switch (transform.op) {
-    case 'upsamplePhase': {
-      const weight = await checkpoint.loadTensor(lookup(transform.weight, tensors))
-      const kernel = await checkpoint.loadTensor(lookup(transform.kernel, tensors))
-      const shape = transform.squeeze ? weight.shape.slice(1) : weight.shape
-      return upsamplePhase(weight.data, shape, kernel.data, transform.scale, transform.pad0)
-    }
-    default: {
-      const never: never = transform.op
-      throw new EngineError('E_CONVERT_TEMPLATE', `unknown template transform ${String(never)}`)
-    }
-  }
+  return (await checkpoint.loadTensor(lookup(t.key, tensors))).data
 }
 
 /**

@@ -73,16 +73,8 @@ const templateSchema = z.object({
           shape: z.array(count),
           offset: count,
           length: count,
-          transform: z
-            .object({
-              op: z.literal('upsamplePhase'),
-              weight: z.string(),
-              kernel: z.string(),
-              scale: z.number(),
-              pad0: z.number().int(),
-              squeeze: z.boolean(),
-            })
-            .nullable(),
+          // every weight is stored as the checkpoint holds it (the graphs scale and slice it)
+          transform: z.null(),
         }),
       ),
     }),
