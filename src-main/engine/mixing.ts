@@ -60,19 +60,29 @@ function blendShifted(target: Float32Array, box: Box, source: Float32Array, weig
   const plane = r * r
   const bw = box.x1 - box.x0
   const boxPlane = bw * (box.y1 - box.y0)
+  // the destination columns whose source column is inside the grid
+  const x0 = Math.max(0, box.x0, ox)
+  const x1 = Math.min(r, box.x1, r + ox)
+  if (x1 <= x0) return
+  const alpha = new Float32Array(x1 - x0)
   for (let y = Math.max(0, box.y0); y < Math.min(r, box.y1); y++) {
     const sy = y - oy
     if (sy < 0 || sy >= r) continue
-    for (let x = Math.max(0, box.x0); x < Math.min(r, box.x1); x++) {
-      const sx = x - ox
-      if (sx < 0 || sx >= r) continue
-      const a = t * weight[sy * r + sx]
-      if (a === 0) continue
-      const d = (y - box.y0) * bw + (x - box.x0)
-      const s = sy * r + sx
-      for (let c = 0; c < channels; c++) {
-        const i = c * boxPlane + d
-        target[i] += a * (source[c * plane + s] - target[i])
+    let any = false
+    for (let x = x0; x < x1; x++) {
+      alpha[x - x0] = t * weight[sy * r + x - ox]
+      if (alpha[x - x0] !== 0) any = true
+    }
+    if (!any) continue
+    const d = (y - box.y0) * bw + (x0 - box.x0)
+    const s = sy * r + x0 - ox
+    // channel-major, so both tensors are read along their rows
+    for (let c = 0; c < channels; c++) {
+      const row = c * boxPlane + d
+      const from = c * plane + s
+      for (let k = 0; k < x1 - x0; k++) {
+        const a = alpha[k]
+        if (a !== 0) target[row + k] += a * (source[from + k] - target[row + k])
       }
     }
   }
@@ -87,11 +97,11 @@ export function windowOf(data: Float32Array, channels: number, r: number, box: B
   const x1 = Math.min(r, box.x1)
   const y0 = Math.max(0, box.y0)
   const y1 = Math.min(r, box.y1)
+  if (x1 <= x0) return out
   for (let c = 0; c < channels; c++) {
     for (let y = y0; y < y1; y++) {
-      let from = c * r * r + y * r + x0
-      let to = c * bw * bh + (y - box.y0) * bw + (x0 - box.x0)
-      for (let x = x0; x < x1; x++) out[to++] = data[from++]
+      const from = c * r * r + y * r + x0
+      out.set(data.subarray(from, from + x1 - x0), c * bw * bh + (y - box.y0) * bw + (x0 - box.x0))
     }
   }
   return out
