@@ -4,7 +4,7 @@
 // E_ENGINE_CRASHED; this module only supplies the spawn function.
 import { utilityProcess } from 'electron'
 import { EngineClient } from '../engine/client'
-import { utilityProcessChannel } from '../engine/spawn'
+import { engineEnv, utilityProcessChannel } from '../engine/spawn'
 
 /** An EngineClient whose process is `hostScript` run by utilityProcess.fork. */
 export function createEngineClient(hostScript: string, env: NodeJS.ProcessEnv = process.env): EngineClient {
@@ -13,7 +13,9 @@ export function createEngineClient(hostScript: string, env: NodeJS.ProcessEnv = 
       utilityProcess.fork(hostScript, [], {
         serviceName: 'Stylemap Studio engine',
         stdio: 'inherit',
-        env,
+        // glibc gives large freed blocks back at once (spawn.ts engineEnv); where Chromium's
+        // allocator serves malloc in the utility process the variable changes nothing
+        env: engineEnv(env),
       }),
     ),
   )
