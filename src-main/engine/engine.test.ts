@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Crop, Edit, EditLayer, ImageInfo, Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { tensorToImage } from './images.js'
+import { fromHalf, toHalf } from './half.js'
 import { testModelDir } from './testing/models.js'
 import { gradientPng, rectMask } from './testing/photos.js'
 
@@ -103,8 +104,9 @@ describe('render: mixing', () => {
     const mask = rectMask(R, R, R / 4, R / 8, R / 2, (3 * R) / 8 + 3)
     const orig = await engine.inspect.stylemapOf({ imageId: small.imageId })
     const ref = await engine.inspect.stylemapOf({ imageId: smallRef.imageId })
-    // the demo, written out: per level, average-pool the mask by R/r, threshold at 0.5, copy the reference there
-    const demo = runtime.info.styles.map((level, i) => {
+    // the demo, written out: per level, average-pool the mask by R/r, threshold at 0.5, copy the
+    // reference there; the engine keeps a reference's pyramid as halves (half.ts), so it copies those
+    const demo = (refStyles: Float32Array[]) => runtime.info.styles.map((level, i) => {
       const f = R / level.size
       const out = Float32Array.from(orig.styles?.[i] ?? [])
       for (let y = 0; y < level.size; y++) {
@@ -114,14 +116,20 @@ describe('render: mixing', () => {
           if (sum / (f * f) <= 0.5) continue
           for (let c = 0; c < level.channels; c++) {
             const k = c * level.size * level.size + y * level.size + x
-            out[k] = (ref.styles?.[i] ?? [])[k]
+            out[k] = refStyles[i][k]
           }
         }
       }
       return out
     })
-    const expected = tensorToImage(await runtime.synthesize(demo, 1), R)
-    expect(same(await generated([{ mask }], { space: 'wplus' }), expected)).toBe(true)
+    const got = await generated([{ mask }], { space: 'wplus' })
+    const halves = (ref.styles ?? []).map((s) => fromHalf(toHalf(s)))
+    expect(same(got, tensorToImage(await runtime.synthesize(demo(halves), 1), R))).toBe(true)
+    // and the halves' rounding stays within a level of the float32 rule
+    const exact = tensorToImage(await runtime.synthesize(demo(ref.styles ?? []), 1), R)
+    let worst = 0
+    for (let k = 0; k < got.data.length; k++) worst = Math.max(worst, Math.abs(got.data[k] - exact.data[k]))
+    expect(worst).toBeLessThanOrEqual(1)
   })
 
   it('an empty mask gives the reconstruction; a full mask at strength 1 gives the reference', async () => {
@@ -184,6 +192,38 @@ describe('bounded caches', () => {
       expect(same(first, (await engine.render({ edit: edit(mainIds), output: { kind: 'generated' } })).generated)).toBe(true)
     } finally {
       await tight.dispose()
+    }
+  })
+
+  it('keeps a reference-only crop\'s style pyramid as halves and the edited crop\'s as float32', async () => {
+    const own = new Engine()
+    try {
+      await own.loadModel(await testModelDir())
+      const photo = (await own.openImage({ bytes: await gradientPng(R, R, 21) })).imageId
+      const reference = (await own.openImage({ bytes: await gradientPng(R, R, 22) })).imageId
+      const pyramid = (await own.inspect.stylemapOf({ imageId: photo })).styles ?? []
+      const floatBytes = pyramid.reduce((sum, s) => sum + s.byteLength, 0)
+      expect(own.inspect.pyramidBytes()).toBe(floatBytes)
+      const edit: Edit = { original: { imageId: photo }, layers: [{ reference: { imageId: reference }, mask: rectMask(R, R, 4, 4, R / 2, R / 2) }], space: 'wplus' }
+      await own.render({ edit, output: { kind: 'generated' } })
+      // the reference's pyramid adds half of a float32 one
+      expect(own.inspect.pyramidBytes()).toBe(floatBytes + floatBytes / 2)
+      // the photo used as its own reference (a transplant) reads halves too, so the result does not
+      // depend on whether its float32 pyramid happens to be kept
+      const transplant: Edit = { ...edit, layers: [{ reference: { imageId: photo }, mask: rectMask(R, R, 4, 4, R / 2, R / 2), offset: { dx: 8, dy: 0 } }] }
+      const before = (await own.render({ edit: transplant, output: { kind: 'generated' } })).generated
+      expect(own.inspect.pyramidBytes()).toBe(2 * floatBytes)
+      const fresh = new Engine({ stylesBudgetBytes: 1 })
+      try {
+        await fresh.loadModel(await testModelDir())
+        const again = (await fresh.openImage({ bytes: await gradientPng(R, R, 21) })).imageId
+        const after = (await fresh.render({ edit: { ...transplant, original: { imageId: again }, layers: [{ ...transplant.layers[0], reference: { imageId: again } }] }, output: { kind: 'generated' } })).generated
+        expect(same(before, after)).toBe(true)
+      } finally {
+        await fresh.dispose()
+      }
+    } finally {
+      await own.dispose()
     }
   })
 

@@ -33,7 +33,8 @@ import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { diffBox, incrementalImage, type LevelChange, levelChange } from './incremental.js'
-import { lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
+import { toHalf } from './half.js'
+import { lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
@@ -78,7 +79,7 @@ function withProfileOf(source: RawImage, image: RawImage): RawImage {
 }
 
 /** A layer as the mixing rules take it: the region on the reference's grid, where the content comes from. */
-function mixLayer(l: ActiveLayer, reference: Float32Array | Float32Array[]): MixLayer {
+function mixLayer(l: ActiveLayer, reference: Float32Array | StyleTensor[]): MixLayer {
   return { reference, mask: shiftMask(l.destination, -l.dx, -l.dy).data, strength: l.strength, dx: l.dx, dy: l.dy }
 }
 
@@ -104,8 +105,11 @@ export class Engine implements EngineApi {
   #model: ModelRuntime | null = null
   readonly #images: LRUCache<string, DecodedImage>
   readonly #stylemaps = new LRUCache<string, Float32Array>({ max: maxStylemaps })
-  /** Resizer outputs by stylemap key: a 256 px model's pyramid is tens of MB, so bounded in bytes. */
-  readonly #pyramids: LRUCache<string, Float32Array[]>
+  /**
+   * Resizer outputs by stylemap key, float32 for an edited crop and halves (key + '#half') for a
+   * crop used only as a reference: a 256 px model's pyramid is 123 MB as float32, so bounded in bytes.
+   */
+  readonly #pyramids: LRUCache<string, StyleTensor[]>
   /** Every modulated layer's gamma and beta of an edited crop, by stylemap key (incremental models). */
   readonly #modulations: LRUCache<string, Modulation[]>
   /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
@@ -115,7 +119,7 @@ export class Engine implements EngineApi {
 
   constructor(options: EngineOptions = {}) {
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
-    this.#pyramids = new LRUCache<string, Float32Array[]>({
+    this.#pyramids = new LRUCache<string, StyleTensor[]>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
       sizeCalculation: (styles) => Math.max(1, styles.reduce((sum, s) => sum + s.byteLength, 0)),
     })
@@ -297,6 +301,8 @@ export class Engine implements EngineApi {
       runtime: this.#model,
       heldImageIds: (): string[] => [...this.#images.keys()],
       cacheSizes: () => ({ images: this.#images.size, stylemaps: this.#stylemaps.size, pyramids: this.#pyramids.size, modulations: this.#modulations.size }),
+      /** Bytes of the kept style pyramids. */
+      pyramidBytes: (): number => this.#pyramids.calculatedSize ?? 0,
       /** The stylemap of a crop and, where the model has a resizer, its style pyramid. */
       stylemapOf: async (image: CroppedImage): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> => {
         const encoded = await this.#encodeCrop(image)
@@ -381,8 +387,8 @@ export class Engine implements EngineApi {
         )
       } else {
         const originalStyles = await this.#styles(original)
-        const referenceStyles: Float32Array[][] = []
-        for (const ref of references) referenceStyles.push(await this.#styles(ref))
+        const referenceStyles: StyleTensor[][] = []
+        for (const ref of references) referenceStyles.push(await this.#referenceStyles(ref))
         raw = await model.synthesize(
           mixWPlus(
             originalStyles,
@@ -415,8 +421,8 @@ export class Engine implements EngineApi {
         return box && levelChange(box, l, (at) => windowOf(mixed[i], l.channels, l.size, at))
       })
     } else if (layers.length) {
-      const referenceStyles: Float32Array[][] = []
-      for (const ref of references) referenceStyles.push(await this.#styles(ref))
+      const referenceStyles: StyleTensor[][] = []
+      for (const ref of references) referenceStyles.push(await this.#referenceStyles(ref))
       const mix = layers.map((l, i) => mixLayer(l, referenceStyles[i]))
       const factors = levelFactors(levels, levelStrength)
       changes = levels.map((l, i) => {
@@ -489,13 +495,29 @@ export class Engine implements EngineApi {
   }
 
   /** Resizer outputs of a stylemap, computed once and kept while the byte budget allows. */
+  /** An edited crop's style pyramid as float32: its windows are mixed into, and W edits compare it exactly. */
   async #styles(encoded: Encoded): Promise<Float32Array[]> {
     const cached = this.#pyramids.get(encoded.key)
-    if (cached) return cached
+    if (cached) return cached as Float32Array[]
     // kept without a copy: each output has a buffer of its own (a copy doubled a 256 px pyramid's 123 MB for a moment)
     const styles = await this.#requireModel().resize(encoded.stylemap, 1)
     this.#pyramids.set(encoded.key, styles)
     return styles
+  }
+
+  /**
+   * A reference crop's pyramid as halves: half the memory (W+ mixing reads only the masked cells,
+   * and a half's rounding, 2^-11 relative, moved a 256 px edit's output by at most one level of
+   * 255). Always halves, even when the crop's float32 pyramid is kept as an edited photo, so an
+   * edit's result never depends on what was edited before.
+   */
+  async #referenceStyles(encoded: Encoded): Promise<StyleTensor[]> {
+    const key = `${encoded.key}#half`
+    const cached = this.#pyramids.get(key)
+    if (cached) return cached
+    const halves = (await this.#requireModel().resize(encoded.stylemap, 1)).map(toHalf)
+    this.#pyramids.set(key, halves)
+    return halves
   }
 
   async #write(pixels: RawImage, photo: DecodedImage, output: Extract<RenderOutput, { kind: 'file' }>) {

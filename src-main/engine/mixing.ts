@@ -2,11 +2,15 @@
 // checked against small hand-computed tensors. Tensors are one sample, channel-major [C, r, r].
 
 import type { StyleLevel } from './api.js'
+import { HALF_VALUES } from './half.js'
+
+/** A style tensor as float32, or as IEEE halves (half.ts): how the engine keeps references' pyramids. */
+export type StyleTensor = Float32Array | Uint16Array
 
 /** One reference as the mixing rules see it. */
 export interface MixLayer {
   /** The reference's tensor(s): a stylemap for W, one per style level for W+. */
-  reference: Float32Array | Float32Array[]
+  reference: Float32Array | StyleTensor[]
   /** R x R mask, 0..255, on the reference's grid. */
   mask: Uint8Array
   strength: number
@@ -56,7 +60,7 @@ export const gridBox = (r: number): Box => ({ x0: 0, y0: 0, x1: r, y1: r })
  * `target` holds the cells of `box` (channel-major, box-sized planes); only its cells inside the
  * grid are touched.
  */
-function blendShifted(target: Float32Array, box: Box, source: Float32Array, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number): void {
+function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number): void {
   const plane = r * r
   const bw = box.x1 - box.x0
   const boxPlane = bw * (box.y1 - box.y0)
@@ -76,7 +80,18 @@ function blendShifted(target: Float32Array, box: Box, source: Float32Array, weig
     if (!any) continue
     const d = (y - box.y0) * bw + (x0 - box.x0)
     const s = sy * r + x0 - ox
-    // channel-major, so both tensors are read along their rows
+    // channel-major, so both tensors are read along their rows; one loop per source type keeps each monomorphic
+    if (source instanceof Uint16Array) {
+      for (let c = 0; c < channels; c++) {
+        const row = c * boxPlane + d
+        const from = c * plane + s
+        for (let k = 0; k < x1 - x0; k++) {
+          const a = alpha[k]
+          if (a !== 0) target[row + k] += a * (HALF_VALUES[source[from + k]] - target[row + k])
+        }
+      }
+      continue
+    }
     for (let c = 0; c < channels; c++) {
       const row = c * boxPlane + d
       const from = c * plane + s

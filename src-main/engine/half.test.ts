@@ -1,0 +1,43 @@
+import { getFloat16, setFloat16 } from '@petamoriken/float16'
+import { describe, expect, it } from 'vitest'
+import { fromHalf, HALF_VALUES, halfBits, toHalf } from './half.js'
+
+const view = new DataView(new ArrayBuffer(2))
+function libraryBits(v: number): number {
+  setFloat16(view, 0, v)
+  return view.getUint16(0)
+}
+
+describe('half precision', () => {
+  it('reads every one of the 65,536 halves as the library does', () => {
+    for (let h = 0; h < 65536; h++) {
+      view.setUint16(0, h)
+      const want = getFloat16(view, 0)
+      if (Number.isNaN(want)) expect(HALF_VALUES[h], `bits ${h}`).toBeNaN()
+      else expect(HALF_VALUES[h], `bits ${h}`).toBe(want)
+    }
+  })
+
+  it('rounds float32 values to the nearest half, ties to even, as the library does', () => {
+    const cases = [0, -0, 1, -1, 65504, 65519.99, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 2.98e-8, 2.9802322387695312e-8, 1e-9, 0.1, 1 / 3, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]
+    // exact ties between neighbouring halves: 1 + 1/2048 (down to even 1), 1 + 3/2048 (up to even)
+    cases.push(1 + 1 / 2048, 1 + 3 / 2048, 2 ** -24 * 1.5, 2 ** -24 * 2.5)
+    let s = 12345
+    for (let i = 0; i < 200_000; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+      const magnitude = 2 ** ((s % 60) - 30)
+      cases.push(((s / 2 ** 32) * 2 - 1) * magnitude)
+    }
+    // the engine's values are float32 (the library would round a float64 once, not through float32)
+    for (const v of cases.map(Math.fround)) expect(halfBits(v), `value ${v}`).toBe(libraryBits(v))
+    expect(halfBits(Number.NaN) & 0x7c00).toBe(0x7c00)
+    expect(halfBits(Number.NaN) & 0x3ff).not.toBe(0)
+  })
+
+  it('round-trips a tensor within half precision', () => {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 4)
+    const back = fromHalf(toHalf(values))
+    for (let i = 0; i < values.length; i++) expect(Math.abs(back[i] - values[i])).toBeLessThanOrEqual(Math.abs(values[i]) * 2 ** -11)
+    expect(back).not.toEqual(values)
+  })
+})
