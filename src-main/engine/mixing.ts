@@ -103,6 +103,19 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
   }
 }
 
+/**
+ * Copies n values from `from` at `at` to `to` at `into`: a typed-array set for long rows, a loop
+ * for short ones, where making a subarray view costs more than the copy (a 64 px edit's rows are
+ * a few dozen cells; a 256 px one's over a hundred, where set is about twice as fast).
+ */
+export function copyRow(to: Float32Array, into: number, from: Float32Array, at: number, n: number): void {
+  if (n >= 64) {
+    to.set(from.subarray(at, at + n), into)
+    return
+  }
+  for (let k = 0; k < n; k++) to[into + k] = from[at + k]
+}
+
 /** The cells of `box` of a [channels, r, r] tensor, zero where the box reaches past the grid. */
 export function windowOf(data: Float32Array, channels: number, r: number, box: Box): Float32Array {
   const bw = box.x1 - box.x0
@@ -115,8 +128,7 @@ export function windowOf(data: Float32Array, channels: number, r: number, box: B
   if (x1 <= x0) return out
   for (let c = 0; c < channels; c++) {
     for (let y = y0; y < y1; y++) {
-      const from = c * r * r + y * r + x0
-      out.set(data.subarray(from, from + x1 - x0), c * bw * bh + (y - box.y0) * bw + (x0 - box.x0))
+      copyRow(out, c * bw * bh + (y - box.y0) * bw + (x0 - box.x0), data, c * r * r + y * r + x0, x1 - x0)
     }
   }
   return out
