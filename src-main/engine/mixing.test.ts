@@ -1,6 +1,6 @@
 // The mixing rules against small tensors computed by hand (R = 4 pixels).
 import { describe, expect, it } from 'vitest'
-import { cellOffset, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate } from './mixing.js'
+import { cellOffset, copyRow, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate } from './mixing.js'
 
 const R = 4
 /** 4x4 mask from rows of 0/1. */
@@ -13,6 +13,17 @@ const topLeftBlockPlusHalf = mask([
   [0, 0, 0, 0],
   [0, 0, 0, 0],
 ])
+
+describe('copyRow', () => {
+  it('copies short rows (a loop) and long rows (set) to the right place and nothing else', () => {
+    for (const n of [5, 63, 64, 200]) {
+      const from = Float32Array.from({ length: 300 }, (_, i) => i + 1)
+      const to = new Float32Array(400)
+      copyRow(to, 17, from, 9, n)
+      for (let k = 0; k < 400; k++) expect(to[k], `n ${n} at ${k}`).toBe(k >= 17 && k < 17 + n ? k - 17 + 9 + 1 : 0)
+    }
+  })
+})
 
 describe('poolMask', () => {
   it('averages R/r x R/r blocks to [0, 1]', () => {
