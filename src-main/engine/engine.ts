@@ -32,9 +32,9 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { diffBox, incrementalImage, type LevelChange, levelChange } from './incremental.js'
+import { changedShare, diffBox, grow, incrementalImage, type LevelChange, levelChange, WHOLE_MODULATION_SHARE } from './incremental.js'
 import { toHalf } from './half.js'
-import { lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
+import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
@@ -45,6 +45,11 @@ export interface EngineOptions {
   stylesBudgetBytes?: number
   /** Bytes of cached gamma/beta of edited photos' crops (incremental models; default 768 MB). */
   modulationBudgetBytes?: number
+  /**
+   * Incremental models: above this share of gamma/beta changed, an edit computes them whole
+   * instead of patching the kept ones (default WHOLE_MODULATION_SHARE; 1: always patch, 0: never).
+   */
+  wholeModulationShare?: number
 }
 
 /** A layer that changes something, ready to mix. */
@@ -115,9 +120,11 @@ export class Engine implements EngineApi {
   /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
   #featureRuns: Promise<unknown> = Promise.resolve()
   #randomMean: Float32Array | null = null
+  readonly #wholeShare: number
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
+    this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
     this.#pyramids = new LRUCache<string, StyleTensor[]>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
@@ -413,24 +420,31 @@ export class Engine implements EngineApi {
     const R = model.info.resolution
     const levels = model.info.styles
     const photoStyles = await this.#styles(original)
-    let changes: (LevelChange | null)[] = levels.map(() => null)
+    // per level: the cells whose style changes (null: none), and the mixed style on a box
+    let changed: (Box | null)[] = levels.map(() => null)
+    let valuesOf = (_i: number, _at: Box): Float32Array => new Float32Array(0)
+    let whole = (): Float32Array[] => photoStyles
     if (layers.length && space === 'w') {
       const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
-      changes = levels.map((l, i) => {
-        const box = diffBox(mixed[i], photoStyles[i], l.channels, l.size)
-        return box && levelChange(box, l, (at) => windowOf(mixed[i], l.channels, l.size, at))
-      })
+      changed = levels.map((l, i) => diffBox(mixed[i], photoStyles[i], l.channels, l.size))
+      valuesOf = (i, at) => windowOf(mixed[i], levels[i].channels, levels[i].size, at)
+      whole = () => mixed
     } else if (layers.length) {
       const referenceStyles: StyleTensor[][] = []
       for (const ref of references) referenceStyles.push(await this.#referenceStyles(ref))
       const mix = layers.map((l, i) => mixLayer(l, referenceStyles[i]))
       const factors = levelFactors(levels, levelStrength)
-      changes = levels.map((l, i) => {
-        const weights = mix.map((m) => wplusWeights(m, R, l.size))
-        const box = wplusChangedBox(mix, R, l.size, factors[i], weights)
-        return box && levelChange(box, l, (at) => mixWPlusWindow(photoStyles[i], mix, i, l, R, factors[i], at, weights))
-      })
+      const weights = levels.map((l) => mix.map((m) => wplusWeights(m, R, l.size)))
+      changed = levels.map((l, i) => wplusChangedBox(mix, R, l.size, factors[i], weights[i]))
+      valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
+      whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
     }
+    const outs = changed.map((box, i) => box && grow(box, 1, levels[i].size))
+    if (changedShare(outs, model.manifest.modulations ?? []) > this.#wholeShare) {
+      // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
+      return model.synthesize(whole(), 1)
+    }
+    const changes: (LevelChange | null)[] = changed.map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
     const photo = await this.#photoModulations(model, original, photoStyles)
     const run = this.#featureRuns.then(() => incrementalImage(model, photo, changes))
     this.#featureRuns = run.catch(() => undefined)

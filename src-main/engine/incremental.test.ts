@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { diffBox, grow, levelChange, swapBox } from './incremental.js'
+import { changedShare, diffBox, grow, levelChange, swapBox } from './incremental.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
@@ -48,10 +48,12 @@ const cases: Case[] = [
   { name: 'W: a corner with an offset, strength 0.6', space: 'w', layers: [{ ref: 1, mask: [0, 40, 24, 24], strength: 0.6, offset: { dx: 8, dy: 8 } }] },
 ]
 
+// every edit once through the patched windows (share 1) and once with gamma/beta computed whole (share 0)
 describe.each([
-  ['the small generator', randomTestModelDir],
-  ['the full generator', randomWideTestModelDir],
-])('incremental edits on %s equal a whole decode', (_, modelDir) => {
+  ['the small generator, patched windows', randomTestModelDir, 1],
+  ['the full generator, patched windows', randomWideTestModelDir, 1],
+  ['the small generator, whole modulation', randomTestModelDir, 0],
+])('incremental edits on %s equal a whole decode', (_, modelDir, wholeModulationShare) => {
   let engine: Engine
   let info: ModelInfo
   let dir: string
@@ -62,7 +64,7 @@ describe.each([
 
   beforeAll(async () => {
     dir = await modelDir()
-    engine = new Engine()
+    engine = new Engine({ wholeModulationShare })
     info = (await engine.loadModel(dir)).model
     const R = info.resolution
     photo = await engine.openImage({ bytes: await gradientPng(R, R, 0) })
@@ -158,6 +160,17 @@ describe('incremental helpers', () => {
     expect(asked).toEqual([{ x0: -1, y0: -1, x1: 3, y1: 4 }])
     expect([change.window.width, change.window.height]).toEqual([4, 5])
     expect(grow({ x0: 3, y0: 3, x1: 4, y1: 4 }, 2, 4)).toEqual({ x0: 1, y0: 1, x1: 4, y1: 4 })
+  })
+
+  it('changedShare weighs each level by its channels and cells', () => {
+    const mods = [
+      { channels: 4, size: 2 },
+      { channels: 1, size: 4 },
+    ]
+    // 16 + 16 values in all
+    expect(changedShare([null, null], mods)).toBe(0)
+    expect(changedShare([{ x0: 0, y0: 0, x1: 2, y1: 2 }, null], mods)).toBe(0.5)
+    expect(changedShare([{ x0: 1, y0: 0, x1: 2, y1: 1 }, { x0: 0, y0: 0, x1: 4, y1: 2 }], mods)).toBe((4 + 8) / 32)
   })
 
   it('swapBox writes a box of planes and gives back what was there', () => {
