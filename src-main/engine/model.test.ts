@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
-import { graphSessionOptions, ModelRuntime, modulationGroups, padZero } from './model.js'
+import { baseSessionOptions, graphSessionOptions, ModelRuntime, modulationGroups, padZero } from './model.js'
 import { testModelDir } from './testing/models.js'
 import { passThroughGraph } from './testing/onnxGraphs.js'
 import { gradientPng, rectMask } from './testing/photos.js'
@@ -245,6 +245,10 @@ describe('memory of the sessions and runs', () => {
     for (const graph of ['encoder', 'resizer', 'modulation', 'mapping'] as const)
       expect(graphSessionOptions(graph, base)).toMatchObject({ enableCpuMemArena: false })
     for (const graph of ['synthesis', 'decoder'] as const) expect(graphSessionOptions(graph, base)).toEqual({ ...base, freeDimensionOverrides: { N: 1 } })
+  })
+
+  it('lets no session\'s idle threads spin (sessions run back to back and would take each other\'s cores)', () => {
+    expect(baseSessionOptions('cpu', 2)).toMatchObject({ intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } })
   })
 
   it('groups the modulation levels so no run computes more than the largest level', () => {

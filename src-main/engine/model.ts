@@ -187,8 +187,8 @@ async function probeGraphs(sessions: Partial<Record<GraphName, ort.InferenceSess
   }
 }
 
-/** Session options of every graph: the provider, the threads (default: all cores but one), all optimisations. */
-function baseSessionOptions(provider: ProviderName, threads?: number): ort.InferenceSession.SessionOptions {
+/** Session options of every graph: the provider, the threads (default: all cores but one), all optimisations, no spinning. */
+export function baseSessionOptions(provider: ProviderName, threads?: number): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
@@ -197,6 +197,11 @@ function baseSessionOptions(provider: ProviderName, threads?: number): ort.Infer
     interOpNumThreads: 1,
     executionMode: 'sequential',
     logSeverityLevel: 3,
+    // Each session has its own intra-op threads, and an edit runs sessions back to back
+    // (modulation, then features). Spinning workers of the session that just ran took the cores
+    // from the next one: 64 px W+ edits in models/tools/edit-timing.ts, medians 36-45 -> 15 ms
+    // without spinning (features 17-19 -> 7.6 ms); 256 px W+ 689 -> 633 ms, features the same.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   }
 }
 
