@@ -508,8 +508,10 @@ export class Engine implements EngineApi {
     return this.#encode(this.#requireModel(), held, this.#cropOf(held, image?.crop))
   }
 
-  /** Resizer outputs of a stylemap, computed once and kept while the byte budget allows. */
-  /** An edited crop's style pyramid as float32: its windows are mixed into, and W edits compare it exactly. */
+  /**
+   * An edited crop's style pyramid (the resizer's outputs), computed once and kept while the byte
+   * budget allows, as float32: its windows are mixed into, and W edits compare it exactly.
+   */
   async #styles(encoded: Encoded): Promise<Float32Array[]> {
     const cached = this.#pyramids.get(encoded.key)
     if (cached) return cached as Float32Array[]
