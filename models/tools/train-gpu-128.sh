@@ -35,6 +35,8 @@ out=$(realpath "$out")
 cd "$here"
 export PYTHONUNBUFFERED=1
 py=${PYTHON:-python3}
+# shellcheck source=train-side-by-side.sh
+. "$here/tools/train-side-by-side.sh"
 
 # decode the faces once (each configuration then memory-maps or uploads the cache)
 "$py" - "$data" "$work/cache" <<'PY' || exit 1
@@ -65,20 +67,7 @@ common="--data $data --cache $work/cache $arch --batch ${BATCH:-64} --augment --
   --recon-steps $recon --rec-adv-from ${REC_ADV_FROM:-200} --select-from $recon --select-by balanced \
   --max-minutes $minutes --eval-every 200 --eval-count 2000 --sample-every 200 --ckpt-every 100 \
   --snapshot-every 200 --ema-half-life 200 --rec-weight 10 --r1 10"
-pids=()
-for c in "${configs[@]}"; do
-  name=${c%% *} args=${c#* }
-  mkdir -p "$work/$name"
-  # shellcheck disable=SC2086
-  "$py" -m smgan.train $common --out "$work/$name" $args > "$work/$name/train.out" 2>&1 &
-  pids+=($!)
-done
-status=0
-for i in "${!configs[@]}"; do
-  name=${configs[$i]%% *}
-  if wait "${pids[$i]}"; then echo "$name: done"; else echo "$name: FAILED"; status=1; fi
-  tail -n 4 "$work/$name/train.out"
-done
+train_side_by_side 4
 
 : > "$out/summary.txt"
 for c in "${configs[@]}"; do

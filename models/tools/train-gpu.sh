@@ -17,6 +17,8 @@ mkdir -p "$work" "$out"
 cd "$here"
 export PYTHONUNBUFFERED=1
 py=${PYTHON:-python3}
+# shellcheck source=train-side-by-side.sh
+. "$here/tools/train-side-by-side.sh"
 "$py" - "$data" "$work" <<'PY' || exit 1
 import sys, torch
 from smgan.data import load_faces
@@ -34,20 +36,7 @@ configs=(
 common="--data $data --cache $work --steps 1000000 --recon-steps ${RECON_STEPS:-1500} \
   --select-from ${SELECT_FROM:-3000} --max-minutes $minutes --eval-every 500 --eval-count 2000 \
   --sample-every 500 --ckpt-every 1000 --ema-half-life 500"
-pids=()
-for c in "${configs[@]}"; do
-  name=${c%% *} args=${c#* }
-  mkdir -p "$work/$name"
-  # shellcheck disable=SC2086
-  "$py" -m smgan.train $common --out "$work/$name" $args > "$work/$name/train.out" 2>&1 &
-  pids+=($!)
-done
-status=0
-for i in "${!configs[@]}"; do
-  name=${configs[$i]%% *}
-  if wait "${pids[$i]}"; then echo "$name: done"; else echo "$name: FAILED"; status=1; fi
-  tail -n 3 "$work/$name/train.out"
-done
+train_side_by_side 3
 
 first=${configs[0]%% *}
 for c in "${configs[@]}"; do
