@@ -10,10 +10,12 @@
 # The model is small, so one process barely loads the GPU: running configurations in
 # parallel costs little and answers "which settings" in one sitting.
 set -uo pipefail
-data=$1 out=$2 minutes=${3:-6.5}
+# paths from the caller's folder: the script works in models/
+data=$(realpath "$1") out=$2 minutes=${3:-6.5}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${SMGAN_WORK:-/tmp/smgan-gpu}
 mkdir -p "$work" "$out"
+out=$(realpath "$out")
 cd "$here"
 export PYTHONUNBUFFERED=1
 py=${PYTHON:-python3}
