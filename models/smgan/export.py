@@ -59,15 +59,51 @@ class _Modulation(nn.Module):
         return tuple(out)
 
 
+def _pairs(flat) -> list:
+    return [(flat[2 * i], flat[2 * i + 1]) for i in range(len(flat) // 2)]
+
+
+def stats_tensor(record) -> torch.Tensor:
+    """Every layer's LayerNorm (mean, 1 / std) as recorded by Decoder.features -> [N, layers, 2]."""
+    return torch.stack([torch.cat([mean.reshape(-1, 1), rstd.reshape(-1, 1)], 1) for mean, rstd in record], 1)
+
+
 class _Features(nn.Module):
-    """gamma_0, beta_0, ..., gamma_{L-1}, beta_{L-1} (whole maps) -> image."""
+    """gamma_0, beta_0, ..., gamma_{L-1}, beta_{L-1} (whole maps) -> image, and with LayerNorm
+    every layer's normalisation statistics [N, L, 2] (the preview path's fine graph takes them)."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.decoder = g.decoder
+        self.stats = g.cfg.normalize_mode == "LayerNorm"
+
+    def forward(self, *mods):
+        record = [] if self.stats else None
+        image = self.decoder.features(_pairs(mods), record)
+        return (image, stats_tensor(record)) if self.stats else image
+
+
+class _Coarse(nn.Module):
+    """gamma/beta of the layers before the fine part (whole maps) -> x, the map the fine part starts from."""
 
     def __init__(self, g):
         super().__init__()
         self.decoder = g.decoder
 
     def forward(self, *mods):
-        return self.decoder.features([(mods[2 * i], mods[2 * i + 1]) for i in range(len(mods) // 2)])
+        return self.decoder.coarse(_pairs(mods))
+
+
+class _Fine(nn.Module):
+    """x (a window of coarse's map), the fine layers' gamma/beta on that window, stats [N, L, 2]
+    -> the image on that window: the preview path's windowed run with frozen statistics."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.decoder = g.decoder
+
+    def forward(self, x, *rest):
+        return self.decoder.fine(x, _pairs(rest[:-1]), rest[-1])
 
 
 class _Mapping(nn.Module):
@@ -102,6 +138,10 @@ def dynamic_axes(key: str, input_names, output_names) -> dict:
             dynamic[name] = {0: "N", 2: f"h{i}", 3: f"w{i}"}
         for j, name in enumerate(output_names):
             dynamic[name] = {0: "N", 2: f"h{j // 2}_inner", 3: f"w{j // 2}_inner"}
+    if key == "fine":
+        # a window: every spatial input and the image have any height and width
+        for name in input_names[:-1] + output_names:
+            dynamic[name] = {0: "N", 2: f"h_{name}", 3: f"w_{name}"}
     return dynamic
 
 
@@ -123,18 +163,50 @@ def graphs(g: Generator, e: Encoder):
     padded = tuple(torch.nn.functional.pad(t, (1, 1, 1, 1)).detach() for t in styles)
     mods = tuple(t.detach() for pair in g.decoder.modulations(styles) for t in pair)
     mod_names = [f"{kind}_{i}" for i in range(n_styles) for kind in ("gamma", "beta")]
-    return [
+    out = [
         ("encoder", e, (torch.randn(2, 3, r, r),), ["image"], ["stylemap"]),
         ("decoder", g.decoder, (w,), ["stylemap"], ["image"]),
         ("resizer", _Resizer(g), (w,), ["stylemap"], style_names),
         ("synthesis", _Synthesis(g), tuple(t.detach() for t in styles), style_names, ["image"]),
         ("modulation", _Modulation(g), padded, style_names, mod_names),
-        ("features", _Features(g), mods, mod_names, ["image"]),
+        ("features", _Features(g), mods, mod_names, ["image", "stats"] if has_preview(g) else ["image"]),
         ("mapping", _Mapping(g), (torch.randn(2, c),), ["z"], ["stylemap"]),
     ]
+    if has_preview(g):
+        cut = 2 * g.decoder.fine_layer()
+        record = []
+        g.decoder.features(_pairs(mods), record)
+        x = g.decoder.coarse(_pairs(mods[:cut]))
+        # the fine graph is traced on a window of 3 x 2 cells of x (and the same window at every finer size)
+        grid = x.shape[2]
+        window = [t[:, :, : 3 * t.shape[2] // grid, : 2 * t.shape[3] // grid].contiguous() for t in mods[cut:]]
+        out.append(("coarse", _Coarse(g), mods[:cut], mod_names[:cut], ["x"]))
+        out.append(("fine", _Fine(g), (x[:, :, :3, :2].contiguous(), *window, stats_tensor(record).detach()),
+                    ["x", *mod_names[cut:], "stats"], ["image"]))
+    return out
+
+
+def has_preview(g) -> bool:
+    """Whether the model gets the preview path's coarse and fine graphs (and features' stats output):
+    the frozen statistics are one mean and one 1 / std per layer, as LayerNorm has."""
+    return g.cfg.normalize_mode == "LayerNorm"
+
+
+def preview_meta(g) -> dict:
+    """model.json's `preview`: where the fine part starts (the first modulated layer it takes, and
+    the size of coarse's map x) and its margin: a window of x grown by `margin` cells on every
+    side gives the inside as a whole run with the same statistics does."""
+    return {"fineLayer": g.decoder.fine_layer(), "grid": int(g.decoder.convs_latent.style_sizes[g.decoder.fine_layer()]),
+            "channels": int(g.decoder.convs[g.decoder.fine_block()].conv1.conv.weight.shape[2]), "margin": 3}
 
 
 @torch.no_grad()
+def _features_outputs(g, mods) -> dict:
+    record = [] if has_preview(g) else None
+    image = g.decoder.features(_pairs(mods), record)
+    return {"image": image, "stats": stats_tensor(record)} if record is not None else {"image": image}
+
+
 def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
     """Random inputs and PyTorch outputs for every graph, as raw float32 + parity.json."""
     gen = torch.Generator().manual_seed(seed)
@@ -159,9 +231,22 @@ def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
             "resizer": ({"stylemap": w}, {f"style_{i}": t for i, t in enumerate(styles)}),
             "synthesis": ({f"style_{i}": t for i, t in enumerate(styles)}, {"image": g.decoder.synthesize(styles)}),
             "modulation": ({f"style_{i}": t for i, t in enumerate(windows)}, dict(zip(mod_names, window_mods))),
-            "features": (dict(zip(mod_names, mods)), {"image": g.decoder.features(list(zip(mods[::2], mods[1::2])))}),
+            "features": (dict(zip(mod_names, mods)), _features_outputs(g, mods)),
             "mapping": ({"z": z}, {"stylemap": g.map(z)}),
         }
+        if has_preview(g):
+            cut = 2 * g.decoder.fine_layer()
+            x = g.decoder.coarse(_pairs(mods[:cut]))
+            stats = _features_outputs(g, mods)["stats"]
+            # a window of 4 x 3 cells of x, away from the top left corner where there is room
+            grid = x.shape[2]
+            y0, x0 = min(1, grid - 4), min(2, grid - 3)
+            window = [t[:, :, y0 * t.shape[2] // grid:(y0 + 4) * t.shape[2] // grid, x0 * t.shape[3] // grid:(x0 + 3) * t.shape[3] // grid]
+                      for t in mods[cut:]]
+            xw = x[:, :, y0:y0 + 4, x0:x0 + 3]
+            runs["coarse"] = (dict(zip(mod_names[:cut], mods[:cut])), {"x": x})
+            runs["fine"] = ({"x": xw, **dict(zip(mod_names[cut:], window)), "stats": stats},
+                            {"image": g.decoder.fine(xw, _pairs(window), stats)})
         for key, (inputs, outputs) in runs.items():
             case = {"graph": key, "batch": n, "inputs": {}, "outputs": {}}
             for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
@@ -197,6 +282,7 @@ def export_folder(g: Generator, e: Encoder, out_dir: str, meta: dict, parity: bo
         "stylemap": {"channels": cfg.latent_channel_size, "size": cfg.latent_spatial_size},
         "styles": style_meta,
         "modulations": modulation_meta,
+        **({"preview": preview_meta(g)} if has_preview(g) else {}),
         "mapping": {"zDim": cfg.latent_channel_size},
         "domain": meta.get("domain", "generic"),
         "files": files,

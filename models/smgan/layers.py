@@ -239,8 +239,9 @@ class PlainConv(nn.Sequential):
         super().__init__(EqualConv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False), FusedLeakyReLU(out_ch))
 
 
-def normalize(x: torch.Tensor, mode: str) -> torch.Tensor:
-    """Per-sample normalisation written out so the ONNX graph is plain arithmetic."""
+def moments(x: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, 1 / std) of the per-sample normalisation, kept dimensions, written out so the
+    ONNX graph is plain arithmetic."""
     if mode == "LayerNorm":
         dims = (1, 2, 3)
     elif mode == "InstanceNorm2d":
@@ -250,7 +251,12 @@ def normalize(x: torch.Tensor, mode: str) -> torch.Tensor:
     mean = x.mean(dim=dims, keepdim=True)
     centred = x - mean
     var = (centred * centred).mean(dim=dims, keepdim=True)
-    return centred * torch.rsqrt(var + 1e-5)
+    return mean, torch.rsqrt(var + 1e-5)
+
+
+def normalize(x: torch.Tensor, mode: str) -> torch.Tensor:
+    mean, rstd = moments(x, mode)
+    return (x - mean) * rstd
 
 
 SUPPORTED_NORMALIZE_MODES = ("LayerNorm", "InstanceNorm2d")
@@ -283,9 +289,17 @@ class ModulatedConv2d(nn.Module):
         beta = F.conv2d(style, self.beta.weight * self.beta.scale, self.beta.bias, padding=padding)
         return gamma, beta
 
-    def forward_modulated(self, x, gamma, beta):
-        """The layer given its modulation: normalise x, x * gamma + beta, then the convolution."""
-        x = normalize(x, self.normalize_mode)
+    def forward_modulated(self, x, gamma, beta, stats=None, record=None):
+        """The layer given its modulation: normalise x, x * gamma + beta, then the convolution.
+
+        `stats` (mean, 1 / std) replaces the normalisation's own statistics of x (the preview
+        path runs a window of the map with the statistics of an earlier whole run); `record`,
+        a list, receives the statistics used.
+        """
+        mean, rstd = moments(x, self.normalize_mode) if stats is None else stats
+        if record is not None:
+            record.append((mean, rstd))
+        x = (x - mean) * rstd
         x = x * gamma + beta
         w = self.weight[0] * self.scale
         if self.upsample:
@@ -312,5 +326,5 @@ class StyledConv(nn.Module):
     def forward(self, x, style):
         return self.activate(self.conv(x, style))
 
-    def forward_modulated(self, x, gamma, beta):
-        return self.activate(self.conv.forward_modulated(x, gamma, beta))
+    def forward_modulated(self, x, gamma, beta, stats=None, record=None):
+        return self.activate(self.conv.forward_modulated(x, gamma, beta, stats, record))

@@ -134,8 +134,9 @@ class UpBlock(nn.Module):
         out = self.conv2(self.conv1(x, style_in), style_out)
         return (out + self.skip.forward_split(x)) * (1 / math.sqrt(2))
 
-    def forward_modulated(self, x, mod_in, mod_out):
-        out = self.conv2.forward_modulated(self.conv1.forward_modulated(x, *mod_in), *mod_out)
+    def forward_modulated(self, x, mod_in, mod_out, stats=(None, None), record=None):
+        out = self.conv1.forward_modulated(x, *mod_in, stats[0], record)
+        out = self.conv2.forward_modulated(out, *mod_out, stats[1], record)
         return (out + self.skip.forward_split(x)) * (1 / math.sqrt(2))
 
 
@@ -169,13 +170,53 @@ class Decoder(nn.Module):
         256 px, and local: a change in a style cell changes gamma and beta in its 3x3 cells."""
         return [layer.conv.modulation(style, padding) for layer, style in zip(self.modulated_layers(), styles)]
 
-    def features(self, mods: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    def features(self, mods: list[tuple[torch.Tensor, torch.Tensor]], record: list | None = None) -> torch.Tensor:
         """The feature path given every layer's (gamma, beta): synthesize without the
-        modulation convolutions. It normalises over whole feature maps, so it runs whole."""
-        x = self.conv1.forward_modulated(self.input(mods[0][0].shape[0]), *mods[0])
-        for i, block in enumerate(self.convs):
-            x = block.forward_modulated(x, mods[1 + 2 * i], mods[2 + 2 * i])
-        return self.to_rgb.forward_modulated(x, *mods[-1])
+        modulation convolutions. It normalises over whole feature maps, so it runs whole;
+        `record`, a list, receives every layer's normalisation statistics (mean, 1 / std)."""
+        x = self.coarse(mods[:self.fine_layer()], record)
+        return self._fine(x, mods[self.fine_layer():], None, record)
+
+    #: up-blocks of the fine part (the last ones, where nearly all of the feature path's arithmetic is)
+    FINE_BLOCKS = 3
+
+    def fine_block(self) -> int:
+        """Index of the first up-block of the fine part."""
+        return max(0, len(self.convs) - self.FINE_BLOCKS)
+
+    def fine_layer(self) -> int:
+        """Index of the first modulated layer of the fine part (layer i takes style i)."""
+        return 1 + 2 * self.fine_block()
+
+    def coarse(self, mods: list[tuple[torch.Tensor, torch.Tensor]], record: list | None = None) -> torch.Tensor:
+        """The feature path's coarse part (whole maps, its own statistics): the modulation of the
+        layers before fine_layer() -> the feature map the fine part starts from."""
+        x = self.conv1.forward_modulated(self.input(mods[0][0].shape[0]), *mods[0], None, record)
+        for i, block in enumerate(self.convs[:self.fine_block()]):
+            x = block.forward_modulated(x, mods[1 + 2 * i], mods[2 + 2 * i], record=record)
+        return x
+
+    def fine(self, x: torch.Tensor, mods: list[tuple[torch.Tensor, torch.Tensor]], stats: torch.Tensor) -> torch.Tensor:
+        """The fine part on a window: x (a window of coarse()'s map), the fine layers' gamma and
+        beta on the same window at their sizes, and `stats` [N, layers, 2], every layer's
+        (mean, 1 / std) as features() recorded them (fine layers are at fine_layer() on).
+
+        With the statistics given it is local: convolutions padded with zeros, so a window grown
+        by a margin gives the inside exactly as a whole run with those statistics would."""
+        return self._fine(x, mods, stats, None)
+
+    def _fine(self, x, mods, stats, record):
+        first = self.fine_layer()
+
+        def at(i):
+            if stats is None:
+                return None
+            s = stats[:, first + i]
+            return s[:, 0].reshape(-1, 1, 1, 1), s[:, 1].reshape(-1, 1, 1, 1)
+
+        for j, block in enumerate(self.convs[self.fine_block():]):
+            x = block.forward_modulated(x, mods[2 * j], mods[2 * j + 1], (at(2 * j), at(2 * j + 1)), record)
+        return self.to_rgb.forward_modulated(x, *mods[-1], at(len(mods) - 1), record)
 
     def synthesize(self, styles: list[torch.Tensor]) -> torch.Tensor:
         """Style tensors (one per modulated layer) -> raw image in about [-1, 1]."""

@@ -4,7 +4,8 @@
     /usr/bin/python3 -m smgan.templates --out templates --only 64-small-cm2
 
 For each architecture in CONFIGS this exports the graphs export.py's `graphs()` makes
-(encoder, decoder, resizer, synthesis, modulation, features, mapping), with constant folding off so that every
+(encoder, decoder, resizer, synthesis, modulation, features, mapping, and for LayerNorm models
+the preview path's coarse and fine), with constant folding off so that every
 weight of the graph is a raw checkpoint tensor, and stores each such initializer as ONNX
 external data in one of two files of the model folder: `encoder.weights` (e_ema) and
 `generator.weights` (g_ema; the generator's graphs share it). A sidecar
@@ -39,7 +40,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from .export import FORMAT, OPSET, dynamic_axes, graphs, modulations_meta, sha256_file
+from .export import FORMAT, OPSET, dynamic_axes, graphs, has_preview, modulations_meta, preview_meta, sha256_file
 from .networks import Encoder, Generator, ModelConfig
 
 TEMPLATE_FORMAT = "stylemap-template/1"
@@ -168,6 +169,7 @@ def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
             "stylemap": {"channels": cfg.latent_channel_size, "size": cfg.latent_spatial_size},
             "styles": style_meta,
             "modulations": modulations_meta(g),
+            **({"preview": preview_meta(g)} if has_preview(g) else {}),
             "mapping": {"zDim": cfg.latent_channel_size},
             "files": files,
             "sha256": {f: sha256_file(os.path.join(out_dir, f)) for f in files.values()},

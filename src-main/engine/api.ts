@@ -255,6 +255,13 @@ export type RenderOutput =
 export interface RenderRequest<O extends RenderOutput = RenderOutput> {
   edit: Edit
   output: O
+  /**
+   * A draft is enough (the live preview while a stroke is painted): where the model has the
+   * draft preview graphs and the edit's window is small, the feature path's fine part runs on
+   * that window only, with the photo decode's normalisation statistics (src-main/engine/draft.ts).
+   * A file is always rendered exactly.
+   */
+  draft?: boolean
 }
 
 interface RenderedBase {
@@ -264,6 +271,8 @@ interface RenderedBase {
   ms: number
   /** How many crops had to be encoded (the others came from the cache). */
   encoded: number
+  /** Whether the generator's output is a draft (asked for, and the model and edit allowed it); false: exact. */
+  draft: boolean
 }
 
 export interface PreviewRendered extends RenderedBase {

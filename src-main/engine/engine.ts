@@ -32,7 +32,8 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedShare, diffBox, grow, incrementalImage, type LevelChange, levelChange, WHOLE_MODULATION_SHARE } from './incremental.js'
+import { changedShare, diffBox, grow, type LevelChange, levelChange, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
+import { changedSince, DRAFT_WINDOW_SHARE, draftChanged, draftImage, draftWindow, type MixState, type PhotoDecode } from './draft.js'
 import { toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
@@ -50,6 +51,12 @@ export interface EngineOptions {
    * instead of patching the kept ones (default WHOLE_MODULATION_SHARE; 1: always patch, 0: never).
    */
   wholeModulationShare?: number
+  /**
+   * Draft renders (models with the coarse and fine graphs): above this share of the coarse grid a
+   * draft window costs about what the exact path does, and the exact path runs instead (default
+   * DRAFT_WINDOW_SHARE; 1: always draft where the model can).
+   */
+  draftWindowShare?: number
 }
 
 /** A layer that changes something, ready to mix. */
@@ -119,12 +126,20 @@ export class Engine implements EngineApi {
   readonly #modulations: LRUCache<string, Modulation[]>
   /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
   #featureRuns: Promise<unknown> = Promise.resolve()
+  /**
+   * Draft renders: each edited crop's latest exact decode (its own, or of an edit of it) with its
+   * normalisation statistics, by stylemap key. While a stroke is painted this is the edit as the
+   * previous stroke left it, the closest exact state a draft can start from.
+   */
+  readonly #latestDecodes = new LRUCache<string, PhotoDecode>({ max: 8 })
+  readonly #draftShare: number
   #randomMean: Float32Array | null = null
   readonly #wholeShare: number
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
+    this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
     this.#pyramids = new LRUCache<string, StyleTensor[]>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
@@ -144,6 +159,7 @@ export class Engine implements EngineApi {
     this.#stylemaps.clear()
     this.#pyramids.clear()
     this.#modulations.clear()
+    this.#latestDecodes.clear()
     if (previous) await previous.release()
     return { model: next.info, providers: next.providers }
   }
@@ -167,6 +183,7 @@ export class Engine implements EngineApi {
     for (const key of [...this.#stylemaps.keys()]) if (key.includes(tag)) this.#stylemaps.delete(key)
     for (const key of [...this.#pyramids.keys()]) if (key.includes(tag)) this.#pyramids.delete(key)
     for (const key of [...this.#modulations.keys()]) if (key.includes(tag)) this.#modulations.delete(key)
+    for (const key of [...this.#latestDecodes.keys()]) if (key.includes(tag)) this.#latestDecodes.delete(key)
   }
 
   async getPixels(imageId: string, maxSize?: number): Promise<RawImage> {
@@ -189,7 +206,8 @@ export class Engine implements EngineApi {
     if (output?.kind === 'file' && output.quality !== undefined && (!Number.isInteger(output.quality) || output.quality < 1 || output.quality > 100)) {
       throw badArgument(`quality must be a whole number within 1..100, got ${output.quality}`)
     }
-    const done = <T>(result: T): RenderResult<O> => ({ ...result, crop, ms: performance.now() - started }) as unknown as RenderResult<O>
+    let drafted = false
+    const done = <T>(result: T): RenderResult<O> => ({ ...result, crop, ms: performance.now() - started, draft: drafted }) as unknown as RenderResult<O>
 
     const layers = this.#activeLayers(edit, photo, crop)
     if (output?.kind === 'file' && !layers.length) {
@@ -199,7 +217,9 @@ export class Engine implements EngineApi {
     }
     if (output?.kind !== 'file' && output?.kind !== 'preview' && output?.kind !== 'generated') throw badArgument(`unknown render output ${JSON.stringify(output)}`)
 
-    const { generated, encoded } = await this.#generate(edit, photo, crop, layers)
+    // an export is always exact; a preview or the generated crop may be a draft where asked for
+    const { generated, encoded, draft } = await this.#generate(edit, photo, crop, layers, request.draft === true && output.kind !== 'file')
+    drafted = draft
     if (output.kind === 'generated') return done({ kind: 'generated', generated, encoded })
 
     /** The generated crop blended into `base` inside `square`, with masks, image, feather and detail brought to square.size. */
@@ -299,6 +319,7 @@ export class Engine implements EngineApi {
     this.#stylemaps.clear()
     this.#pyramids.clear()
     this.#modulations.clear()
+    this.#latestDecodes.clear()
     if (model) await model.release()
   }
 
@@ -358,7 +379,7 @@ export class Engine implements EngineApi {
   }
 
   /** Encodes (cached), mixes and decodes: the generator's output for the edit. */
-  async #generate(edit: Edit, photo: DecodedImage, crop: Crop, layers: ActiveLayer[]): Promise<{ generated: RawImage; encoded: number }> {
+  async #generate(edit: Edit, photo: DecodedImage, crop: Crop, layers: ActiveLayer[], draft = false): Promise<{ generated: RawImage; encoded: number; draft: boolean }> {
     const model = this.#requireModel()
     const R = model.info.resolution
     const space: MixSpace = edit.space ?? (model.info.features.wplus ? 'wplus' : 'w')
@@ -379,7 +400,8 @@ export class Engine implements EngineApi {
     for (const layer of layers) references.push(await encode(layer.reference, layer.referenceCrop))
 
     let raw: Float32Array
-    if (model.incremental) raw = await this.#incremental(model, space, original, references, layers, levelStrength)
+    let drafted = false
+    if (model.incremental) ({ raw, draft: drafted } = await this.#incremental(model, space, original, references, layers, levelStrength, draft))
     else if (!layers.length) raw = await model.decode(original.stylemap, 1)
     else {
       if (space === 'w') {
@@ -408,7 +430,7 @@ export class Engine implements EngineApi {
         )
       }
     }
-    return { generated: tensorToImage(raw, R), encoded }
+    return { generated: tensorToImage(raw, R), encoded, draft: drafted }
   }
 
   /**
@@ -416,7 +438,15 @@ export class Engine implements EngineApi {
    * mixed styles differ from the crop's own, then the feature path (incremental.ts). W+ knows
    * the changed cells from the masks; W runs the resizer on the mixed stylemap and compares.
    */
-  async #incremental(model: ModelRuntime, space: MixSpace, original: Encoded, references: Encoded[], layers: ActiveLayer[], levelStrength?: { coarse: number; fine: number }): Promise<Float32Array> {
+  async #incremental(
+    model: ModelRuntime,
+    space: MixSpace,
+    original: Encoded,
+    references: Encoded[],
+    layers: ActiveLayer[],
+    levelStrength?: { coarse: number; fine: number },
+    draft = false,
+  ): Promise<{ raw: Float32Array; draft: boolean }> {
     const R = model.info.resolution
     const levels = model.info.styles
     const photoStyles = await this.#styles(original)
@@ -424,6 +454,8 @@ export class Engine implements EngineApi {
     let changed: (Box | null)[] = levels.map(() => null)
     let valuesOf = (_i: number, _at: Box): Float32Array => new Float32Array(0)
     let whole = (): Float32Array[] => photoStyles
+    // what the mix is made of, so a later draft of this crop finds what it changes (W: not tracked)
+    let state: MixState | null = space === 'wplus' || !layers.length ? { layers: '', factors: [], weights: levels.map(() => []), offsets: [] } : null
     if (layers.length && space === 'w') {
       const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
       changed = levels.map((l, i) => diffBox(mixed[i], photoStyles[i], l.channels, l.size))
@@ -438,17 +470,49 @@ export class Engine implements EngineApi {
       changed = levels.map((l, i) => wplusChangedBox(mix, R, l.size, factors[i], weights[i]))
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
+      state = {
+        layers: layers.map((l, i) => `${references[i].key}:${l.strength}:${l.dx},${l.dy}`).join('|'),
+        factors,
+        weights,
+        offsets: layers.map((l) => ({ dx: l.dx, dy: l.dy })),
+      }
     }
     const outs = changed.map((box, i) => box && grow(box, 1, levels[i].size))
-    if (changedShare(outs, model.manifest.modulations ?? []) > this.#wholeShare) {
-      // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
-      return model.synthesize(whole(), 1)
+    // a draft recomputes what changed since the exact decode it starts from (while painting: the stroke)
+    const since = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
+    const window = draft && model.draftable ? draftWindow(model, since ? changedSince(since.state, state, outs, levels.map((l) => l.size), R) : outs, this.#draftShare) : null
+    /** An exact decode: kept, with its statistics, as what later drafts of this crop start from. */
+    const exact = ({ image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array => {
+      if (stats) this.#latestDecodes.set(original.key, { image, stats, state })
+      return image
     }
-    const changes: (LevelChange | null)[] = changed.map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
+    if (!window && changedShare(outs, model.manifest.modulations ?? []) > this.#wholeShare) {
+      // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
+      return { raw: exact(await model.featuresAndStats(await model.modulations(whole(), 1))), draft: false }
+    }
+    const changes: (LevelChange | null)[] = (window ? draftChanged(model, changed, window) : changed).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
     const photo = await this.#photoModulations(model, original, photoStyles)
-    const run = this.#featureRuns.then(() => incrementalImage(model, photo, changes))
+    const run = this.#featureRuns.then(async () =>
+      window
+        ? draftImage(model, photo, changes, await this.#draftBase(model, original, photo), window)
+        : exact(await withPatched(model, photo, changes, (patched) => model.featuresAndStats(patched))),
+    )
     this.#featureRuns = run.catch(() => undefined)
-    return run
+    return { raw: await run, draft: !!window }
+  }
+
+  /**
+   * What a draft of this crop starts from: its latest exact decode, or its own decode (computed
+   * here, and kept as such). Runs in the feature-run queue: `photo` must be unpatched.
+   */
+  async #draftBase(model: ModelRuntime, encoded: Encoded, photo: Modulation[]): Promise<PhotoDecode> {
+    const latest = this.#latestDecodes.get(encoded.key)
+    if (latest) return latest
+    const { image, stats } = await model.featuresAndStats(photo)
+    if (!stats) throw new Error('the features graph gave no statistics for a draft')
+    const decoded = { image, stats, state: { layers: '', factors: [], weights: model.manifest.styles.map(() => []), offsets: [] } }
+    this.#latestDecodes.set(encoded.key, decoded)
+    return decoded
   }
 
   /** The crop's own gamma and beta of every modulated layer, computed once and kept while the budget allows. */

@@ -94,18 +94,24 @@ export function swapBox(target: Float32Array, channels: number, r: number, box: 
 }
 
 /**
- * The generator's output for an edit: the photo's kept gamma and beta with the changed windows
- * recomputed, through the feature path. `photo` is patched in place for the feature run and
- * restored before this returns, so callers must not run two at once on the same `photo`
- * (the engine serialises them).
+ * Runs `run` on the photo's kept gamma and beta with the changed windows recomputed (or given as
+ * `computed`: the modulation graph's outputs for the changes' windows). `photo` is
+ * patched in place for the run and restored before this returns, so callers must not run two at
+ * once on the same `photo` (the engine serialises them).
  */
-export async function incrementalImage(model: ModelRuntime, photo: Modulation[], changes: (LevelChange | null)[]): Promise<Float32Array> {
+export async function withPatched<T>(
+  model: ModelRuntime,
+  photo: Modulation[],
+  changes: (LevelChange | null)[],
+  run: (patched: Modulation[]) => Promise<T>,
+  computed?: Modulation[],
+): Promise<T> {
   const levels = model.manifest.styles
   const mods = model.manifest.modulations ?? []
-  if (!changes.some(Boolean)) return model.features(photo, 1)
+  if (!changes.some(Boolean)) return run(photo)
   // every level needs an input; an unchanged one gets the smallest window (3 x 3 zeros, 1 x 1 out, unused)
   const windows = changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 })
-  const fresh = await model.modulate(windows, 1)
+  const fresh = computed ?? (await model.modulate(windows, 1))
   const undo: (() => void)[] = []
   try {
     changes.forEach((change, i) => {
@@ -116,7 +122,7 @@ export async function incrementalImage(model: ModelRuntime, photo: Modulation[],
       const beta = swapBox(photo[i].beta, channels, size, change.out, fresh[i].beta)
       undo.push(() => swapBox(photo[i].beta, channels, size, change.out, beta))
     })
-    return await model.features(photo, 1)
+    return await run(photo)
   } finally {
     for (const restore of undo.reverse()) restore()
   }

@@ -32,6 +32,14 @@ export const manifestSchema = z.object({
   styles: z.array(level).min(1).max(modelLimits.styleLevels),
   /** gamma_i/beta_i of each modulated layer (channels, and the size of style_i): with the modulation and features graphs. */
   modulations: z.array(level).min(1).max(modelLimits.styleLevels).optional(),
+  /**
+   * The draft preview's split of the feature path (with the coarse and fine graphs): the fine part
+   * starts at modulated layer `fineLayer`, from coarse's map x [channels, grid, grid]; a window of
+   * x grown by `margin` cells on every side gives the fine part's inside as a whole run does.
+   */
+  preview: z
+    .object({ fineLayer: atMost(modelLimits.styleLevels, 'fineLayer'), grid: atMost(modelLimits.resolution, 'grid'), channels: atMost(modelLimits.channels, 'channels'), margin: atMost(16, 'margin') })
+    .optional(),
   mapping: z.object({ zDim: atMost(modelLimits.zDim, 'zDim') }).optional(),
   domain: z.string().default('unknown'),
   files: z.object({
@@ -43,6 +51,10 @@ export const manifestSchema = z.object({
     modulation: fileName.optional(),
     /** Every layer's (gamma, beta) -> image: synthesis without the modulation convolutions. */
     features: fileName.optional(),
+    /** The draft preview: gamma/beta of the layers before preview.fineLayer -> x (whole maps). */
+    coarse: fileName.optional(),
+    /** The draft preview: a window of x, the fine layers' gamma/beta on it and frozen statistics -> the image on it. */
+    fine: fileName.optional(),
     mapping: fileName.optional(),
   }),
   source: z.string().default(''),
@@ -102,6 +114,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
     const mods = m.modulations
     check(!!mods && mods.length === m.styles.length, `modulations must list one entry per style level (${m.styles.length})`)
     for (const [i, level] of (mods ?? []).entries()) check(level.size === m.styles[i].size, `modulations[${i}].size ${level.size} differs from styles[${i}].size ${m.styles[i].size}`)
+  }
+  check(!!m.files.coarse === !!m.files.fine && !!m.files.coarse === !!m.preview, 'coarse, fine and preview come together (all or none)')
+  if (m.preview) {
+    const { fineLayer, grid } = m.preview
+    check(!!m.files.features, 'coarse and fine need the modulation and features graphs')
+    check(fineLayer < m.styles.length, `preview.fineLayer ${fineLayer} is past the last modulated layer (${m.styles.length - 1})`)
+    check(m.styles[fineLayer]?.size === grid, `preview.grid ${grid} differs from styles[${fineLayer}].size`)
+    for (const [i, s] of m.styles.entries()) if (i >= fineLayer) check(s.size % grid === 0, `styles[${i}].size ${s.size} is not a multiple of preview.grid ${grid}`)
   }
   return m
 }

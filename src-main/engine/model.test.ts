@@ -25,12 +25,15 @@ async function variant(name: string, change: Change, manifestChanged = true): Pr
   return dir
 }
 
-/** Makes a variant a folder without the incremental graphs, so decoder and synthesis run. */
+/** Makes a variant a folder without the incremental graphs (nor the draft ones, which need them), so decoder and synthesis run. */
 function withoutIncremental(m: Record<string, unknown>): void {
   const files = m.files as Record<string, string>
   delete files.modulation
   delete files.features
   delete m.modulations
+  delete files.coarse
+  delete files.fine
+  delete m.preview
 }
 
 beforeAll(async () => {
@@ -137,6 +140,23 @@ describe('loading a model folder', () => {
     ],
     ['modulation without features', 'E_MODEL_MANIFEST', (_dir, m) => void delete (m.files as Record<string, string>).features],
     ['the incremental graphs without modulations', 'E_MODEL_MANIFEST', (_dir, m) => void delete m.modulations],
+    ['the draft graphs without preview', 'E_MODEL_MANIFEST', (_dir, m) => void delete m.preview],
+    ['a fine graph without coarse', 'E_MODEL_MANIFEST', (_dir, m) => void delete (m.files as Record<string, string>).coarse],
+    ['a preview grid other than its fine layer\'s style size', 'E_MODEL_MANIFEST', (_dir, m) => void ((m.preview as { grid: number }).grid *= 2)],
+    [
+      'a fine graph that keeps the window size instead of scaling it to pixels',
+      'E_MODEL_GRAPH',
+      (dir, m) => {
+        const p = m.preview as { channels: number; fineLayer: number }
+        const mods = m.modulations as { channels: number }[]
+        const others: [string, (number | string)[]][] = mods.slice(p.fineLayer).flatMap((l, k) => {
+          const i = p.fineLayer + k
+          return [[`gamma_${i}`, ['N', l.channels, `h${i}`, `w${i}`]], [`beta_${i}`, ['N', l.channels, `h${i}`, `w${i}`]]] as [string, (number | string)[]][]
+        })
+        others.push(['stats', ['N', mods.length, 2]])
+        return replaceGraph(dir, m, 'fine.onnx', passThroughGraph('x', ['N', p.channels, 'h', 'w'], 'image', ['N', 3, 'h', 'w'], others))
+      },
+    ],
     [
       'modulations of another size than the styles',
       'E_MODEL_MANIFEST',

@@ -46,6 +46,8 @@ interface IoSpec {
   outputs: Record<string, Dim[]>
   /** Shapes for the load-time probe where a graph has dynamic sizes besides the batch. */
   probe?: { inputs: Record<string, number[]>; outputs: Record<string, number[]> }
+  /** Outputs a graph may have besides `outputs` (checked where present, never read). */
+  extraOutputs?: Record<string, Dim[]>
 }
 
 /** One window of a style tensor for the modulation graph: [n, channels, height, width]. */
@@ -120,8 +122,35 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
         outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, [1, l.channels, l.size, l.size]]))),
       },
     },
-    features: { inputs: modDims, outputs: { image } },
+    // the statistics are read for drafts only; a folder whose draft graphs were left out may keep them
+    features: m.preview ? { inputs: modDims, outputs: { image, stats: ['N', mods.length, 2] } } : { inputs: modDims, outputs: { image }, extraOutputs: { stats: ['N', mods.length, 2] } },
+    ...previewSpecs(m, modDims),
     mapping: { inputs: { z: ['N', m.mapping?.zDim ?? 0] }, outputs: { stylemap } },
+  }
+}
+
+/** The coarse and fine graphs' inputs and outputs (with them a model has `preview`; placeholders without). */
+function previewSpecs(m: Manifest, modDims: Record<string, Dim[]>): { coarse: IoSpec; fine: IoSpec } {
+  const p = m.preview
+  const mods = m.modulations ?? []
+  if (!p) return { coarse: { inputs: {}, outputs: {} }, fine: { inputs: {}, outputs: {} } }
+  const R = m.resolution
+  const names = (from: number, to: number) => mods.slice(from, to).flatMap((_, k) => [`gamma_${from + k}`, `beta_${from + k}`])
+  const coarseNames = names(0, p.fineLayer)
+  const fineNames = names(p.fineLayer, mods.length)
+  const x: Dim[] = ['N', p.channels, p.grid, p.grid]
+  const stats: Dim[] = ['N', mods.length, 2]
+  return {
+    coarse: { inputs: Object.fromEntries(coarseNames.map((n) => [n, modDims[n]])), outputs: { x } },
+    fine: {
+      // windows: every spatial size is free; the probe runs the whole map
+      inputs: { x: ['N', p.channels, 'h', 'w'], ...Object.fromEntries(fineNames.map((n) => [n, ['N', modDims[n][1], `h_${n}`, `w_${n}`] as Dim[]])), stats },
+      outputs: { image: ['N', 3, 'H', 'W'] },
+      probe: {
+        inputs: { x: [1, p.channels, p.grid, p.grid], ...Object.fromEntries(fineNames.map((n) => [n, modDims[n].map((d) => (d === 'N' ? 1 : (d as number)))])), stats: [1, mods.length, 2] },
+        outputs: { image: [1, 3, R, R] },
+      },
+    },
   }
 }
 
@@ -144,7 +173,8 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
     }
   }
   compare('input', session.inputNames, session.inputMetadata, spec.inputs)
-  compare('output', session.outputNames, session.outputMetadata, spec.outputs)
+  const extra = Object.fromEntries(Object.entries(spec.extraOutputs ?? {}).filter(([name]) => session.outputNames.includes(name)))
+  compare('output', session.outputNames, session.outputMetadata, { ...spec.outputs, ...extra })
 }
 
 /** Fails with E_MODEL_GRAPH unless every output has the shape model.json gives it for a batch of `batch`. */
@@ -229,7 +259,7 @@ function sessionGraphs(paths: Record<GraphName, string | undefined>): [GraphName
  */
 export function graphSessionOptions(graph: GraphName, options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
   const own: ort.InferenceSession.SessionOptions =
-    graph === 'features' ? { enableMemPattern: false } : graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
+    graph === 'features' || graph === 'coarse' ? { enableMemPattern: false } : graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
   return { ...own, ...options, freeDimensionOverrides: { N: 1 } }
 }
 
@@ -466,6 +496,64 @@ export class ModelRuntime {
       feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
     })
     const out = await this.run('features', feeds)
+    return out.image.data as Float32Array
+  }
+
+  /** features() for one image, with every layer's normalisation statistics [layers, 2] (mean, 1 / std) when the model has the draft preview graphs. */
+  async featuresAndStats(mods: Modulation[]): Promise<{ image: Float32Array; stats: Float32Array | null }> {
+    const levels = this.manifest.modulations ?? []
+    const feeds: Record<string, ort.Tensor> = {}
+    mods.forEach((m, i) => {
+      const dims = [1, levels[i].channels, levels[i].size, levels[i].size]
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
+      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
+    })
+    const out = await this.run('features', feeds)
+    return { image: out.image.data as Float32Array, stats: out.stats ? (out.stats.data as Float32Array) : null }
+  }
+
+  /** Whether the model has the draft preview's coarse and fine graphs. */
+  get draftable(): boolean {
+    return !!(this.sessions.coarse && this.sessions.fine && this.manifest.preview)
+  }
+
+  /** The coarse part of the feature path for one image: gamma/beta of the layers before preview.fineLayer (whole maps) -> x [channels, grid, grid]. */
+  async coarse(mods: Modulation[]): Promise<Float32Array> {
+    const levels = this.manifest.modulations ?? []
+    const feeds: Record<string, ort.Tensor> = {}
+    for (let i = 0; i < (this.manifest.preview?.fineLayer ?? 0); i++) {
+      const dims = [1, levels[i].channels, levels[i].size, levels[i].size]
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', mods[i].gamma, dims)
+      feeds[`beta_${i}`] = new ort.Tensor('float32', mods[i].beta, dims)
+    }
+    const out = await this.run('coarse', feeds)
+    return out.x.data as Float32Array
+  }
+
+  /**
+   * The fine part on a window of `height` x `width` cells of x (one image): `x` that window of
+   * coarse's map, `mods[k]` layer fineLayer + k's gamma/beta on the same window at its size,
+   * `stats` every layer's statistics (featuresAndStats) -> the image on the window,
+   * [3, height * R / grid, width * R / grid].
+   */
+  async fine(x: Float32Array, mods: Modulation[], stats: Float32Array, height: number, width: number): Promise<Float32Array> {
+    const p = this.manifest.preview
+    const levels = this.manifest.modulations ?? []
+    if (!p) throw new EngineError(engineErrorCodes.modelFeature, `model ${this.info.id} has no draft preview graphs`)
+    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, [1, p.channels, height, width]), stats: new ort.Tensor('float32', stats, [1, levels.length, 2]) }
+    mods.forEach((m, k) => {
+      const i = p.fineLayer + k
+      const scale = levels[i].size / p.grid
+      const dims = [1, levels[i].channels, height * scale, width * scale]
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
+      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
+    })
+    const out = await this.run('fine', feeds)
+    const scale = this.manifest.resolution / p.grid
+    const want = [1, 3, height * scale, width * scale]
+    if (out.image.dims.some((d, k) => d !== want[k])) {
+      throw new EngineError(engineErrorCodes.modelGraph, `fine graph gave [${out.image.dims.join(', ')}] for a ${height}x${width} window, expected [${want.join(', ')}]`)
+    }
     return out.image.data as Float32Array
   }
 

@@ -84,7 +84,7 @@ describe.skipIf(skip)('importCheckpoint', () => {
     })
     expect(manifest.alignment.landmarks).toHaveLength(5)
     // the same key order as export.py writes
-    expect(Object.keys(manifest)).toEqual(['format', 'id', 'name', 'resolution', 'stylemap', 'styles', 'modulations', 'mapping', 'domain', 'files', 'source', 'license', 'architecture', 'sha256', 'default', 'alignment'])
+    expect(Object.keys(manifest)).toEqual(['format', 'id', 'name', 'resolution', 'stylemap', 'styles', 'modulations', 'preview', 'mapping', 'domain', 'files', 'source', 'license', 'architecture', 'sha256', 'default', 'alignment'])
     const files = (await readdir(out)).filter((f) => f !== 'model.json').sort()
     expect(Object.keys(manifest.sha256).sort()).toEqual(files)
     expect(files).toEqual(expect.arrayContaining(['generator.weights', 'encoder.weights']))

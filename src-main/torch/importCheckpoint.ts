@@ -245,6 +245,7 @@ function manifestFor(template: Template, meta: Required<Pick<ImportOptions, 'id'
     stylemap: template.stylemap,
     styles: template.styles,
     ...(template.modulations ? { modulations: template.modulations } : {}),
+    ...(template.preview ? { preview: template.preview } : {}),
     mapping: template.mapping,
     domain: meta.domain,
     files: template.files,

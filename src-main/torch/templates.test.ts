@@ -46,7 +46,7 @@ describe('graph templates', () => {
     const template = await findTemplate(architectureOf(trainArgs({ ...released, batch: 16, iter: 800000, dataset: 'celeba_hq' })))
     expect(template.name).toBe('256-cm2')
     expect(template.resolution).toBe(256)
-    expect(template.files).toEqual({ encoder: 'encoder.onnx', decoder: 'decoder.onnx', resizer: 'resizer.onnx', synthesis: 'synthesis.onnx', modulation: 'modulation.onnx', features: 'features.onnx', mapping: 'mapping.onnx' })
+    expect(template.files).toEqual({ encoder: 'encoder.onnx', decoder: 'decoder.onnx', resizer: 'resizer.onnx', synthesis: 'synthesis.onnx', modulation: 'modulation.onnx', features: 'features.onnx', mapping: 'mapping.onnx', coarse: 'coarse.onnx', fine: 'fine.onnx' })
   })
 
   it('reads train_args as a dict too, with ints as bigints and small_generator as 0/1', async () => {

@@ -50,6 +50,8 @@ const templateSchema = z.object({
   styles: z.array(z.object({ channels: count, size: count })),
   /** gamma/beta per modulated layer, with the modulation and features graphs (templates since 2026-12) */
   modulations: z.array(z.object({ channels: count, size: count })).optional(),
+  /** the draft preview's split, with the coarse and fine graphs (LayerNorm templates since 2026-12-03) */
+  preview: z.object({ fineLayer: count, grid: count, channels: count, margin: count }).optional(),
   mapping: z.object({ zDim: count }),
   files: z.object({
     encoder: fileName,
@@ -58,6 +60,8 @@ const templateSchema = z.object({
     synthesis: fileName,
     modulation: fileName.optional(),
     features: fileName.optional(),
+    coarse: fileName.optional(),
+    fine: fileName.optional(),
     mapping: fileName,
   }),
   sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),

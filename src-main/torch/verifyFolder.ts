@@ -54,9 +54,9 @@ async function runGraph(path: string, feeds: Record<string, ort.Tensor>): Promis
  * of the first case: the app creates no session for it then, and one more 256 px graph in this
  * process would take its peak above 1.2 GB (the memory the process keeps between graphs adds up).
  */
-async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 'stylemap' | 'styles'>): Promise<{ maxRelativeError: number; cases: number }> {
+async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 'stylemap' | 'styles' | 'preview'>): Promise<{ maxRelativeError: number; cases: number }> {
   const { channels, size } = manifest.stylemap
-  const { decoder, resizer, synthesis, modulation, features } = manifest.files
+  const { decoder, resizer, synthesis, modulation, features, coarse, fine } = manifest.files
   if (!resizer || !synthesis) throw new EngineError(verifyErrorCode, 'the imported model.json names no resizer or synthesis graph (every template has both)')
   // a fixed pseudo-random stylemap (roughly standard normal), so a run can be repeated
   let seed = 12345
@@ -71,8 +71,21 @@ async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 
     const padded = Object.fromEntries(
       manifest.styles.map((l, i) => [`style_${i}`, new ort.Tensor('float32', padZero(styles[`style_${i}`].data as Float32Array, 1, l.channels, l.size, l.size, 1), [1, l.channels, l.size + 2, l.size + 2])]),
     )
-    other = (await runGraph(join(dir, features), await runGraph(join(dir, modulation), padded))).image.data as Float32Array
+    const mods = await runGraph(join(dir, modulation), padded)
+    const featured = await runGraph(join(dir, features), mods)
+    other = featured.image.data as Float32Array
     what = 'features(modulation(resizer)) and synthesis(resizer)'
+    const error = relativeError(synthesized, other)
+    if (!(error <= 1e-4)) throw new EngineError(verifyErrorCode, `the imported ${what} disagree: max relative error ${error}`)
+    if (coarse && fine && manifest.preview && featured.stats) {
+      // the draft preview's graphs on the whole map, with the statistics features recorded, are features again
+      const cut = manifest.preview.fineLayer
+      const pick = (from: number, to: number) => Object.fromEntries(Object.entries(mods).filter(([name]) => { const i = Number(name.split('_')[1]); return i >= from && i < to }))
+      const { x } = await runGraph(join(dir, coarse), pick(0, cut))
+      const split = (await runGraph(join(dir, fine), { x, ...pick(cut, manifest.styles.length), stats: featured.stats })).image.data as Float32Array
+      const splitError = relativeError(other, split)
+      if (!(splitError <= 1e-4)) throw new EngineError(verifyErrorCode, `the imported fine(coarse) and features disagree: max relative error ${splitError}`)
+    }
   } else {
     other = (await runGraph(join(dir, decoder), { stylemap })).image.data as Float32Array
     what = 'decoder and synthesis(resizer)'

@@ -44,7 +44,14 @@ function model(nodes: Bytes[], initializers: Bytes[], inputs: Bytes[], outputs: 
  * says. The Tile repeats are computed from the data (always 1), so onnxruntime cannot infer
  * the output shape and reports the declared one: only running it shows the difference.
  */
-export function passThroughGraph(input: string, inputDims: (number | string)[], output: string, outputDims: (number | string)[]): Uint8Array {
+export function passThroughGraph(
+  input: string,
+  inputDims: (number | string)[],
+  output: string,
+  outputDims: (number | string)[],
+  /** inputs the graph declares and ignores */
+  unused: [string, (number | string)[]][] = [],
+): Uint8Array {
   const rank = inputDims.length
   return model(
     [
@@ -55,7 +62,7 @@ export function passThroughGraph(input: string, inputDims: (number | string)[], 
       node('Tile', [input, 'repeats'], [output]),
     ],
     [floatTensor('zero', [], [0]), floatTensor('ones', [rank], new Array<number>(rank).fill(1))],
-    [valueInfo(input, inputDims)],
+    [valueInfo(input, inputDims), ...unused.map(([name, dims]) => valueInfo(name, dims))],
     [valueInfo(output, outputDims)],
   )
 }

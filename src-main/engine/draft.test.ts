@@ -1,0 +1,160 @@
+// Draft renders (the live preview while a stroke is painted) against the exact render of the
+// same edit, on the bundled model (real weights) and a random-weight full generator.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ImageInfo, Mask, RawImage } from './api.js'
+import { benchPhoto } from './benchInputs.js'
+import { Engine } from './engine.js'
+import { randomWideTestModelDir, testModelDir } from './testing/models.js'
+
+const SIDE = 512
+
+function square(x0: number, y0: number, size: number): Mask {
+  const data = new Uint8Array(SIDE * SIDE)
+  for (let y = y0; y < y0 + size; y++) for (let x = x0; x < x0 + size; x++) data[y * SIDE + x] = 255
+  return { width: SIDE, height: SIDE, data }
+}
+
+/** `mask` with a round dab of the brush at (cx, cy). */
+function dab(mask: Mask, cx: number, cy: number, r: number): Mask {
+  const data = mask.data.slice()
+  for (let y = cy - r; y < cy + r; y++) for (let x = cx - r; x < cx + r; x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) data[y * SIDE + x] = 255
+  return { ...mask, data }
+}
+
+/** PSNR of b against a (RGB, 8 bit) over the pixels `where` picks (model grid), and the mean absolute difference there. */
+function compare(a: RawImage, b: RawImage, where: (x: number, y: number) => boolean = () => true): { psnr: number; mean: number } {
+  let se = 0
+  let abs = 0
+  let n = 0
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      if (!where(x, y)) continue
+      for (let c = 0; c < 3; c++) {
+        const d = a.data[(y * a.width + x) * a.channels + c] - b.data[(y * b.width + x) * b.channels + c]
+        se += d * d
+        abs += Math.abs(d)
+        n++
+      }
+    }
+  }
+  return { psnr: se === 0 ? Infinity : 10 * Math.log10((255 * 255 * n) / se), mean: abs / n }
+}
+
+/** Whether the mask covers the photo pixel under model pixel (x, y) of an R px model. */
+const under = (mask: Mask, R: number) => (x: number, y: number) => mask.data[Math.floor(((y + 0.5) * SIDE) / R) * SIDE + Math.floor(((x + 0.5) * SIDE) / R)] > 0
+
+describe.each([
+  ['the bundled model', testModelDir],
+  ['a random-weight full generator', randomWideTestModelDir],
+])('drafts on %s', (_, modelDir) => {
+  let engine: Engine
+  let photo: ImageInfo
+  let reference: ImageInfo
+  let R: number
+  const crop = { x: 0, y: 0, size: SIDE }
+  const edit = (mask: Mask) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId }, mask }], space: 'wplus' as const })
+
+  beforeAll(async () => {
+    // every window is a draft here: at 64 px a window is most of the grid, which the default share sends to the exact path
+    engine = new Engine({ draftWindowShare: 1 })
+    R = (await engine.loadModel(await modelDir(), { threads: 2 })).model.resolution
+    photo = await engine.openImage({ bytes: await benchPhoto(0) })
+    reference = await engine.openImage({ bytes: await benchPhoto(3) })
+  })
+  afterAll(() => engine.dispose())
+
+  it('a stroke painted after an exact render drafts close to its exact render, and leaves no trace', async () => {
+    const before = square(140, 150, 120)
+    const after = dab(before, 262, 210, 28)
+    const exactBefore = await engine.render({ edit: edit(before), output: { kind: 'generated' } })
+    expect(exactBefore.draft).toBe(false)
+    const draft = await engine.render({ edit: edit(after), output: { kind: 'generated' }, draft: true })
+    expect(draft.draft).toBe(true)
+    const exact = await engine.render({ edit: edit(after), output: { kind: 'generated' } })
+    expect(exact.draft).toBe(false)
+
+    const whole = compare(exact.generated, draft.generated)
+    const inMask = compare(exact.generated, draft.generated, under(after, R))
+    expect(whole.psnr).toBeGreaterThanOrEqual(30)
+    expect(inMask.mean).toBeLessThanOrEqual(2)
+    // the draft shows the stroke: under the dab it is nearer the exact result than the render before the stroke is
+    const newlyPainted = (x: number, y: number) => under(after, R)(x, y) && !under(before, R)(x, y)
+    expect(compare(exact.generated, draft.generated, newlyPainted).mean).toBeLessThan(compare(exact.generated, exactBefore.generated, newlyPainted).mean)
+    // drafts patch nothing they keep: the exact render again is the same bytes
+    const again = await engine.render({ edit: edit(after), output: { kind: 'generated' } })
+    expect(Buffer.from(again.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
+  })
+
+  it('a first draft of a crop, with no exact edit before it, starts from the photo decode', async () => {
+    const other = await engine.openImage({ bytes: await benchPhoto(5) })
+    const mask = square(300, 60, 90)
+    const draft = await engine.render({ edit: { ...edit(mask), original: { imageId: other.imageId, crop } }, output: { kind: 'preview', maxSize: 256 }, draft: true })
+    expect(draft.draft).toBe(true)
+    const exact = await engine.render({ edit: { ...edit(mask), original: { imageId: other.imageId, crop } }, output: { kind: 'preview', maxSize: 256 } })
+    expect(compare(exact.generated, draft.generated).psnr).toBeGreaterThanOrEqual(30)
+    await engine.closeImage(other.imageId)
+  })
+
+  it('an export asked for as a draft is rendered exactly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stylemap-draft-export-'))
+    try {
+      const mask = square(100, 100, 100)
+      const exact = await engine.render({ edit: edit(mask), output: { kind: 'file', path: join(dir, 'exact.png') } })
+      await engine.render({ edit: edit(dab(mask, 200, 150, 30)), output: { kind: 'generated' } })
+      const asked = await engine.render({ edit: edit(mask), output: { kind: 'file', path: join(dir, 'asked.png') }, draft: true })
+      expect(asked.draft).toBe(false)
+      expect((await readFile(join(dir, 'asked.png'))).equals(await readFile(join(dir, 'exact.png')))).toBe(true)
+      expect(exact.draft).toBe(false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('draft requests where a draft cannot help', () => {
+  let work: string
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'stylemap-draft-'))
+  })
+  afterAll(() => rm(work, { recursive: true, force: true }))
+
+  it('a model without the draft graphs renders exactly, and says so', async () => {
+    const dir = join(work, 'no-draft')
+    await cp(await testModelDir(), dir, { recursive: true })
+    const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'))
+    delete manifest.files.coarse
+    delete manifest.files.fine
+    delete manifest.preview
+    await writeFile(join(dir, 'model.json'), JSON.stringify(manifest))
+    const engine = new Engine({ draftWindowShare: 1 })
+    try {
+      await engine.loadModel(dir, { threads: 2 })
+      const photo = await engine.openImage({ bytes: await benchPhoto(0) })
+      const reference = await engine.openImage({ bytes: await benchPhoto(3) })
+      const edit = { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: reference.imageId }, mask: square(100, 100, 80) }] }
+      const draft = await engine.render({ edit, output: { kind: 'generated' }, draft: true })
+      const exact = await engine.render({ edit, output: { kind: 'generated' } })
+      expect(draft.draft).toBe(false)
+      expect(Buffer.from(draft.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
+    } finally {
+      await engine.dispose()
+    }
+  })
+
+  it('with the default share, a stroke whose window covers most of a 64 px grid renders exactly', async () => {
+    const engine = new Engine()
+    try {
+      await engine.loadModel(await testModelDir(), { threads: 2 })
+      const photo = await engine.openImage({ bytes: await benchPhoto(0) })
+      const reference = await engine.openImage({ bytes: await benchPhoto(3) })
+      const edit = { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: reference.imageId }, mask: square(100, 100, 250) }] }
+      const draft = await engine.render({ edit, output: { kind: 'generated' }, draft: true })
+      expect(draft.draft).toBe(false)
+    } finally {
+      await engine.dispose()
+    }
+  })
+})

@@ -1,0 +1,197 @@
+// The draft preview (models with the coarse and fine graphs): what is shown while a stroke is
+// being painted, before the exact result.
+//
+// Nearly all of the feature path's arithmetic is in its last up-blocks (the fine part), and it
+// runs whole only because each layer normalises over the whole feature map. A draft runs the
+// coarse part whole (exact, cheap), then the fine part on a window around the cells the edit
+// changes, normalised with the statistics of the photo's own decode instead of the window's,
+// and shows the photo's decode outside the window. A mask covering a small part of the crop
+// moves those statistics little, so the draft is close to the exact result where the mask is;
+// past the window it shows the photo's decode where the exact result has small changes,
+// which the feathered paste-back mostly hides.
+import type { Box } from './mixing.js'
+import { cellOffset, copyRow, windowOf } from './mixing.js'
+import { grow, type LevelChange, withPatched } from './incremental.js'
+import type { ModelRuntime, Modulation } from './model.js'
+
+/** Above this share of the grid, a draft window costs about what the exact path does: the exact path runs instead. */
+export const DRAFT_WINDOW_SHARE = 0.6
+
+/**
+ * What a W+ edit of a crop was mixed from, beyond the masks: each layer's reference crop,
+ * strength and offset, and the level factors. Two edits with the same `layers` and `factors`
+ * differ only where their mask weights do.
+ */
+export interface MixState {
+  layers: string
+  factors: number[]
+  /** Per style level, per layer: wplusWeights (r x r, on the reference's grid). */
+  weights: Float32Array[][]
+  /** Per layer: its offset in model pixels. */
+  offsets: { dx: number; dy: number }[]
+}
+
+/** An exact decode of a crop (its own, or of an edit of it) with every layer's statistics. */
+export interface PhotoDecode {
+  image: Float32Array
+  stats: Float32Array
+  /** What it was mixed from (a W+ edit or none); null: not known (W), so a draft compares against the photo. */
+  state: MixState | null
+}
+
+/**
+ * Per style level, the cells whose gamma/beta differ between an edit (`current`) and the exact
+ * decode it starts from (`since`), grown by one cell as a 3x3 convolution spreads a change;
+ * null where nothing differs. Without a comparable `since`, `fallback` (the edit's changes
+ * against the photo).
+ */
+export function changedSince(since: MixState | null, current: MixState | null, fallback: (Box | null)[], sizes: number[], resolution: number): (Box | null)[] {
+  if (!since || !current || since.layers !== current.layers || since.factors.join() !== current.factors.join()) return fallback
+  return sizes.map((r, level) => {
+    let box: Box | null = null
+    current.weights[level].forEach((w, k) => {
+      const before = since.weights[level][k]
+      const ox = cellOffset(current.offsets[k].dx, resolution, r)
+      const oy = cellOffset(current.offsets[k].dy, resolution, r)
+      for (let sy = 0; sy < r; sy++) {
+        for (let sx = 0; sx < r; sx++) {
+          if (w[sy * r + sx] === before[sy * r + sx]) continue
+          const x = sx + ox
+          const y = sy + oy
+          if (x < 0 || y < 0 || x >= r || y >= r) continue
+          box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
+        }
+      }
+    })
+    return box && grow(box, 1, r)
+  })
+}
+
+/** Where a draft recomputes, in cells of the coarse map x (preview.grid): `input` is fed, `out` is kept. */
+export interface DraftWindow {
+  out: Box
+  input: Box
+}
+
+/** `box` (cells of a size x size grid) in cells of a grid x grid one, grown to whole cells. */
+export function toGrid(box: Box, size: number, grid: number): Box {
+  const k = size / grid
+  return { x0: Math.floor(box.x0 / k), y0: Math.floor(box.y0 / k), x1: Math.ceil(box.x1 / k), y1: Math.ceil(box.y1 / k) }
+}
+
+function area(box: Box): number {
+  return (box.x1 - box.x0) * (box.y1 - box.y0)
+}
+
+/**
+ * The draft's window for changes per level (LevelChange.out: where gamma/beta change), or null
+ * when a draft would not help: no fine layer changes, or the window covers more than `share` of
+ * the grid. Output is kept one cell past the changed cells (the change fades there); the input
+ * is that grown by the model's margin, so the kept cells are what a whole run with the same
+ * statistics gives.
+ */
+export function draftWindow(model: ModelRuntime, outs: (Box | null)[], share = DRAFT_WINDOW_SHARE): DraftWindow | null {
+  const p = model.manifest.preview
+  const mods = model.manifest.modulations ?? []
+  if (!p) return null
+  let union: Box | null = null
+  for (let i = p.fineLayer; i < outs.length; i++) {
+    const out = outs[i]
+    if (!out) continue
+    const b = toGrid(out, mods[i].size, p.grid)
+    union = union ? { x0: Math.min(union.x0, b.x0), y0: Math.min(union.y0, b.y0), x1: Math.max(union.x1, b.x1), y1: Math.max(union.y1, b.y1) } : b
+  }
+  if (!union) return null
+  const out = union
+  const input = grow(out, p.margin, p.grid)
+  if (area(input) > share * p.grid * p.grid) return null
+  return { out, input }
+}
+
+/**
+ * The style cells a draft needs recomputed, per level, given the cells an edit changes: all of
+ * them at coarse levels (the coarse part runs whole), and at fine levels only those whose
+ * change reaches the window (a 3x3 convolution reads one cell around).
+ */
+export function draftChanged(model: ModelRuntime, changed: (Box | null)[], window: DraftWindow): (Box | null)[] {
+  const p = model.manifest.preview
+  const mods = model.manifest.modulations ?? []
+  if (!p) return changed
+  return changed.map((box, i) => {
+    if (!box || i < p.fineLayer) return box
+    const reach = grow(scaled(window.input, mods[i].size / p.grid), 1)
+    const cut = { x0: Math.max(box.x0, reach.x0), y0: Math.max(box.y0, reach.y0), x1: Math.min(box.x1, reach.x1), y1: Math.min(box.y1, reach.y1) }
+    return cut.x1 > cut.x0 && cut.y1 > cut.y0 ? cut : null
+  })
+}
+
+/** `box` scaled by `k` (a grid box to a finer grid). */
+function scaled(box: Box, k: number): Box {
+  return { x0: box.x0 * k, y0: box.y0 * k, x1: box.x1 * k, y1: box.y1 * k }
+}
+
+/** Writes the part of `values` (a `from`-sized box of a [channels, ...] tensor) inside `to` into `target` (a `to`-sized box of it). */
+function overlay(target: Float32Array, to: Box, values: Float32Array, from: Box, channels: number): void {
+  const x0 = Math.max(to.x0, from.x0)
+  const x1 = Math.min(to.x1, from.x1)
+  const y0 = Math.max(to.y0, from.y0)
+  const y1 = Math.min(to.y1, from.y1)
+  if (x1 <= x0 || y1 <= y0) return
+  const tw = to.x1 - to.x0
+  const th = to.y1 - to.y0
+  const fw = from.x1 - from.x0
+  const fh = from.y1 - from.y0
+  for (let c = 0; c < channels; c++) {
+    for (let y = y0; y < y1; y++) {
+      copyRow(target, c * tw * th + (y - to.y0) * tw + (x0 - to.x0), values, c * fw * fh + (y - from.y0) * fw + (x0 - from.x0), x1 - x0)
+    }
+  }
+}
+
+/**
+ * The draft image for an edit: gamma/beta recomputed where the edit changes them (as the exact
+ * path has them), the coarse part whole, the fine part on `window.input` with `base`'s
+ * statistics, and `base`'s image outside `window.out`. `base` is an exact decode of the crop:
+ * its own, or the latest exact edit of it (while painting: the edit as it was before the
+ * stroke, whose statistics are closer than the photo's). Only the coarse layers of `photo` are
+ * patched in place, and restored before this returns (one at a time, as withPatched).
+ */
+export async function draftImage(model: ModelRuntime, photo: Modulation[], changes: (LevelChange | null)[], base: PhotoDecode, window: DraftWindow): Promise<Float32Array> {
+  const p = model.manifest.preview
+  if (!p) throw new Error('draftImage: the model has no draft preview graphs')
+  const mods = model.manifest.modulations ?? []
+  const levels = model.manifest.styles
+  const R = model.manifest.resolution
+  const { input, out } = window
+  // fresh gamma/beta of every changed window
+  const windows = changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 })
+  const fresh = await model.modulate(windows, 1)
+  const coarseChanges = changes.map((c, i) => (i < p.fineLayer ? c : null))
+  const x = await withPatched(model, photo, coarseChanges, (patched) => model.coarse(patched), fresh)
+  const fine: Modulation[] = []
+  for (let i = p.fineLayer; i < mods.length; i++) {
+    const { channels, size } = mods[i]
+    const at = scaled(input, size / p.grid)
+    const gamma = windowOf(photo[i].gamma, channels, size, at)
+    const beta = windowOf(photo[i].beta, channels, size, at)
+    const change = changes[i]
+    if (change) {
+      overlay(gamma, at, fresh[i].gamma, change.out, channels)
+      overlay(beta, at, fresh[i].beta, change.out, channels)
+    }
+    fine.push({ gamma, beta, height: at.y1 - at.y0, width: at.x1 - at.x0 })
+  }
+  const image = await model.fine(windowOf(x, p.channels, p.grid, input), fine, base.stats, input.y1 - input.y0, input.x1 - input.x0)
+  // the base image with the window's `out` cells written over it (the margin around them is not kept)
+  const k = R / p.grid
+  const result = Float32Array.from(base.image)
+  const fw = (input.x1 - input.x0) * k
+  const fh = (input.y1 - input.y0) * k
+  const ow = (out.x1 - out.x0) * k
+  for (let c = 0; c < 3; c++) {
+    for (let y = out.y0 * k; y < out.y1 * k; y++) {
+      copyRow(result, c * R * R + y * R + out.x0 * k, image, c * fw * fh + (y - input.y0 * k) * fw + (out.x0 - input.x0) * k, ow)
+    }
+  }
+  return result
+}
