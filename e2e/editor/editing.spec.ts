@@ -13,6 +13,7 @@ import {
   paintedPortrait,
   paintStroke,
   pixelDiff,
+  screenPoint,
   screenshot,
   statusBar,
 } from './helpers'
@@ -131,4 +132,22 @@ test('undo removes the stroke and its preview, redo brings both back', async ({ 
   await expect(page.getByRole('button', { name: 'Redo' })).toBeDisabled()
   // re-rendered from the same mask: the same picture, up to a rounding step
   await expect.poll(async () => pixelDiff(await cropCentrePixel(page, crop), painted)).toBeLessThanOrEqual(3)
+})
+
+test('while a stroke is being painted the preview is a draft; when it ends the exact render replaces it', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
+  const { crop } = await paintedPortrait({ page, bridge, photoFile, faceFile })
+  const renderTime = statusBar(page).getByLabel('Last render time')
+  // a short stroke in the crop's top-left corner, held still before the button comes up: its
+  // window covers less of the model's grid than the engine drafts for
+  const from = await screenPoint(page, crop.x + crop.size * 0.08, crop.y + crop.size * 0.08)
+  const to = await screenPoint(page, crop.x + crop.size * 0.14, crop.y + crop.size * 0.1)
+  await page.mouse.move(from.x, from.y)
+  await page.mouse.down()
+  await page.mouse.move(to.x, to.y, { steps: 4 })
+  await expect(renderTime).toContainText('(draft)')
+  await screenshot(page, testInfo, '06-draft-while-painting')
+  await page.mouse.up()
+  await expect(renderTime).not.toContainText('(draft)')
+  await expect(page.getByRole('progressbar', { name: 'Rendering preview' })).toHaveCount(0)
+  await expect(renderTime).toContainText(/\d+ ms$/)
 })

@@ -15,7 +15,7 @@ export function StatusBar() {
     <footer className="statusbar" aria-label="Status bar">
       <span aria-label="Execution provider">Device: {info?.executionProvider ?? '…'}</span>
       <span aria-label="Active model">Model: {ui.activeModel?.name ?? '…'}</span>
-      <span aria-label="Last render time">Last render: {ui.lastRenderMs === null ? '—' : `${Math.round(ui.lastRenderMs)} ms`}</span>
+      <span aria-label="Last render time">Last render: {ui.lastRenderMs === null ? '—' : `${Math.round(ui.lastRenderMs)} ms${ui.preview?.draft ? ' (draft)' : ''}`}</span>
       {photo && (
         <span aria-label="Photo size">
           {photo.name} · {photo.width} × {photo.height}

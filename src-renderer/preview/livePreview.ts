@@ -27,8 +27,14 @@ export function namesReleasedImage(error: unknown, edit: EditInput, held: Record
   return named.some((imageId) => !(imageId in held))
 }
 
+/** An edit to preview, and whether a draft will do (a stroke is being painted). */
+interface DraftableEdit {
+  edit: EditInput
+  draft: boolean
+}
+
 export class LivePreview {
-  private readonly scheduler: PreviewScheduler<EditInput, PreviewFrame>
+  private readonly scheduler: PreviewScheduler<DraftableEdit, PreviewFrame>
   private timer: ReturnType<typeof setTimeout> | null = null
   private lastRevision = -1
   private readonly disposers: (() => void)[] = []
@@ -37,14 +43,14 @@ export class LivePreview {
     private readonly store: EditorStore,
     private readonly ui: UiStore,
   ) {
-    this.scheduler = new PreviewScheduler<EditInput, PreviewFrame>({
+    this.scheduler = new PreviewScheduler<DraftableEdit, PreviewFrame>({
       // main keeps the newest sequence number it has seen for the window's lifetime, also
       // across a reload: start from the clock so a reloaded page is never "older"
       firstSeq: Date.now(),
-      run: async (seq, edit) => {
+      run: async (seq, { edit, draft }) => {
         let res
         try {
-          res = await call('engine:generate', { seq, edit, maxSize: 1024 })
+          res = await call('engine:generate', { seq, edit, maxSize: 1024, draft })
         } catch (error) {
           // the edit was built before an image it names was released: a newer render follows
           if (namesReleasedImage(error, edit, this.store.doc.images)) return null
@@ -60,6 +66,7 @@ export class LivePreview {
           width: res.pasted.width,
           height: res.pasted.height,
           ms: res.ms,
+          draft: res.draft,
         }
       },
       onResult: ({ result }) => {
@@ -130,7 +137,8 @@ export class LivePreview {
     // the edit (with its mask copies) is built when the engine is ready for it, not per brush move
     this.scheduler.request(() => {
       const edit = buildEdit(this.store.doc, { wplusAvailable: this.ui.activeModel?.capabilities.wplus ?? true, maskMaxSide: PREVIEW_MASK_MAX_SIDE })
-      return editHasLayers(edit) ? edit : null
+      // while a stroke is being painted a draft will do; the stroke's end renders exactly
+      return edit && editHasLayers(edit) ? { edit, draft: this.store.strokeActive } : null
     })
   }
 }

@@ -16,6 +16,8 @@ export interface PreviewFrame {
   width: number
   height: number
   ms: number
+  /** a draft shown while a stroke is painted (the exact render follows when it ends) */
+  draft: boolean
 }
 
 export interface GeneratedImage {

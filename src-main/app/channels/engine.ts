@@ -13,15 +13,15 @@ export function engineHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'eng
   const { engine, images } = ctx
   const previews = new LatestWins()
   return {
-    'engine:generate': async ({ seq, edit, maxSize }) => {
+    'engine:generate': async ({ seq, edit, maxSize, draft }) => {
       const outcome = await previews.submit(seq, async () => {
         images.get(edit.original.imageId)
         for (const layer of edit.layers) images.get(layer.reference.imageId)
-        const rendered = await ctx.withEngine(async () => engine.render({ edit: await ctx.engineEdit(edit), output: { kind: 'preview', maxSize } }))
+        const rendered = await ctx.withEngine(async () => engine.render({ edit: await ctx.engineEdit(edit), output: { kind: 'preview', maxSize }, draft }))
         // replaced by the next render within a second: encoding speed beats size here
         const pasted = await rawToPng(rendered.pasted, maxSize, livePreviewPngLevel)
         const raw = await rawToPng(rendered.generated, undefined, livePreviewPngLevel)
-        return { crop: rendered.crop, pasted, region: rendered.region, raw, ms: rendered.ms }
+        return { crop: rendered.crop, pasted, region: rendered.region, raw, ms: rendered.ms, draft: rendered.draft }
       })
       if (outcome.status === 'superseded') return { status: 'superseded', seq }
       return { status: 'rendered', seq, ...outcome.value }
