@@ -63,24 +63,15 @@ def _pairs(flat) -> list:
     return [(flat[2 * i], flat[2 * i + 1]) for i in range(len(flat) // 2)]
 
 
-def stats_tensor(record) -> torch.Tensor:
-    """Every layer's LayerNorm (mean, 1 / std) as recorded by Decoder.features -> [N, layers, 2]."""
-    return torch.stack([torch.cat([mean.reshape(-1, 1), rstd.reshape(-1, 1)], 1) for mean, rstd in record], 1)
-
-
 class _Features(nn.Module):
-    """gamma_0, beta_0, ..., gamma_{L-1}, beta_{L-1} (whole maps) -> image, and with LayerNorm
-    every layer's normalisation statistics [N, L, 2] (the preview path's fine graph takes them)."""
+    """gamma_0, beta_0, ..., gamma_{L-1}, beta_{L-1} (whole maps) -> image."""
 
     def __init__(self, g):
         super().__init__()
         self.decoder = g.decoder
-        self.stats = g.cfg.normalize_mode == "LayerNorm"
 
     def forward(self, *mods):
-        record = [] if self.stats else None
-        image = self.decoder.features(_pairs(mods), record)
-        return (image, stats_tensor(record)) if self.stats else image
+        return self.decoder.features(_pairs(mods))
 
 
 class _Coarse(nn.Module):
@@ -95,15 +86,15 @@ class _Coarse(nn.Module):
 
 
 class _Fine(nn.Module):
-    """x (a window of coarse's map), the fine layers' gamma/beta on that window, stats [N, L, 2]
-    -> the image on that window: the preview path's windowed run with frozen statistics."""
+    """x (coarse's map or a window of it), the fine layers' gamma/beta on the same window,
+    stats [N, fine layers, 2], frozen [1] (> 0.5: normalise with stats) -> image, used (the statistics used)."""
 
     def __init__(self, g):
         super().__init__()
         self.decoder = g.decoder
 
     def forward(self, x, *rest):
-        return self.decoder.fine(x, _pairs(rest[:-1]), rest[-1])
+        return self.decoder.fine(x, _pairs(rest[:-2]), rest[-2], rest[-1] > 0.5)
 
 
 class _Mapping(nn.Module):
@@ -140,8 +131,9 @@ def dynamic_axes(key: str, input_names, output_names) -> dict:
             dynamic[name] = {0: "N", 2: f"h{j // 2}_inner", 3: f"w{j // 2}_inner"}
     if key == "fine":
         # a window: every spatial input and the image have any height and width
-        for name in input_names[:-1] + output_names:
+        for name in input_names[:-2] + output_names[:1]:
             dynamic[name] = {0: "N", 2: f"h_{name}", 3: f"w_{name}"}
+        dynamic["frozen"] = {}
     return dynamic
 
 
@@ -169,20 +161,19 @@ def graphs(g: Generator, e: Encoder):
         ("resizer", _Resizer(g), (w,), ["stylemap"], style_names),
         ("synthesis", _Synthesis(g), tuple(t.detach() for t in styles), style_names, ["image"]),
         ("modulation", _Modulation(g), padded, style_names, mod_names),
-        ("features", _Features(g), mods, mod_names, ["image", "stats"] if has_preview(g) else ["image"]),
+        ("features", _Features(g), mods, mod_names, ["image"]),
         ("mapping", _Mapping(g), (torch.randn(2, c),), ["z"], ["stylemap"]),
     ]
     if has_preview(g):
         cut = 2 * g.decoder.fine_layer()
-        record = []
-        g.decoder.features(_pairs(mods), record)
         x = g.decoder.coarse(_pairs(mods[:cut]))
+        _, stats = g.decoder.fine(x, _pairs(mods[cut:]), torch.zeros(2, (len(mods) - cut) // 2, 2), torch.tensor(False))
         # the fine graph is traced on a window of 3 x 2 cells of x (and the same window at every finer size)
         grid = x.shape[2]
         window = [t[:, :, : 3 * t.shape[2] // grid, : 2 * t.shape[3] // grid].contiguous() for t in mods[cut:]]
         out.append(("coarse", _Coarse(g), mods[:cut], mod_names[:cut], ["x"]))
-        out.append(("fine", _Fine(g), (x[:, :, :3, :2].contiguous(), *window, stats_tensor(record).detach()),
-                    ["x", *mod_names[cut:], "stats"], ["image"]))
+        out.append(("fine", _Fine(g), (x[:, :, :3, :2].contiguous(), *window, stats.detach(), torch.ones(1)),
+                    ["x", *mod_names[cut:], "stats", "frozen"], ["image", "used"]))
     return out
 
 
@@ -201,12 +192,6 @@ def preview_meta(g) -> dict:
 
 
 @torch.no_grad()
-def _features_outputs(g, mods) -> dict:
-    record = [] if has_preview(g) else None
-    image = g.decoder.features(_pairs(mods), record)
-    return {"image": image, "stats": stats_tensor(record)} if record is not None else {"image": image}
-
-
 def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
     """Random inputs and PyTorch outputs for every graph, as raw float32 + parity.json."""
     gen = torch.Generator().manual_seed(seed)
@@ -231,13 +216,13 @@ def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
             "resizer": ({"stylemap": w}, {f"style_{i}": t for i, t in enumerate(styles)}),
             "synthesis": ({f"style_{i}": t for i, t in enumerate(styles)}, {"image": g.decoder.synthesize(styles)}),
             "modulation": ({f"style_{i}": t for i, t in enumerate(windows)}, dict(zip(mod_names, window_mods))),
-            "features": (dict(zip(mod_names, mods)), _features_outputs(g, mods)),
+            "features": (dict(zip(mod_names, mods)), {"image": g.decoder.features(_pairs(mods))}),
             "mapping": ({"z": z}, {"stylemap": g.map(z)}),
         }
         if has_preview(g):
             cut = 2 * g.decoder.fine_layer()
             x = g.decoder.coarse(_pairs(mods[:cut]))
-            stats = _features_outputs(g, mods)["stats"]
+            whole, stats = g.decoder.fine(x, _pairs(mods[cut:]), torch.zeros(n, (len(mods) - cut) // 2, 2), torch.tensor(False))
             # a window of 4 x 3 cells of x, away from the top left corner where there is room
             grid = x.shape[2]
             y0, x0 = min(1, grid - 4), min(2, grid - 3)
@@ -245,13 +230,18 @@ def write_parity_set(g, e, out_dir: str, batches=(1, 3), seed=0) -> None:
                       for t in mods[cut:]]
             xw = x[:, :, y0:y0 + 4, x0:x0 + 3]
             runs["coarse"] = (dict(zip(mod_names[:cut], mods[:cut])), {"x": x})
-            runs["fine"] = ({"x": xw, **dict(zip(mod_names[cut:], window)), "stats": stats},
-                            {"image": g.decoder.fine(xw, _pairs(window), stats)})
+            image, _ = g.decoder.fine(xw, _pairs(window), stats, torch.tensor(True))
+            runs["fine"] = ({"x": xw, **dict(zip(mod_names[cut:], window)), "stats": stats, "frozen": torch.ones(1)},
+                            {"image": image, "used": stats})
+            # not frozen, on whole maps: the rest of the feature path, and the statistics a draft freezes
+            runs["fine#whole"] = ({"x": x, **dict(zip(mod_names[cut:], mods[cut:])), "stats": torch.zeros_like(stats), "frozen": torch.zeros(1)},
+                                  {"image": whole, "used": stats})
         for key, (inputs, outputs) in runs.items():
-            case = {"graph": key, "batch": n, "inputs": {}, "outputs": {}}
+            # a graph may run more than once: "graph#case"
+            case = {"graph": key.split("#")[0], "batch": n, "inputs": {}, "outputs": {}}
             for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
                 for name, t in tensors.items():
-                    fname = f"{key}-b{n}-{kind}-{name}.bin"
+                    fname = f"{key.replace('#', '-')}-b{n}-{kind}-{name}.bin"
                     t.float().contiguous().numpy().astype("<f4").tofile(os.path.join(pdir, fname))
                     case[kind][name] = {"file": fname, "shape": list(t.shape)}
             cases.append(case)

@@ -292,11 +292,14 @@ class ModulatedConv2d(nn.Module):
     def forward_modulated(self, x, gamma, beta, stats=None, record=None):
         """The layer given its modulation: normalise x, x * gamma + beta, then the convolution.
 
-        `stats` (mean, 1 / std) replaces the normalisation's own statistics of x (the preview
-        path runs a window of the map with the statistics of an earlier whole run); `record`,
-        a list, receives the statistics used.
+        `stats` (mean, 1 / std, frozen) replaces the normalisation's own statistics of x where
+        `frozen` (a bool tensor) is true: the draft preview runs a window of the map with the
+        statistics of an earlier whole run. `record`, a list, receives the statistics used.
         """
-        mean, rstd = moments(x, self.normalize_mode) if stats is None else stats
+        mean, rstd = moments(x, self.normalize_mode)
+        if stats is not None:
+            given_mean, given_rstd, frozen = stats
+            mean, rstd = torch.where(frozen, given_mean, mean), torch.where(frozen, given_rstd, rstd)
         if record is not None:
             record.append((mean, rstd))
         x = (x - mean) * rstd

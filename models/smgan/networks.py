@@ -175,7 +175,7 @@ class Decoder(nn.Module):
         modulation convolutions. It normalises over whole feature maps, so it runs whole;
         `record`, a list, receives every layer's normalisation statistics (mean, 1 / std)."""
         x = self.coarse(mods[:self.fine_layer()], record)
-        return self._fine(x, mods[self.fine_layer():], None, record)
+        return self._fine(x, mods[self.fine_layer():], None, None, record)
 
     #: up-blocks of the fine part (the last ones, where nearly all of the feature path's arithmetic is)
     FINE_BLOCKS = 3
@@ -196,23 +196,25 @@ class Decoder(nn.Module):
             x = block.forward_modulated(x, mods[1 + 2 * i], mods[2 + 2 * i], record=record)
         return x
 
-    def fine(self, x: torch.Tensor, mods: list[tuple[torch.Tensor, torch.Tensor]], stats: torch.Tensor) -> torch.Tensor:
-        """The fine part on a window: x (a window of coarse()'s map), the fine layers' gamma and
-        beta on the same window at their sizes, and `stats` [N, layers, 2], every layer's
-        (mean, 1 / std) as features() recorded them (fine layers are at fine_layer() on).
+    def fine(self, x: torch.Tensor, mods: list[tuple[torch.Tensor, torch.Tensor]], stats: torch.Tensor,
+             frozen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fine part: x (coarse()'s map, or a window of it), the fine layers' gamma and beta
+        on the same window at their sizes, `stats` [N, fine layers, 2] and `frozen` (a bool
+        tensor) -> (image, the statistics used, [N, fine layers, 2]).
 
-        With the statistics given it is local: convolutions padded with zeros, so a window grown
+        Not frozen, every layer normalises with its own statistics: on whole maps this is the
+        rest of features(), and the statistics it returns are what a draft freezes. Frozen, it
+        normalises with `stats` and is local: convolutions padded with zeros, so a window grown
         by a margin gives the inside exactly as a whole run with those statistics would."""
-        return self._fine(x, mods, stats, None)
+        record: list = []
+        image = self._fine(x, mods, stats, frozen, record)
+        return image, torch.stack([torch.cat([m.reshape(-1, 1), r.reshape(-1, 1)], 1) for m, r in record], 1)
 
-    def _fine(self, x, mods, stats, record):
-        first = self.fine_layer()
-
+    def _fine(self, x, mods, stats, frozen, record):
         def at(i):
             if stats is None:
                 return None
-            s = stats[:, first + i]
-            return s[:, 0].reshape(-1, 1, 1, 1), s[:, 1].reshape(-1, 1, 1, 1)
+            return stats[:, i, 0].reshape(-1, 1, 1, 1), stats[:, i, 1].reshape(-1, 1, 1, 1), frozen
 
         for j, block in enumerate(self.convs[self.fine_block():]):
             x = block.forward_modulated(x, mods[2 * j], mods[2 * j + 1], (at(2 * j), at(2 * j + 1)), record)

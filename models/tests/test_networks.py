@@ -66,17 +66,18 @@ class DraftSplit(unittest.TestCase):
         d = self.g.decoder
         with torch.no_grad():
             self.mods = d.modulations(d.convs_latent(torch.randn(1, 64, 8, 8)))
-            self.record = []
-            self.image = d.features(self.mods, self.record)
-            self.stats = torch.stack([torch.cat([m.reshape(-1, 1), r.reshape(-1, 1)], 1) for m, r in self.record], 1)
+            self.image = d.features(self.mods)
             self.x = d.coarse(self.mods[:d.fine_layer()])
+            self.fine_mods = self.mods[d.fine_layer():]
+            self.whole, self.stats = d.fine(self.x, self.fine_mods, torch.full((1, len(self.fine_mods), 2), 7.0), torch.tensor(False))
 
-    def test_fine_of_coarse_with_recorded_statistics_is_the_feature_path(self):
-        d = self.g.decoder
-        with torch.no_grad():
-            split = d.fine(self.x, self.mods[d.fine_layer():], self.stats)
-        self.assertEqual(self.stats.shape, (1, len(self.mods), 2))
-        self.assertLess((split - self.image).abs().max().item(), 1e-5)
+    def test_fine_of_coarse_not_frozen_is_the_feature_path(self):
+        self.assertEqual(self.stats.shape, (1, len(self.fine_mods), 2))
+        self.assertLess((self.whole - self.image).abs().max().item(), 1e-5)
+        # frozen with the statistics it returned, the same again
+        frozen, used = self.g.decoder.fine(self.x, self.fine_mods, self.stats, torch.tensor(True))
+        self.assertLess((frozen - self.image).abs().max().item(), 1e-5)
+        self.assertTrue(torch.equal(used, self.stats))
 
     def test_a_window_grown_by_the_margin_gives_its_inside_exactly(self):
         from smgan.export import preview_meta
@@ -86,18 +87,16 @@ class DraftSplit(unittest.TestCase):
         grid, margin, k = self.x.shape[2], meta["margin"], 128 // self.x.shape[2]
         self.assertEqual(meta["grid"], grid)
         y0, y1, x0, x1 = 5, 8, 6, 10  # the inside, in cells of x
-        wy0, wy1, wx0, wx1 = y0 - margin, min(grid, y1 + margin), x0 - margin, min(grid, x1 + margin)
+        cells = [g.shape[2] // grid for g, _ in self.fine_mods]
+
+        def inside(m):
+            wy0, wy1, wx0, wx1 = y0 - m, min(grid, y1 + m), x0 - m, min(grid, x1 + m)
+            windows = [(g[:, :, wy0 * c:wy1 * c, wx0 * c:wx1 * c], b[:, :, wy0 * c:wy1 * c, wx0 * c:wx1 * c]) for (g, b), c in zip(self.fine_mods, cells)]
+            out, _ = d.fine(self.x[:, :, wy0:wy1, wx0:wx1], windows, self.stats, torch.tensor(True))
+            return out[:, :, (y0 - wy0) * k:(y1 - wy0) * k, (x0 - wx0) * k:(x1 - wx0) * k]
+
+        whole = self.image[:, :, y0 * k:y1 * k, x0 * k:x1 * k]
         with torch.no_grad():
-            windows = []
-            for gamma, beta in self.mods[d.fine_layer():]:
-                s = gamma.shape[2] // grid
-                windows.append((gamma[:, :, wy0 * s:wy1 * s, wx0 * s:wx1 * s], beta[:, :, wy0 * s:wy1 * s, wx0 * s:wx1 * s]))
-            out = d.fine(self.x[:, :, wy0:wy1, wx0:wx1], windows, self.stats)
-            inside = out[:, :, (y0 - wy0) * k:(y1 - wy0) * k, (x0 - wx0) * k:(x1 - wx0) * k]
-            whole = self.image[:, :, y0 * k:y1 * k, x0 * k:x1 * k]
-            self.assertLess((inside - whole).abs().max().item(), 1e-5)
+            self.assertLess((inside(margin) - whole).abs().max().item(), 1e-5)
             # one cell less of margin is not enough: the window's zero padding reaches the inside
-            cells = [m[0].shape[2] // grid for m in self.mods[d.fine_layer():]]
-            small = d.fine(self.x[:, :, wy0 + 1:wy1, wx0 + 1:wx1], [(g[:, :, c:, c:], b[:, :, c:, c:]) for (g, b), c in zip(windows, cells)], self.stats)
-            inside_small = small[:, :, (y0 - wy0 - 1) * k:(y1 - wy0 - 1) * k, (x0 - wx0 - 1) * k:(x1 - wx0 - 1) * k]
-            self.assertGreater((inside_small - whole).abs().max().item(), 1e-3)
+            self.assertGreater((inside(margin - 1) - whole).abs().max().item(), 1e-3)

@@ -258,7 +258,7 @@ export interface RenderRequest<O extends RenderOutput = RenderOutput> {
   /**
    * A draft is enough (the live preview while a stroke is painted): where the model has the
    * draft preview graphs and the edit's window is small, the feature path's fine part runs on
-   * that window only, with the photo decode's normalisation statistics (src-main/engine/draft.ts).
+   * that window only, with the statistics of the crop's latest exact decode (src-main/engine/draft.ts).
    * A file is always rendered exactly.
    */
   draft?: boolean

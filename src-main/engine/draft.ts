@@ -1,14 +1,14 @@
 // The draft preview (models with the coarse and fine graphs): what is shown while a stroke is
-// being painted, before the exact result.
+// being painted, before the exact render.
 //
 // Nearly all of the feature path's arithmetic is in its last up-blocks (the fine part), and it
 // runs whole only because each layer normalises over the whole feature map. A draft runs the
 // coarse part whole (exact, cheap), then the fine part on a window around the cells the edit
-// changes, normalised with the statistics of the photo's own decode instead of the window's,
-// and shows the photo's decode outside the window. A mask covering a small part of the crop
-// moves those statistics little, so the draft is close to the exact result where the mask is;
-// past the window it shows the photo's decode where the exact result has small changes,
-// which the feathered paste-back mostly hides.
+// changed since the crop's latest exact decode, normalised with that decode's statistics
+// instead of the window's own, and shows that decode outside the window. While painting, that
+// decode is the edit as the previous stroke left it: a stroke moves the statistics little, so
+// the draft is close to the exact render where the stroke is; past the window it shows the
+// decode where the exact render has small changes, which the feathered paste-back mostly hides.
 import type { Box } from './mixing.js'
 import { cellOffset, copyRow, windowOf } from './mixing.js'
 import { grow, type LevelChange, withPatched } from './incremental.js'
@@ -31,8 +31,8 @@ export interface MixState {
   offsets: { dx: number; dy: number }[]
 }
 
-/** An exact decode of a crop (its own, or of an edit of it) with every layer's statistics. */
-export interface PhotoDecode {
+/** An exact decode of a crop (its own, or of an edit of it) with its fine layers' statistics (ModelRuntime.featuresWithStats). */
+export interface ExactDecode {
   image: Float32Array
   stats: Float32Array
   /** What it was mixed from (a W+ edit or none); null: not known (W), so a draft compares against the photo. */
@@ -156,7 +156,7 @@ function overlay(target: Float32Array, to: Box, values: Float32Array, from: Box,
  * stroke, whose statistics are closer than the photo's). Only the coarse layers of `photo` are
  * patched in place, and restored before this returns (one at a time, as withPatched).
  */
-export async function draftImage(model: ModelRuntime, photo: Modulation[], changes: (LevelChange | null)[], base: PhotoDecode, window: DraftWindow): Promise<Float32Array> {
+export async function draftImage(model: ModelRuntime, photo: Modulation[], changes: (LevelChange | null)[], base: ExactDecode, window: DraftWindow): Promise<Float32Array> {
   const p = model.manifest.preview
   if (!p) throw new Error('draftImage: the model has no draft preview graphs')
   const mods = model.manifest.modulations ?? []

@@ -33,7 +33,7 @@ import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { changedShare, diffBox, grow, type LevelChange, levelChange, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
-import { changedSince, DRAFT_WINDOW_SHARE, draftChanged, draftImage, draftWindow, type MixState, type PhotoDecode } from './draft.js'
+import { changedSince, DRAFT_WINDOW_SHARE, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
 import { toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
@@ -131,7 +131,7 @@ export class Engine implements EngineApi {
    * normalisation statistics, by stylemap key. While a stroke is painted this is the edit as the
    * previous stroke left it, the closest exact state a draft can start from.
    */
-  readonly #latestDecodes = new LRUCache<string, PhotoDecode>({ max: 8 })
+  readonly #latestDecodes = new LRUCache<string, ExactDecode>({ max: 8 })
   readonly #draftShare: number
   #randomMean: Float32Array | null = null
   readonly #wholeShare: number
@@ -488,14 +488,14 @@ export class Engine implements EngineApi {
     }
     if (!window && changedShare(outs, model.manifest.modulations ?? []) > this.#wholeShare) {
       // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
-      return { raw: exact(await model.featuresAndStats(await model.modulations(whole(), 1))), draft: false }
+      return { raw: exact(await model.featuresWithStats(await model.modulations(whole(), 1))), draft: false }
     }
     const changes: (LevelChange | null)[] = (window ? draftChanged(model, changed, window) : changed).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
     const photo = await this.#photoModulations(model, original, photoStyles)
     const run = this.#featureRuns.then(async () =>
       window
         ? draftImage(model, photo, changes, await this.#draftBase(model, original, photo), window)
-        : exact(await withPatched(model, photo, changes, (patched) => model.featuresAndStats(patched))),
+        : exact(await withPatched(model, photo, changes, (patched) => model.featuresWithStats(patched))),
     )
     this.#featureRuns = run.catch(() => undefined)
     return { raw: await run, draft: !!window }
@@ -505,10 +505,10 @@ export class Engine implements EngineApi {
    * What a draft of this crop starts from: its latest exact decode, or its own decode (computed
    * here, and kept as such). Runs in the feature-run queue: `photo` must be unpatched.
    */
-  async #draftBase(model: ModelRuntime, encoded: Encoded, photo: Modulation[]): Promise<PhotoDecode> {
+  async #draftBase(model: ModelRuntime, encoded: Encoded, photo: Modulation[]): Promise<ExactDecode> {
     const latest = this.#latestDecodes.get(encoded.key)
     if (latest) return latest
-    const { image, stats } = await model.featuresAndStats(photo)
+    const { image, stats } = await model.featuresWithStats(photo)
     if (!stats) throw new Error('the features graph gave no statistics for a draft')
     const decoded = { image, stats, state: { layers: '', factors: [], weights: model.manifest.styles.map(() => []), offsets: [] } }
     this.#latestDecodes.set(encoded.key, decoded)

@@ -52,9 +52,11 @@ describe('loading a model folder', () => {
       expect(runtime.info.styles.length).toBeGreaterThan(0)
       expect(runtime.info.features).toEqual({ wplus: true, random: true })
       expect(runtime.providers.inUse).toBe('cpu')
-      // the incremental graphs stand in for decoder and synthesis, whose sessions are not created
+      // the incremental graphs stand in for decoder and synthesis, and the draft graphs (coarse, then
+      // fine not frozen) for features: those sessions are not created
       expect(runtime.incremental).toBe(true)
-      expect([runtime.has('decoder'), runtime.has('synthesis'), runtime.has('modulation'), runtime.has('features')]).toEqual([false, false, true, true])
+      expect(runtime.draftable).toBe(true)
+      expect(['decoder', 'synthesis', 'features', 'modulation', 'coarse', 'fine'].map((g) => runtime.has(g as never))).toEqual([false, false, false, true, true, true])
       // decoder(w) equals features(modulation(resizer(w))) (FORMAT.md): the folder's decoder graph run apart
       const w = new Float32Array(runtime.stylemapLength).map((_, i) => Math.sin(i))
       const decoder = await ort.InferenceSession.create(join(source, 'decoder.onnx'))
@@ -153,8 +155,8 @@ describe('loading a model folder', () => {
           const i = p.fineLayer + k
           return [[`gamma_${i}`, ['N', l.channels, `h${i}`, `w${i}`]], [`beta_${i}`, ['N', l.channels, `h${i}`, `w${i}`]]] as [string, (number | string)[]][]
         })
-        others.push(['stats', ['N', mods.length, 2]])
-        return replaceGraph(dir, m, 'fine.onnx', passThroughGraph('x', ['N', p.channels, 'h', 'w'], 'image', ['N', 3, 'h', 'w'], others))
+        others.push(['stats', ['N', mods.length - p.fineLayer, 2]], ['frozen', [1]])
+        return replaceGraph(dir, m, 'fine.onnx', passThroughGraph('x', ['N', p.channels, 'h', 'w'], 'image', ['N', 3, 'h', 'w'], others, [['stats', 'used', ['N', mods.length - p.fineLayer, 2]]]))
       },
     ],
     [

@@ -46,8 +46,6 @@ interface IoSpec {
   outputs: Record<string, Dim[]>
   /** Shapes for the load-time probe where a graph has dynamic sizes besides the batch. */
   probe?: { inputs: Record<string, number[]>; outputs: Record<string, number[]> }
-  /** Outputs a graph may have besides `outputs` (checked where present, never read). */
-  extraOutputs?: Record<string, Dim[]>
 }
 
 /** One window of a style tensor for the modulation graph: [n, channels, height, width]. */
@@ -122,8 +120,7 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
         outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, [1, l.channels, l.size, l.size]]))),
       },
     },
-    // the statistics are read for drafts only; a folder whose draft graphs were left out may keep them
-    features: m.preview ? { inputs: modDims, outputs: { image, stats: ['N', mods.length, 2] } } : { inputs: modDims, outputs: { image }, extraOutputs: { stats: ['N', mods.length, 2] } },
+    features: { inputs: modDims, outputs: { image } },
     ...previewSpecs(m, modDims),
     mapping: { inputs: { z: ['N', m.mapping?.zDim ?? 0] }, outputs: { stylemap } },
   }
@@ -139,16 +136,21 @@ function previewSpecs(m: Manifest, modDims: Record<string, Dim[]>): { coarse: Io
   const coarseNames = names(0, p.fineLayer)
   const fineNames = names(p.fineLayer, mods.length)
   const x: Dim[] = ['N', p.channels, p.grid, p.grid]
-  const stats: Dim[] = ['N', mods.length, 2]
+  const stats: Dim[] = ['N', mods.length - p.fineLayer, 2]
   return {
     coarse: { inputs: Object.fromEntries(coarseNames.map((n) => [n, modDims[n]])), outputs: { x } },
     fine: {
-      // windows: every spatial size is free; the probe runs the whole map
-      inputs: { x: ['N', p.channels, 'h', 'w'], ...Object.fromEntries(fineNames.map((n) => [n, ['N', modDims[n][1], `h_${n}`, `w_${n}`] as Dim[]])), stats },
-      outputs: { image: ['N', 3, 'H', 'W'] },
+      // windows: every spatial size is free; the probe runs the whole map, not frozen
+      inputs: { x: ['N', p.channels, 'h', 'w'], ...Object.fromEntries(fineNames.map((n) => [n, ['N', modDims[n][1], `h_${n}`, `w_${n}`] as Dim[]])), stats, frozen: [1] },
+      outputs: { image: ['N', 3, 'H', 'W'], used: stats },
       probe: {
-        inputs: { x: [1, p.channels, p.grid, p.grid], ...Object.fromEntries(fineNames.map((n) => [n, modDims[n].map((d) => (d === 'N' ? 1 : (d as number)))])), stats: [1, mods.length, 2] },
-        outputs: { image: [1, 3, R, R] },
+        inputs: {
+          x: [1, p.channels, p.grid, p.grid],
+          ...Object.fromEntries(fineNames.map((n) => [n, modDims[n].map((d) => (d === 'N' ? 1 : (d as number)))])),
+          stats: [1, mods.length - p.fineLayer, 2],
+          frozen: [1],
+        },
+        outputs: { image: [1, 3, R, R], used: [1, mods.length - p.fineLayer, 2] },
       },
     },
   }
@@ -173,8 +175,7 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
     }
   }
   compare('input', session.inputNames, session.inputMetadata, spec.inputs)
-  const extra = Object.fromEntries(Object.entries(spec.extraOutputs ?? {}).filter(([name]) => session.outputNames.includes(name)))
-  compare('output', session.outputNames, session.outputMetadata, { ...spec.outputs, ...extra })
+  compare('output', session.outputNames, session.outputMetadata, spec.outputs)
 }
 
 /** Fails with E_MODEL_GRAPH unless every output has the shape model.json gives it for a batch of `batch`. */
@@ -242,8 +243,10 @@ export function baseSessionOptions(provider: ProviderName, threads?: number): or
  */
 function sessionGraphs(paths: Record<GraphName, string | undefined>): [GraphName, string][] {
   const incremental = !!(paths.modulation && paths.features)
+  // with the draft graphs, coarse then fine (not frozen) is the feature path: no features session either
+  const split = incremental && !!(paths.coarse && paths.fine)
   return (Object.entries(paths) as [GraphName, string | undefined][]).filter(
-    (e): e is [GraphName, string] => !!e[1] && !(incremental && (e[0] === 'decoder' || e[0] === 'synthesis')),
+    (e): e is [GraphName, string] => !!e[1] && !(incremental && (e[0] === 'decoder' || e[0] === 'synthesis')) && !(split && e[0] === 'features'),
   )
 }
 
@@ -259,7 +262,7 @@ function sessionGraphs(paths: Record<GraphName, string | undefined>): [GraphName
  */
 export function graphSessionOptions(graph: GraphName, options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
   const own: ort.InferenceSession.SessionOptions =
-    graph === 'features' || graph === 'coarse' ? { enableMemPattern: false } : graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
+    graph === 'features' || graph === 'coarse' || graph === 'fine' ? { enableMemPattern: false } : graph === 'synthesis' || graph === 'decoder' ? {} : { enableCpuMemArena: false }
   return { ...own, ...options, freeDimensionOverrides: { N: 1 } }
 }
 
@@ -352,7 +355,7 @@ export class ModelRuntime {
       source: manifest.source,
       license: manifest.license,
       isDefault: manifest.default,
-      features: { wplus: !!(sessions.resizer && (sessions.synthesis || sessions.features)), random: !!sessions.mapping },
+      features: { wplus: !!(sessions.resizer && (sessions.synthesis || sessions.features || (sessions.coarse && sessions.fine))), random: !!sessions.mapping },
       ...(manifest.alignment ? { alignment: { landmarks: manifest.alignment.landmarks } } : {}),
     }
     return new ModelRuntime(manifest, info, providers, sessions, loaded, sessionOptions, specs)
@@ -406,9 +409,9 @@ export class ModelRuntime {
     return out.stylemap.data as Float32Array
   }
 
-  /** Whether the model has the incremental edit graphs (modulation and features). */
+  /** Whether the model has the incremental edit graphs (modulation and features, or coarse and fine in its stead). */
   get incremental(): boolean {
-    return !!(this.sessions.modulation && this.sessions.features)
+    return !!(this.sessions.modulation && (this.sessions.features || this.draftable))
   }
 
   /** Stylemaps -> raw images [n,3,R,R]. */
@@ -488,6 +491,7 @@ export class ModelRuntime {
 
   /** Every layer's gamma and beta (whole maps, batch n) -> raw images [n,3,R,R]. */
   async features(mods: Modulation[], n: number): Promise<Float32Array> {
+    if (this.draftable) return (await this.split(mods, n)).image
     const levels = this.manifest.modulations ?? []
     const feeds: Record<string, ort.Tensor> = {}
     mods.forEach((m, i) => {
@@ -499,17 +503,23 @@ export class ModelRuntime {
     return out.image.data as Float32Array
   }
 
-  /** features() for one image, with every layer's normalisation statistics [layers, 2] (mean, 1 / std) when the model has the draft preview graphs. */
-  async featuresAndStats(mods: Modulation[]): Promise<{ image: Float32Array; stats: Float32Array | null }> {
+  /**
+   * features() for one image, with the fine layers' normalisation statistics [layers - fineLayer, 2]
+   * (mean, 1 / std) where the model has the draft preview graphs (null without).
+   */
+  async featuresWithStats(mods: Modulation[]): Promise<{ image: Float32Array; stats: Float32Array | null }> {
+    if (this.draftable) return this.split(mods, 1)
+    return { image: await this.features(mods, 1), stats: null }
+  }
+
+  /** The feature path as coarse, then fine on the whole map with its own statistics (batch n). */
+  private async split(mods: Modulation[], n: number): Promise<{ image: Float32Array; stats: Float32Array }> {
+    const p = this.manifest.preview
     const levels = this.manifest.modulations ?? []
-    const feeds: Record<string, ort.Tensor> = {}
-    mods.forEach((m, i) => {
-      const dims = [1, levels[i].channels, levels[i].size, levels[i].size]
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
-      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
-    })
-    const out = await this.run('features', feeds)
-    return { image: out.image.data as Float32Array, stats: out.stats ? (out.stats.data as Float32Array) : null }
+    if (!p) throw new EngineError(engineErrorCodes.modelFeature, `model ${this.info.id} has no draft preview graphs`)
+    const x = await this.coarse(mods, n)
+    const unused = new Float32Array(n * (levels.length - p.fineLayer) * 2)
+    return this.runFine(x, mods.slice(p.fineLayer), unused, false, p.grid, p.grid, n)
   }
 
   /** Whether the model has the draft preview's coarse and fine graphs. */
@@ -517,12 +527,12 @@ export class ModelRuntime {
     return !!(this.sessions.coarse && this.sessions.fine && this.manifest.preview)
   }
 
-  /** The coarse part of the feature path for one image: gamma/beta of the layers before preview.fineLayer (whole maps) -> x [channels, grid, grid]. */
-  async coarse(mods: Modulation[]): Promise<Float32Array> {
+  /** The coarse part of the feature path (batch n): gamma/beta of the layers before preview.fineLayer (whole maps) -> x [n, channels, grid, grid]. */
+  async coarse(mods: Modulation[], n = 1): Promise<Float32Array> {
     const levels = this.manifest.modulations ?? []
     const feeds: Record<string, ort.Tensor> = {}
     for (let i = 0; i < (this.manifest.preview?.fineLayer ?? 0); i++) {
-      const dims = [1, levels[i].channels, levels[i].size, levels[i].size]
+      const dims = [n, levels[i].channels, levels[i].size, levels[i].size]
       feeds[`gamma_${i}`] = new ort.Tensor('float32', mods[i].gamma, dims)
       feeds[`beta_${i}`] = new ort.Tensor('float32', mods[i].beta, dims)
     }
@@ -531,30 +541,39 @@ export class ModelRuntime {
   }
 
   /**
-   * The fine part on a window of `height` x `width` cells of x (one image): `x` that window of
-   * coarse's map, `mods[k]` layer fineLayer + k's gamma/beta on the same window at its size,
-   * `stats` every layer's statistics (featuresAndStats) -> the image on the window,
-   * [3, height * R / grid, width * R / grid].
+   * A draft's fine part on a window of `height` x `width` cells of x (one image): `x` that window
+   * of coarse's map, `mods[k]` layer fineLayer + k's gamma/beta on the same window at its size,
+   * `stats` the fine layers' statistics of an exact run (featuresWithStats), frozen -> the image on
+   * the window, [3, height * R / grid, width * R / grid].
    */
   async fine(x: Float32Array, mods: Modulation[], stats: Float32Array, height: number, width: number): Promise<Float32Array> {
+    return (await this.runFine(x, mods, stats, true, height, width, 1)).image
+  }
+
+  private async runFine(x: Float32Array, mods: Modulation[], stats: Float32Array, frozen: boolean, height: number, width: number, n: number): Promise<{ image: Float32Array; stats: Float32Array }> {
     const p = this.manifest.preview
     const levels = this.manifest.modulations ?? []
     if (!p) throw new EngineError(engineErrorCodes.modelFeature, `model ${this.info.id} has no draft preview graphs`)
-    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, [1, p.channels, height, width]), stats: new ort.Tensor('float32', stats, [1, levels.length, 2]) }
+    const fineLayers = levels.length - p.fineLayer
+    const feeds: Record<string, ort.Tensor> = {
+      x: new ort.Tensor('float32', x, [n, p.channels, height, width]),
+      stats: new ort.Tensor('float32', stats, [n, fineLayers, 2]),
+      frozen: new ort.Tensor('float32', new Float32Array([frozen ? 1 : 0]), [1]),
+    }
     mods.forEach((m, k) => {
       const i = p.fineLayer + k
       const scale = levels[i].size / p.grid
-      const dims = [1, levels[i].channels, height * scale, width * scale]
+      const dims = [n, levels[i].channels, height * scale, width * scale]
       feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
       feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
     })
     const out = await this.run('fine', feeds)
     const scale = this.manifest.resolution / p.grid
-    const want = [1, 3, height * scale, width * scale]
+    const want = [n, 3, height * scale, width * scale]
     if (out.image.dims.some((d, k) => d !== want[k])) {
       throw new EngineError(engineErrorCodes.modelGraph, `fine graph gave [${out.image.dims.join(', ')}] for a ${height}x${width} window, expected [${want.join(', ')}]`)
     }
-    return out.image.data as Float32Array
+    return { image: out.image.data as Float32Array, stats: out.used.data as Float32Array }
   }
 
   /** z [n, zDim] -> stylemaps. */

@@ -77,12 +77,15 @@ async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 
     what = 'features(modulation(resizer)) and synthesis(resizer)'
     const error = relativeError(synthesized, other)
     if (!(error <= 1e-4)) throw new EngineError(verifyErrorCode, `the imported ${what} disagree: max relative error ${error}`)
-    if (coarse && fine && manifest.preview && featured.stats) {
-      // the draft preview's graphs on the whole map, with the statistics features recorded, are features again
+    if (coarse && fine && manifest.preview) {
+      // the draft preview's graphs on the whole map, not frozen, are features again
       const cut = manifest.preview.fineLayer
       const pick = (from: number, to: number) => Object.fromEntries(Object.entries(mods).filter(([name]) => { const i = Number(name.split('_')[1]); return i >= from && i < to }))
       const { x } = await runGraph(join(dir, coarse), pick(0, cut))
-      const split = (await runGraph(join(dir, fine), { x, ...pick(cut, manifest.styles.length), stats: featured.stats })).image.data as Float32Array
+      const fineLayers = manifest.styles.length - cut
+      const unused = new ort.Tensor('float32', new Float32Array(fineLayers * 2), [1, fineLayers, 2])
+      const frozen = new ort.Tensor('float32', new Float32Array([0]), [1])
+      const split = (await runGraph(join(dir, fine), { x, ...pick(cut, manifest.styles.length), stats: unused, frozen })).image.data as Float32Array
       const splitError = relativeError(other, split)
       if (!(splitError <= 1e-4)) throw new EngineError(verifyErrorCode, `the imported fine(coarse) and features disagree: max relative error ${splitError}`)
     }

@@ -51,6 +51,8 @@ export function passThroughGraph(
   outputDims: (number | string)[],
   /** inputs the graph declares and ignores */
   unused: [string, (number | string)[]][] = [],
+  /** more outputs, each one of the inputs as it is: [input, output, dims] */
+  copies: [string, string, (number | string)[]][] = [],
 ): Uint8Array {
   const rank = inputDims.length
   return model(
@@ -60,9 +62,10 @@ export function passThroughGraph(
       node('Add', ['nothing', 'ones'], ['repeatsFloat']),
       node('Cast', ['repeatsFloat'], ['repeats'], [intAttribute('to', INT64)]),
       node('Tile', [input, 'repeats'], [output]),
+      ...copies.map(([from, to]) => node('Identity', [from], [to])),
     ],
     [floatTensor('zero', [], [0]), floatTensor('ones', [rank], new Array<number>(rank).fill(1))],
     [valueInfo(input, inputDims), ...unused.map(([name, dims]) => valueInfo(name, dims))],
-    [valueInfo(output, outputDims)],
+    [valueInfo(output, outputDims), ...copies.map(([, to, dims]) => valueInfo(to, dims))],
   )
 }
