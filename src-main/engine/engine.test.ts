@@ -82,6 +82,29 @@ describe('render: encoding is cached', () => {
     }
   })
 
+  it('previews that reuse the kept photo and reference detail bands give what a fresh engine gives', async () => {
+    const at = (size: number, x: number) => ({
+      original: { imageId: photo.imageId, crop: photoCrop },
+      layers: [{ reference: { imageId: reference.imageId, crop: { x: 10, y: 10, size: 180 } }, mask: rectMask(240, 200, x, 40, size, 60) }],
+    })
+    const first = await engine.render({ edit: at(50, 60), output: { kind: 'preview', maxSize: 150 } })
+    const second = await engine.render({ edit: at(70, 90), output: { kind: 'preview', maxSize: 150 } })
+    const full = await engine.render({ edit: at(70, 90), output: { kind: 'preview' } })
+    const fresh = new Engine()
+    try {
+      await fresh.loadModel(await testModelDir())
+      for (const image of [photo, reference]) await fresh.openImage({ bytes: await gradientPng(image.width, image.height, image === photo ? 0 : 6) })
+      const own = async (edit: Edit, maxSize?: number) => (await fresh.render({ edit, output: { kind: 'preview', maxSize } })).pasted
+      expect(same(second.pasted, await own(at(70, 90), 150))).toBe(true)
+      expect(same(full.pasted, await own(at(70, 90)))).toBe(true)
+      // and the first edit, rendered after the second on a fresh engine, is still its own
+      expect(same(first.pasted, await own(at(50, 60), 150))).toBe(true)
+      expect(same(first.pasted, second.pasted)).toBe(false)
+    } finally {
+      await fresh.dispose()
+    }
+  })
+
   it('refuses crops outside the photo, unknown images and malformed masks with stable codes', async () => {
     const mask = rectMask(240, 200, 0, 0, 10, 10)
     const edit = (patch: Partial<Edit>): Edit => ({ original: { imageId: photo.imageId, crop: photoCrop }, layers: [{ reference: { imageId: reference.imageId }, mask }], ...patch })

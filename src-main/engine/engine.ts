@@ -82,8 +82,15 @@ const meanSamples = 4096
 const meanSeed = 0x5eed
 const defaultFeather = 8
 const maxStylemaps = 128
+/** Bytes of paste-back bands kept (#bands): a 1024 px preview's photo bands are about 16 MB. */
+const bandBudget = 128e6
 /** Detections kept, by image (detection depends on the pixels only, not on the model). */
 const maxDetections = 64
+
+/** A crop as part of a cache key. */
+function cropKey(crop: Crop): string {
+  return `${crop.x},${crop.y},${crop.size}${crop.angle === undefined ? '' : `,${crop.angle}deg`}`
+}
 
 /** `image` tagged with the colour profile of `source`, where it has one. */
 function withProfileOf(source: RawImage, image: RawImage): RawImage {
@@ -133,6 +140,15 @@ export class Engine implements EngineApi {
    */
   readonly #latestDecodes = new LRUCache<string, ExactDecode>({ max: 8 })
   readonly #draftShare: number
+  /**
+   * What a paste-back reads from the photo and the references and no edit changes, by image,
+   * crop and size: the photo region (downscaled or sampled from a frame), its low-pass and detail
+   * band, each reference crop's luminance detail band. Live previews of the same crops reuse them.
+   */
+  readonly #bands = new LRUCache<string, RawImage | Float32Array>({
+    maxSize: bandBudget,
+    sizeCalculation: (v) => Math.max(1, v instanceof Float32Array ? v.byteLength : v.data.byteLength),
+  })
   #randomMean: Float32Array | null = null
   readonly #wholeShare: number
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
@@ -160,6 +176,7 @@ export class Engine implements EngineApi {
     this.#pyramids.clear()
     this.#modulations.clear()
     this.#latestDecodes.clear()
+    this.#bands.clear()
     if (previous) await previous.release()
     return { model: next.info, providers: next.providers }
   }
@@ -184,6 +201,7 @@ export class Engine implements EngineApi {
     for (const key of [...this.#pyramids.keys()]) if (key.includes(tag)) this.#pyramids.delete(key)
     for (const key of [...this.#modulations.keys()]) if (key.includes(tag)) this.#modulations.delete(key)
     for (const key of [...this.#latestDecodes.keys()]) if (key.includes(tag)) this.#latestDecodes.delete(key)
+    for (const key of [...this.#bands.keys()]) if (key.includes(tag)) this.#bands.delete(key)
   }
 
   async getPixels(imageId: string, maxSize?: number): Promise<RawImage> {
@@ -222,20 +240,28 @@ export class Engine implements EngineApi {
     drafted = draft
     if (output.kind === 'generated') return done({ kind: 'generated', generated, encoded })
 
-    /** The generated crop blended into `base` inside `square`, with masks, image, feather and detail brought to square.size. */
-    const blend = async (base: RawImage, square: Crop): Promise<RawImage> => {
+    /**
+     * The generated crop blended into `base` inside `square`, with masks, image, feather and
+     * detail brought to square.size; `baseKey` names base and square among the photo's (the
+     * photo's bands are kept under it).
+     */
+    const blend = async (base: RawImage, square: Crop, baseKey: string): Promise<RawImage> => {
       const at = square.size
       const masks = layers.map((l) => sampleMaskCrop(l.source.mask, photo.info.width, photo.info.height, crop, at))
       const resized = await resizeImage(generated, at, at)
       // the feather is given in photo pixels: at a smaller size it shrinks with the image
       const featherAt = at === crop.size ? feather : (feather * at) / crop.size
       const alpha = featherMask(unionMasks(masks, at, at), featherAt)
-      const region = cropPixels(base, square)
+      const sigma = detailSigma(at, this.#requireModel().info.resolution)
+      const key = `|${photo.info.imageId}|${cropKey(crop)}|${baseKey}|${sigma}`
       // the photo as the generator could draw it, its detail band blurred away: colour is compared
       // on it (a photo's pixel noise is no colour the edit should have), detail is measured from it
-      const smooth = await lowPass(region, detailSigma(at, this.#requireModel().info.resolution))
+      const smooth = await this.#band(`${key}|low`, async () => lowPass(cropPixels(base, square), sigma))
       const tone = edit.colorMatch === false ? noToneMatch : toneMatch(smooth, { x: 0, y: 0, size: at }, resized, alpha, colorShift(base, square, resized, alpha))
-      const detail = edit.detail === false ? undefined : await this.#detail(region, smooth, layers, masks, featherAt)
+      const detail =
+        edit.detail === false || !hasDetailBand(sigma)
+          ? undefined
+          : await this.#detail(await this.#band(`${key}|high`, async () => highPassRgb(cropPixels(base, square), smooth)), layers, masks, featherAt, at, alpha)
       return composite(base, square, resized, alpha, tone, detail)
     }
 
@@ -244,8 +270,8 @@ export class Engine implements EngineApi {
       // mirrored past its edges), and what it changed is carried into the photo through the
       // inverse warp, so only pixels near the mask are written
       const pasteFrame = async (target: RawImage, area: Region, n: number): Promise<RawImage> => {
-        const square = await cropResized(photo.pixels, crop, n)
-        const result = await blend(square, { x: 0, y: 0, size: n })
+        const square = await this.#band(`|${photo.info.imageId}|${cropKey(crop)}|frame ${n}`, () => cropResized(photo.pixels, crop, n))
+        const result = await blend(square, { x: 0, y: 0, size: n }, `frame ${n}`)
         return pasteThroughFrame(target, area, crop, frameDelta(square, result), n)
       }
       if (output.kind === 'preview') {
@@ -269,13 +295,13 @@ export class Engine implements EngineApi {
       // region is downscaled first and the blend done at the output size
       const pasted =
         maxSize === undefined || maxSize >= crop.size
-          ? await blend(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size })
-          : await blend(await cropScaled(photo.pixels, crop, maxSize), { x: 0, y: 0, size: maxSize })
+          ? await blend(cropPixels(photo.pixels, crop), { x: 0, y: 0, size: crop.size }, 'crop')
+          : await blend(await this.#band(`|${photo.info.imageId}|${cropKey(crop)}|scaled ${maxSize}`, () => cropScaled(photo.pixels, crop, maxSize)), { x: 0, y: 0, size: maxSize }, `scaled ${maxSize}`)
       const region: Region = { x: crop.x, y: crop.y, width: crop.size, height: crop.size }
       // the crop region is in the photo's colour space, and so is the generator's output (it was fed the photo's values)
       return done({ kind: 'preview', pasted: withProfileOf(photo.pixels, pasted), region, generated: withProfileOf(photo.pixels, generated), encoded })
     }
-    const file = await this.#write(await blend(photo.pixels, crop), photo, output)
+    const file = await this.#write(await blend(photo.pixels, crop, 'photo'), photo, output)
     return done({ kind: 'file', file, encoded })
   }
 
@@ -320,6 +346,7 @@ export class Engine implements EngineApi {
     this.#pyramids.clear()
     this.#modulations.clear()
     this.#latestDecodes.clear()
+    this.#bands.clear()
     if (model) await model.release()
   }
 
@@ -531,23 +558,34 @@ export class Engine implements EngineApi {
    * the layer's offset) under the layer's feathered mask and strength. Undefined when the
    * output is no larger than the model grid.
    */
-  async #detail(region: RawImage, smooth: RawImage, layers: ActiveLayer[], masks: Mask[], feather: number): Promise<Float32Array | undefined> {
-    const size = region.width
+  /** `union`: the feathered union of the masks (a single layer's own feathered mask is that). */
+  async #detail(photoHighPass: Float32Array, layers: ActiveLayer[], masks: Mask[], feather: number, size: number, union: Float32Array): Promise<Float32Array> {
     const R = this.#requireModel().info.resolution
     const sigma = detailSigma(size, R)
-    if (!hasDetailBand(sigma)) return undefined
     const references: DetailLayer[] = []
     for (const [i, layer] of layers.entries()) {
-      const reference = await cropResized(layer.reference.pixels, layer.referenceCrop, size)
+      const highPass = await this.#band(`|${layer.reference.info.imageId}|${cropKey(layer.referenceCrop)}|reference ${size}|${sigma}`, async () =>
+        highPassLuma(await cropResized(layer.reference.pixels, layer.referenceCrop, size), sigma),
+      )
       references.push({
-        highPass: await highPassLuma(reference, sigma),
-        alpha: featherMask(masks[i], feather),
+        highPass,
+        alpha: layers.length === 1 ? union : featherMask(masks[i], feather),
         strength: layer.strength,
         dx: Math.round((layer.dx * size) / R),
         dy: Math.round((layer.dy * size) / R),
       })
     }
-    return blendDetail(highPassRgb(region, smooth), references, size)
+    return blendDetail(photoHighPass, references, size)
+  }
+
+  /** A paste-back band (see #bands), computed once per key while the budget keeps it. */
+  async #band<T extends RawImage | Float32Array>(key: string, make: () => Promise<T>): Promise<T> {
+    const kept = this.#bands.get(key)
+    if (kept) return kept as T
+    const made = await make()
+    // an export's bands (a full-size crop of a large photo) are used once, and would crowd out the previews'
+    if ((made instanceof Float32Array ? made.byteLength : made.data.byteLength) <= bandBudget / 8) this.#bands.set(key, made)
+    return made
   }
 
   #stylemapKey(model: ModelRuntime, imageId: string, crop: Crop): string {
