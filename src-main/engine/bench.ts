@@ -24,6 +24,16 @@ export interface BenchRow {
   edit_ms: number
   /** One warm live preview as the app asks for it: the same edit pasted back with detail, the crop region returned. */
   preview_ms: number
+  /**
+   * The live preview while a stroke is painted: the edit's exact preview rendered, then a dab of
+   * the brush (40 px across, on the mask's right edge) added and rendered as a draft (the
+   * preview with draft: true). Null for a model without the draft graphs.
+   */
+  draft_preview_ms: number | null
+  /** Those drafts' generator output against the exact render of the same edit: median PSNR over the crop (dB); null when none was a draft. */
+  draft_psnr_db: number | null
+  /** Whether every one of those renders was a draft (the engine renders exactly where a window is most of the grid). */
+  drafted: boolean
   /** The same on a 6000x4000 photo with a 3000 px crop, the preview downscaled to 1024 px. */
   preview_24mp_ms: number
   /** The full-resolution paste-back of that edit into the 24 MP photo, written as PNG. */
@@ -77,6 +87,27 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
   const mid = s.length >> 1
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/** PSNR of b against a, 8-bit values (dB; Infinity when equal). */
+function psnr(a: Uint8Array, b: Uint8Array): number {
+  let se = 0
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2
+  return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se)
+}
+
+/** `mask` with a round dab of the brush, 40 px across, on the right edge of squareMask's square (a stroke going on). */
+function withDab(mask: Mask, run: number): Mask {
+  const data = mask.data.slice()
+  const side = mask.width
+  let right = 0
+  let top = side
+  let bottom = 0
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) if (mask.data[y * side + x]) [right, top, bottom] = [Math.max(right, x), Math.min(top, y), Math.max(bottom, y)]
+  const cx = right
+  const cy = Math.round((top + bottom) / 2) + (run % 3) * 4
+  for (let y = cy - 20; y < cy + 20; y++) for (let x = cx - 20; x < cx + 20; x++) if (x >= 0 && y >= 0 && x < side && y < mask.height && (x - cx) ** 2 + (y - cy) ** 2 < 400) data[y * side + x] = 255
+  return { ...mask, data }
 }
 
 async function timed(runs: number, warmup: number, fn: (i: number) => Promise<unknown>): Promise<number> {
@@ -165,6 +196,32 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     )
     log(`  preview_ms ${preview_ms} (the same edit pasted back with detail, ${original.width} px crop)`)
 
+    // painting: the exact preview of the mask so far, then a draft with a dab of the brush added
+    let draft_preview_ms: number | null = null
+    let draft_psnr_db: number | null = null
+    let drafted = false
+    if (runtime.draftable) {
+      const times: number[] = []
+      const psnrs: number[] = []
+      drafted = true
+      for (let i = 0; i < warmup + runs; i++) {
+        const mask = squareMask(original.width, i)
+        await engine.render({ edit: edit(original.imageId, reference.imageId, mask, crop), output: { kind: 'preview', maxSize: 1024 } })
+        const painted = withDab(mask, i)
+        const t = performance.now()
+        const draft = await engine.render({ edit: edit(original.imageId, reference.imageId, painted, crop), output: { kind: 'preview', maxSize: 1024 }, draft: true })
+        if (i < warmup) continue
+        times.push(performance.now() - t)
+        drafted &&= draft.draft
+        if (!draft.draft) continue
+        const exact = await engine.render({ edit: edit(original.imageId, reference.imageId, painted, crop), output: { kind: 'generated' } })
+        psnrs.push(psnr(exact.generated.data, draft.generated.data))
+      }
+      draft_preview_ms = Math.round(median(times) * 10) / 10
+      draft_psnr_db = psnrs.length ? Math.round(median(psnrs) * 10) / 10 : null
+      log(`  draft_preview_ms ${draft_preview_ms} (a dab added to the mask, drawn as a draft${drafted ? '' : '; some rendered exactly'}), PSNR against exact ${draft_psnr_db} dB`)
+    }
+
     // a 24 MP photo: the preview is blended at 1024 px, the export at full size
     const big = await engine.openImage({ bytes: await bigPhoto() })
     const bigCrop = { x: 1800, y: 600, size: 3000 }
@@ -236,6 +293,9 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         decode_ms,
         edit_ms,
         preview_ms,
+        draft_preview_ms,
+        draft_psnr_db,
+        drafted,
         preview_24mp_ms,
         export_24mp_ms,
         reference_pipeline_ms,

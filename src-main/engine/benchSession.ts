@@ -49,6 +49,9 @@ export async function runSession(dir: string, threads: number, runs = 5): Promis
       if (run > 0) times.push(performance.now() - t)
     }
     await engine.render({ edit: edit(0), output: { kind: 'preview', maxSize: 1024 } })
+    // painting on: a draft of the first layer's mask grown by a brush dab (its sessions count too)
+    const painted = rect(size, 140, 180, 150, 70)
+    await engine.render({ edit: { ...edit(0), layers: edit(0).layers.map((l, i) => (i === 0 ? { ...l, mask: painted } : l)) }, output: { kind: 'preview', maxSize: 1024 }, draft: true })
     times.sort((a, b) => a - b)
     return { peak_rss_mb: peakRssMiB(), edit3_ms: Math.round(times[times.length >> 1] * 10) / 10, references: refs.length }
   } finally {
