@@ -49,6 +49,7 @@ interface Manifest {
   stylemap: { channels: number; size: number }
   styles: { channels: number; size: number }[]
   mapping: { zDim: number }
+  preview?: { fineLayer: number; grid: number; channels: number; margin: number }
   files: Record<string, string>
   sha256: Record<string, string>
   architecture: Record<string, unknown>
@@ -119,7 +120,7 @@ describe.skipIf(skip).each(configs)('TypeScript import = Python conversion: $siz
     expect(existsSync(path.join(ts(), 'generator.weights'))).toBe(true)
   })
 
-  it('gives the same encoder, decoder, resizer, synthesis, modulation, features and mapping outputs within 1e-5', async () => {
+  it('gives the same encoder, decoder, resizer, synthesis, modulation, features, coarse, fine and mapping outputs within 1e-5', async () => {
     const m = JSON.parse(await readFile(path.join(ts(), 'model.json'), 'utf8')) as Manifest
     const { channels: C, size: S } = m.stylemap
     const R = m.resolution
@@ -143,6 +144,16 @@ describe.skipIf(skip).each(configs)('TypeScript import = Python conversion: $siz
       ['features', whole],
       ['mapping', { z }],
     ]
+    if (m.preview && m.files.coarse && m.files.fine) {
+      // the draft graphs: coarse on whole maps, fine on the whole map with its own statistics and frozen to others
+      const F = m.preview.fineLayer
+      const levels = (from: number, to: number) => Object.fromEntries(Object.entries(whole).filter(([name]) => Number(name.split('_')[1]) >= from && Number(name.split('_')[1]) < to))
+      const { x } = await outputs(py(), m.files.coarse, levels(0, F))
+      const L = m.styles.length - F
+      const stats = new ort.Tensor('float32', normal(n * L * 2, 9).map((v) => 1 + 0.1 * v), [n, L, 2])
+      const flag = (on: boolean) => new ort.Tensor('float32', new Float32Array([on ? 1 : 0]), [1])
+      cases.push(['coarse', levels(0, F)], ['fine', { x, ...levels(F, m.styles.length), stats, frozen: flag(false) }], ['fine', { x, ...levels(F, m.styles.length), stats, frozen: flag(true) }])
+    }
     expect(Object.keys(mods).length).toBe(2 * m.styles.length)
     const errors: Record<string, number> = {}
     for (const [graph, feeds] of cases) {

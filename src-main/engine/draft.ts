@@ -41,12 +41,12 @@ export interface ExactDecode {
 
 /**
  * Per style level, the cells whose gamma/beta differ between an edit (`current`) and the exact
- * decode it starts from (`since`), grown by one cell as a 3x3 convolution spreads a change;
- * null where nothing differs. Without a comparable `since`, `fallback` (the edit's changes
- * against the photo).
+ * decode it would start from (`since`), grown by one cell as a 3x3 convolution spreads a change;
+ * null where nothing differs. Null in all when the two are not comparable (other layers,
+ * strengths, offsets or level factors, or a W edit, whose state is not tracked).
  */
-export function changedSince(since: MixState | null, current: MixState | null, fallback: (Box | null)[], sizes: number[], resolution: number): (Box | null)[] {
-  if (!since || !current || since.layers !== current.layers || since.factors.join() !== current.factors.join()) return fallback
+export function changedSince(since: MixState | null, current: MixState | null, sizes: number[], resolution: number): (Box | null)[] | null {
+  if (!since || !current || since.layers !== current.layers || since.factors.join() !== current.factors.join()) return null
   return sizes.map((r, level) => {
     let box: Box | null = null
     current.weights[level].forEach((w, k) => {
@@ -84,11 +84,10 @@ function area(box: Box): number {
 }
 
 /**
- * The draft's window for changes per level (LevelChange.out: where gamma/beta change), or null
- * when a draft would not help: no fine layer changes, or the window covers more than `share` of
- * the grid. Output is kept one cell past the changed cells (the change fades there); the input
- * is that grown by the model's margin, so the kept cells are what a whole run with the same
- * statistics gives.
+ * The draft's window for changes per level (where gamma/beta change), or null when a draft would
+ * not help: no fine layer changes, or the window covers more than `share` of the grid. The kept
+ * cells are the changed ones; the input is those grown by the model's margin, so the kept cells
+ * are what a whole run with the same statistics gives.
  */
 export function draftWindow(model: ModelRuntime, outs: (Box | null)[], share = DRAFT_WINDOW_SHARE): DraftWindow | null {
   const p = model.manifest.preview

@@ -134,11 +134,11 @@ export class Engine implements EngineApi {
   /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
   #featureRuns: Promise<unknown> = Promise.resolve()
   /**
-   * Draft renders: each edited crop's latest exact decode (its own, or of an edit of it) with its
-   * normalisation statistics, by stylemap key. While a stroke is painted this is the edit as the
-   * previous stroke left it, the closest exact state a draft can start from.
+   * Draft renders: each edited crop's latest exact decode (of its own, or of an edit of it) with
+   * its statistics, by stylemap key, and its own decode under key + '#own'. While a stroke is
+   * painted the latest is the edit as the previous stroke left it, the closest a draft can start from.
    */
-  readonly #latestDecodes = new LRUCache<string, ExactDecode>({ max: 8 })
+  readonly #latestDecodes = new LRUCache<string, ExactDecode>({ max: 16 })
   readonly #draftShare: number
   /**
    * What a paste-back reads from the photo and the references and no edit changes, by image,
@@ -505,9 +505,12 @@ export class Engine implements EngineApi {
       }
     }
     const outs = changed.map((box, i) => box && grow(box, 1, levels[i].size))
-    // a draft recomputes what changed since the exact decode it starts from (while painting: the stroke)
-    const since = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
-    const window = draft && model.draftable ? draftWindow(model, since ? changedSince(since.state, state, outs, levels.map((l) => l.size), R) : outs, this.#draftShare) : null
+    // a draft recomputes what changed since the exact decode it starts from: the crop's latest
+    // (while painting: the edit before the stroke) where it was mixed from the same layers, else
+    // the crop's own decode, against which the edit changes `outs`
+    const latest = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
+    const sinceLatest = latest ? changedSince(latest.state, state, levels.map((l) => l.size), R) : null
+    const window = draft && model.draftable ? draftWindow(model, sinceLatest ?? outs, this.#draftShare) : null
     /** An exact decode: kept, with its statistics, as what later drafts of this crop start from. */
     const exact = ({ image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array => {
       if (stats) this.#latestDecodes.set(original.key, { image, stats, state })
@@ -521,7 +524,7 @@ export class Engine implements EngineApi {
     const photo = await this.#photoModulations(model, original, photoStyles)
     const run = this.#featureRuns.then(async () =>
       window
-        ? draftImage(model, photo, changes, await this.#draftBase(model, original, photo), window)
+        ? draftImage(model, photo, changes, latest && sinceLatest ? latest : await this.#ownDecode(model, original, photo), window)
         : exact(await withPatched(model, photo, changes, (patched) => model.featuresWithStats(patched))),
     )
     this.#featureRuns = run.catch(() => undefined)
@@ -529,16 +532,17 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * What a draft of this crop starts from: its latest exact decode, or its own decode (computed
-   * here, and kept as such). Runs in the feature-run queue: `photo` must be unpatched.
+   * The crop's own exact decode (no edit), for drafts that cannot start from its latest one;
+   * computed once and kept. Runs in the feature-run queue: `photo` must be unpatched.
    */
-  async #draftBase(model: ModelRuntime, encoded: Encoded, photo: Modulation[]): Promise<ExactDecode> {
-    const latest = this.#latestDecodes.get(encoded.key)
-    if (latest) return latest
+  async #ownDecode(model: ModelRuntime, encoded: Encoded, photo: Modulation[]): Promise<ExactDecode> {
+    const key = `${encoded.key}#own`
+    const kept = this.#latestDecodes.get(key)
+    if (kept) return kept
     const { image, stats } = await model.featuresWithStats(photo)
-    if (!stats) throw new Error('the features graph gave no statistics for a draft')
+    if (!stats) throw new Error('the fine graph gave no statistics for a draft')
     const decoded = { image, stats, state: { layers: '', factors: [], weights: model.manifest.styles.map(() => []), offsets: [] } }
-    this.#latestDecodes.set(encoded.key, decoded)
+    this.#latestDecodes.set(key, decoded)
     return decoded
   }
 
