@@ -1,5 +1,6 @@
 // Draft renders (the live preview while a stroke is painted) against the exact render of the
 // same edit, on the bundled model (real weights) and a random-weight full generator.
+import { existsSync } from 'node:fs'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +9,7 @@ import type { ImageInfo, Mask, RawImage } from './api.js'
 import { benchPhoto } from './benchInputs.js'
 import { Engine } from './engine.js'
 import { randomWideTestModelDir, testModelDir } from './testing/models.js'
+import { sharedDataDir } from '../testing/utkface.js'
 
 const SIDE = 512
 
@@ -153,6 +155,38 @@ describe('draft requests where a draft cannot help', () => {
       const edit = { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: reference.imageId }, mask: square(100, 100, 250) }] }
       const draft = await engine.render({ edit, output: { kind: 'generated' }, draft: true })
       expect(draft.draft).toBe(false)
+    } finally {
+      await engine.dispose()
+    }
+  })
+})
+
+const photos = join(sharedDataDir, 'photos')
+describe.skipIf(!existsSync(join(photos, 'Hepburn01.png')))('a draft on real photos, as the live preview shows it', () => {
+  it('one eye taken from a reference, then the other painted: the draft paste-back is the exact one to within a few levels', async () => {
+    const engine = new Engine({ draftWindowShare: 1 })
+    try {
+      await engine.loadModel(await testModelDir(), { threads: 2 })
+      const photo = await engine.openImage({ bytes: await readFile(join(photos, 'Hepburn01.png')) })
+      const reference = await engine.openImage({ bytes: await readFile(join(photos, 'Einstein01.png')) })
+      const [face] = (await engine.detectFaces(photo.imageId)).faces
+      const [other] = (await engine.detectFaces(reference.imageId)).faces
+      const eyes = face.landmarks.slice(0, 2)
+      const r = 0.3 * Math.hypot(eyes[1][0] - eyes[0][0], eyes[1][1] - eyes[0][1])
+      const eyeMask = (n: number): Mask => {
+        const data = new Uint8Array(photo.width * photo.height)
+        for (const [cx, cy] of eyes.slice(0, n)) for (let y = 0; y < photo.height; y++) for (let x = 0; x < photo.width; x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) data[y * photo.width + x] = 255
+        return { width: photo.width, height: photo.height, data }
+      }
+      const edit = (mask: Mask) => ({ original: { imageId: photo.imageId, crop: face.crop }, layers: [{ reference: { imageId: reference.imageId, crop: other.crop }, mask }], space: 'wplus' as const })
+      const before = await engine.render({ edit: edit(eyeMask(1)), output: { kind: 'preview' } })
+      const draft = await engine.render({ edit: edit(eyeMask(2)), output: { kind: 'preview' }, draft: true })
+      const exact = await engine.render({ edit: edit(eyeMask(2)), output: { kind: 'preview' } })
+      expect(draft.draft).toBe(true)
+      const shown = compare(exact.pasted, draft.pasted)
+      expect(shown.psnr).toBeGreaterThanOrEqual(40)
+      // the second eye is in the draft: it differs from the render before the stroke far more than from the exact one
+      expect(compare(before.pasted, draft.pasted).mean).toBeGreaterThan(5 * shown.mean)
     } finally {
       await engine.dispose()
     }
