@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedShare, diffBox, grow, levelChange, swapBox } from './incremental.js'
+import { changedShare, diffBox, grow, levelChange, putBox, swapBox } from './incremental.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
@@ -181,6 +181,21 @@ describe('incremental helpers', () => {
     expect(Array.from(t.subarray(9))).toEqual([9, -5, -6, 12, -7, -8, 15, 16, 17])
     swapBox(t, 2, 3, { x0: 1, y0: 0, x1: 3, y1: 2 }, previous)
     expect(t).toEqual(before)
+  })
+
+  it('putBox writes a box back, at row widths on both sides of copyRow\'s switch to set()', () => {
+    for (const r of [5, 70]) {
+      const box = { x0: 1, y0: 2, x1: r - 1, y1: 4 }
+      const t = Float32Array.from({ length: 2 * r * r }, (_, i) => i)
+      const before = Float32Array.from(t)
+      const values = Float32Array.from({ length: 2 * (r - 2) * 2 }, (_, i) => -1 - i)
+      const previous = swapBox(t, 2, r, box, values)
+      // the box holds the values, plane by plane and row by row; nothing else moved
+      expect(t[r * r + 3 * r + 1]).toBe(values[(r - 2) * 2 + (r - 2)])
+      expect(t[2 * r]).toBe(before[2 * r])
+      putBox(t, 2, r, box, previous)
+      expect(t).toEqual(before)
+    }
   })
 
   it('padZero puts a border of zeros around each plane', () => {
