@@ -90,6 +90,31 @@ describe.each([
     expect(Buffer.from(again.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
   })
 
+  it('strokes drafted one after another recompute only what changed since the last exact render, and draft what recomputing every change drafts', async () => {
+    // an engine that computes an edit's gamma/beta whole keeps none of them, so its drafts recompute every change against the photo
+    const whole = new Engine({ draftWindowShare: 1, wholeModulationShare: 0 })
+    try {
+      await whole.loadModel(await modelDir(), { threads: 2 })
+      const p = await whole.openImage({ bytes: await benchPhoto(0) })
+      const r = await whole.openImage({ bytes: await benchPhoto(3) })
+      const wholeEdit = (mask: Mask) => ({ ...edit(mask), original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId }, mask }] })
+      let mask = square(120, 140, 110)
+      for (const e of [engine, whole]) await e.render({ edit: e === engine ? edit(mask) : wholeEdit(mask), output: { kind: 'generated' } })
+      // a stroke in three dabs, each drafted from the same exact render
+      for (const [cx, cy] of [[235, 190], [250, 215], [262, 240]]) {
+        mask = dab(mask, cx, cy, 22)
+        const kept = await engine.render({ edit: edit(mask), output: { kind: 'generated' }, draft: true })
+        const recomputed = await whole.render({ edit: wholeEdit(mask), output: { kind: 'generated' }, draft: true })
+        expect(kept.draft && recomputed.draft).toBe(true)
+        let worst = 0
+        for (let i = 0; i < kept.generated.data.length; i++) worst = Math.max(worst, Math.abs(kept.generated.data[i] - recomputed.generated.data[i]))
+        expect(worst).toBeLessThanOrEqual(1)
+      }
+    } finally {
+      await whole.dispose()
+    }
+  })
+
   it('a first draft of a crop, with no exact edit before it, starts from the photo decode', async () => {
     const other = await engine.openImage({ bytes: await benchPhoto(5) })
     const mask = square(300, 60, 90)

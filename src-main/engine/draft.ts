@@ -11,8 +11,33 @@
 // decode where the exact render has small changes, which the feathered paste-back mostly hides.
 import type { Box } from './mixing.js'
 import { cellOffset, copyRow, windowOf } from './mixing.js'
-import { grow, type LevelChange, withPatched } from './incremental.js'
+import { type GammaBetaPatch, grow, type LevelChange, modulateChanges, patchesOf, withPatches } from './incremental.js'
 import type { ModelRuntime, Modulation } from './model.js'
+
+/**
+ * The buffers a stroke's drafts copy the fine layers' gamma/beta windows into, kept from one
+ * draft to the next (the engine drops them when an exact render follows). A 256 px draft copies
+ * tens of MB of windows; into fresh buffers, the page faults of the new memory cost about as
+ * much again as the copy, and the collector then frees them. Views of a kept buffer grown as a
+ * window needs, one buffer per key.
+ */
+export class DraftBuffers {
+  readonly #kept = new Map<string, Float32Array>()
+
+  /** `length` values of the buffer kept under `key` (their contents are whatever was last written). */
+  take(key: string, length: number): Float32Array {
+    let buffer = this.#kept.get(key)
+    if (!buffer || buffer.length < length) {
+      buffer = new Float32Array(length)
+      this.#kept.set(key, buffer)
+    }
+    return buffer.subarray(0, length)
+  }
+
+  clear(): void {
+    this.#kept.clear()
+  }
+}
 
 /** Above this share of the grid, a draft window costs about what the exact path does: the exact path runs instead. */
 export const DRAFT_WINDOW_SHARE = 0.6
@@ -37,6 +62,12 @@ export interface ExactDecode {
   stats: Float32Array
   /** What it was mixed from (a W+ edit or none); null: not known (W), so a draft compares against the photo. */
   state: MixState | null
+  /**
+   * The edit's gamma/beta where they differ from the crop's own, per level (null: none differ
+   * there), so a draft from this decode recomputes only what changed since; null: not kept (an
+   * edit that computed gamma/beta whole, or past the budget), and drafts recompute every change.
+   */
+  patches: (GammaBetaPatch | null)[] | null
 }
 
 /**
@@ -124,6 +155,22 @@ export function draftChanged(model: ModelRuntime, changed: (Box | null)[], windo
   })
 }
 
+/**
+ * draftChanged for cells whose gamma/beta change (changedSince's boxes): all of them at coarse
+ * levels, and at fine levels those inside the window (the fine part reads no others).
+ */
+export function draftChangedSince(model: ModelRuntime, since: (Box | null)[], window: DraftWindow): (Box | null)[] {
+  const p = model.manifest.preview
+  const mods = model.manifest.modulations ?? []
+  if (!p) return since
+  return since.map((box, i) => {
+    if (!box || i < p.fineLayer) return box
+    const inside = scaled(window.input, mods[i].size / p.grid)
+    const cut = { x0: Math.max(box.x0, inside.x0), y0: Math.max(box.y0, inside.y0), x1: Math.min(box.x1, inside.x1), y1: Math.min(box.y1, inside.y1) }
+    return cut.x1 > cut.x0 && cut.y1 > cut.y0 ? cut : null
+  })
+}
+
 /** `box` scaled by `k` (a grid box to a finer grid). */
 function scaled(box: Box, k: number): Box {
   return { x0: box.x0 * k, y0: box.y0 * k, x1: box.x1 * k, y1: box.y1 * k }
@@ -152,31 +199,41 @@ function overlay(target: Float32Array, to: Box, values: Float32Array, from: Box,
  * path has them), the coarse part whole, the fine part on `window.input` with `base`'s
  * statistics, and `base`'s image outside `window.out`. `base` is an exact decode of the crop:
  * its own, or the latest exact edit of it (while painting: the edit as it was before the
- * stroke, whose statistics are closer than the photo's). Only the coarse layers of `photo` are
- * patched in place, and restored before this returns (one at a time, as withPatched).
+ * stroke, whose statistics are closer than the photo's). `changes` are relative to `over`, the
+ * gamma/beta patches the changes go on top of: base's own (base.patches), so only what changed
+ * since base is recomputed, or null (the photo's gamma/beta). Only the coarse layers of `photo`
+ * are patched in place, and restored before this returns (one at a time, as withPatched).
  */
-export async function draftImage(model: ModelRuntime, photo: Modulation[], changes: (LevelChange | null)[], base: ExactDecode, window: DraftWindow): Promise<Float32Array> {
+export async function draftImage(
+  model: ModelRuntime,
+  photo: Modulation[],
+  changes: (LevelChange | null)[],
+  base: ExactDecode,
+  window: DraftWindow,
+  over: (GammaBetaPatch | null)[] | null = null,
+  buffers: DraftBuffers = new DraftBuffers(),
+): Promise<Float32Array> {
   const p = model.manifest.preview
   if (!p) throw new Error('draftImage: the model has no draft preview graphs')
   const mods = model.manifest.modulations ?? []
-  const levels = model.manifest.styles
   const R = model.manifest.resolution
   const { input, out } = window
-  // fresh gamma/beta of every changed window
-  const windows = changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 })
-  const fresh = await model.modulate(windows, 1)
-  const coarseChanges = changes.map((c, i) => (i < p.fineLayer ? c : null))
-  const x = await withPatched(model, photo, coarseChanges, (patched) => model.coarse(patched), fresh)
+  // fresh gamma/beta of every changed window, over the patches they are relative to
+  const patches = [over ?? [], patchesOf(changes, await modulateChanges(model, changes))]
+  const coarse = patches.map((set) => set.map((patch, i) => (i < p.fineLayer ? patch : null)))
+  const x = await withPatches(model, photo, coarse, (patched) => model.coarse(patched))
   const fine: Modulation[] = []
   for (let i = p.fineLayer; i < mods.length; i++) {
     const { channels, size } = mods[i]
     const at = scaled(input, size / p.grid)
-    const gamma = windowOf(photo[i].gamma, channels, size, at)
-    const beta = windowOf(photo[i].beta, channels, size, at)
-    const change = changes[i]
-    if (change) {
-      overlay(gamma, at, fresh[i].gamma, change.out, channels)
-      overlay(beta, at, fresh[i].beta, change.out, channels)
+    const n = channels * (at.x1 - at.x0) * (at.y1 - at.y0)
+    const gamma = windowOf(photo[i].gamma, channels, size, at, buffers.take(`gamma_${i}`, n))
+    const beta = windowOf(photo[i].beta, channels, size, at, buffers.take(`beta_${i}`, n))
+    for (const set of patches) {
+      const patch = set[i]
+      if (!patch) continue
+      overlay(gamma, at, patch.gamma, patch.out, channels)
+      overlay(beta, at, patch.beta, patch.out, channels)
     }
     fine.push({ gamma, beta, height: at.y1 - at.y0, width: at.x1 - at.x0 })
   }

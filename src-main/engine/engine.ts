@@ -32,8 +32,8 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedShare, diffBox, grow, type LevelChange, levelChange, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
-import { changedSince, DRAFT_WINDOW_SHARE, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
+import { changedShare, diffBox, type GammaBetaPatch, grow, type LevelChange, levelChange, levelChangeOn, modulateChanges, patchBytes, patchesOf, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
+import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftChangedSince, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
 import { toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
@@ -84,6 +84,15 @@ const defaultFeather = 8
 const maxStylemaps = 128
 /** Bytes of paste-back bands kept (#bands): a 1024 px preview's photo bands are about 16 MB. */
 const bandBudget = 128e6
+/** Bytes of the exact decodes drafts start from (#latestDecodes), their gamma/beta patches included. */
+const latestDecodeBudget = 128e6
+/**
+ * Bytes of one exact decode's gamma/beta patches kept for drafts: its changed windows of
+ * gamma/beta, 8-11 MB for a 256 px edit of a face feature (an eye; a square of a fifth of the crop side).
+ * Larger ones are not kept (a three-feature edit's 60 MB raised the session's peak RSS by as
+ * much), and drafts from that decode recompute every change instead.
+ */
+const latestPatchBudget = 32e6
 /** Detections kept, by image (detection depends on the pixels only, not on the model). */
 const maxDetections = 64
 
@@ -138,7 +147,13 @@ export class Engine implements EngineApi {
    * its statistics, by stylemap key, and its own decode under key + '#own'. While a stroke is
    * painted the latest is the edit as the previous stroke left it, the closest a draft can start from.
    */
-  readonly #latestDecodes = new LRUCache<string, ExactDecode>({ max: 16 })
+  readonly #latestDecodes = new LRUCache<string, ExactDecode>({
+    max: 16,
+    maxSize: latestDecodeBudget,
+    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength + (d.patches ? patchBytes(d.patches) : 0),
+  })
+  /** Drafts' window buffers, kept while drafts follow each other (dropped by an exact render). */
+  readonly #draftBuffers = new DraftBuffers()
   readonly #draftShare: number
   /**
    * What a paste-back reads from the photo and the references and no edit changes, by image,
@@ -176,6 +191,7 @@ export class Engine implements EngineApi {
     this.#pyramids.clear()
     this.#modulations.clear()
     this.#latestDecodes.clear()
+    this.#draftBuffers.clear()
     this.#bands.clear()
     if (previous) await previous.release()
     return { model: next.info, providers: next.providers }
@@ -346,6 +362,7 @@ export class Engine implements EngineApi {
     this.#pyramids.clear()
     this.#modulations.clear()
     this.#latestDecodes.clear()
+    this.#draftBuffers.clear()
     this.#bands.clear()
     if (model) await model.release()
   }
@@ -511,22 +528,33 @@ export class Engine implements EngineApi {
     const latest = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
     const sinceLatest = latest ? changedSince(latest.state, state, levels.map((l) => l.size), R) : null
     const window = draft && model.draftable ? draftWindow(model, sinceLatest ?? outs, this.#draftShare) : null
-    /** An exact decode: kept, with its statistics, as what later drafts of this crop start from. */
-    const exact = ({ image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array => {
-      if (stats) this.#latestDecodes.set(original.key, { image, stats, state })
+    /**
+     * An exact decode: kept, with its statistics and its gamma/beta patches (null: not known), as
+     * what later drafts of this crop start from (the stroke's drafts are over).
+     */
+    const exact = ({ image, stats }: { image: Float32Array; stats: Float32Array | null }, patches: (GammaBetaPatch | null)[] | null = null): Float32Array => {
+      const keep = patches && patchBytes(patches) <= latestPatchBudget ? patches : null
+      if (stats) this.#latestDecodes.set(original.key, { image, stats, state, patches: keep })
+      this.#draftBuffers.clear()
       return image
     }
     if (!window && changedShare(outs, model.manifest.modulations ?? []) > this.#wholeShare) {
       // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
       return { raw: exact(await model.featuresWithStats(await model.modulations(whole(), 1))), draft: false }
     }
-    const changes: (LevelChange | null)[] = (window ? draftChanged(model, changed, window) : changed).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
+    // from the latest decode with its gamma/beta kept, a draft recomputes only the cells changed since
+    const over = window && latest && sinceLatest && latest.patches ? latest.patches : null
+    const changes: (LevelChange | null)[] =
+      over && window && sinceLatest
+        ? draftChangedSince(model, sinceLatest, window).map((box, i) => box && levelChangeOn(box, (at) => valuesOf(i, at)))
+        : (window ? draftChanged(model, changed, window) : changed).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
     const photo = await this.#photoModulations(model, original, photoStyles)
-    const run = this.#featureRuns.then(async () =>
-      window
-        ? draftImage(model, photo, changes, latest && sinceLatest ? latest : await this.#ownDecode(model, original, photo), window)
-        : exact(await withPatched(model, photo, changes, (patched) => model.featuresWithStats(patched))),
-    )
+    const run = this.#featureRuns.then(async () => {
+      if (window) return draftImage(model, photo, changes, latest && sinceLatest ? latest : await this.#ownDecode(model, original, photo), window, over, this.#draftBuffers)
+      const fresh = changes.some(Boolean) ? await modulateChanges(model, changes) : null
+      const decoded = await withPatched(model, photo, changes, (patched) => model.featuresWithStats(patched), fresh ?? undefined)
+      return exact(decoded, fresh ? patchesOf(changes, fresh) : changes.map(() => null))
+    })
     this.#featureRuns = run.catch(() => undefined)
     return { raw: await run, draft: !!window }
   }
@@ -541,7 +569,7 @@ export class Engine implements EngineApi {
     if (kept) return kept
     const { image, stats } = await model.featuresWithStats(photo)
     if (!stats) throw new Error('the fine graph gave no statistics for a draft')
-    const decoded = { image, stats, state: { layers: '', factors: [], weights: model.manifest.styles.map(() => []), offsets: [] } }
+    const decoded = { image, stats, state: { layers: '', factors: [], weights: model.manifest.styles.map(() => []), offsets: [] }, patches: model.manifest.styles.map(() => null) }
     this.#latestDecodes.set(key, decoded)
     return decoded
   }

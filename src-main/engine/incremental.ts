@@ -50,9 +50,20 @@ export interface LevelChange {
  * further; `valuesOf(box)` gives the mixed style on a box (zero past the grid).
  */
 export function levelChange(changed: Box, level: StyleLevel, valuesOf: (box: Box) => Float32Array): LevelChange {
-  const out = grow(changed, 1, level.size)
+  return levelChangeOn(grow(changed, 1, level.size), valuesOf)
+}
+
+/** The change that recomputes gamma and beta on `out` (cells inside the grid). */
+export function levelChangeOn(out: Box, valuesOf: (box: Box) => Float32Array): LevelChange {
   const around = grow(out, 1)
   return { out, window: { data: valuesOf(around), height: around.y1 - around.y0, width: around.x1 - around.x0 } }
+}
+
+/** Gamma and beta of one level on a box of cells (box-sized planes): what an edit writes over the crop's own. */
+export interface GammaBetaPatch {
+  out: Box
+  gamma: Float32Array
+  beta: Float32Array
 }
 
 /**
@@ -107,11 +118,51 @@ export function putBox(target: Float32Array, channels: number, r: number, box: B
   }
 }
 
+/** Gamma/beta of every change's window (one modulation run; an unchanged level gets a 1 x 1 result, unused). */
+export async function modulateChanges(model: ModelRuntime, changes: (LevelChange | null)[]): Promise<Modulation[]> {
+  const levels = model.manifest.styles
+  // every level needs an input; an unchanged one gets the smallest window (3 x 3 zeros, 1 x 1 out, unused)
+  return model.modulate(changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 }), 1)
+}
+
+/** The changes' gamma/beta (`fresh`, from modulateChanges) as patches, null where a level does not change. */
+export function patchesOf(changes: (LevelChange | null)[], fresh: Modulation[]): (GammaBetaPatch | null)[] {
+  return changes.map((c, i) => c && { out: c.out, gamma: fresh[i].gamma, beta: fresh[i].beta })
+}
+
+/** Bytes of patches. */
+export function patchBytes(patches: readonly (GammaBetaPatch | null)[]): number {
+  return patches.reduce((sum, p) => sum + (p ? p.gamma.byteLength + p.beta.byteLength : 0), 0)
+}
+
+/**
+ * Runs `run` on the photo's kept gamma and beta with `patches` written over them (in order, so a
+ * later one wins where two overlap). `photo` is patched in place for the run and restored before
+ * this returns, so callers must not run two at once on the same `photo` (the engine serialises them).
+ */
+export async function withPatches<T>(model: ModelRuntime, photo: Modulation[], patches: (GammaBetaPatch | null)[][], run: (patched: Modulation[]) => Promise<T>): Promise<T> {
+  const mods = model.manifest.modulations ?? []
+  const undo: (() => void)[] = []
+  try {
+    for (const set of patches) {
+      set.forEach((patch, i) => {
+        if (!patch) return
+        const { channels, size } = mods[i]
+        const gamma = swapBox(photo[i].gamma, channels, size, patch.out, patch.gamma)
+        undo.push(() => putBox(photo[i].gamma, channels, size, patch.out, gamma))
+        const beta = swapBox(photo[i].beta, channels, size, patch.out, patch.beta)
+        undo.push(() => putBox(photo[i].beta, channels, size, patch.out, beta))
+      })
+    }
+    return await run(photo)
+  } finally {
+    for (const restore of undo.reverse()) restore()
+  }
+}
+
 /**
  * Runs `run` on the photo's kept gamma and beta with the changed windows recomputed (or given as
- * `computed`: the modulation graph's outputs for the changes' windows). `photo` is
- * patched in place for the run and restored before this returns, so callers must not run two at
- * once on the same `photo` (the engine serialises them).
+ * `computed`: modulateChanges of the changes), as withPatches.
  */
 export async function withPatched<T>(
   model: ModelRuntime,
@@ -120,24 +171,7 @@ export async function withPatched<T>(
   run: (patched: Modulation[]) => Promise<T>,
   computed?: Modulation[],
 ): Promise<T> {
-  const levels = model.manifest.styles
-  const mods = model.manifest.modulations ?? []
   if (!changes.some(Boolean)) return run(photo)
-  // every level needs an input; an unchanged one gets the smallest window (3 x 3 zeros, 1 x 1 out, unused)
-  const windows = changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 })
-  const fresh = computed ?? (await model.modulate(windows, 1))
-  const undo: (() => void)[] = []
-  try {
-    changes.forEach((change, i) => {
-      if (!change) return
-      const { channels, size } = mods[i]
-      const gamma = swapBox(photo[i].gamma, channels, size, change.out, fresh[i].gamma)
-      undo.push(() => putBox(photo[i].gamma, channels, size, change.out, gamma))
-      const beta = swapBox(photo[i].beta, channels, size, change.out, fresh[i].beta)
-      undo.push(() => putBox(photo[i].beta, channels, size, change.out, beta))
-    })
-    return await run(photo)
-  } finally {
-    for (const restore of undo.reverse()) restore()
-  }
+  const fresh = computed ?? (await modulateChanges(model, changes))
+  return withPatches(model, photo, [patchesOf(changes, fresh)], run)
 }

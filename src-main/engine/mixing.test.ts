@@ -1,6 +1,6 @@
 // The mixing rules against small tensors computed by hand (R = 4 pixels).
 import { describe, expect, it } from 'vitest'
-import { cellOffset, copyRow, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate } from './mixing.js'
+import { cellOffset, copyRow, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate, windowOf } from './mixing.js'
 
 const R = 4
 /** 4x4 mask from rows of 0/1. */
@@ -158,5 +158,22 @@ describe('global interpolation, truncation and seeds', () => {
     const variance = z.reduce((s, v) => s + (v - mean) ** 2, 0) / z.length
     expect(Math.abs(mean)).toBeLessThan(0.03)
     expect(Math.abs(variance - 1)).toBeLessThan(0.05)
+  })
+})
+
+describe('windowOf', () => {
+  // 2 channels of a 3 x 3 grid: value = 10 * channel + cell
+  const grid = Float32Array.from({ length: 18 }, (_, i) => 10 * Math.floor(i / 9) + (i % 9))
+
+  it('copies a box of every channel, zero past the grid', () => {
+    expect(Array.from(windowOf(grid, 2, 3, { x0: 1, y0: 1, x1: 4, y1: 3 }))).toEqual([4, 5, 0, 7, 8, 0, 14, 15, 0, 17, 18, 0])
+  })
+
+  it('into a reused buffer, gives what a fresh window gives and clears what the last use left past the grid', () => {
+    const kept = new Float32Array(12).fill(99)
+    const box = { x0: 1, y0: 1, x1: 4, y1: 3 }
+    expect(windowOf(grid, 2, 3, box, kept)).toBe(kept)
+    expect(kept).toEqual(windowOf(grid, 2, 3, box))
+    expect(() => windowOf(grid, 2, 3, box, new Float32Array(11))).toThrow(/11 values/)
   })
 })

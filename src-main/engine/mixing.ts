@@ -116,22 +116,29 @@ export function copyRow(to: Float32Array, into: number, from: Float32Array, at: 
   for (let k = 0; k < n; k++) to[into + k] = from[at + k]
 }
 
-/** The cells of `box` of a [channels, r, r] tensor, zero where the box reaches past the grid. */
-export function windowOf(data: Float32Array, channels: number, r: number, box: Box): Float32Array {
+/**
+ * The cells of `box` of a [channels, r, r] tensor, zero where the box reaches past the grid;
+ * written into `out` when given (channels x box-size values, e.g. a kept buffer's view).
+ */
+export function windowOf(data: Float32Array, channels: number, r: number, box: Box, out?: Float32Array): Float32Array {
   const bw = box.x1 - box.x0
   const bh = box.y1 - box.y0
-  const out = new Float32Array(channels * bw * bh)
   const x0 = Math.max(0, box.x0)
   const x1 = Math.min(r, box.x1)
   const y0 = Math.max(0, box.y0)
   const y1 = Math.min(r, box.y1)
-  if (x1 <= x0) return out
+  if (out) {
+    if (out.length !== channels * bw * bh) throw new Error(`windowOf: ${out.length} values for [${channels}, ${bh}, ${bw}]`)
+    if (x0 !== box.x0 || y0 !== box.y0 || x1 !== box.x1 || y1 !== box.y1) out.fill(0)
+  }
+  const into = out ?? new Float32Array(channels * bw * bh)
+  if (x1 <= x0) return into
   for (let c = 0; c < channels; c++) {
     for (let y = y0; y < y1; y++) {
-      copyRow(out, c * bw * bh + (y - box.y0) * bw + (x0 - box.x0), data, c * r * r + y * r + x0, x1 - x0)
+      copyRow(into, c * bw * bh + (y - box.y0) * bw + (x0 - box.x0), data, c * r * r + y * r + x0, x1 - x0)
     }
   }
-  return out
+  return into
 }
 
 /**
