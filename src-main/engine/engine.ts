@@ -87,14 +87,19 @@ const bandBudget = 128e6
 /** Bytes of the exact decodes drafts start from (#latestDecodes), their gamma/beta patches included. */
 const latestDecodeBudget = 128e6
 /**
- * Bytes of one exact decode's gamma/beta patches kept for drafts: its changed windows of
- * gamma/beta, 8-11 MB for a 256 px edit of a face feature (an eye; a square of a fifth of the crop side).
- * Larger ones are not kept (a three-feature edit's 60 MB raised the session's peak RSS by as
- * much), and drafts from that decode recompute every change instead.
+ * The largest share of a crop's gamma/beta that an exact decode's patches (its changed windows)
+ * are kept at, for drafts: 46 MB of a 256 px model's 246 MB for an edit of a square 40% of the
+ * crop's side. Past this, the decode is kept without them and drafts from it recompute every
+ * change; a three-feature edit's 61 MB (a quarter) kept raised the session's peak RSS by as much.
  */
-const latestPatchBudget = 32e6
+const latestPatchShare = 0.2
 /** Detections kept, by image (detection depends on the pixels only, not on the model). */
 const maxDetections = 64
+
+/** Bytes of a crop's gamma and beta of every modulated layer, as float32. */
+function modulationBytes(model: ModelRuntime): number {
+  return (model.manifest.modulations ?? []).reduce((sum, m) => sum + 8 * m.channels * m.size * m.size, 0)
+}
 
 /** A crop as part of a cache key. */
 function cropKey(crop: Crop): string {
@@ -533,7 +538,7 @@ export class Engine implements EngineApi {
      * what later drafts of this crop start from (the stroke's drafts are over).
      */
     const exact = ({ image, stats }: { image: Float32Array; stats: Float32Array | null }, patches: (GammaBetaPatch | null)[] | null = null): Float32Array => {
-      const keep = patches && patchBytes(patches) <= latestPatchBudget ? patches : null
+      const keep = patches && patchBytes(patches) <= latestPatchShare * modulationBytes(model) ? patches : null
       if (stats) this.#latestDecodes.set(original.key, { image, stats, state, patches: keep })
       this.#draftBuffers.clear()
       return image
