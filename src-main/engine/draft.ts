@@ -149,9 +149,7 @@ export function draftChanged(model: ModelRuntime, changed: (Box | null)[], windo
   if (!p) return changed
   return changed.map((box, i) => {
     if (!box || i < p.fineLayer) return box
-    const reach = grow(scaled(window.input, mods[i].size / p.grid), 1)
-    const cut = { x0: Math.max(box.x0, reach.x0), y0: Math.max(box.y0, reach.y0), x1: Math.min(box.x1, reach.x1), y1: Math.min(box.y1, reach.y1) }
-    return cut.x1 > cut.x0 && cut.y1 > cut.y0 ? cut : null
+    return intersect(box, grow(scaled(window.input, mods[i].size / p.grid), 1))
   })
 }
 
@@ -165,10 +163,14 @@ export function draftChangedSince(model: ModelRuntime, since: (Box | null)[], wi
   if (!p) return since
   return since.map((box, i) => {
     if (!box || i < p.fineLayer) return box
-    const inside = scaled(window.input, mods[i].size / p.grid)
-    const cut = { x0: Math.max(box.x0, inside.x0), y0: Math.max(box.y0, inside.y0), x1: Math.min(box.x1, inside.x1), y1: Math.min(box.y1, inside.y1) }
-    return cut.x1 > cut.x0 && cut.y1 > cut.y0 ? cut : null
+    return intersect(box, scaled(window.input, mods[i].size / p.grid))
   })
+}
+
+/** The cells two boxes share, or null. */
+function intersect(a: Box, b: Box): Box | null {
+  const cut = { x0: Math.max(a.x0, b.x0), y0: Math.max(a.y0, b.y0), x1: Math.min(a.x1, b.x1), y1: Math.min(a.y1, b.y1) }
+  return cut.x1 > cut.x0 && cut.y1 > cut.y0 ? cut : null
 }
 
 /** `box` scaled by `k` (a grid box to a finer grid). */
