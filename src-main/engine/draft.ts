@@ -19,7 +19,8 @@ import type { ModelRuntime, Modulation } from './model.js'
  * draft to the next (the engine drops them when an exact render follows). A 256 px draft copies
  * tens of MB of windows; into fresh buffers, the page faults of the new memory cost about as
  * much again as the copy, and the collector then frees them. Views of a kept buffer grown as a
- * window needs, one buffer per key.
+ * window needs, one buffer per key: at most the largest window's share of the fine layers'
+ * gamma/beta (DRAFT_WINDOW_SHARE of the grid), held until the stroke's exact render.
  */
 export class DraftBuffers {
   readonly #kept = new Map<string, Float32Array>()
@@ -139,31 +140,18 @@ export function draftWindow(model: ModelRuntime, outs: (Box | null)[], share = D
 }
 
 /**
- * The style cells a draft needs recomputed, per level, given the cells an edit changes: all of
- * them at coarse levels (the coarse part runs whole), and at fine levels only those whose
- * change reaches the window (a 3x3 convolution reads one cell around).
+ * The cells a draft needs recomputed, per level, given the cells an edit changes: all of them at
+ * coarse levels (the coarse part runs whole), and at fine levels only those that reach the
+ * window. `reach` is how far a changed cell acts: 1 for style cells (a 3x3 convolution reads one
+ * cell around), 0 for cells whose gamma/beta change (changedSince's boxes).
  */
-export function draftChanged(model: ModelRuntime, changed: (Box | null)[], window: DraftWindow): (Box | null)[] {
+export function draftChanged(model: ModelRuntime, changed: (Box | null)[], window: DraftWindow, reach: 0 | 1 = 1): (Box | null)[] {
   const p = model.manifest.preview
   const mods = model.manifest.modulations ?? []
   if (!p) return changed
   return changed.map((box, i) => {
     if (!box || i < p.fineLayer) return box
-    return intersect(box, grow(scaled(window.input, mods[i].size / p.grid), 1))
-  })
-}
-
-/**
- * draftChanged for cells whose gamma/beta change (changedSince's boxes): all of them at coarse
- * levels, and at fine levels those inside the window (the fine part reads no others).
- */
-export function draftChangedSince(model: ModelRuntime, since: (Box | null)[], window: DraftWindow): (Box | null)[] {
-  const p = model.manifest.preview
-  const mods = model.manifest.modulations ?? []
-  if (!p) return since
-  return since.map((box, i) => {
-    if (!box || i < p.fineLayer) return box
-    return intersect(box, scaled(window.input, mods[i].size / p.grid))
+    return intersect(box, grow(scaled(window.input, mods[i].size / p.grid), reach))
   })
 }
 
@@ -204,7 +192,7 @@ function overlay(target: Float32Array, to: Box, values: Float32Array, from: Box,
  * stroke, whose statistics are closer than the photo's). `changes` are relative to `over`, the
  * gamma/beta patches the changes go on top of: base's own (base.patches), so only what changed
  * since base is recomputed, or null (the photo's gamma/beta). Only the coarse layers of `photo`
- * are patched in place, and restored before this returns (one at a time, as withPatched).
+ * are patched in place, and restored before this returns (one at a time, as withPatches).
  */
 export async function draftImage(
   model: ModelRuntime,

@@ -33,7 +33,7 @@ import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { changedShare, diffBox, type GammaBetaPatch, grow, type LevelChange, levelChange, levelChangeOn, modulateChanges, patchBytes, patchesOf, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
-import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftChangedSince, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
+import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
 import { toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
@@ -551,7 +551,7 @@ export class Engine implements EngineApi {
     const over = window && latest && sinceLatest && latest.patches ? latest.patches : null
     const changes: (LevelChange | null)[] =
       over && window && sinceLatest
-        ? draftChangedSince(model, sinceLatest, window).map((box, i) => box && levelChangeOn(box, (at) => valuesOf(i, at)))
+        ? draftChanged(model, sinceLatest, window, 0).map((box, i) => box && levelChangeOn(box, (at) => valuesOf(i, at)))
         : (window ? draftChanged(model, changed, window) : changed).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
     const photo = await this.#photoModulations(model, original, photoStyles)
     const run = this.#featureRuns.then(async () => {

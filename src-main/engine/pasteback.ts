@@ -188,15 +188,14 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
   const [gm0, gm1, gm2] = tone.generatedMean
   const chroma = tone.chroma
   // written out per channel: this runs for every pixel under the feathered mask
-  let a = 0
-  const put = (at: number, g: number): void => {
+  const put = (at: number, g: number, a: number): void => {
     const v = pd[at] + a * (g - pd[at])
     out[at] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v)
   }
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const k = y * size + x
-      a = alpha[k]
+      const a = alpha[k]
       if (a === 0) continue
       const p = ((crop.y + y) * photo.width + crop.x + x) * pc
       const r = gd[k * gc] + s0
@@ -204,9 +203,9 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
       const b = gd[k * gc + 2] + s2
       const luma = 0.299 * r + 0.587 * gr + 0.114 * b
       const d = k * 3
-      put(p, luma + pm0 + chroma * (r - luma - gm0) + (detail ? detail[d] : 0))
-      put(p + 1, luma + pm1 + chroma * (gr - luma - gm1) + (detail ? detail[d + 1] : 0))
-      put(p + 2, luma + pm2 + chroma * (b - luma - gm2) + (detail ? detail[d + 2] : 0))
+      put(p, luma + pm0 + chroma * (r - luma - gm0) + (detail ? detail[d] : 0), a)
+      put(p + 1, luma + pm1 + chroma * (gr - luma - gm1) + (detail ? detail[d + 1] : 0), a)
+      put(p + 2, luma + pm2 + chroma * (b - luma - gm2) + (detail ? detail[d + 2] : 0), a)
     }
   }
   return { width: photo.width, height: photo.height, channels: photo.channels, data: out }
@@ -221,7 +220,6 @@ export function frameDelta(region: RawImage, result: RawImage): Int16Array {
   return delta
 }
 
-/** The cells of an n x n delta grid that hold a change (inclusive bounds), or null when none does. */
 /**
  * Adds a frame's change (`delta`, on an n x n grid over the frame, from `frameDelta`) into a
  * copy of `target`, an image showing the photo rectangle `area` at its own size, through the
