@@ -5,11 +5,11 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedShare, diffBox, grow, levelChange, putBox, swapBox } from './incremental.js'
+import { changedShare, diffBox, type GammaBetaPatch, grow, levelChange, swapBox, withPatches } from './incremental.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
-import { padZero } from './model.js'
+import { type Modulation, type ModelRuntime, padZero } from './model.js'
 import { randomTestModelDir, randomWideTestModelDir } from './testing/models.js'
 import { gradientPng, rectMask } from './testing/photos.js'
 
@@ -173,29 +173,44 @@ describe('incremental helpers', () => {
     expect(changedShare([{ x0: 1, y0: 0, x1: 2, y1: 1 }, { x0: 0, y0: 0, x1: 4, y1: 2 }], mods)).toBe((4 + 8) / 32)
   })
 
-  it('swapBox writes a box of planes and gives back what was there', () => {
-    const t = Float32Array.from({ length: 2 * 3 * 3 }, (_, i) => i)
-    const before = Float32Array.from(t)
-    const previous = swapBox(t, 2, 3, { x0: 1, y0: 0, x1: 3, y1: 2 }, Float32Array.from([-1, -2, -3, -4, -5, -6, -7, -8]))
-    expect(Array.from(previous)).toEqual([1, 2, 4, 5, 10, 11, 13, 14])
-    expect(Array.from(t.subarray(9))).toEqual([9, -5, -6, 12, -7, -8, 15, 16, 17])
-    swapBox(t, 2, 3, { x0: 1, y0: 0, x1: 3, y1: 2 }, previous)
-    expect(t).toEqual(before)
-  })
-
-  it('putBox writes a box back, at row widths on both sides of copyRow\'s switch to set()', () => {
-    for (const r of [5, 70]) {
-      const box = { x0: 1, y0: 2, x1: r - 1, y1: 4 }
+  it('swapBox swaps a box of planes with the values, and a second swap restores both', () => {
+    for (const r of [3, 70]) {
+      const box = { x0: 1, y0: 0, x1: r, y1: 2 }
+      const n = 2 * (r - 1) * 2
       const t = Float32Array.from({ length: 2 * r * r }, (_, i) => i)
       const before = Float32Array.from(t)
-      const values = Float32Array.from({ length: 2 * (r - 2) * 2 }, (_, i) => -1 - i)
-      const previous = swapBox(t, 2, r, box, values)
-      // the box holds the values, plane by plane and row by row; nothing else moved
-      expect(t[r * r + 3 * r + 1]).toBe(values[(r - 2) * 2 + (r - 2)])
-      expect(t[2 * r]).toBe(before[2 * r])
-      putBox(t, 2, r, box, previous)
+      const values = Float32Array.from({ length: n }, (_, i) => -1 - i)
+      swapBox(t, 2, r, box, values)
+      // the box holds the values plane by plane and row by row, the values what the box held; nothing else moved
+      const inBox = (i: number) => i % r >= 1 && Math.floor((i % (r * r)) / r) < 2
+      const held = Array.from(before).filter((_, i) => inBox(i))
+      expect(Array.from(values)).toEqual(held)
+      expect(Array.from(t).filter((_, i) => inBox(i))).toEqual(Array.from({ length: n }, (_, i) => -1 - i))
+      expect(Array.from(t).filter((_, i) => !inBox(i))).toEqual(Array.from(before).filter((_, i) => !inBox(i)))
+      swapBox(t, 2, r, box, values)
       expect(t).toEqual(before)
+      expect(Array.from(values)).toEqual(Array.from({ length: n }, (_, i) => -1 - i))
     }
+  })
+
+  it('withPatches lays patch sets over the photo in order for the run, then restores the photo and the patches', async () => {
+    const model = { manifest: { modulations: [{ channels: 1, size: 4 }] } } as unknown as ModelRuntime
+    const plane = () => Float32Array.from({ length: 16 }, (_, i) => i)
+    const photo: Modulation[] = [{ gamma: plane(), beta: plane().map((v) => 100 + v), height: 4, width: 4 }]
+    const first: GammaBetaPatch = { out: { x0: 0, y0: 0, x1: 2, y1: 2 }, gamma: Float32Array.from([-1, -2, -3, -4]), beta: Float32Array.from([-5, -6, -7, -8]) }
+    // overlaps the first in cell (1, 1)
+    const second: GammaBetaPatch = { out: { x0: 1, y0: 1, x1: 3, y1: 2 }, gamma: Float32Array.from([-9, -10]), beta: Float32Array.from([-11, -12]) }
+    const copies = [first, second].map((p) => [Float32Array.from(p.gamma), Float32Array.from(p.beta)])
+    const seen = await withPatches(model, photo, [[first], [second]], async (patched) => [Array.from(patched[0].gamma), Array.from(patched[0].beta)])
+    expect(seen[0]).toEqual([-1, -2, 2, 3, -3, -9, -10, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+    expect(seen[1].slice(0, 8)).toEqual([-5, -6, 102, 103, -7, -11, -12, 107])
+    expect(photo[0].gamma).toEqual(plane())
+    expect(photo[0].beta).toEqual(plane().map((v) => 100 + v))
+    expect([first, second].map((p) => [p.gamma, p.beta])).toEqual(copies)
+    // restored when the run fails too
+    await expect(withPatches(model, photo, [[first, null], [second]], () => Promise.reject(new Error('run failed')))).rejects.toThrow('run failed')
+    expect(photo[0].gamma).toEqual(plane())
+    expect([first, second].map((p) => [p.gamma, p.beta])).toEqual(copies)
   })
 
   it('padZero puts a border of zeros around each plane', () => {

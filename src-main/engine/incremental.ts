@@ -8,7 +8,7 @@
 // graph's convolutions are 'valid', so a window with a one-cell border gives its inside exactly)
 // and runs the feature path whole, since it normalises over whole feature maps.
 import type { StyleLevel } from './api.js'
-import { type Box, copyRow } from './mixing.js'
+import type { Box } from './mixing.js'
 import type { ModelRuntime, Modulation, StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
@@ -89,32 +89,23 @@ export function changedShare(outs: (Box | null)[], modulations: readonly { chann
 export const WHOLE_MODULATION_SHARE = 0.5
 
 /**
- * Writes `values` (box-sized planes) into the `box` of a [channels, r, r] tensor and returns what
- * was there: one pass that reads and writes both (an edit swaps tens of MB of gamma/beta).
+ * Swaps `values` (box-sized planes) with the `box` of a [channels, r, r] tensor, in place: the box
+ * then holds the values and `values` what the box held, and a second swap restores both. An edit
+ * swaps tens of MB of gamma/beta at 256 px; swapping, not saving a copy, allocates nothing.
  */
-export function swapBox(target: Float32Array, channels: number, r: number, box: Box, values: Float32Array): Float32Array {
+export function swapBox(target: Float32Array, channels: number, r: number, box: Box, values: Float32Array): void {
   const bw = box.x1 - box.x0
   const bh = box.y1 - box.y0
-  const previous = new Float32Array(channels * bw * bh)
   let k = 0
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < bh; y++) {
       let at = c * r * r + (box.y0 + y) * r + box.x0
       for (let x = 0; x < bw; x++, k++, at++) {
-        previous[k] = target[at]
+        const kept = target[at]
         target[at] = values[k]
+        values[k] = kept
       }
     }
-  }
-  return previous
-}
-
-/** Writes `values` (box-sized planes) into the `box` of a [channels, r, r] tensor: swapBox's undo. */
-export function putBox(target: Float32Array, channels: number, r: number, box: Box, values: Float32Array): void {
-  const bw = box.x1 - box.x0
-  const bh = box.y1 - box.y0
-  for (let c = 0, k = 0; c < channels; c++) {
-    for (let y = 0; y < bh; y++, k += bw) copyRow(target, c * r * r + (box.y0 + y) * r + box.x0, values, k, bw)
   }
 }
 
@@ -137,26 +128,30 @@ export function patchBytes(patches: readonly (GammaBetaPatch | null)[]): number 
 
 /**
  * Runs `run` on the photo's kept gamma and beta with `patches` written over them (in order, so a
- * later one wins where two overlap). `photo` is patched in place for the run and restored before
- * this returns, so callers must not run two at once on the same `photo` (the engine serialises them).
+ * later one wins where two overlap). `photo` and the patches swap values in place for the run and
+ * are restored before this returns, so callers must not run two at once on the same `photo` or
+ * read the patches meanwhile (the engine serialises them).
  */
 export async function withPatches<T>(model: ModelRuntime, photo: Modulation[], patches: (GammaBetaPatch | null)[][], run: (patched: Modulation[]) => Promise<T>): Promise<T> {
   const mods = model.manifest.modulations ?? []
-  const undo: (() => void)[] = []
+  // every swap, in order; swapped again in reverse order they restore the photo and the patches
+  const swaps: (() => void)[] = []
   try {
     for (const set of patches) {
       set.forEach((patch, i) => {
         if (!patch) return
         const { channels, size } = mods[i]
-        const gamma = swapBox(photo[i].gamma, channels, size, patch.out, patch.gamma)
-        undo.push(() => putBox(photo[i].gamma, channels, size, patch.out, gamma))
-        const beta = swapBox(photo[i].beta, channels, size, patch.out, patch.beta)
-        undo.push(() => putBox(photo[i].beta, channels, size, patch.out, beta))
+        const swap = () => {
+          swapBox(photo[i].gamma, channels, size, patch.out, patch.gamma)
+          swapBox(photo[i].beta, channels, size, patch.out, patch.beta)
+        }
+        swap()
+        swaps.push(swap)
       })
     }
     return await run(photo)
   } finally {
-    for (const restore of undo.reverse()) restore()
+    for (const swap of swaps.reverse()) swap()
   }
 }
 
