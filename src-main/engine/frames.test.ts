@@ -2,7 +2,7 @@
 // reflect padding past the photo, antialiased sampling and masks on a frame's grid.
 import { describe, expect, it } from 'vitest'
 import type { Crop, Mask, RawImage } from './api.js'
-import { frameBounds, frameRegion, frameToImage, imageToFrame, reflectedRect, reflectIndex, sampleFrame, sampleMaskFrame } from './frames.js'
+import { frameBounds, frameRegion, frameToImage, imageToFrame, nonZeroBounds, reflectedRect, reflectIndex, sampleFrame, sampleMaskFrame } from './frames.js'
 import { sampleMaskCrop } from './masks.js'
 import { noiseImage, rectMask } from './testing/photos.js'
 
@@ -165,5 +165,63 @@ describe('sampleMaskFrame', () => {
     // a mask at a quarter of the photo's resolution gives the same grid
     const smallMask = rectMask(50, 50, 25, 0, 25, 50)
     expect(Array.from(sampleMaskFrame(smallMask, 200, 200, { x: 0, y: 0, size: 200, angle: 90 }, 8).data)).toEqual(Array.from(quarter.data))
+  })
+})
+
+describe('nonZeroBounds of a mask', () => {
+  /** A mask of random blobs in a random part of it, with `seed`'s own sizes. */
+  function blobs(seed: number): Mask {
+    let s = seed
+    const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+    const width = 5 + Math.floor(next() * 60)
+    const height = 3 + Math.floor(next() * 40)
+    const data = new Uint8Array(width * height)
+    for (let k = Math.floor(next() * 4); k > 0; k--) {
+      const x = Math.floor(next() * width)
+      const y = Math.floor(next() * height)
+      for (let p = Math.floor(next() * 5); p >= 0; p--) data[Math.min(height - 1, y + p) * width + Math.min(width - 1, x + (p % 3))] = 1 + Math.floor(next() * 255)
+    }
+    return { width, height, data }
+  }
+
+  it('finds the box the cell-by-cell scan finds, whatever the size, offset and first or last byte', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const { width, height, data } = blobs(seed)
+      // the generic path reads a plain array; the byte path reads words where the view allows
+      const want = nonZeroBounds(Array.from(data), width, height)
+      expect(nonZeroBounds(data, width, height), `seed ${seed}`).toEqual(want)
+      // the same bytes at an offset that is no multiple of 4
+      const shifted = new Uint8Array(data.length + 3)
+      shifted.set(data, 3)
+      expect(nonZeroBounds(shifted.subarray(3), width, height), `seed ${seed}, offset 3`).toEqual(want)
+    }
+    const single = (at: number) => {
+      const data = new Uint8Array(7 * 3)
+      data[at] = 9
+      return nonZeroBounds(data, 7, 3)
+    }
+    expect(single(0)).toEqual({ x0: 0, y0: 0, x1: 0, y1: 0 })
+    expect(single(20)).toEqual({ x0: 6, y0: 2, x1: 6, y1: 2 })
+    expect(nonZeroBounds(new Uint8Array(21), 7, 3)).toBeNull()
+  })
+
+  it('lets sampleMaskCrop read only the cells that reach the painted box, with the same values', () => {
+    for (let seed = 1; seed <= 120; seed++) {
+      const mask = blobs(seed)
+      const { width, height } = mask
+      // the same mask with both far corners painted: the box is the whole mask, so every cell is read
+      const cornered = { width, height, data: Uint8Array.from(mask.data) }
+      cornered.data[0] = 255
+      cornered.data[width * height - 1] = 255
+      // crops that stay a mask pixel off the corners, on a photo four times the mask's size, at sizes above and below it
+      const photo = { width: width * 4, height: height * 4 }
+      const crop: Crop = { x: 8, y: 8, size: Math.min(photo.width, photo.height) - 16 - (seed % 5) }
+      if (crop.size < 4) continue
+      for (const size of [3, 16, 41]) {
+        expect(Array.from(sampleMaskCrop(mask, photo.width, photo.height, crop, size).data), `seed ${seed} at ${size}`).toEqual(
+          Array.from(sampleMaskCrop(cornered, photo.width, photo.height, crop, size).data),
+        )
+      }
+    }
   })
 })

@@ -1,7 +1,7 @@
 // The editor paints masks over the whole photo (often at display resolution); the engine
 // wants them over a crop square at a given size. These turn one into the other.
 import type { Crop, Mask } from './api.js'
-import { isTurned, sampleMaskFrame } from './frames.js'
+import { isTurned, nonZeroBounds, sampleMaskFrame } from './frames.js'
 
 interface Tap {
   index: number
@@ -41,27 +41,42 @@ function taps(start: number, length: number, n: number, limit: number, zeroOutsi
  */
 export function sampleMaskCrop(mask: Mask, photoWidth: number, photoHeight: number, crop: Crop, size: number): Mask {
   if (isTurned(crop)) return sampleMaskFrame(mask, photoWidth, photoHeight, crop, size)
+  const data = new Uint8Array(size * size)
+  const painted = nonZeroBounds(mask.data, mask.width, mask.height)
+  if (!painted) return { width: size, height: size, data }
   const sx = mask.width / photoWidth
   const sy = mask.height / photoHeight
   const frame = crop.angle !== undefined
   const columns = taps(crop.x * sx, crop.size * sx, size, mask.width, frame)
   const rows = taps(crop.y * sy, crop.size * sy, size, mask.height, frame)
-  const data = new Uint8Array(size * size)
+  // only the cells with a tap on the painted box can be above zero (a stroke is a small part of a crop)
+  const x = reaching(columns, painted.x0, painted.x1)
+  const y = reaching(rows, painted.y0, painted.y1)
   const line = new Float32Array(size)
-  for (let y = 0; y < size; y++) {
+  for (let oy = y.from; oy < y.to; oy++) {
     line.fill(0)
-    for (const row of rows[y]) {
+    for (const row of rows[oy]) {
       if (row.index < 0) continue
       const base = row.index * mask.width
-      for (let x = 0; x < size; x++) {
+      for (let ox = x.from; ox < x.to; ox++) {
         let sum = 0
-        for (const column of columns[x]) if (column.index >= 0) sum += column.weight * mask.data[base + column.index]
-        line[x] += row.weight * sum
+        for (const column of columns[ox]) if (column.index >= 0) sum += column.weight * mask.data[base + column.index]
+        line[ox] += row.weight * sum
       }
     }
-    for (let x = 0; x < size; x++) data[y * size + x] = Math.round(line[x])
+    for (let ox = x.from; ox < x.to; ox++) data[oy * size + ox] = Math.round(line[ox])
   }
   return { width: size, height: size, data }
+}
+
+/** The output cells [from, to) between the first and the last whose taps read a source pixel within [lo, hi]. */
+function reaching(cells: Tap[][], lo: number, hi: number): { from: number; to: number } {
+  const reads = (i: number) => cells[i].some((t) => t.index >= lo && t.index <= hi)
+  let from = 0
+  while (from < cells.length && !reads(from)) from++
+  let to = cells.length
+  while (to > from && !reads(to - 1)) to--
+  return { from, to }
 }
 
 /** `mask` moved by (dx, dy) whole pixels; what moves past the border is dropped, what comes in is empty. */

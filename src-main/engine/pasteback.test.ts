@@ -37,6 +37,35 @@ describe('featherMask', () => {
     const soft = featherMask(mask, 6)
     expect(soft.some((a) => a > 0.05 && a < 0.95)).toBe(true)
   })
+
+  it('blurs only around the painted box, with the weights the whole mask gives', () => {
+    let s = 7
+    const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+    for (let run = 0; run < 60; run++) {
+      const width = 40 + Math.floor(next() * 60)
+      const height = 40 + Math.floor(next() * 60)
+      const feather = Math.floor(next() * 12)
+      const stroke = new Uint8Array(width * height)
+      // a soft dab somewhere, touching a border now and then
+      const cx = Math.floor(next() * width)
+      const cy = Math.floor(next() * height)
+      for (let y = Math.max(0, cy - 6); y < Math.min(height, cy + 6); y++) for (let x = Math.max(0, cx - 6); x < Math.min(width, cx + 6); x++) stroke[y * width + x] = 40 + Math.floor(next() * 215)
+      // the same with both far corners painted: the painted box is the whole mask, so the blurs run on all of it
+      const whole = Uint8Array.from(stroke)
+      whole[0] = 255
+      whole[width * height - 1] = 255
+      const got = featherMask({ width, height, data: stroke }, feather)
+      const want = featherMask({ width, height, data: whole }, feather)
+      const reach = feather + 2
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          // the corners' own weights aside
+          if ((x <= reach && y <= reach) || (x >= width - 1 - reach && y >= height - 1 - reach)) continue
+          expect(got[y * width + x], `run ${run} at ${x},${y}`).toBe(want[y * width + x])
+        }
+      }
+    }
+  })
 })
 
 describe('composite', () => {

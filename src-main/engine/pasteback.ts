@@ -45,13 +45,26 @@ function boxBlur(values: Float32Array, width: number, height: number, radius: nu
 export function featherMask(mask: Mask, feather: number): Float32Array {
   const { width, height, data } = mask
   const alpha = new Float32Array(width * height)
-  for (let i = 0; i < alpha.length; i++) alpha[i] = data[i] / 255
+  const painted = nonZeroBounds(data, width, height)
+  if (!painted) return alpha
   const half = Math.floor(Math.max(0, feather) / 2)
-  boxBlur(alpha, width, height, half)
-  boxBlur(alpha, width, height, half)
-  for (let i = 0; i < alpha.length; i++) {
-    const a = alpha[i]
-    alpha[i] = a < 1 / 1024 ? 0 : a > 1 ? 1 : a
+  // The blurs run on the painted box grown by what they spread (2 half) and a pixel more, not on
+  // the whole mask (a brush stroke is a small part of it): there each running sum of boxBlur
+  // starts from zeros, as it reaches the box on the whole mask, so the weights come out the same.
+  const margin = 2 * half + 1
+  const x0 = Math.max(0, painted.x0 - margin)
+  const y0 = Math.max(0, painted.y0 - margin)
+  const w = Math.min(width, painted.x1 + 1 + margin) - x0
+  const h = Math.min(height, painted.y1 + 1 + margin) - y0
+  const part = new Float32Array(w * h)
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) part[y * w + x] = data[(y0 + y) * width + x0 + x] / 255
+  boxBlur(part, w, h, half)
+  boxBlur(part, w, h, half)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const a = part[y * w + x]
+      alpha[(y0 + y) * width + x0 + x] = a < 1 / 1024 ? 0 : a > 1 ? 1 : a
+    }
   }
   return alpha
 }
