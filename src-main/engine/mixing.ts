@@ -69,15 +69,19 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
   const x1 = Math.min(r, box.x1, r + ox)
   if (x1 <= x0) return
   const alpha = new Float32Array(x1 - x0)
+  // the row's runs of non-zero weight, [start, end) pairs: a brush mask is runs of whole cells
+  const runs = new Int32Array(x1 - x0 + 1)
   for (let y = Math.max(0, box.y0); y < Math.min(r, box.y1); y++) {
     const sy = y - oy
     if (sy < 0 || sy >= r) continue
-    let any = false
-    for (let x = x0; x < x1; x++) {
-      alpha[x - x0] = t * weight[sy * r + x - ox]
-      if (alpha[x - x0] !== 0) any = true
+    let n = 0
+    for (let k = 0; k < x1 - x0; k++) {
+      alpha[k] = t * weight[sy * r + x0 + k - ox]
+      // a run starts at a weight after zeros (n even) and ends at a zero after weights (n odd)
+      if ((alpha[k] !== 0) === ((n & 1) === 0)) runs[n++] = k
     }
-    if (!any) continue
+    if (n & 1) runs[n++] = x1 - x0
+    if (n === 0) continue
     const d = (y - box.y0) * bw + (x0 - box.x0)
     const s = sy * r + x0 - ox
     // channel-major, so both tensors are read along their rows; one loop per source type keeps each monomorphic
@@ -85,9 +89,8 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
       for (let c = 0; c < channels; c++) {
         const row = c * boxPlane + d
         const from = c * plane + s
-        for (let k = 0; k < x1 - x0; k++) {
-          const a = alpha[k]
-          if (a !== 0) target[row + k] += a * (HALF_VALUES[source[from + k]] - target[row + k])
+        for (let j = 0; j < n; j += 2) {
+          for (let k = runs[j]; k < runs[j + 1]; k++) target[row + k] += alpha[k] * (HALF_VALUES[source[from + k]] - target[row + k])
         }
       }
       continue
@@ -95,9 +98,8 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
     for (let c = 0; c < channels; c++) {
       const row = c * boxPlane + d
       const from = c * plane + s
-      for (let k = 0; k < x1 - x0; k++) {
-        const a = alpha[k]
-        if (a !== 0) target[row + k] += a * (source[from + k] - target[row + k])
+      for (let j = 0; j < n; j += 2) {
+        for (let k = runs[j]; k < runs[j + 1]; k++) target[row + k] += alpha[k] * (source[from + k] - target[row + k])
       }
     }
   }
