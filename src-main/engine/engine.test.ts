@@ -128,10 +128,10 @@ describe('render: mixing', () => {
     const orig = await engine.inspect.stylemapOf({ imageId: small.imageId })
     const ref = await engine.inspect.stylemapOf({ imageId: smallRef.imageId })
     // the demo, written out: per level, average-pool the mask by R/r, threshold at 0.5, copy the
-    // reference there; the engine keeps a reference's pyramid as halves (half.ts), so it copies those
-    const demo = (refStyles: Float32Array[]) => runtime.info.styles.map((level, i) => {
+    // reference there; on the pyramids the engine keeps, in halves (stylemapOf gives their values)
+    const demo = (origStyles: Float32Array[], refStyles: Float32Array[]) => runtime.info.styles.map((level, i) => {
       const f = R / level.size
-      const out = Float32Array.from(orig.styles?.[i] ?? [])
+      const out = Float32Array.from(origStyles[i])
       for (let y = 0; y < level.size; y++) {
         for (let x = 0; x < level.size; x++) {
           let sum = 0
@@ -146,10 +146,11 @@ describe('render: mixing', () => {
       return out
     })
     const got = await generated([{ mask }], { space: 'wplus' })
-    const halves = (ref.styles ?? []).map((s) => fromHalf(toHalf(s)))
-    expect(same(got, tensorToImage(await runtime.synthesize(demo(halves), 1), R))).toBe(true)
-    // and the halves' rounding stays within a level of the float32 rule
-    const exact = tensorToImage(await runtime.synthesize(demo(ref.styles ?? []), 1), R)
+    // the kept values are halves: each rounds-trips through them unchanged
+    for (const styles of [orig.styles ?? [], ref.styles ?? []]) for (const s of styles) expect(fromHalf(toHalf(s))).toEqual(s)
+    expect(same(got, tensorToImage(await runtime.synthesize(demo(orig.styles ?? [], ref.styles ?? []), 1), R))).toBe(true)
+    // and the halves' rounding stays within a level of the rule on the resizer's float32 pyramids
+    const exact = tensorToImage(await runtime.synthesize(demo(await runtime.resize(orig.stylemap, 1), await runtime.resize(ref.stylemap, 1)), 1), R)
     let worst = 0
     for (let k = 0; k < got.data.length; k++) worst = Math.max(worst, Math.abs(got.data[k] - exact.data[k]))
     expect(worst).toBeLessThanOrEqual(1)
@@ -218,24 +219,25 @@ describe('bounded caches', () => {
     }
   })
 
-  it('keeps a reference-only crop\'s style pyramid as halves and the edited crop\'s as float32', async () => {
+  it('keeps each crop\'s style pyramid once, as halves, whether it is edited or a reference', async () => {
     const own = new Engine()
     try {
       await own.loadModel(await testModelDir())
       const photo = (await own.openImage({ bytes: await gradientPng(R, R, 21) })).imageId
       const reference = (await own.openImage({ bytes: await gradientPng(R, R, 22) })).imageId
       const pyramid = (await own.inspect.stylemapOf({ imageId: photo })).styles ?? []
-      const floatBytes = pyramid.reduce((sum, s) => sum + s.byteLength, 0)
-      expect(own.inspect.pyramidBytes()).toBe(floatBytes)
+      // two bytes a value
+      const halfBytes = pyramid.reduce((sum, s) => sum + s.length * 2, 0)
+      expect(halfBytes).toBeGreaterThan(0)
+      expect(own.inspect.pyramidBytes()).toBe(halfBytes)
       const edit: Edit = { original: { imageId: photo }, layers: [{ reference: { imageId: reference }, mask: rectMask(R, R, 4, 4, R / 2, R / 2) }], space: 'wplus' }
       await own.render({ edit, output: { kind: 'generated' } })
-      // the reference's pyramid adds half of a float32 one
-      expect(own.inspect.pyramidBytes()).toBe(floatBytes + floatBytes / 2)
-      // the photo used as its own reference (a transplant) reads halves too, so the result does not
-      // depend on whether its float32 pyramid happens to be kept
+      expect(own.inspect.pyramidBytes()).toBe(2 * halfBytes)
+      // the photo used as its own reference (a transplant) reads the same halves: nothing more is kept,
+      // and the result does not depend on what the engine kept before
       const transplant: Edit = { ...edit, layers: [{ reference: { imageId: photo }, mask: rectMask(R, R, 4, 4, R / 2, R / 2), offset: { dx: 8, dy: 0 } }] }
       const before = (await own.render({ edit: transplant, output: { kind: 'generated' } })).generated
-      expect(own.inspect.pyramidBytes()).toBe(2 * floatBytes)
+      expect(own.inspect.pyramidBytes()).toBe(2 * halfBytes)
       const fresh = new Engine({ stylesBudgetBytes: 1 })
       try {
         await fresh.loadModel(await testModelDir())

@@ -34,7 +34,7 @@ import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type Decod
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { changedShare, diffBox, type GammaBetaPatch, grow, type LevelChange, levelChange, levelChangeOn, modulateChanges, patchBytes, patchesOf, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
 import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
-import { toHalf } from './half.js'
+import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
@@ -138,11 +138,8 @@ export class Engine implements EngineApi {
   #model: ModelRuntime | null = null
   readonly #images: LRUCache<string, DecodedImage>
   readonly #stylemaps = new LRUCache<string, Float32Array>({ max: maxStylemaps })
-  /**
-   * Resizer outputs by stylemap key, float32 for an edited crop and halves (key + '#half') for a
-   * crop used only as a reference: a 256 px model's pyramid is 123 MB as float32, so bounded in bytes.
-   */
-  readonly #pyramids: LRUCache<string, StyleTensor[]>
+  /** Resizer outputs by stylemap key, as halves (#styles), bounded in bytes. */
+  readonly #pyramids: LRUCache<string, Uint16Array[]>
   /** Every modulated layer's gamma and beta of an edited crop, by stylemap key (incremental models). */
   readonly #modulations: LRUCache<string, Modulation[]>
   /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
@@ -177,7 +174,7 @@ export class Engine implements EngineApi {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
-    this.#pyramids = new LRUCache<string, StyleTensor[]>({
+    this.#pyramids = new LRUCache<string, Uint16Array[]>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
       sizeCalculation: (styles) => Math.max(1, styles.reduce((sum, s) => sum + s.byteLength, 0)),
     })
@@ -383,7 +380,7 @@ export class Engine implements EngineApi {
       /** The stylemap of a crop and, where the model has a resizer, its style pyramid. */
       stylemapOf: async (image: CroppedImage): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> => {
         const encoded = await this.#encodeCrop(image)
-        return { stylemap: encoded.stylemap, styles: this.#requireModel().info.features.wplus ? await this.#styles(encoded) : null }
+        return { stylemap: encoded.stylemap, styles: this.#requireModel().info.features.wplus ? (await this.#styles(encoded)).map(fromHalf) : null }
       },
       randomStylemap: (request: RandomRequest): Promise<Float32Array> => this.#randomStylemap(request),
     }
@@ -466,7 +463,7 @@ export class Engine implements EngineApi {
       } else {
         const originalStyles = await this.#styles(original)
         const referenceStyles: StyleTensor[][] = []
-        for (const ref of references) referenceStyles.push(await this.#referenceStyles(ref))
+        for (const ref of references) referenceStyles.push(await this.#styles(ref))
         raw = await model.synthesize(
           mixWPlus(
             originalStyles,
@@ -502,7 +499,7 @@ export class Engine implements EngineApi {
     // per level: the cells whose style changes (null: none), and the mixed style on a box
     let changed: (Box | null)[] = levels.map(() => null)
     let valuesOf = (_i: number, _at: Box): Float32Array => new Float32Array(0)
-    let whole = (): Float32Array[] => photoStyles
+    let whole = (): StyleTensor[] => photoStyles
     // what the mix is made of, so a later draft of this crop finds what it changes (W: not tracked)
     let state: MixState | null = space === 'wplus' || !layers.length ? { layers: '', factors: [], weights: levels.map(() => []), offsets: [] } : null
     if (layers.length && space === 'w') {
@@ -512,7 +509,7 @@ export class Engine implements EngineApi {
       whole = () => mixed
     } else if (layers.length) {
       const referenceStyles: StyleTensor[][] = []
-      for (const ref of references) referenceStyles.push(await this.#referenceStyles(ref))
+      for (const ref of references) referenceStyles.push(await this.#styles(ref))
       const mix = layers.map((l, i) => mixLayer(l, referenceStyles[i]))
       const factors = levelFactors(levels, levelStrength)
       const weights = levels.map((l) => mix.map((m) => wplusWeights(m, R, l.size)))
@@ -580,7 +577,7 @@ export class Engine implements EngineApi {
   }
 
   /** The crop's own gamma and beta of every modulated layer, computed once and kept while the budget allows. */
-  async #photoModulations(model: ModelRuntime, encoded: Encoded, styles: Float32Array[]): Promise<Modulation[]> {
+  async #photoModulations(model: ModelRuntime, encoded: Encoded, styles: StyleTensor[]): Promise<Modulation[]> {
     const cached = this.#modulations.get(encoded.key)
     if (cached) return cached
     // onnxruntime-node gives every output a buffer of its own that later runs never touch, so it is kept as it is
@@ -648,30 +645,23 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * An edited crop's style pyramid (the resizer's outputs), computed once and kept while the byte
-   * budget allows, as float32: its windows are mixed into, and W edits compare it exactly.
+   * A crop's style pyramid (the resizer's outputs), computed once and kept while the byte budget
+   * allows, as halves: half the memory (a 256 px pyramid is 123 MB as float32), and a half's
+   * rounding, 2^-11 relative, moves a 256 px edit's output by at most a level of 255. The same
+   * halves serve the crop as an edited photo and as a reference, so an edit's result never
+   * depends on what was edited before.
    */
-  async #styles(encoded: Encoded): Promise<Float32Array[]> {
+  async #styles(encoded: Encoded): Promise<Uint16Array[]> {
     const cached = this.#pyramids.get(encoded.key)
-    if (cached) return cached as Float32Array[]
-    // kept without a copy: each output has a buffer of its own (a copy doubled a 256 px pyramid's 123 MB for a moment)
-    const styles = await this.#requireModel().resize(encoded.stylemap, 1)
-    this.#pyramids.set(encoded.key, styles)
-    return styles
-  }
-
-  /**
-   * A reference crop's pyramid as halves: half the memory (W+ mixing reads only the masked cells,
-   * and a half's rounding, 2^-11 relative, moved a 256 px edit's output by at most one level of
-   * 255). Always halves, even when the crop's float32 pyramid is kept as an edited photo, so an
-   * edit's result never depends on what was edited before.
-   */
-  async #referenceStyles(encoded: Encoded): Promise<StyleTensor[]> {
-    const key = `${encoded.key}#half`
-    const cached = this.#pyramids.get(key)
     if (cached) return cached
-    const halves = (await this.#requireModel().resize(encoded.stylemap, 1)).map(toHalf)
-    this.#pyramids.set(key, halves)
+    const styles: Float32Array[] = await this.#requireModel().resize(encoded.stylemap, 1)
+    // level by level, so each float32 level can go as soon as its halves are made
+    const halves = styles.map((_, i) => {
+      const half = toHalf(styles[i])
+      styles[i] = new Float32Array(0)
+      return half
+    })
+    this.#pyramids.set(encoded.key, halves)
     return halves
   }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { changedShare, diffBox, type GammaBetaPatch, grow, levelChange, swapBox, withPatches } from './incremental.js'
+import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
 import { type MixLayer, mixW, mixWPlus } from './mixing.js'
@@ -149,6 +150,18 @@ describe('incremental helpers', () => {
     expect(diffBox(a, b, 2, 5)).toEqual({ x0: 1, y0: 1, x1: 5, y1: 3 })
   })
 
+  it('diffBox against halves finds the cells whose values round to other halves', () => {
+    const a = Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => 0.1 + i / 7)
+    const halves = toHalf(a)
+    expect(diffBox(a, halves, 2, 4)).toBeNull()
+    const b = Float32Array.from(a)
+    // channel 1, y 3, x 0 moves to another half; channel 0, y 0, x 3 by far less than a half's step
+    b[16 + 12] += 0.25
+    b[3] *= 1 + 2 ** -16
+    expect(halfBits(b[3])).toBe(halves[3])
+    expect(diffBox(b, halves, 2, 4)).toEqual({ x0: 0, y0: 3, x1: 1, y1: 4 })
+  })
+
   it('levelChange recomputes one cell further, from a window one more cell wide (zero past the grid)', () => {
     const level = { channels: 1, size: 4 }
     const asked: { x0: number; y0: number; x1: number; y1: number }[] = []
@@ -215,5 +228,7 @@ describe('incremental helpers', () => {
 
   it('padZero puts a border of zeros around each plane', () => {
     expect(Array.from(padZero(Float32Array.from([1, 2, 3, 4]), 1, 1, 2, 2, 1))).toEqual([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0])
+    // halves come out as their float32 values
+    expect(Array.from(padZero(toHalf(Float32Array.from([1, 2.5, -3, 0.1])), 1, 1, 2, 2, 1))).toEqual(Array.from(padZero(fromHalf(toHalf(Float32Array.from([1, 2.5, -3, 0.1]))), 1, 1, 2, 2, 1)))
   })
 })

@@ -8,7 +8,8 @@
 // graph's convolutions are 'valid', so a window with a one-cell border gives its inside exactly)
 // and runs the feature path whole, since it normalises over whole feature maps.
 import type { StyleLevel } from './api.js'
-import type { Box } from './mixing.js'
+import { halfBits } from './half.js'
+import type { Box, StyleTensor } from './mixing.js'
 import type { ModelRuntime, Modulation, StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
@@ -18,14 +19,21 @@ export function grow(box: Box, d: number, clip?: number): Box {
   return { x0: Math.max(0, out.x0), y0: Math.max(0, out.y0), x1: Math.min(clip, out.x1), y1: Math.min(clip, out.y1) }
 }
 
-/** The cells where two [channels, r, r] tensors differ in any channel, as one box; null when equal. */
-export function diffBox(a: Float32Array, b: Float32Array, channels: number, r: number): Box | null {
+/**
+ * The cells where two [channels, r, r] tensors differ in any channel, as one box; null when equal.
+ * Against halves `b` (a kept pyramid), `a` differs where it rounds to another half.
+ */
+export function diffBox(a: Float32Array, b: StyleTensor, channels: number, r: number): Box | null {
   if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffBox: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
   const plane = r * r
   const changed = new Uint8Array(plane)
   for (let c = 0; c < channels; c++) {
     const o = c * plane
-    for (let k = 0; k < plane; k++) if (a[o + k] !== b[o + k]) changed[k] = 1
+    if (b instanceof Float32Array) {
+      for (let k = 0; k < plane; k++) if (a[o + k] !== b[o + k]) changed[k] = 1
+    } else {
+      for (let k = 0; k < plane; k++) if (!changed[k] && halfBits(a[o + k]) !== b[o + k]) changed[k] = 1
+    }
   }
   let box: Box | null = null
   for (let y = 0; y < r; y++) {

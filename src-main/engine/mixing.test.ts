@@ -1,5 +1,6 @@
 // The mixing rules against small tensors computed by hand (R = 4 pixels).
 import { describe, expect, it } from 'vitest'
+import { fromHalf, toHalf } from './half.js'
 import { cellOffset, copyRow, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate, windowOf } from './mixing.js'
 
 const R = 4
@@ -175,5 +176,11 @@ describe('windowOf', () => {
     expect(windowOf(grid, 2, 3, box, kept)).toBe(kept)
     expect(kept).toEqual(windowOf(grid, 2, 3, box))
     expect(() => windowOf(grid, 2, 3, box, new Float32Array(11))).toThrow(/11 values/)
+  })
+
+  it('reads halves as their float32 values', () => {
+    const halves = toHalf(Float32Array.from(grid, (v) => v / 3))
+    const box = { x0: -1, y0: 0, x1: 2, y1: 3 }
+    expect(windowOf(halves, 2, 3, box)).toEqual(windowOf(fromHalf(halves), 2, 3, box))
   })
 })

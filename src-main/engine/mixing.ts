@@ -119,10 +119,11 @@ export function copyRow(to: Float32Array, into: number, from: Float32Array, at: 
 }
 
 /**
- * The cells of `box` of a [channels, r, r] tensor, zero where the box reaches past the grid;
- * written into `out` when given (channels x box-size values, e.g. a kept buffer's view).
+ * The cells of `box` of a [channels, r, r] tensor (float32 or halves), as float32, zero where the
+ * box reaches past the grid; written into `out` when given (channels x box-size values, e.g. a
+ * kept buffer's view).
  */
-export function windowOf(data: Float32Array, channels: number, r: number, box: Box, out?: Float32Array): Float32Array {
+export function windowOf(data: StyleTensor, channels: number, r: number, box: Box, out?: Float32Array): Float32Array {
   const bw = box.x1 - box.x0
   const bh = box.y1 - box.y0
   const x0 = Math.max(0, box.x0)
@@ -137,7 +138,10 @@ export function windowOf(data: Float32Array, channels: number, r: number, box: B
   if (x1 <= x0) return into
   for (let c = 0; c < channels; c++) {
     for (let y = y0; y < y1; y++) {
-      copyRow(into, c * bw * bh + (y - box.y0) * bw + (x0 - box.x0), data, c * r * r + y * r + x0, x1 - x0)
+      const to = c * bw * bh + (y - box.y0) * bw + (x0 - box.x0)
+      const from = c * r * r + y * r + x0
+      if (data instanceof Float32Array) copyRow(into, to, data, from, x1 - x0)
+      else for (let k = 0; k < x1 - x0; k++) into[to + k] = HALF_VALUES[data[from + k]]
     }
   }
   return into
@@ -186,7 +190,7 @@ export function wplusWeights(layer: MixLayer, resolution: number, r: number): Fl
  * t: `orig[moved] += t (ref[mask] - orig[moved])`. Layers apply in order.
  */
 export function mixWPlus(
-  original: Float32Array[],
+  original: StyleTensor[],
   layers: MixLayer[],
   levels: StyleLevel[],
   resolution: number,
@@ -202,7 +206,7 @@ export function mixWPlus(
  * wplusWeights at this level, when the caller has them already.
  */
 export function mixWPlusWindow(
-  original: Float32Array,
+  original: StyleTensor,
   layers: MixLayer[],
   i: number,
   level: StyleLevel,

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
-import { baseSessionOptions, graphSessionOptions, ModelRuntime, modulationGroups, padZero } from './model.js'
+import { baseSessionOptions, graphSessionOptions, groupLevels, ModelRuntime, modulationGroups, padZero } from './model.js'
 import { testModelDir } from './testing/models.js'
 import { passThroughGraph } from './testing/onnxGraphs.js'
 import { gradientPng, rectMask } from './testing/photos.js'
@@ -279,6 +279,45 @@ describe('memory of the sessions and runs', () => {
     expect(modulationGroups(levels, levels)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7], [8, 9], [10], [11]])
     const even = [4, 4, 4].map((size) => ({ channels: 8, size }))
     expect(modulationGroups(even, even)).toEqual([[0], [1], [2]])
+  })
+
+  it('groups consecutive levels within a budget, a level above it alone', () => {
+    expect(groupLevels([3, 3, 4, 10, 1, 1], 10)).toEqual([[0, 1, 2], [3], [4, 5]])
+    expect(groupLevels([12, 1], 10)).toEqual([[0], [1]])
+    expect(groupLevels([1, 2, 3], 100)).toEqual([[0, 1, 2]])
+  })
+
+  it('modulates windows in runs of at most windowRunValues outputs, equal to one run', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      const levels = runtime.manifest.styles
+      const windows = levels.map((l, i) => {
+        const h = 3 + ((i * 5) % Math.max(1, l.size - 1))
+        const w = 3 + ((i * 3) % Math.max(1, l.size - 1))
+        return { data: new Float32Array(l.channels * h * w).map((_, k) => Math.cos(k * 0.29 + i)), height: h, width: w }
+      })
+      const once = await runtime.modulate(windows, 1)
+      const runs: number[] = []
+      const session = (runtime as unknown as { sessions: { modulation: { run: (...a: unknown[]) => unknown } } }).sessions.modulation
+      const run = session.run.bind(session)
+      session.run = (...a: unknown[]) => {
+        runs.push(1)
+        return run(...a)
+      }
+      runtime.windowRunValues = 1
+      const grouped = await runtime.modulate(windows, 1)
+      // a budget of one value: each run holds as much as the largest level alone
+      const values = windows.map((w, i) => 2 * (runtime.manifest.modulations ?? [])[i].channels * (w.height - 2) * (w.width - 2))
+      expect(runs.length).toBe(groupLevels(values, Math.max(...values)).length)
+      expect(runs.length).toBeGreaterThan(2)
+      grouped.forEach((m, i) => {
+        expect([m.height, m.width]).toEqual([windows[i].height - 2, windows[i].width - 2])
+        expect(m.gamma).toEqual(once[i].gamma)
+        expect(m.beta).toEqual(once[i].beta)
+      })
+    } finally {
+      await runtime.release()
+    }
   })
 
   it('gives whole gamma and beta level group by level group equal to one run over every padded level', async () => {

@@ -5,6 +5,8 @@ import * as ort from 'onnxruntime-node'
 import type { LoadModelOptions, ModelInfo, ProviderName, ProviderPreference, ProviderReport } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { type GraphName, type Manifest, readManifest, verifyFiles } from './manifest.js'
+import { HALF_VALUES } from './half.js'
+import type { StyleTensor } from './mixing.js'
 import { chooseProvider, planProviders, probeModelBytes } from './providers.js'
 
 // Failed provider probes are reported to the user through ProviderReport; onnxruntime's own
@@ -63,15 +65,35 @@ export interface Modulation {
   width: number
 }
 
-/** Adds a border of `b` zero cells around each [c, h, w] plane set of a batch of n. */
-export function padZero(data: Float32Array, n: number, c: number, h: number, w: number, b: number): Float32Array {
+/** Adds a border of `b` zero cells around each [c, h, w] plane set of a batch of n (float32 or halves), as float32. */
+export function padZero(data: StyleTensor, n: number, c: number, h: number, w: number, b: number): Float32Array {
   const H = h + 2 * b
   const W = w + 2 * b
   const out = new Float32Array(n * c * H * W)
   for (let p = 0; p < n * c; p++) {
-    for (let y = 0; y < h; y++) out.set(data.subarray(p * h * w + y * w, p * h * w + (y + 1) * w), p * H * W + (y + b) * W + b)
+    for (let y = 0; y < h; y++) {
+      const from = p * h * w + y * w
+      const to = p * H * W + (y + b) * W + b
+      if (data instanceof Float32Array) out.set(data.subarray(from, from + w), to)
+      else for (let x = 0; x < w; x++) out[to + x] = HALF_VALUES[data[from + x]]
+    }
   }
   return out
+}
+
+/** Consecutive levels, grouped while their `values` together stay within `budget` (a level above it is a group of its own). */
+export function groupLevels(values: readonly number[], budget: number): number[][] {
+  const groups: number[][] = []
+  let sum = Infinity
+  values.forEach((v, i) => {
+    if (sum + v > budget) {
+      groups.push([])
+      sum = 0
+    }
+    groups[groups.length - 1].push(i)
+    sum += v
+  })
+  return groups
 }
 
 /**
@@ -82,20 +104,19 @@ export function modulationGroups(
   styles: readonly { channels: number; size: number }[],
   modulations: readonly { channels: number; size: number }[],
 ): number[][] {
-  const values = modulations.map((l) => l.channels * l.size * l.size)
-  const budget = Math.max(...values)
-  const groups: number[][] = []
-  let sum = Infinity
-  for (let i = 0; i < styles.length; i++) {
-    if (sum + values[i] > budget) {
-      groups.push([])
-      sum = 0
-    }
-    groups[groups.length - 1].push(i)
-    sum += values[i]
-  }
-  return groups
+  const values = modulations.slice(0, styles.length).map((l) => l.channels * l.size * l.size)
+  return groupLevels(values, Math.max(...values))
 }
+
+/**
+ * The gamma and beta values one run of modulate() computes on windows at most, unless a single
+ * level's are more: onnxruntime-node copies each output into a buffer of its own after computing
+ * it in one of onnxruntime's, so a run holds its outputs twice for a moment. The session bench's
+ * three features at 256 px have 15.6 M of them (62 MB): two runs hold 33 MB twice instead of
+ * 62 (peak RSS 1,426-1,432 -> 1,389-1,411 MB), for 13-21 ms more per edit; runs of 4 M values
+ * gave 1,356-1,377 MB for 19-52 ms more.
+ */
+export const WINDOW_RUN_VALUES = 8 << 20
 
 function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const R = m.resolution
@@ -320,6 +341,9 @@ export class ModelRuntime {
     private readonly specs: Record<GraphName, IoSpec>,
   ) {}
 
+  /** The most gamma and beta values one modulate() run computes (WINDOW_RUN_VALUES; tests lower it). */
+  windowRunValues = WINDOW_RUN_VALUES
+
   /** Sessions with a dynamic batch size, created on first use of a batch above 1. */
   private readonly batchSessions: Partial<Record<GraphName, Promise<ort.InferenceSession>>> = {}
 
@@ -443,11 +467,31 @@ export class ModelRuntime {
   /**
    * gamma and beta of every modulated layer for windows of the style tensors ([n, c_i, h, w]
    * each, h and w at least 3): the 'valid' 3x3 convolutions, so each comes out 2 cells smaller.
+   * Levels run in groups of at most windowRunValues outputs, each group with the smallest
+   * windows (3 x 3 zeros) for the other levels.
    */
   async modulate(windows: StyleWindow[], n: number): Promise<Modulation[]> {
     const levels = this.manifest.styles
     const mods = this.manifest.modulations ?? []
     if (windows.length !== levels.length) throw new Error(`modulate takes ${levels.length} windows, got ${windows.length}`)
+    const values = windows.map((w, i) => 2 * n * mods[i].channels * Math.max(0, w.height - 2) * Math.max(0, w.width - 2))
+    const groups = groupLevels(values, Math.max(this.windowRunValues, ...values))
+    if (groups.length === 1) return this.modulateRun(windows, n)
+    const out: Modulation[] = new Array(levels.length)
+    for (const group of groups) {
+      const part = await this.modulateRun(
+        windows.map((w, i) => (group.includes(i) ? w : { data: new Float32Array(n * levels[i].channels * 9), height: 3, width: 3 })),
+        n,
+      )
+      for (const i of group) out[i] = part[i]
+    }
+    return out
+  }
+
+  /** modulate() in one run. */
+  private async modulateRun(windows: StyleWindow[], n: number): Promise<Modulation[]> {
+    const levels = this.manifest.styles
+    const mods = this.manifest.modulations ?? []
     const feeds: Record<string, ort.Tensor> = {}
     windows.forEach((w, i) => {
       feeds[`style_${i}`] = new ort.Tensor('float32', w.data, [n, levels[i].channels, w.height, w.width])
@@ -473,7 +517,7 @@ export class ModelRuntime {
    * (256 px: +593 MB over the styles for a moment, against +337 MB, 245 of them the result;
    * the same values, each level's convolutions see the same input).
    */
-  async modulations(styles: Float32Array[], n: number): Promise<Modulation[]> {
+  async modulations(styles: StyleTensor[], n: number): Promise<Modulation[]> {
     const levels = this.manifest.styles
     const out: Modulation[] = new Array(levels.length)
     for (const group of modulationGroups(levels, this.manifest.modulations ?? levels)) {
@@ -483,7 +527,7 @@ export class ModelRuntime {
           ? { data: padZero(styles[i], n, l.channels, l.size, l.size, 1), height: l.size + 2, width: l.size + 2 }
           : { data: new Float32Array(n * l.channels * 9), height: 3, width: 3 },
       )
-      const mods = await this.modulate(windows, n)
+      const mods = await this.modulateRun(windows, n)
       for (const i of group) out[i] = mods[i]
     }
     return out
