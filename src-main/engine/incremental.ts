@@ -10,7 +10,7 @@
 import type { StyleLevel } from './api.js'
 import { halfBits } from './half.js'
 import type { Box, StyleTensor } from './mixing.js'
-import type { ModelRuntime, Modulation, StyleWindow } from './model.js'
+import { emptyWindow, type ModelRuntime, type Modulation, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
 export function grow(box: Box, d: number, clip?: number): Box {
@@ -120,8 +120,8 @@ export function swapBox(target: Float32Array, channels: number, r: number, box: 
 /** Gamma/beta of every change's window (one modulation run; an unchanged level gets a 1 x 1 result, unused). */
 export async function modulateChanges(model: ModelRuntime, changes: (LevelChange | null)[]): Promise<Modulation[]> {
   const levels = model.manifest.styles
-  // every level needs an input; an unchanged one gets the smallest window (3 x 3 zeros, 1 x 1 out, unused)
-  return model.modulate(changes.map((c, i) => c?.window ?? { data: new Float32Array(levels[i].channels * 9), height: 3, width: 3 }), 1)
+  // every level needs an input; an unchanged one gets an empty window (its 1 x 1 out unused)
+  return model.modulate(changes.map((c, i) => c?.window ?? emptyWindow(levels[i].channels)), 1)
 }
 
 /** The changes' gamma/beta (`fresh`, from modulateChanges) as patches, null where a level does not change. */

@@ -81,6 +81,11 @@ export function padZero(data: StyleTensor, n: number, c: number, h: number, w: n
   return out
 }
 
+/** The smallest window of a level with `channels` (3 x 3 zeros, 1 x 1 out): what a run gets for a level it does not compute. */
+export function emptyWindow(channels: number, n = 1): StyleWindow {
+  return { data: new Float32Array(n * channels * 9), height: 3, width: 3 }
+}
+
 /** Consecutive levels, grouped while their `values` together stay within `budget` (a level above it is a group of its own). */
 export function groupLevels(values: readonly number[], budget: number): number[][] {
   const groups: number[][] = []
@@ -112,7 +117,7 @@ export function modulationGroups(
  * The gamma and beta values one run of modulate() computes on windows at most, unless a single
  * level's are more: onnxruntime-node copies each output into a buffer of its own after computing
  * it in one of onnxruntime's, so a run holds its outputs twice for a moment. The session bench's
- * three features at 256 px have 15.6 M of them (62 MB): two runs hold 33 MB twice instead of
+ * three features at 256 px have about 15.6 M of them (62 MB): two runs hold 33 MB twice instead of
  * 62 (peak RSS 1,426-1,432 -> 1,389-1,411 MB), for 13-21 ms more per edit; runs of 4 M values
  * gave 1,356-1,377 MB for 19-52 ms more.
  */
@@ -467,8 +472,8 @@ export class ModelRuntime {
   /**
    * gamma and beta of every modulated layer for windows of the style tensors ([n, c_i, h, w]
    * each, h and w at least 3): the 'valid' 3x3 convolutions, so each comes out 2 cells smaller.
-   * Levels run in groups of at most windowRunValues outputs, each group with the smallest
-   * windows (3 x 3 zeros) for the other levels.
+   * Levels run in groups of at most windowRunValues outputs, each group with empty windows for
+   * the other levels.
    */
   async modulate(windows: StyleWindow[], n: number): Promise<Modulation[]> {
     const levels = this.manifest.styles
@@ -480,7 +485,7 @@ export class ModelRuntime {
     const out: Modulation[] = new Array(levels.length)
     for (const group of groups) {
       const part = await this.modulateRun(
-        windows.map((w, i) => (group.includes(i) ? w : { data: new Float32Array(n * levels[i].channels * 9), height: 3, width: 3 })),
+        windows.map((w, i) => (group.includes(i) ? w : emptyWindow(levels[i].channels, n))),
         n,
       )
       for (const i of group) out[i] = part[i]
@@ -521,11 +526,11 @@ export class ModelRuntime {
     const levels = this.manifest.styles
     const out: Modulation[] = new Array(levels.length)
     for (const group of modulationGroups(levels, this.manifest.modulations ?? levels)) {
-      // the other levels get the smallest window (3 x 3 zeros, 1 x 1 out, unused)
+      // the other levels get empty windows (their 1 x 1 outs unused)
       const windows = levels.map((l, i) =>
         group.includes(i)
           ? { data: padZero(styles[i], n, l.channels, l.size, l.size, 1), height: l.size + 2, width: l.size + 2 }
-          : { data: new Float32Array(n * l.channels * 9), height: 3, width: 3 },
+          : emptyWindow(l.channels, n),
       )
       const mods = await this.modulateRun(windows, n)
       for (const i of group) out[i] = mods[i]
