@@ -30,6 +30,18 @@ describe('half precision', () => {
     }
     // the engine's values are float32 (the library would round a float64 once, not through float32)
     for (const v of cases.map(Math.fround)) expect(halfBits(v), `value ${v}`).toBe(libraryBits(v))
+    // toHalf (bitsToHalf on each value's bits) gives halfBits' bits, at every exponent's edge too
+    const fromBits = (b: number) => new Float32Array(new Uint32Array([b]).buffer)[0]
+    for (let e = 110; e <= 145; e++) {
+      for (const m of [0, 1, 0xfff, 0x1000, 0x1001, 0x2000, 0x3000, 0x7fefff, 0x7ff000, 0x7fffff]) cases.push(fromBits((e << 23) | m), fromBits((0x80000000 | (e << 23) | m) >>> 0))
+    }
+    const tensor = Float32Array.from([...cases, Number.NaN])
+    const halves = toHalf(tensor)
+    let mismatched = 0
+    tensor.forEach((v, i) => (halves[i] !== halfBits(v) ? mismatched++ : 0))
+    expect(mismatched).toBe(0)
+    expect(toHalf(tensor.subarray(3)).length).toBe(tensor.length - 3)
+    expect(Array.from(toHalf(tensor.subarray(3)))).toEqual(Array.from(halves.subarray(3)))
     expect(halfBits(Number.NaN) & 0x7c00).toBe(0x7c00)
     expect(halfBits(Number.NaN) & 0x3ff).not.toBe(0)
   })

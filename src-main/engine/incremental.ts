@@ -8,7 +8,7 @@
 // graph's convolutions are 'valid', so a window with a one-cell border gives its inside exactly)
 // and runs the feature path whole, since it normalises over whole feature maps.
 import type { StyleLevel } from './api.js'
-import { halfBits } from './half.js'
+import { bitsToHalf } from './half.js'
 import type { Box, StyleTensor } from './mixing.js'
 import { emptyWindow, type ModelRuntime, type Modulation, type StyleWindow } from './model.js'
 
@@ -27,12 +27,13 @@ export function diffBox(a: Float32Array, b: StyleTensor, channels: number, r: nu
   if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffBox: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
   const plane = r * r
   const changed = new Uint8Array(plane)
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length)
   for (let c = 0; c < channels; c++) {
     const o = c * plane
     if (b instanceof Float32Array) {
       for (let k = 0; k < plane; k++) if (a[o + k] !== b[o + k]) changed[k] = 1
     } else {
-      for (let k = 0; k < plane; k++) if (!changed[k] && halfBits(a[o + k]) !== b[o + k]) changed[k] = 1
+      for (let k = 0; k < plane; k++) if (!changed[k] && bitsToHalf(bits[o + k]) !== b[o + k]) changed[k] = 1
     }
   }
   let box: Box | null = null
