@@ -146,7 +146,7 @@ describe('render: mixing', () => {
       return out
     })
     const got = await generated([{ mask }], { space: 'wplus' })
-    // the kept values are halves: each rounds-trips through them unchanged
+    // the kept values are halves: each round-trips through them unchanged
     for (const styles of [orig.styles ?? [], ref.styles ?? []]) for (const s of styles) expect(fromHalf(toHalf(s))).toEqual(s)
     expect(same(got, tensorToImage(await runtime.synthesize(demo(orig.styles ?? [], ref.styles ?? []), 1), R))).toBe(true)
     // and the halves' rounding stays within a level of the rule on the resizer's float32 pyramids
