@@ -22,8 +22,6 @@ export const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 
 
 export const idSchema = z.string().min(1).max(128)
 
-const pixel = z.number().int().nonnegative()
-
 /**
  * A square region of a photo: the part the fixed-resolution model edits. With `angle`
  * (degrees, clockwise on screen, about the square's centre) it is a frame: turned, and allowed

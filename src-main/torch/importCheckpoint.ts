@@ -100,10 +100,10 @@ export function alignmentFor(name: string, choice: 'auto' | 'ffhq' | 'none' = 'a
 }
 
 /**
- * --out must be a folder that can be created or (with force) replaced; checked before the
- * checkpoint is read (convert.py's check_output).
+ * --out must be a folder that can be created or replaced (whether it may be is checkEmpty's
+ * question, with --force); checked before the checkpoint is read (convert.py's check_output).
  */
-export function checkOutput(out: string, shown: string, force: boolean): void {
+export function checkOutput(out: string, shown: string): void {
   const info = lstatSync(out, { throwIfNoEntry: false })
   if (info?.isSymbolicLink()) throw new EngineError(convertErrorCodes.outputNotDir, `${shown} is a symbolic link; --out names the model folder to write, not a link`)
   if (info && !info.isDirectory()) {
@@ -279,7 +279,7 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
     if (signal?.aborted) throw canceledError()
   }
   const target = resolve(out)
-  checkOutput(target, out, !!options.force)
+  checkOutput(target, out)
   await checkEmpty(target, out, !!options.force)
   const info = await lstat(checkpoint).catch(() => null)
   if (!info?.isFile()) throw new EngineError(convertErrorCodes.notFound, `checkpoint file not found: ${checkpoint}`)
