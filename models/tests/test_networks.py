@@ -1,5 +1,8 @@
+import io
 import unittest
+from unittest import mock
 
+import onnx
 import torch
 
 from smgan.layers import ModulatedConv2d, UpConv
@@ -21,6 +24,20 @@ class FoldedUpsampling(unittest.TestCase):
         conv = ModulatedConv2d(6, 4, 3, style_ch=3, normalize_mode="LayerNorm", upsample=True)
         x, style = torch.randn(3, 6, 8, 8), torch.randn(3, 3, 8, 8)
         self.assertLess((conv(x, style) - conv.forward_direct(x, style)).abs().max().item(), 1e-5)
+
+    def test_exported_form_is_one_transposed_conv_and_equals_the_direct_form(self):
+        torch.manual_seed(2)
+        up = UpConv(5, 7, 3)
+        conv = ModulatedConv2d(6, 4, 3, style_ch=3, normalize_mode="LayerNorm", upsample=True)
+        x, xs, style = torch.randn(2, 5, 6, 7), torch.randn(3, 6, 8, 5), torch.randn(3, 3, 8, 5)
+        with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+            self.assertLess((up(x) - up.forward_direct(x)).abs().max().item(), 1e-5)
+            self.assertLess((conv(xs, style) - conv.forward_direct(xs, style)).abs().max().item(), 1e-5)
+        buffer = io.BytesIO()
+        torch.onnx.export(up, (x,), buffer, opset_version=16)
+        ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
+        self.assertEqual(ops.count("ConvTranspose"), 1)
+        self.assertNotIn("DepthToSpace", ops)
 
 
 class ReleasedLayout(unittest.TestCase):
