@@ -219,29 +219,53 @@ describe('bounded caches', () => {
     }
   })
 
-  it('keeps each crop\'s style pyramid once, as halves, whether it is edited or a reference', async () => {
+  it('keeps an edited crop\'s style pyramid whole and of a reference the part its mask reads, grown as the stroke goes on, with the whole one\'s result', async () => {
     const own = new Engine()
+    const whole = new Engine()
     try {
       await own.loadModel(await testModelDir())
-      const photo = (await own.openImage({ bytes: await gradientPng(R, R, 21) })).imageId
-      const reference = (await own.openImage({ bytes: await gradientPng(R, R, 22) })).imageId
+      await whole.loadModel(await testModelDir())
+      const photoBytes = await gradientPng(R, R, 21)
+      const referenceBytes = await gradientPng(R, R, 22)
+      const photo = (await own.openImage({ bytes: photoBytes })).imageId
+      const reference = (await own.openImage({ bytes: referenceBytes })).imageId
       const pyramid = (await own.inspect.stylemapOf({ imageId: photo })).styles ?? []
       // two bytes a value
       const halfBytes = pyramid.reduce((sum, s) => sum + s.length * 2, 0)
       expect(halfBytes).toBeGreaterThan(0)
       expect(own.inspect.pyramidBytes()).toBe(halfBytes)
-      const edit: Edit = { original: { imageId: photo }, layers: [{ reference: { imageId: reference }, mask: rectMask(R, R, 4, 4, R / 2, R / 2) }], space: 'wplus' }
-      await own.render({ edit, output: { kind: 'generated' } })
-      expect(own.inspect.pyramidBytes()).toBe(2 * halfBytes)
-      // the photo used as its own reference (a transplant) reads the same halves: nothing more is kept,
-      // and the result does not depend on what the engine kept before
+      const stroke = (on: string, from: string, length: number): Edit => ({
+        original: { imageId: on },
+        layers: [{ reference: { imageId: from }, mask: rectMask(R, R, 4, 4, length, R / 8), strength: 0.9 }],
+        space: 'wplus',
+      })
+      const short = (await own.render({ edit: stroke(photo, reference, R / 8), output: { kind: 'generated' } })).generated
+      const part = own.inspect.pyramidBytes() - halfBytes
+      expect(part).toBeGreaterThan(0)
+      expect(part).toBeLessThan(halfBytes / 2)
+      // the stroke goes on to the middle: the part kept grows, and is still not the whole
+      const long = (await own.render({ edit: stroke(photo, reference, R / 2), output: { kind: 'generated' } })).generated
+      const grown = own.inspect.pyramidBytes() - halfBytes
+      expect(grown).toBeGreaterThan(part)
+      expect(grown).toBeLessThan(halfBytes)
+      // an engine that holds the reference's pyramid whole (the crop was edited first) gives the same images
+      const photo2 = (await whole.openImage({ bytes: photoBytes })).imageId
+      const reference2 = (await whole.openImage({ bytes: referenceBytes })).imageId
+      await whole.inspect.stylemapOf({ imageId: reference2 })
+      expect(same(short, (await whole.render({ edit: stroke(photo2, reference2, R / 8), output: { kind: 'generated' } })).generated)).toBe(true)
+      expect(same(long, (await whole.render({ edit: stroke(photo2, reference2, R / 2), output: { kind: 'generated' } })).generated)).toBe(true)
+      expect(whole.inspect.pyramidBytes()).toBe(2 * halfBytes)
+
+      // the photo used as its own reference (a transplant) reads the photo's own halves: nothing more is
+      // kept, and the result does not depend on what the engine kept before
+      const edit = stroke(photo, reference, R / 2)
       const transplant: Edit = { ...edit, layers: [{ reference: { imageId: photo }, mask: rectMask(R, R, 4, 4, R / 2, R / 2), offset: { dx: 8, dy: 0 } }] }
       const before = (await own.render({ edit: transplant, output: { kind: 'generated' } })).generated
-      expect(own.inspect.pyramidBytes()).toBe(2 * halfBytes)
+      expect(own.inspect.pyramidBytes()).toBe(halfBytes + grown)
       const fresh = new Engine({ stylesBudgetBytes: 1 })
       try {
         await fresh.loadModel(await testModelDir())
-        const again = (await fresh.openImage({ bytes: await gradientPng(R, R, 21) })).imageId
+        const again = (await fresh.openImage({ bytes: photoBytes })).imageId
         const after = (await fresh.render({ edit: { ...transplant, original: { imageId: again }, layers: [{ ...transplant.layers[0], reference: { imageId: again } }] }, output: { kind: 'generated' } })).generated
         expect(same(before, after)).toBe(true)
       } finally {
@@ -249,6 +273,7 @@ describe('bounded caches', () => {
       }
     } finally {
       await own.dispose()
+      await whole.dispose()
     }
   })
 

@@ -37,6 +37,7 @@ import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImag
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { ModelRuntime, type Modulation } from './model.js'
+import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
 export interface EngineOptions {
@@ -138,8 +139,8 @@ export class Engine implements EngineApi {
   #model: ModelRuntime | null = null
   readonly #images: LRUCache<string, DecodedImage>
   readonly #stylemaps = new LRUCache<string, Float32Array>({ max: maxStylemaps })
-  /** Resizer outputs by stylemap key, as halves (#styles), bounded in bytes. */
-  readonly #pyramids: LRUCache<string, Uint16Array[]>
+  /** Resizer outputs by stylemap key, as halves, whole (#styles) or a reference's part (#referenceStyles), bounded in bytes. */
+  readonly #pyramids: LRUCache<string, KeptStyles>
   /** Every modulated layer's gamma and beta of an edited crop, by stylemap key (incremental models). */
   readonly #modulations: LRUCache<string, Modulation[]>
   /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
@@ -174,9 +175,9 @@ export class Engine implements EngineApi {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
-    this.#pyramids = new LRUCache<string, Uint16Array[]>({
+    this.#pyramids = new LRUCache<string, KeptStyles>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
-      sizeCalculation: (styles) => Math.max(1, styles.reduce((sum, s) => sum + s.byteLength, 0)),
+      sizeCalculation: (kept) => Math.max(1, kept.halves.reduce((sum, s) => sum + s.byteLength, 0)),
     })
     this.#modulations = new LRUCache<string, Modulation[]>({
       maxSize: Math.max(1, options.modulationBudgetBytes ?? 768e6),
@@ -462,12 +463,12 @@ export class Engine implements EngineApi {
         )
       } else {
         const originalStyles = await this.#styles(original)
-        const referenceStyles: StyleTensor[][] = []
-        for (const ref of references) referenceStyles.push(await this.#styles(ref))
+        const mix: MixLayer[] = []
+        for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i]))
         raw = await model.synthesize(
           mixWPlus(
             originalStyles,
-            layers.map((l, i) => mixLayer(l, referenceStyles[i])),
+            mix,
             model.info.styles,
             R,
             levelStrength,
@@ -508,9 +509,8 @@ export class Engine implements EngineApi {
       valuesOf = (i, at) => windowOf(mixed[i], levels[i].channels, levels[i].size, at)
       whole = () => mixed
     } else if (layers.length) {
-      const referenceStyles: StyleTensor[][] = []
-      for (const ref of references) referenceStyles.push(await this.#styles(ref))
-      const mix = layers.map((l, i) => mixLayer(l, referenceStyles[i]))
+      const mix: MixLayer[] = []
+      for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i]))
       const factors = levelFactors(levels, levelStrength)
       const weights = levels.map((l) => mix.map((m) => wplusWeights(m, R, l.size)))
       changed = levels.map((l, i) => wplusChangedBox(mix, R, l.size, factors[i], weights[i]))
@@ -653,16 +653,48 @@ export class Engine implements EngineApi {
    */
   async #styles(encoded: Encoded): Promise<Uint16Array[]> {
     const cached = this.#pyramids.get(encoded.key)
-    if (cached) return cached
+    if (cached && !cached.pixels) return cached.halves
+    const halves = await this.#resizeToHalves(encoded)
+    this.#pyramids.set(encoded.key, { halves })
+    return halves
+  }
+
+  /** The resizer's outputs for a crop, as halves. */
+  async #resizeToHalves(encoded: Encoded): Promise<Uint16Array[]> {
     const styles: Float32Array[] = await this.#requireModel().resize(encoded.stylemap, 1)
     // level by level, so each float32 level can go as soon as its halves are made
-    const halves = styles.map((_, i) => {
+    return styles.map((_, i) => {
       const half = toHalf(styles[i])
       styles[i] = new Float32Array(0)
       return half
     })
-    this.#pyramids.set(encoded.key, halves)
-    return halves
+  }
+
+  /**
+   * A reference crop's pyramid where `mask` (R x R, on the reference's grid) reads it: the whole
+   * one when the crop's is kept whole (it is, or was, an edited photo's), else the part kept
+   * (regions.ts), recomputed and grown when the mask reaches past it. Same halves as #styles,
+   * so the edit is the same whichever is kept.
+   */
+  async #referenceStyles(encoded: Encoded, mask: Uint8Array): Promise<{ styles: StyleTensor[]; regions?: Box[] }> {
+    const model = this.#requireModel()
+    const R = model.info.resolution
+    const levels = model.info.styles
+    const cached = this.#pyramids.get(encoded.key)
+    if (cached && !cached.pixels) return { styles: cached.halves }
+    // a mask shifted wholly past the crop reads nothing: any kept part will do
+    const need = maskBox(mask, R) ?? { x0: 0, y0: 0, x1: 1, y1: 1 }
+    if (cached?.pixels && contains(cached.pixels, need)) return { styles: cached.halves, regions: keptBoxes(cached, levels, R) }
+    const kept = keepStyles(await this.#resizeToHalves(encoded), levels, R, regionToKeep(need, cached?.pixels ?? null, R))
+    this.#pyramids.set(encoded.key, kept)
+    return { styles: kept.halves, regions: kept.pixels && keptBoxes(kept, levels, R) }
+  }
+
+  /** A layer ready to mix in W+, with its reference's style tensors where its mask reads them. */
+  async #referenceLayer(l: ActiveLayer, encoded: Encoded): Promise<MixLayer> {
+    const layer = mixLayer(l, [])
+    const { styles, regions } = await this.#referenceStyles(encoded, layer.mask)
+    return { ...layer, reference: styles, regions }
   }
 
   async #write(pixels: RawImage, photo: DecodedImage, output: Extract<RenderOutput, { kind: 'file' }>) {

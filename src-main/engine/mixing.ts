@@ -11,6 +11,11 @@ export type StyleTensor = Float32Array | Uint16Array
 export interface MixLayer {
   /** The reference's tensor(s): a stylemap for W, one per style level for W+. */
   reference: Float32Array | StyleTensor[]
+  /**
+   * W+: the cells each level's tensor holds (channel-major, box-sized planes), where the engine
+   * keeps only the part of a reference its masks read; absent: every tensor is the whole grid.
+   */
+  regions?: Box[]
   /** R x R mask, 0..255, on the reference's grid. */
   mask: Uint8Array
   strength: number
@@ -58,10 +63,13 @@ export const gridBox = (r: number): Box => ({ x0: 0, y0: 0, x1: r, y1: r })
  * Moves `t * weight[src]` of the way from `target` to `source`, for every destination cell whose
  * source cell (destination - offset) lies inside the grid; cells shifted past the border drop out.
  * `target` holds the cells of `box` (channel-major, box-sized planes); only its cells inside the
- * grid are touched.
+ * grid are touched. `source` holds the cells of `held` (the whole grid by default); a source cell
+ * with weight outside it is an error, not a zero.
  */
-function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number): void {
-  const plane = r * r
+function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weight: Float32Array, channels: number, r: number, ox: number, oy: number, t: number, held: Box = gridBox(r)): void {
+  const hw = held.x1 - held.x0
+  const plane = hw * (held.y1 - held.y0)
+  if (source.length !== channels * plane) throw new Error(`blendShifted: a source of ${source.length} values for ${channels} channels on ${hw} x ${held.y1 - held.y0} cells`)
   const bw = box.x1 - box.x0
   const boxPlane = bw * (box.y1 - box.y0)
   // the destination columns whose source column is inside the grid
@@ -82,8 +90,12 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
     }
     if (n & 1) runs[n++] = x1 - x0
     if (n === 0) continue
+    // the source cells read on this row: x0 - ox + runs[0] .. x0 - ox + runs[n - 1]
+    if (sy < held.y0 || sy >= held.y1 || x0 - ox + runs[0] < held.x0 || x0 - ox + runs[n - 1] > held.x1) {
+      throw new Error(`blendShifted: masked source cells of row ${sy} lie outside the reference's kept cells [${held.x0}, ${held.x1}) x [${held.y0}, ${held.y1})`)
+    }
     const d = (y - box.y0) * bw + (x0 - box.x0)
-    const s = sy * r + x0 - ox
+    const s = (sy - held.y0) * hw + x0 - ox - held.x0
     // channel-major, so both tensors are read along their rows; one loop per source type keeps each monomorphic
     if (source instanceof Uint16Array) {
       for (let c = 0; c < channels; c++) {
@@ -221,7 +233,7 @@ export function mixWPlusWindow(
     if (ref instanceof Float32Array) throw new Error('W+ mixing needs style tensors per reference')
     const ox = cellOffset(layer.dx, resolution, level.size)
     const oy = cellOffset(layer.dy, resolution, level.size)
-    blendShifted(out, box, ref[i], weights[k], level.channels, level.size, ox, oy, layer.strength * factor)
+    blendShifted(out, box, ref[i], weights[k], level.channels, level.size, ox, oy, layer.strength * factor, layer.regions?.[i])
   }
   return out
 }

@@ -1,0 +1,96 @@
+// References' style pyramids kept in part. A W+ edit reads a reference's style tensors only at the
+// cells its mask covers, so the engine keeps, of a crop used only as a reference, the cells of a
+// box around its masks (at every level), not the whole pyramid: at 256 px a whole pyramid is
+// 61 MB as halves, and a photo with three references held three of them. A mask painted past the
+// kept box costs one resizer run of the reference's stylemap, and the box kept then grows.
+import type { StyleLevel } from './api.js'
+import { type Box, gridBox } from './mixing.js'
+
+/** A crop's style pyramid as the engine keeps it: whole, or the cells of a box of model pixels at every level. */
+export interface KeptStyles {
+  /** One tensor per level as halves: [channels, r, r], or [channels] x the level's box when `pixels` is set. */
+  halves: Uint16Array[]
+  /** The box of model pixels the tensors cover (levelBox at each level); absent: whole. */
+  pixels?: Box
+}
+
+/** Margin added around what a reference's masks read, as a share of the model's resolution, so a stroke a little further costs no resizer run. */
+export const REGION_MARGIN = 1 / 8
+/** Past this share of the model's pixels a reference's pyramid is kept whole. */
+export const REGION_WHOLE_SHARE = 0.5
+
+/** The bounding box of a size x size mask's nonzero pixels; null when it has none. */
+export function maskBox(mask: Uint8Array, size: number): Box | null {
+  if (mask.length !== size * size) throw new Error(`maskBox: ${mask.length} bytes for a ${size} x ${size} mask`)
+  let y0 = -1
+  let y1 = -1
+  let x0 = size
+  let x1 = 0
+  for (let y = 0; y < size; y++) {
+    const row = y * size
+    let first = -1
+    let last = -1
+    for (let x = 0; x < size; x++) {
+      if (!mask[row + x]) continue
+      if (first < 0) first = x
+      last = x
+    }
+    if (first < 0) continue
+    if (y0 < 0) y0 = y
+    y1 = y + 1
+    x0 = Math.min(x0, first)
+    x1 = Math.max(x1, last + 1)
+  }
+  return y0 < 0 ? null : { x0, y0, x1, y1 }
+}
+
+/** The cells of a level of size r (over `resolution` pixels) that a box of pixels touches. */
+export function levelBox(pixels: Box, resolution: number, r: number): Box {
+  const f = resolution / r
+  return { x0: Math.floor(pixels.x0 / f), y0: Math.floor(pixels.y0 / f), x1: Math.ceil(pixels.x1 / f), y1: Math.ceil(pixels.y1 / f) }
+}
+
+/** Whether `outer` holds every cell of `inner`. */
+export function contains(outer: Box, inner: Box): boolean {
+  return outer.x0 <= inner.x0 && outer.y0 <= inner.y0 && outer.x1 >= inner.x1 && outer.y1 >= inner.y1
+}
+
+/**
+ * The box of pixels to keep of a reference whose masks read `need`, given the box kept so far
+ * (null: none): both, grown by the margin and clipped to the crop; null when that is past
+ * REGION_WHOLE_SHARE of the crop, and the whole pyramid is kept.
+ */
+export function regionToKeep(need: Box, kept: Box | null, resolution: number): Box | null {
+  const m = Math.ceil(resolution * REGION_MARGIN)
+  const both = kept ? { x0: Math.min(need.x0, kept.x0), y0: Math.min(need.y0, kept.y0), x1: Math.max(need.x1, kept.x1), y1: Math.max(need.y1, kept.y1) } : need
+  const box = { x0: Math.max(0, both.x0 - m), y0: Math.max(0, both.y0 - m), x1: Math.min(resolution, both.x1 + m), y1: Math.min(resolution, both.y1 + m) }
+  return (box.x1 - box.x0) * (box.y1 - box.y0) > REGION_WHOLE_SHARE * resolution * resolution ? null : box
+}
+
+/** The cells of `box` (inside the grid) of a [channels, r, r] tensor of halves, as box-sized planes. */
+export function cutRegion(data: Uint16Array, channels: number, r: number, box: Box): Uint16Array {
+  const bw = box.x1 - box.x0
+  const bh = box.y1 - box.y0
+  if (data.length !== channels * r * r || box.x0 < 0 || box.y0 < 0 || box.x1 > r || box.y1 > r || bw <= 0 || bh <= 0) {
+    throw new Error(`cutRegion: box [${box.x0}, ${box.x1}) x [${box.y0}, ${box.y1}) of a [${channels}, ${r}, ${r}] tensor of ${data.length} values`)
+  }
+  const out = new Uint16Array(channels * bw * bh)
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < bh; y++) {
+      const from = c * r * r + (box.y0 + y) * r + box.x0
+      out.set(data.subarray(from, from + bw), (c * bh + y) * bw)
+    }
+  }
+  return out
+}
+
+/** `whole` (one tensor of halves per level) kept on a box of pixels, or whole when `pixels` is null. */
+export function keepStyles(whole: Uint16Array[], levels: readonly StyleLevel[], resolution: number, pixels: Box | null): KeptStyles {
+  if (!pixels) return { halves: whole }
+  return { halves: whole.map((h, i) => cutRegion(h, levels[i].channels, levels[i].size, levelBox(pixels, resolution, levels[i].size))), pixels }
+}
+
+/** The cells each level's tensor of `kept` holds. */
+export function keptBoxes(kept: KeptStyles, levels: readonly StyleLevel[], resolution: number): Box[] {
+  return levels.map((l) => (kept.pixels ? levelBox(kept.pixels, resolution, l.size) : gridBox(l.size)))
+}
