@@ -320,6 +320,39 @@ describe('memory of the sessions and runs', () => {
     }
   })
 
+  it('writes large outputs into buffers of its own, with the values onnxruntime\'s own give', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      const levels = runtime.manifest.styles
+      const stylemap = new Float32Array(runtime.stylemapLength).map((_, k) => Math.sin(k * 0.11))
+      const windows = levels.map((l, i) => ({ data: new Float32Array(l.channels * 25).map((_, k) => Math.cos(k * 0.29 + i)), height: 5, width: 5 }))
+      const session = (runtime as unknown as { sessions: { modulation: { run: (...a: unknown[]) => unknown }; resizer: { run: (...a: unknown[]) => unknown } } }).sessions
+      const given: boolean[] = []
+      for (const graph of [session.modulation, session.resizer]) {
+        const run = graph.run.bind(graph)
+        graph.run = (...a: unknown[]) => {
+          given.push(a[1] !== undefined)
+          return run(...a)
+        }
+      }
+      runtime.preallocateBytes = Infinity
+      const ownStyles = await runtime.resize(stylemap, 1)
+      const ownMods = await runtime.modulate(windows, 1)
+      runtime.preallocateBytes = 0
+      const intoStyles = await runtime.resize(stylemap, 1)
+      const intoMods = await runtime.modulate(windows, 1)
+      expect(given).toEqual([false, false, true, true])
+      intoStyles.forEach((s, i) => expect(s).toEqual(ownStyles[i]))
+      intoMods.forEach((m, i) => {
+        expect([m.height, m.width]).toEqual([3, 3])
+        expect(m.gamma).toEqual(ownMods[i].gamma)
+        expect(m.beta).toEqual(ownMods[i].beta)
+      })
+    } finally {
+      await runtime.release()
+    }
+  })
+
   it('gives whole gamma and beta level group by level group equal to one run over every padded level', async () => {
     const runtime = await ModelRuntime.load(source)
     try {

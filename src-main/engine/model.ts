@@ -123,6 +123,25 @@ export function modulationGroups(
  */
 export const WINDOW_RUN_VALUES = 8 << 20
 
+/**
+ * Outputs of a run at least this large (float32 bytes, all outputs together) are written into
+ * buffers the engine allocates (outputBuffers): onnxruntime-node otherwise copies each output
+ * into a buffer of its own, so for a moment it holds them twice (256 px: a whole pyramid 123 MB,
+ * an edit's three windows of gamma/beta about 61 MB). Below, allocating zeroed buffers cost
+ * more than the copy: the 64 px model's edit, medians 10.9 / 12.0 ms copied against
+ * 12.5 / 13.1 ms pre-allocated (edit-timing, alternated); 256 px the same within the noise.
+ */
+export const PREALLOCATE_BYTES = 4 << 20
+
+/** Float32 buffers for a run's outputs (name -> dims) when they take `atLeast` bytes or more, else undefined. */
+export function outputBuffers(shapes: Record<string, number[]>, atLeast: number): Record<string, ort.Tensor> | undefined {
+  const sizes = Object.values(shapes).map((dims) => dims.reduce((a, b) => a * b, 1))
+  if (4 * sizes.reduce((a, b) => a + b, 0) < atLeast) return undefined
+  const out: Record<string, ort.Tensor> = {}
+  for (const [name, dims] of Object.entries(shapes)) out[name] = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims)
+  return out
+}
+
 function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const R = m.resolution
   const { channels: C, size: S } = m.stylemap
@@ -348,6 +367,8 @@ export class ModelRuntime {
 
   /** The most gamma and beta values one modulate() run computes (WINDOW_RUN_VALUES; tests lower it). */
   windowRunValues = WINDOW_RUN_VALUES
+  /** Outputs of a run from this many bytes on are written into buffers the engine allocates (PREALLOCATE_BYTES). */
+  preallocateBytes = PREALLOCATE_BYTES
 
   /** Sessions with a dynamic batch size, created on first use of a batch above 1. */
   private readonly batchSessions: Partial<Record<GraphName, Promise<ort.InferenceSession>>> = {}
@@ -417,12 +438,13 @@ export class ModelRuntime {
     return pending
   }
 
-  private async run(graph: GraphName, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  /** Runs a graph; `fetches`: buffers for its outputs to be written into (outputBuffers), else onnxruntime's own. */
+  private async run(graph: GraphName, feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     const batch = Object.values(feeds)[0].dims[0]
     const session = await this.session(graph, batch)
     let out: ort.InferenceSession.ReturnType
     try {
-      out = await session.run(feeds)
+      out = fetches ? await session.run(feeds, fetches) : await session.run(feeds)
     } catch (e) {
       throw new EngineError(engineErrorCodes.inference, `${graph} failed: ${(e as Error).message.split('\n')[0]}`)
     }
@@ -454,7 +476,9 @@ export class ModelRuntime {
   /** Stylemaps -> style tensors per level (each [n, c_i, r_i, r_i]). */
   async resize(stylemaps: Float32Array, n: number): Promise<Float32Array[]> {
     const { channels, size } = this.manifest.stylemap
-    const out = await this.run('resizer', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) })
+    const shapes: Record<string, number[]> = {}
+    this.manifest.styles.forEach((s, i) => (shapes[`style_${i}`] = [n, s.channels, s.size, s.size]))
+    const out = await this.run('resizer', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) }, outputBuffers(shapes, this.preallocateBytes))
     return this.manifest.styles.map((_, i) => out[`style_${i}`].data as Float32Array)
   }
 
@@ -501,7 +525,11 @@ export class ModelRuntime {
     windows.forEach((w, i) => {
       feeds[`style_${i}`] = new ort.Tensor('float32', w.data, [n, levels[i].channels, w.height, w.width])
     })
-    const out = await this.run('modulation', feeds)
+    const shapes: Record<string, number[]> = {}
+    windows.forEach((w, i) => {
+      shapes[`gamma_${i}`] = shapes[`beta_${i}`] = [n, mods[i].channels, w.height - 2, w.width - 2]
+    })
+    const out = await this.run('modulation', feeds, outputBuffers(shapes, this.preallocateBytes))
     return windows.map((w, i) => {
       const gamma = out[`gamma_${i}`]
       const beta = out[`beta_${i}`]
