@@ -39,7 +39,8 @@ describe('boxes of a kept part', () => {
   it('regionToKeep grows what is read and what was kept by the margin inside the crop, and gives up past the share', () => {
     const m = Math.ceil(R * REGION_MARGIN)
     expect(regionToKeep({ x0: 10, y0: 10, x1: 12, y1: 12 }, null, R)).toEqual({ x0: 10 - m, y0: 10 - m, x1: 12 + m, y1: 12 + m })
-    expect(regionToKeep({ x0: 0, y0: 1, x1: 2, y1: 3 }, { x0: 10, y0: 10, x1: 12, y1: 12 }, R)).toEqual({ x0: 0, y0: 0, x1: 12 + m, y1: 12 + m })
+    // past a kept box, by twice the margin
+    expect(regionToKeep({ x0: 4, y0: 9, x1: 6, y1: 11 }, { x0: 10, y0: 10, x1: 12, y1: 12 }, R)).toEqual({ x0: 0, y0: 9 - 2 * m, x1: 12 + 2 * m, y1: 12 + 2 * m })
     const big = Math.ceil(Math.sqrt(REGION_WHOLE_SHARE) * R)
     expect(regionToKeep({ x0: 0, y0: 0, x1: big, y1: big }, null, R)).toBeNull()
   })

@@ -57,11 +57,12 @@ export function contains(outer: Box, inner: Box): boolean {
 
 /**
  * The box of pixels to keep of a reference whose masks read `need`, given the box kept so far
- * (null: none): both, grown by the margin and clipped to the crop; null when that is past
- * REGION_WHOLE_SHARE of the crop, and the whole pyramid is kept.
+ * (null: none): both, grown by the margin (twice the margin when a stroke has already gone past
+ * a kept box, so a long stroke costs few resizer runs) and clipped to the crop; null when that is
+ * past REGION_WHOLE_SHARE of the crop, and the whole pyramid is kept.
  */
 export function regionToKeep(need: Box, kept: Box | null, resolution: number): Box | null {
-  const m = Math.ceil(resolution * REGION_MARGIN)
+  const m = Math.ceil(resolution * REGION_MARGIN) * (kept ? 2 : 1)
   const both = kept ? { x0: Math.min(need.x0, kept.x0), y0: Math.min(need.y0, kept.y0), x1: Math.max(need.x1, kept.x1), y1: Math.max(need.y1, kept.y1) } : need
   const box = { x0: Math.max(0, both.x0 - m), y0: Math.max(0, both.y0 - m), x1: Math.min(resolution, both.x1 + m), y1: Math.min(resolution, both.y1 + m) }
   return (box.x1 - box.x0) * (box.y1 - box.y0) > REGION_WHOLE_SHARE * resolution * resolution ? null : box
