@@ -115,11 +115,13 @@ export function modulationGroups(
 
 /**
  * The gamma and beta values one run of modulate() computes on windows at most, unless a single
- * level's are more: onnxruntime-node copies each output into a buffer of its own after computing
- * it in one of onnxruntime's, so a run holds its outputs twice for a moment. The session bench's
- * three features at 256 px have about 15.6 M of them (62 MB): two runs hold 33 MB twice instead of
- * 62 (peak RSS 1,426-1,432 -> 1,389-1,411 MB), for 13-21 ms more per edit; runs of 4 M values
- * gave 1,356-1,377 MB for 19-52 ms more.
+ * level's are more: what a run holds for a moment besides its inputs grows with its outputs.
+ * The session bench's three features at 256 px have about 15.6 M of them (62 MB). When
+ * onnxruntime-node still copied every output (see PREALLOCATE_BYTES), two runs instead of one
+ * took its peak RSS from 1,426-1,432 to 1,389-1,411 MB, for 13-21 ms more per edit (runs of
+ * 4 M values: 1,356-1,377 MB, 19-52 ms more). With the outputs written in place, one run still
+ * peaked higher: 1,330 / 1,339 MB against 1,247 / 1,249 in two (onnxruntime's own
+ * intermediates).
  */
 export const WINDOW_RUN_VALUES = 8 << 20
 
@@ -545,8 +547,8 @@ export class ModelRuntime {
 
   /**
    * gamma and beta of every modulated layer over whole style tensors (batch n), a few levels per
-   * run (modulationGroups): onnxruntime-node copies each output into a buffer of its own, so
-   * one run over every level held all of gamma/beta twice, with every padded style besides
+   * run (modulationGroups): one run over every level held every padded style at once, and, while
+   * onnxruntime-node copied its outputs (before PREALLOCATE_BYTES), all of gamma/beta twice
    * (256 px: +593 MB over the styles for a moment, against +337 MB, 245 of them the result;
    * the same values, each level's convolutions see the same input).
    */
