@@ -4,6 +4,7 @@
 // 61 MB as halves, and a photo with three references held three of them. A mask painted past the
 // kept box costs one resizer run of the reference's stylemap, and the box kept then grows.
 import type { StyleLevel } from './api.js'
+import { nonZeroBounds } from './frames.js'
 import { type Box, gridBox } from './mixing.js'
 
 /** A crop's style pyramid as the engine keeps it: whole, or the cells of a box of model pixels at every level. */
@@ -19,29 +20,11 @@ export const REGION_MARGIN = 1 / 8
 /** Past this share of the model's pixels a reference's pyramid is kept whole. */
 export const REGION_WHOLE_SHARE = 0.5
 
-/** The bounding box of a size x size mask's nonzero pixels; null when it has none. */
+/** The bounding box of a size x size mask's nonzero pixels (exclusive ends); null when it has none. */
 export function maskBox(mask: Uint8Array, size: number): Box | null {
   if (mask.length !== size * size) throw new Error(`maskBox: ${mask.length} bytes for a ${size} x ${size} mask`)
-  let y0 = -1
-  let y1 = -1
-  let x0 = size
-  let x1 = 0
-  for (let y = 0; y < size; y++) {
-    const row = y * size
-    let first = -1
-    let last = -1
-    for (let x = 0; x < size; x++) {
-      if (!mask[row + x]) continue
-      if (first < 0) first = x
-      last = x
-    }
-    if (first < 0) continue
-    if (y0 < 0) y0 = y
-    y1 = y + 1
-    x0 = Math.min(x0, first)
-    x1 = Math.max(x1, last + 1)
-  }
-  return y0 < 0 ? null : { x0, y0, x1, y1 }
+  const inclusive = nonZeroBounds(mask, size, size)
+  return inclusive && { x0: inclusive.x0, y0: inclusive.y0, x1: inclusive.x1 + 1, y1: inclusive.y1 + 1 }
 }
 
 /** The cells of a level of size r (over `resolution` pixels) that a box of pixels touches. */
