@@ -107,10 +107,16 @@ class _Mapping(nn.Module):
 
 
 def modulations_meta(g) -> list[dict]:
-    """model.json's `modulations`: gamma_i/beta_i channels and size (the size of style_i)."""
+    """model.json's `modulations`: gamma_i's channels, beta_i's where they differ (a layer whose
+    beta comes through its 1x1 convolution), and their size (the size of style_i)."""
     sizes = [s for s in g.decoder.convs_latent.style_sizes]
-    return [{"channels": int(layer.conv.gamma.weight.shape[0]), "size": int(size)}
-            for layer, size in zip(g.decoder.modulated_layers(), sizes)]
+    out = []
+    for layer, size in zip(g.decoder.modulated_layers(), sizes):
+        entry = {"channels": int(layer.conv.gamma.weight.shape[0]), "size": int(size)}
+        if layer.conv.fold_beta:
+            entry["betaChannels"] = int(layer.conv.weight.shape[1])
+        out.append(entry)
+    return out
 
 
 def sha256_file(path: str) -> str:

@@ -156,7 +156,7 @@ class Decoder(nn.Module):
             blocks.append(UpBlock(prev, ch[r], style_ch[1 + 2 * i], style_ch[2 + 2 * i], cfg.normalize_mode))
             prev = ch[r]
         self.convs = nn.ModuleList(blocks)
-        self.to_rgb = StyledConv(prev, 3, 1, style_ch[-1], cfg.normalize_mode)
+        self.to_rgb = StyledConv(prev, 3, 1, style_ch[-1], cfg.normalize_mode, fold_beta=True)
 
     def modulated_layers(self) -> list[StyledConv]:
         """The layers that take a style tensor, in style order: style_i modulates layer i."""

@@ -40,6 +40,27 @@ class FoldedUpsampling(unittest.TestCase):
         self.assertNotIn("DepthToSpace", ops)
 
 
+class FoldedBeta(unittest.TestCase):
+    def test_rgb_layer_gives_beta_through_its_convolution_and_equals_the_plain_form(self):
+        torch.manual_seed(3)
+        folded = ModulatedConv2d(6, 3, 1, style_ch=4, normalize_mode="LayerNorm", fold_beta=True)
+        plain = ModulatedConv2d(6, 3, 1, style_ch=4, normalize_mode="LayerNorm")
+        plain.load_state_dict(folded.state_dict())
+        with torch.no_grad():
+            folded.beta.bias.normal_()
+            plain.beta.bias.copy_(folded.beta.bias)
+        x, style = torch.randn(2, 6, 9, 7), torch.randn(2, 4, 9, 7)
+        gamma, beta = folded.modulation(style)
+        self.assertEqual(tuple(beta.shape), (2, 3, 9, 7))
+        self.assertEqual(tuple(plain.modulation(style)[1].shape), (2, 6, 9, 7))
+        self.assertLess((folded(x, style) - plain(x, style)).abs().max().item(), 1e-5)
+        # 'valid' windows as the modulation graph takes them: the inside of the whole
+        inner = folded.modulation(style[:, :, 2:7, 1:6], padding=0)[1]
+        self.assertLess((inner - beta[:, :, 3:6, 2:5]).abs().max().item(), 1e-5)
+        with self.assertRaises(ValueError):
+            ModulatedConv2d(6, 3, 3, style_ch=4, normalize_mode="LayerNorm", fold_beta=True)
+
+
 class ReleasedLayout(unittest.TestCase):
     def test_keys_and_sizes_of_the_released_256_architecture(self):
         cfg = ModelConfig(size=256, channel_multiplier=2)

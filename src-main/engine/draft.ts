@@ -12,7 +12,7 @@
 import type { Box } from './mixing.js'
 import { cellOffset, copyRow, windowOf } from './mixing.js'
 import { type GammaBetaPatch, grow, type LevelChange, modulateChanges, patchesOf, withPatches } from './incremental.js'
-import type { ModelRuntime, Modulation } from './model.js'
+import { betaChannels, type ModelRuntime, type Modulation } from './model.js'
 
 /**
  * The buffers a stroke's drafts copy the fine layers' gamma/beta windows into, kept from one
@@ -215,15 +215,16 @@ export async function draftImage(
   const fine: Modulation[] = []
   for (let i = p.fineLayer; i < mods.length; i++) {
     const { channels, size } = mods[i]
+    const bc = betaChannels(mods[i])
     const at = scaled(input, size / p.grid)
-    const n = channels * (at.x1 - at.x0) * (at.y1 - at.y0)
-    const gamma = windowOf(photo[i].gamma, channels, size, at, buffers.take(`gamma_${i}`, n))
-    const beta = windowOf(photo[i].beta, channels, size, at, buffers.take(`beta_${i}`, n))
+    const cells = (at.x1 - at.x0) * (at.y1 - at.y0)
+    const gamma = windowOf(photo[i].gamma, channels, size, at, buffers.take(`gamma_${i}`, channels * cells))
+    const beta = windowOf(photo[i].beta, bc, size, at, buffers.take(`beta_${i}`, bc * cells))
     for (const set of patches) {
       const patch = set[i]
       if (!patch) continue
       overlay(gamma, at, patch.gamma, patch.out, channels)
-      overlay(beta, at, patch.beta, patch.out, channels)
+      overlay(beta, at, patch.beta, patch.out, bc)
     }
     fine.push({ gamma, beta, height: at.y1 - at.y0, width: at.x1 - at.x0 })
   }

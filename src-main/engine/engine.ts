@@ -36,7 +36,7 @@ import { changedShare, diffBox, type GammaBetaPatch, grow, type LevelChange, lev
 import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
-import { ModelRuntime, type Modulation } from './model.js'
+import { betaChannels, ModelRuntime, type Modulation } from './model.js'
 import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
@@ -89,7 +89,7 @@ const bandBudget = 128e6
 const latestDecodeBudget = 128e6
 /**
  * The largest share of a crop's gamma/beta that an exact decode's patches (its changed windows)
- * are kept at, for drafts: 46 MB of a 256 px model's 246 MB for an edit of a square 40% of the
+ * are kept at, for drafts: about 40 MB of a 256 px model's 213 MB for an edit of a square 40% of the
  * crop's side. Past this, the decode is kept without them and drafts from it recompute every
  * change; a three-feature edit's 61 MB (a quarter) kept raised the session's peak RSS by as much.
  */
@@ -99,7 +99,7 @@ const maxDetections = 64
 
 /** Bytes of a crop's gamma and beta of every modulated layer, as float32. */
 function modulationBytes(model: ModelRuntime): number {
-  return (model.manifest.modulations ?? []).reduce((sum, m) => sum + 8 * m.channels * m.size * m.size, 0)
+  return (model.manifest.modulations ?? []).reduce((sum, m) => sum + 4 * (m.channels + betaChannels(m)) * m.size * m.size, 0)
 }
 
 /** A crop as part of a cache key. */

@@ -10,7 +10,7 @@
 import type { StyleLevel } from './api.js'
 import { bitsToHalf } from './half.js'
 import type { Box, StyleTensor } from './mixing.js'
-import { emptyWindow, type ModelRuntime, type Modulation, type StyleWindow } from './model.js'
+import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
 export function grow(box: Box, d: number, clip?: number): Box {
@@ -83,13 +83,14 @@ export interface GammaBetaPatch {
  * stylemap cell over its neighbours); on an imported 256 px model it took 2.4 s patched and
  * 2.0 s whole.
  */
-export function changedShare(outs: (Box | null)[], modulations: readonly { channels: number; size: number }[]): number {
+export function changedShare(outs: (Box | null)[], modulations: readonly ModulationLevel[]): number {
   let changed = 0
   let whole = 0
   modulations.forEach((m, i) => {
-    whole += m.channels * m.size * m.size
+    const channels = m.channels + betaChannels(m)
+    whole += channels * m.size * m.size
     const out = outs[i]
-    if (out) changed += m.channels * (out.x1 - out.x0) * (out.y1 - out.y0)
+    if (out) changed += channels * (out.x1 - out.x0) * (out.y1 - out.y0)
   })
   return whole ? changed / whole : 0
 }
@@ -152,7 +153,7 @@ export async function withPatches<T>(model: ModelRuntime, photo: Modulation[], p
         const { channels, size } = mods[i]
         const swap = () => {
           swapBox(photo[i].gamma, channels, size, patch.out, patch.gamma)
-          swapBox(photo[i].beta, channels, size, patch.out, patch.beta)
+          swapBox(photo[i].beta, betaChannels(mods[i]), size, patch.out, patch.beta)
         }
         swap()
         swaps.push(swap)

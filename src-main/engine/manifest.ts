@@ -30,8 +30,12 @@ export const manifestSchema = z.object({
   resolution: atMost(modelLimits.resolution, 'resolution'),
   stylemap: z.object({ channels: atMost(modelLimits.channels, 'channels'), size: atMost(modelLimits.stylemapSize, 'stylemap size') }),
   styles: z.array(level).min(1).max(modelLimits.styleLevels),
-  /** gamma_i/beta_i of each modulated layer (channels, and the size of style_i): with the modulation and features graphs. */
-  modulations: z.array(level).min(1).max(modelLimits.styleLevels).optional(),
+  /**
+   * gamma_i/beta_i of each modulated layer (channels, and the size of style_i): with the modulation
+   * and features graphs. `betaChannels`: beta_i's where they differ (the RGB layer's beta, given
+   * through its 1x1 convolution; see models/FORMAT.md).
+   */
+  modulations: z.array(level.extend({ betaChannels: atMost(modelLimits.channels, 'betaChannels').optional() })).min(1).max(modelLimits.styleLevels).optional(),
   /**
    * The draft preview's split of the feature path (with the coarse and fine graphs): the fine part
    * starts at modulated layer `fineLayer`, from coarse's map x [channels, grid, grid]; a window of

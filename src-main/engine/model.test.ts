@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
-import { baseSessionOptions, graphSessionOptions, groupLevels, ModelRuntime, modulationGroups, padZero } from './model.js'
+import { baseSessionOptions, betaChannels, graphSessionOptions, groupLevels, ModelRuntime, modulationGroups, padZero } from './model.js'
 import { testModelDir } from './testing/models.js'
 import { passThroughGraph } from './testing/onnxGraphs.js'
 import { gradientPng, rectMask } from './testing/photos.js'
@@ -150,13 +150,22 @@ describe('loading a model folder', () => {
       'E_MODEL_GRAPH',
       (dir, m) => {
         const p = m.preview as { channels: number; fineLayer: number }
-        const mods = m.modulations as { channels: number }[]
+        const mods = m.modulations as { channels: number; size: number; betaChannels?: number }[]
         const others: [string, (number | string)[]][] = mods.slice(p.fineLayer).flatMap((l, k) => {
           const i = p.fineLayer + k
-          return [[`gamma_${i}`, ['N', l.channels, `h${i}`, `w${i}`]], [`beta_${i}`, ['N', l.channels, `h${i}`, `w${i}`]]] as [string, (number | string)[]][]
+          return [[`gamma_${i}`, ['N', l.channels, `h${i}`, `w${i}`]], [`beta_${i}`, ['N', betaChannels(l), `h${i}`, `w${i}`]]] as [string, (number | string)[]][]
         })
         others.push(['stats', ['N', mods.length - p.fineLayer, 2]], ['frozen', [1]])
         return replaceGraph(dir, m, 'fine.onnx', passThroughGraph('x', ['N', p.channels, 'h', 'w'], 'image', ['N', 3, 'h', 'w'], others, [['stats', 'used', ['N', mods.length - p.fineLayer, 2]]]))
+      },
+    ],
+    [
+      'a manifest without the betaChannels its graphs give (the RGB layer\'s beta through its convolution)',
+      'E_MODEL_GRAPH',
+      (_dir, m) => {
+        const mods = m.modulations as { betaChannels?: number }[]
+        if (mods.at(-1)?.betaChannels === undefined) throw new Error('the test model should give the RGB layer\'s beta through its convolution')
+        delete mods.at(-1)!.betaChannels
       },
     ],
     [
@@ -307,7 +316,8 @@ describe('memory of the sessions and runs', () => {
       runtime.windowRunValues = 1
       const grouped = await runtime.modulate(windows, 1)
       // a budget of one value: each run holds as much as the largest level alone
-      const values = windows.map((w, i) => 2 * (runtime.manifest.modulations ?? [])[i].channels * (w.height - 2) * (w.width - 2))
+      const mods = runtime.manifest.modulations ?? []
+      const values = windows.map((w, i) => (mods[i].channels + betaChannels(mods[i])) * (w.height - 2) * (w.width - 2))
       expect(runs.length).toBe(groupLevels(values, Math.max(...values)).length)
       expect(runs.length).toBeGreaterThan(2)
       grouped.forEach((m, i) => {

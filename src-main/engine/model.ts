@@ -57,12 +57,27 @@ export interface StyleWindow {
   width: number
 }
 
-/** A modulated layer's gamma and beta ([n, channels, height, width] each). */
+/**
+ * A modulated layer's gamma and beta ([n, channels, height, width] each; beta [n, betaChannels(level),
+ * height, width]).
+ */
 export interface Modulation {
   gamma: Float32Array
   beta: Float32Array
   height: number
   width: number
+}
+
+/** A modulated layer as model.json's `modulations` lists it. */
+export interface ModulationLevel {
+  channels: number
+  size: number
+  betaChannels?: number
+}
+
+/** beta_i's channels: the layer's own, or its 1x1 convolution's where beta comes through it (the RGB layer; models/FORMAT.md). */
+export function betaChannels(level: ModulationLevel): number {
+  return level.betaChannels ?? level.channels
 }
 
 /** Adds a border of `b` zero cells around each [c, h, w] plane set of a batch of n (float32 or halves), as float32. */
@@ -105,11 +120,8 @@ export function groupLevels(values: readonly number[], budget: number): number[]
  * Levels whose whole gamma and beta one modulation run computes: consecutive levels while their
  * outputs together stay within the largest level's (256 px: [0..7], [8, 9], [10], [11]).
  */
-export function modulationGroups(
-  styles: readonly { channels: number; size: number }[],
-  modulations: readonly { channels: number; size: number }[],
-): number[][] {
-  const values = modulations.slice(0, styles.length).map((l) => l.channels * l.size * l.size)
+export function modulationGroups(styles: readonly { channels: number; size: number }[], modulations: readonly ModulationLevel[]): number[][] {
+  const values = modulations.slice(0, styles.length).map((l) => (l.channels + betaChannels(l)) * l.size * l.size)
   return groupLevels(values, Math.max(...values))
 }
 
@@ -152,7 +164,8 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const styles = Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, s.size, s.size] as Dim[]]))
   const mods = m.modulations ?? []
   const modNames = (i: number) => [`gamma_${i}`, `beta_${i}`]
-  const modDims = Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', l.channels, l.size, l.size] as Dim[]])))
+  const modChannels = (l: ModulationLevel, name: string) => (name.startsWith('beta') ? betaChannels(l) : l.channels)
+  const modDims = Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', modChannels(l, n), l.size, l.size] as Dim[]])))
   return {
     encoder: { inputs: { image }, outputs: { stylemap } },
     decoder: { inputs: { stylemap }, outputs: { image } },
@@ -160,11 +173,11 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
     synthesis: { inputs: styles, outputs: { image } },
     modulation: {
       inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, `h${i}`, `w${i}`] as Dim[]])),
-      outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', l.channels, `h${i}_inner`, `w${i}_inner`] as Dim[]]))),
+      outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', modChannels(l, n), `h${i}_inner`, `w${i}_inner`] as Dim[]]))),
       // the probe feeds every style with its one-cell border: gamma and beta come out whole
       probe: {
         inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, [1, s.channels, s.size + 2, s.size + 2]])),
-        outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, [1, l.channels, l.size, l.size]]))),
+        outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, [1, modChannels(l, n), l.size, l.size]]))),
       },
     },
     features: { inputs: modDims, outputs: { image } },
@@ -505,7 +518,7 @@ export class ModelRuntime {
     const levels = this.manifest.styles
     const mods = this.manifest.modulations ?? []
     if (windows.length !== levels.length) throw new Error(`modulate takes ${levels.length} windows, got ${windows.length}`)
-    const values = windows.map((w, i) => 2 * n * mods[i].channels * Math.max(0, w.height - 2) * Math.max(0, w.width - 2))
+    const values = windows.map((w, i) => n * (mods[i].channels + betaChannels(mods[i])) * Math.max(0, w.height - 2) * Math.max(0, w.width - 2))
     const groups = groupLevels(values, Math.max(this.windowRunValues, ...values))
     if (groups.length === 1) return this.modulateRun(windows, n)
     const out: Modulation[] = new Array(levels.length)
@@ -529,14 +542,17 @@ export class ModelRuntime {
     })
     const shapes: Record<string, number[]> = {}
     windows.forEach((w, i) => {
-      shapes[`gamma_${i}`] = shapes[`beta_${i}`] = [n, mods[i].channels, w.height - 2, w.width - 2]
+      shapes[`gamma_${i}`] = [n, mods[i].channels, w.height - 2, w.width - 2]
+      shapes[`beta_${i}`] = [n, betaChannels(mods[i]), w.height - 2, w.width - 2]
     })
     const out = await this.run('modulation', feeds, outputBuffers(shapes, this.preallocateBytes))
     return windows.map((w, i) => {
       const gamma = out[`gamma_${i}`]
       const beta = out[`beta_${i}`]
-      const want = [n, mods[i].channels, w.height - 2, w.width - 2]
-      for (const t of [gamma, beta]) {
+      for (const [t, want] of [
+        [gamma, shapes[`gamma_${i}`]],
+        [beta, shapes[`beta_${i}`]],
+      ] as const) {
         if (t.dims.some((d, k) => d !== want[k])) {
           throw new EngineError(engineErrorCodes.modelGraph, `modulation graph gave [${t.dims.join(', ')}] for a ${w.height}x${w.width} window, expected [${want.join(', ')}]`)
         }
@@ -574,9 +590,9 @@ export class ModelRuntime {
     const levels = this.manifest.modulations ?? []
     const feeds: Record<string, ort.Tensor> = {}
     mods.forEach((m, i) => {
-      const dims = [n, levels[i].channels, levels[i].size, levels[i].size]
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
-      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
+      const { channels, size } = levels[i]
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, [n, channels, size, size])
+      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, [n, betaChannels(levels[i]), size, size])
     })
     const out = await this.run('features', feeds)
     return out.image.data as Float32Array
@@ -611,9 +627,9 @@ export class ModelRuntime {
     const levels = this.manifest.modulations ?? []
     const feeds: Record<string, ort.Tensor> = {}
     for (let i = 0; i < (this.manifest.preview?.fineLayer ?? 0); i++) {
-      const dims = [n, levels[i].channels, levels[i].size, levels[i].size]
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', mods[i].gamma, dims)
-      feeds[`beta_${i}`] = new ort.Tensor('float32', mods[i].beta, dims)
+      const { channels, size } = levels[i]
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', mods[i].gamma, [n, channels, size, size])
+      feeds[`beta_${i}`] = new ort.Tensor('float32', mods[i].beta, [n, betaChannels(levels[i]), size, size])
     }
     const out = await this.run('coarse', feeds)
     return out.x.data as Float32Array
@@ -642,9 +658,8 @@ export class ModelRuntime {
     mods.forEach((m, k) => {
       const i = p.fineLayer + k
       const scale = levels[i].size / p.grid
-      const dims = [n, levels[i].channels, height * scale, width * scale]
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, dims)
-      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, dims)
+      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, [n, levels[i].channels, height * scale, width * scale])
+      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, [n, betaChannels(levels[i]), height * scale, width * scale])
     })
     const out = await this.run('fine', feeds)
     const scale = this.manifest.resolution / p.grid

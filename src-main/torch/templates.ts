@@ -49,7 +49,7 @@ const templateSchema = z.object({
   stylemap: z.object({ channels: count, size: count }),
   styles: z.array(z.object({ channels: count, size: count })),
   /** gamma/beta per modulated layer, with the modulation and features graphs (templates since 2026-12) */
-  modulations: z.array(z.object({ channels: count, size: count })).optional(),
+  modulations: z.array(z.object({ channels: count, size: count, betaChannels: count.optional() })).optional(),
   /** the draft preview's split, with the coarse and fine graphs (LayerNorm templates since 2026-12-03) */
   preview: z.object({ fineLayer: count, grid: count, channels: count, margin: count }).optional(),
   mapping: z.object({ zDim: count }),
