@@ -37,6 +37,7 @@ import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImag
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
 import { betaChannels, ModelRuntime, type Modulation } from './model.js'
+import { GarbageCollector } from './garbage.js'
 import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
@@ -58,6 +59,11 @@ export interface EngineOptions {
    * DRAFT_WINDOW_SHARE; 1: always draft where the model can).
    */
   draftWindowShare?: number
+  /**
+   * A full garbage collection after each render of COLLECT_AFTER_MS or more, so the typed arrays it
+   * left behind are not resident through the next ones (garbage.ts; default true).
+   */
+  collectGarbage?: boolean
 }
 
 /** A layer that changes something, ready to mix. */
@@ -169,11 +175,13 @@ export class Engine implements EngineApi {
   })
   #randomMean: Float32Array | null = null
   readonly #wholeShare: number
+  readonly #garbage: GarbageCollector | null
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
+    this.#garbage = options.collectGarbage === false ? null : new GarbageCollector()
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
     this.#pyramids = new LRUCache<string, KeptStyles>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
@@ -229,6 +237,15 @@ export class Engine implements EngineApi {
   }
 
   async render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>> {
+    const started = performance.now()
+    try {
+      return await this.#render(request)
+    } finally {
+      this.#garbage?.afterWork(performance.now() - started)
+    }
+  }
+
+  async #render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>> {
     const started = performance.now()
     const edit = request?.edit
     const output = request?.output
