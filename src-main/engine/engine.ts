@@ -32,10 +32,10 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedShare, diffBox, type GammaBetaPatch, grow, type LevelChange, levelChange, levelChangeOn, modulateChanges, patchBytes, patchesOf, WHOLE_MODULATION_SHARE, withPatched } from './incremental.js'
+import { changedBoxes, changedShare, changeSets, diffBox, type GammaBetaPatch, grow, type LevelChange, levelChange, levelChangeOn, modulateChanges, patchBytes, patchesOf, WHOLE_MODULATION_SHARE, withPatches } from './incremental.js'
 import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
-import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedBox, wplusWeights } from './mixing.js'
+import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
 import { betaChannels, ModelRuntime, type Modulation } from './model.js'
 import { GarbageCollector } from './garbage.js'
 import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
@@ -514,8 +514,10 @@ export class Engine implements EngineApi {
     const R = model.info.resolution
     const levels = model.info.styles
     const photoStyles = await this.#styles(original)
-    // per level: the cells whose style changes (null: none), and the mixed style on a box
+    // per level: the box of cells whose style changes (null: none), the boxes whose gamma/beta
+    // change (changedBoxes: apart where the changes are), and the mixed style on a box
     let changed: (Box | null)[] = levels.map(() => null)
+    let outBoxes: Box[][] = levels.map(() => [])
     let valuesOf = (_i: number, _at: Box): Float32Array => new Float32Array(0)
     let whole = (): StyleTensor[] => photoStyles
     // what the mix is made of, so a later draft of this crop finds what it changes (W: not tracked)
@@ -523,6 +525,7 @@ export class Engine implements EngineApi {
     if (layers.length && space === 'w') {
       const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
       changed = levels.map((l, i) => diffBox(mixed[i], photoStyles[i], l.channels, l.size))
+      outBoxes = changed.map((box, i) => (box ? [grow(box, 1, levels[i].size)] : []))
       valuesOf = (i, at) => windowOf(mixed[i], levels[i].channels, levels[i].size, at)
       whole = () => mixed
     } else if (layers.length) {
@@ -530,7 +533,9 @@ export class Engine implements EngineApi {
       for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i]))
       const factors = levelFactors(levels, levelStrength)
       const weights = levels.map((l) => mix.map((m) => wplusWeights(m, R, l.size)))
-      changed = levels.map((l, i) => wplusChangedBox(mix, R, l.size, factors[i], weights[i]))
+      const cells = levels.map((l, i) => wplusChangedCells(mix, R, l.size, factors[i], weights[i]))
+      changed = cells.map((map, i) => cellsBox(map, levels[i].size))
+      outBoxes = cells.map((map, i) => changedBoxes(map, levels[i].size))
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
       state = {
@@ -557,22 +562,28 @@ export class Engine implements EngineApi {
       this.#draftBuffers.clear()
       return image
     }
-    if (!window && changedShare(outs, model.manifest.modulations ?? []) > this.#wholeShare) {
+    if (!window && changedShare(outBoxes, model.manifest.modulations ?? []) > this.#wholeShare) {
       // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
       return { raw: exact(await model.featuresWithStats(await model.modulations(whole(), 1))), draft: false }
     }
     // from the latest decode with its gamma/beta kept, a draft recomputes only the cells changed since
     const over = window && latest && sinceLatest && latest.patches ? latest.patches : null
-    const changes: (LevelChange | null)[] =
-      over && window && sinceLatest
-        ? draftChanged(model, sinceLatest, window, 0).map((box, i) => box && levelChangeOn(box, (at) => valuesOf(i, at)))
-        : (window ? draftChanged(model, changed, window) : changed).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at)))
+    // a draft's changes on its window; an exact edit's, set by set (changeSets)
+    const changes: (LevelChange | null)[][] = !window
+      ? changeSets(outBoxes, valuesOf)
+      : [
+          over && sinceLatest
+            ? draftChanged(model, sinceLatest, window, 0).map((box, i) => box && levelChangeOn(box, (at) => valuesOf(i, at)))
+            : draftChanged(model, changed, window).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at))),
+        ]
     const photo = await this.#photoModulations(model, original, photoStyles)
     const run = this.#featureRuns.then(async () => {
-      if (window) return draftImage(model, photo, changes, latest && sinceLatest ? latest : await this.#ownDecode(model, original, photo), window, over, this.#draftBuffers)
-      const fresh = changes.some(Boolean) ? await modulateChanges(model, changes) : null
-      const decoded = await withPatched(model, photo, changes, (patched) => model.featuresWithStats(patched), fresh ?? undefined)
-      return exact(decoded, fresh ? patchesOf(changes, fresh) : changes.map(() => null))
+      if (window) return draftImage(model, photo, changes[0], latest && sinceLatest ? latest : await this.#ownDecode(model, original, photo), window, over, this.#draftBuffers)
+      const patches: (GammaBetaPatch | null)[][] = []
+      for (const set of changes) patches.push(patchesOf(set, await modulateChanges(model, set)))
+      const decoded = await withPatches(model, photo, patches, (patched) => model.featuresWithStats(patched))
+      // drafts start from one set of patches (one box a level): of several, none is kept
+      return exact(decoded, patches.length > 1 ? null : (patches[0] ?? levels.map(() => null)))
     })
     this.#featureRuns = run.catch(() => undefined)
     return { raw: await run, draft: !!window }

@@ -5,11 +5,11 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedShare, diffBox, type GammaBetaPatch, grow, levelChange, swapBox, withPatches } from './incremental.js'
+import { changedBoxes, changedShare, diffBox, type GammaBetaPatch, grow, levelChange, MAX_CHANGE_BOXES, swapBox, withPatches } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
-import { type MixLayer, mixW, mixWPlus } from './mixing.js'
+import { type Box, type MixLayer, mixW, mixWPlus } from './mixing.js'
 import { type Modulation, type ModelRuntime, padZero } from './model.js'
 import { randomTestModelDir, randomWideTestModelDir } from './testing/models.js'
 import { gradientPng, rectMask } from './testing/photos.js'
@@ -22,10 +22,16 @@ function levels(a: RawImage, b: RawImage): { mean: number; p999: number; max: nu
   return { mean: diffs.reduce((s, d) => s + d, 0) / diffs.length, p999: diffs[Math.floor(diffs.length * 0.999)], max: diffs[diffs.length - 1] }
 }
 
+type Rect = [number, number, number, number]
+
+/** 2 x 2 dots every 8 px over a 48 px square: more separate groups of changed cells than are kept apart. */
+const speckles: Rect[] = Array.from({ length: 36 }, (_, k) => [8 + 8 * (k % 6), 8 + 8 * Math.floor(k / 6), 2, 2])
+
 interface Case {
   name: string
   space: 'w' | 'wplus'
-  layers: { ref: 0 | 1; mask: [number, number, number, number]; strength?: number; offset?: { dx: number; dy: number } }[]
+  /** Each layer's mask: one rectangle [x, y, w, h] or several. */
+  layers: { ref: 0 | 1; mask: Rect | Rect[]; strength?: number; offset?: { dx: number; dy: number } }[]
   coarseStrength?: number
   fineStrength?: number
 }
@@ -45,6 +51,21 @@ const cases: Case[] = [
     coarseStrength: 0.3,
     fineStrength: 0.9,
   },
+  {
+    name: 'three layers apart (two eyes and a mouth), recomputed as boxes of their own',
+    space: 'wplus',
+    layers: [
+      { ref: 0, mask: [8, 14, 14, 8] },
+      { ref: 1, mask: [42, 14, 14, 8], strength: 0.8 },
+      { ref: 0, mask: [22, 42, 20, 10] },
+    ],
+  },
+  {
+    name: 'one layer with two strokes apart, one of them touching a border',
+    space: 'wplus',
+    layers: [{ ref: 1, mask: [[4, 6, 12, 10], [44, 40, 20, 14]], strength: 0.9 }],
+  },
+  { name: 'a speckled mask', space: 'wplus', layers: [{ ref: 0, mask: speckles }] },
   { name: 'W: one layer in the middle', space: 'w', layers: [{ ref: 0, mask: [16, 16, 32, 24] }] },
   { name: 'W: a corner with an offset, strength 0.6', space: 'w', layers: [{ ref: 1, mask: [0, 40, 24, 24], strength: 0.6, offset: { dx: 8, dy: 8 } }] },
 ]
@@ -79,7 +100,12 @@ describe.each([
     await decoder?.release()
   })
 
-  const mask = (r: [number, number, number, number]): Mask => rectMask(info.resolution, info.resolution, ...r)
+  const mask = (rects: Rect | Rect[]): Mask => {
+    const all = (typeof rects[0] === 'number' ? [rects] : rects) as Rect[]
+    const out = rectMask(info.resolution, info.resolution, ...all[0])
+    for (const r of all.slice(1)) rectMask(info.resolution, info.resolution, ...r).data.forEach((v, k) => (out.data[k] = Math.max(out.data[k], v)))
+    return out
+  }
 
   /** The edit decoded whole: mixing.ts on whole tensors, then the folder's synthesis or decoder graph. */
   async function wholeDecode(c: Case): Promise<RawImage> {
@@ -126,6 +152,24 @@ describe.each([
     // the edit changed the image (it is not the photo's reconstruction)
     const recon = (await engine.render({ edit: { original: { imageId: photo.imageId }, layers: [] }, output: { kind: 'generated' } })).generated
     expect(levels(got, recon).max).toBeGreaterThan(4)
+  })
+
+  it.skipIf(wholeModulationShare === 0)('recomputes changes apart as boxes of their own: a modulation run for each set of boxes, on fewer cells than one box around them', async () => {
+    const runtime = engine.inspect.runtime!
+    const cells: number[] = []
+    const modulate = runtime.modulate.bind(runtime)
+    runtime.modulate = async (windows, n) => {
+      cells.push(windows.reduce((sum, w) => sum + (w.height - 2) * (w.width - 2), 0))
+      return modulate(windows, n)
+    }
+    try {
+      await incremental(cases.find((c) => c.name.startsWith('three layers apart'))!)
+    } finally {
+      runtime.modulate = modulate
+    }
+    expect(cells).toHaveLength(3)
+    // at the finest level alone one box around both eyes and the mouth would be 50 x 40 cells
+    expect(cells.reduce((a, b) => a + b, 0)).toBeLessThan(50 * 40)
   })
 
   it('leaves the kept gamma/beta as they were: the reconstruction after edits equals the decoder', async () => {
@@ -181,9 +225,87 @@ describe('incremental helpers', () => {
       { channels: 1, size: 4 },
     ]
     // 16 + 16 values in all
-    expect(changedShare([null, null], mods)).toBe(0)
-    expect(changedShare([{ x0: 0, y0: 0, x1: 2, y1: 2 }, null], mods)).toBe(0.5)
-    expect(changedShare([{ x0: 1, y0: 0, x1: 2, y1: 1 }, { x0: 0, y0: 0, x1: 4, y1: 2 }], mods)).toBe((4 + 8) / 32)
+    expect(changedShare([null, []], mods)).toBe(0)
+    expect(changedShare([[{ x0: 0, y0: 0, x1: 2, y1: 2 }], null], mods)).toBe(0.5)
+    expect(changedShare([[{ x0: 1, y0: 0, x1: 2, y1: 1 }], [{ x0: 0, y0: 0, x1: 4, y1: 2 }]], mods)).toBe((4 + 8) / 32)
+    // boxes of their own count their own cells
+    expect(changedShare([[], [{ x0: 0, y0: 0, x1: 1, y1: 1 }, { x0: 3, y0: 3, x1: 4, y1: 4 }]], mods)).toBe(2 / 32)
+  })
+
+  /** An r x r map with the given cells set. */
+  const cellMap = (r: number, cells: [number, number][]): Uint8Array => {
+    const map = new Uint8Array(r * r)
+    for (const [x, y] of cells) map[y * r + x] = 1
+    return map
+  }
+  /** Whether every set cell's 3 x 3 neighbourhood (inside the grid) lies in some box: what an edit must recompute. */
+  const covered = (map: Uint8Array, r: number, boxes: Box[]): boolean => {
+    for (let k = 0; k < r * r; k++) {
+      if (!map[k]) continue
+      const [x, y] = [k % r, Math.floor(k / r)]
+      for (let ny = Math.max(0, y - 1); ny <= Math.min(r - 1, y + 1); ny++) {
+        for (let nx = Math.max(0, x - 1); nx <= Math.min(r - 1, x + 1); nx++) {
+          if (!boxes.some((b) => nx >= b.x0 && nx < b.x1 && ny >= b.y0 && ny < b.y1)) return false
+        }
+      }
+    }
+    return true
+  }
+
+  it('changedBoxes keeps changes apart from each other as boxes of their own, each grown by one cell', () => {
+    const r = 32
+    // two eyes and a mouth
+    const eyes = cellMap(r, [[4, 5], [5, 5], [6, 6], [24, 5], [25, 6], [14, 20], [15, 20], [16, 21], [17, 21]])
+    const boxes = changedBoxes(eyes, r)
+    expect(boxes).toHaveLength(3)
+    expect(boxes).toEqual(
+      expect.arrayContaining([
+        { x0: 3, y0: 4, x1: 8, y1: 8 },
+        { x0: 23, y0: 4, x1: 27, y1: 8 },
+        { x0: 13, y0: 19, x1: 19, y1: 23 },
+      ]),
+    )
+    expect(covered(eyes, r, boxes)).toBe(true)
+    // clipped at the grid's edge; none for no change
+    expect(changedBoxes(cellMap(r, [[0, 31]]), r)).toEqual([{ x0: 0, y0: 30, x1: 2, y1: 32 }])
+    expect(changedBoxes(new Uint8Array(r * r), r)).toEqual([])
+  })
+
+  it('changedBoxes merges boxes whose union is no larger than the two, and past the most, those whose union adds least', () => {
+    const r = 32
+    // grown boxes [2, 5) and [4, 7) of the same rows: their union (5 x 3) is smaller than the two (3 x 3 twice)
+    expect(changedBoxes(cellMap(r, [[3, 10], [5, 10]]), r)).toEqual([{ x0: 2, y0: 9, x1: 7, y1: 12 }])
+    // five dots apart, at most four boxes: the two closest go together (their union adds 3 cells);
+    // at most three: then that box and the dot on its row (57 cells, against 69 for two corners)
+    const dots = cellMap(r, [[2, 2], [6, 2], [28, 2], [2, 28], [28, 28]])
+    const corners = [
+      { x0: 1, y0: 27, x1: 4, y1: 30 },
+      { x0: 27, y0: 27, x1: 30, y1: 30 },
+    ]
+    expect(changedBoxes(dots, r, 4)).toEqual(expect.arrayContaining([...corners, { x0: 27, y0: 1, x1: 30, y1: 4 }, { x0: 1, y0: 1, x1: 8, y1: 4 }]))
+    const three = changedBoxes(dots, r, 3)
+    expect(three).toHaveLength(3)
+    expect(three).toEqual(expect.arrayContaining([...corners, { x0: 1, y0: 1, x1: 30, y1: 4 }]))
+    expect(covered(dots, r, three)).toBe(true)
+    expect(covered(dots, r, changedBoxes(dots, r, 1))).toBe(true)
+    expect(changedBoxes(dots, r, 1)).toHaveLength(1)
+  })
+
+  it('changedBoxes covers every changed cell with its neighbours, whatever the map (random maps, and one too speckled to keep apart)', () => {
+    let seed = 7
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    for (let t = 0; t < 40; t++) {
+      const r = 8 + Math.floor(random() * 40)
+      const density = random() * 0.1
+      const map = Uint8Array.from({ length: r * r }, () => (random() < density ? 1 : 0))
+      const boxes = changedBoxes(map, r)
+      expect(boxes.length).toBeLessThanOrEqual(MAX_CHANGE_BOXES)
+      expect(covered(map, r, boxes)).toBe(true)
+      for (const b of boxes) expect(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= r && b.y1 <= r && b.x1 > b.x0 && b.y1 > b.y0).toBe(true)
+    }
+    // a dot every fourth cell: far more groups than are worth telling apart, one box around them all
+    const speckled = Uint8Array.from({ length: 64 * 64 }, (_, k) => (k % 4 === 0 && Math.floor(k / 64) % 4 === 0 ? 1 : 0))
+    expect(changedBoxes(speckled, 64)).toEqual([{ x0: 0, y0: 0, x1: 62, y1: 62 }])
   })
 
   it('swapBox swaps a box of planes with the values, and a second swap restores both', () => {

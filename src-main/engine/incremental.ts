@@ -6,10 +6,12 @@
 // only in those cells grown by one. The photo's own gamma and beta are computed once per crop
 // and kept; an edit recomputes them on windows around the changed cells (the modulation
 // graph's convolutions are 'valid', so a window with a one-cell border gives its inside exactly)
-// and runs the feature path whole, since it normalises over whole feature maps.
+// and runs the feature path whole, since it normalises over whole feature maps. Changes apart
+// from each other (two eyes and a mouth) are recomputed as boxes of their own, not as one box
+// around all of them.
 import type { StyleLevel } from './api.js'
 import { bitsToHalf } from './half.js'
-import type { Box, StyleTensor } from './mixing.js'
+import { type Box, cellsBox, type StyleTensor } from './mixing.js'
 import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
@@ -68,6 +70,15 @@ export function levelChangeOn(out: Box, valuesOf: (box: Box) => Float32Array): L
   return { out, window: { data: valuesOf(around), height: around.y1 - around.y0, width: around.x1 - around.x0 } }
 }
 
+/**
+ * Per level its boxes' changes (changedBoxes, recomputed on each box), as sets: set k holds the k-th
+ * box of every level (null where a level has fewer), one modulation run each.
+ */
+export function changeSets(outs: readonly (readonly Box[])[], valuesOf: (level: number, box: Box) => Float32Array): (LevelChange | null)[][] {
+  const sets = Math.max(0, ...outs.map((boxes) => boxes.length))
+  return Array.from({ length: sets }, (_, k) => outs.map((boxes, i) => (boxes[k] ? levelChangeOn(boxes[k], (at) => valuesOf(i, at)) : null)))
+}
+
 /** Gamma and beta of one level on a box of cells (box-sized planes): what an edit writes over the crop's own. */
 export interface GammaBetaPatch {
   out: Box
@@ -75,22 +86,94 @@ export interface GammaBetaPatch {
   beta: Float32Array
 }
 
+/** The smallest box around `boxes`; null for none. */
+export function unionBox(boxes: readonly Box[]): Box | null {
+  if (!boxes.length) return null
+  return boxes.reduce((u, b) => ({ x0: Math.min(u.x0, b.x0), y0: Math.min(u.y0, b.y0), x1: Math.max(u.x1, b.x1), y1: Math.max(u.y1, b.y1) }))
+}
+
+function boxArea(b: Box): number {
+  return (b.x1 - b.x0) * (b.y1 - b.y0)
+}
+
+/** The most boxes an edit's change at one level is recomputed as (each set of boxes is one modulation run). */
+export const MAX_CHANGE_BOXES = 4
+
+/** Past this many separate groups of changed cells (a speckled mask), a level's change is one box. */
+const MAX_GROUPS = 32
+
+/**
+ * The cells whose gamma/beta change at a level whose style changes where `map` (r x r) is set, as
+ * a few boxes: the bounding box of each group of changed cells (8-neighbours), grown by one cell
+ * (a 3x3 convolution's reach) and clipped to the grid. Boxes whose union is no larger than the
+ * two are merged, then, past `most`, the two whose union adds the fewest cells, so what is
+ * recomputed stays near the changed cells, not the box around all of them. [] when none changes.
+ */
+export function changedBoxes(map: Uint8Array, r: number, most = MAX_CHANGE_BOXES): Box[] {
+  const seen = new Uint8Array(r * r)
+  const stack: number[] = []
+  let boxes: Box[] = []
+  for (let start = 0; start < r * r; start++) {
+    if (!map[start] || seen[start]) continue
+    const box = { x0: r, y0: r, x1: 0, y1: 0 }
+    seen[start] = 1
+    stack.push(start)
+    while (stack.length) {
+      const k = stack.pop()!
+      const x = k % r
+      const y = (k - x) / r
+      box.x0 = Math.min(box.x0, x)
+      box.y0 = Math.min(box.y0, y)
+      box.x1 = Math.max(box.x1, x + 1)
+      box.y1 = Math.max(box.y1, y + 1)
+      for (let ny = Math.max(0, y - 1); ny <= Math.min(r - 1, y + 1); ny++) {
+        for (let nx = Math.max(0, x - 1); nx <= Math.min(r - 1, x + 1); nx++) {
+          const n = ny * r + nx
+          if (map[n] && !seen[n]) {
+            seen[n] = 1
+            stack.push(n)
+          }
+        }
+      }
+    }
+    boxes.push(grow(box, 1, r))
+    if (boxes.length > MAX_GROUPS) return [grow(cellsBox(map, r)!, 1, r)]
+  }
+  // merge while some pair's union costs no more than the two apart, then while there are too many
+  const mergeCheapest = (onlyFree: boolean): boolean => {
+    let best: [number, number] | null = null
+    let bestAdded = Infinity
+    for (let a = 0; a < boxes.length; a++) {
+      for (let b = a + 1; b < boxes.length; b++) {
+        const added = boxArea(unionBox([boxes[a], boxes[b]])!) - boxArea(boxes[a]) - boxArea(boxes[b])
+        if (added < bestAdded && (!onlyFree || added <= 0)) [best, bestAdded] = [[a, b], added]
+      }
+    }
+    if (!best) return false
+    const [a, b] = best
+    boxes = [...boxes.filter((_, k) => k !== a && k !== b), unionBox([boxes[a], boxes[b]])!]
+    return true
+  }
+  while (boxes.length > 1 && mergeCheapest(true));
+  while (boxes.length > most && mergeCheapest(false));
+  return boxes
+}
+
 /**
  * The share of the whole modulation (gamma/beta values over every layer) an edit recomputes, given
- * per level the cells whose gamma/beta change (LevelChange.out; null: none).
+ * per level the boxes of cells whose gamma/beta change (changedBoxes; [] or null: none).
  * Past about half, patching windows into the kept tensors and restoring them costs more than
  * computing gamma/beta whole: a W edit changes most cells of every level (the resizer spreads a
  * stylemap cell over its neighbours); on an imported 256 px model it took 2.4 s patched and
  * 2.0 s whole.
  */
-export function changedShare(outs: (Box | null)[], modulations: readonly ModulationLevel[]): number {
+export function changedShare(outs: readonly (readonly Box[] | null)[], modulations: readonly ModulationLevel[]): number {
   let changed = 0
   let whole = 0
   modulations.forEach((m, i) => {
     const channels = m.channels + betaChannels(m)
     whole += channels * m.size * m.size
-    const out = outs[i]
-    if (out) changed += channels * (out.x1 - out.x0) * (out.y1 - out.y0)
+    for (const out of outs[i] ?? []) changed += channels * boxArea(out)
   })
   return whole ? changed / whole : 0
 }
@@ -163,20 +246,4 @@ export async function withPatches<T>(model: ModelRuntime, photo: Modulation[], p
   } finally {
     for (const swap of swaps.reverse()) swap()
   }
-}
-
-/**
- * Runs `run` on the photo's kept gamma and beta with the changed windows recomputed (or given as
- * `computed`: modulateChanges of the changes), as withPatches.
- */
-export async function withPatched<T>(
-  model: ModelRuntime,
-  photo: Modulation[],
-  changes: (LevelChange | null)[],
-  run: (patched: Modulation[]) => Promise<T>,
-  computed?: Modulation[],
-): Promise<T> {
-  if (!changes.some(Boolean)) return run(photo)
-  const fresh = computed ?? (await modulateChanges(model, changes))
-  return withPatches(model, photo, [patchesOf(changes, fresh)], run)
 }

@@ -3,6 +3,7 @@
 
 import type { StyleLevel } from './api.js'
 import { HALF_VALUES } from './half.js'
+import { nonZeroBounds } from './frames.js'
 
 /** A style tensor as float32, or as IEEE halves (half.ts): how the engine keeps references' pyramids. */
 export type StyleTensor = Float32Array | Uint16Array
@@ -240,26 +241,31 @@ export function mixWPlusWindow(
 
 /**
  * The cells W+ mixing changes at a level of size r (a destination cell of a layer with weight
- * and strength), as one box inside the grid; null when it changes none.
+ * and strength): an r x r map, 1 where a cell changes.
  */
-export function wplusChangedBox(layers: MixLayer[], resolution: number, r: number, factor: number, weights = layers.map((l) => wplusWeights(l, resolution, r))): Box | null {
-  let box: Box | null = null
+export function wplusChangedCells(layers: MixLayer[], resolution: number, r: number, factor: number, weights = layers.map((l) => wplusWeights(l, resolution, r))): Uint8Array {
+  const map = new Uint8Array(r * r)
   for (const [k, layer] of layers.entries()) {
     if (layer.strength * factor === 0) continue
     const w = weights[k]
     const ox = cellOffset(layer.dx, resolution, r)
     const oy = cellOffset(layer.dy, resolution, r)
-    for (let sy = 0; sy < r; sy++) {
-      for (let sx = 0; sx < r; sx++) {
-        if (!w[sy * r + sx]) continue
-        const x = sx + ox
-        const y = sy + oy
-        if (x < 0 || y < 0 || x >= r || y >= r) continue
-        box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
-      }
+    for (let sy = Math.max(0, -oy); sy < Math.min(r, r - oy); sy++) {
+      for (let sx = Math.max(0, -ox); sx < Math.min(r, r - ox); sx++) if (w[sy * r + sx]) map[(sy + oy) * r + sx + ox] = 1
     }
   }
-  return box
+  return map
+}
+
+/** The box around the set cells of an r x r map (end exclusive); null when none is set. */
+export function cellsBox(map: Uint8Array, r: number): Box | null {
+  const b = nonZeroBounds(map, r, r)
+  return b && { x0: b.x0, y0: b.y0, x1: b.x1 + 1, y1: b.y1 + 1 }
+}
+
+/** wplusChangedCells as one box inside the grid; null when no cell changes. */
+export function wplusChangedBox(layers: MixLayer[], resolution: number, r: number, factor: number, weights = layers.map((l) => wplusWeights(l, resolution, r))): Box | null {
+  return cellsBox(wplusChangedCells(layers, resolution, r, factor, weights), r)
 }
 
 /** Global interpolation `(1 - t) a + t b`. */
