@@ -263,11 +263,6 @@ export function cellsBox(map: Uint8Array, r: number): Box | null {
   return b && { x0: b.x0, y0: b.y0, x1: b.x1 + 1, y1: b.y1 + 1 }
 }
 
-/** wplusChangedCells as one box inside the grid; null when no cell changes. */
-export function wplusChangedBox(layers: MixLayer[], resolution: number, r: number, factor: number, weights = layers.map((l) => wplusWeights(l, resolution, r))): Box | null {
-  return cellsBox(wplusChangedCells(layers, resolution, r, factor, weights), r)
-}
-
 /** Global interpolation `(1 - t) a + t b`. */
 export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
   const out = new Float32Array(a.length)
