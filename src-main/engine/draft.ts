@@ -10,7 +10,7 @@
 // the draft is close to the exact render where the stroke is; past the window it shows the
 // decode where the exact render has small changes, which the feathered paste-back mostly hides.
 import type { Box } from './mixing.js'
-import { cellOffset, copyRow, windowOf } from './mixing.js'
+import { boxArea, cellOffset, copyRow, toGrid, unionBox, windowOf } from './mixing.js'
 import { type GammaBetaPatch, grow, type LevelChange, modulateChanges, patchesOf, withPatches } from './incremental.js'
 import { betaChannels, type ModelRuntime, type Modulation } from './model.js'
 
@@ -105,16 +105,6 @@ export interface DraftWindow {
   input: Box
 }
 
-/** `box` (cells of a size x size grid) in cells of a grid x grid one, grown to whole cells. */
-export function toGrid(box: Box, size: number, grid: number): Box {
-  const k = size / grid
-  return { x0: Math.floor(box.x0 / k), y0: Math.floor(box.y0 / k), x1: Math.ceil(box.x1 / k), y1: Math.ceil(box.y1 / k) }
-}
-
-function area(box: Box): number {
-  return (box.x1 - box.x0) * (box.y1 - box.y0)
-}
-
 /**
  * The draft's window for changes per level (where gamma/beta change), or null when a draft would
  * not help: no fine layer changes, or the window covers more than `share` of the grid. The kept
@@ -125,17 +115,10 @@ export function draftWindow(model: ModelRuntime, outs: (Box | null)[], share = D
   const p = model.manifest.preview
   const mods = model.manifest.modulations ?? []
   if (!p) return null
-  let union: Box | null = null
-  for (let i = p.fineLayer; i < outs.length; i++) {
-    const out = outs[i]
-    if (!out) continue
-    const b = toGrid(out, mods[i].size, p.grid)
-    union = union ? { x0: Math.min(union.x0, b.x0), y0: Math.min(union.y0, b.y0), x1: Math.max(union.x1, b.x1), y1: Math.max(union.y1, b.y1) } : b
-  }
-  if (!union) return null
-  const out = union
+  const out = unionBox(outs.flatMap((box, i) => (box && i >= p.fineLayer ? [toGrid(box, mods[i].size, p.grid)] : [])))
+  if (!out) return null
   const input = grow(out, p.margin, p.grid)
-  if (area(input) > share * p.grid * p.grid) return null
+  if (boxArea(input) > share * p.grid * p.grid) return null
   return { out, input }
 }
 

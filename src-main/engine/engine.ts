@@ -36,7 +36,7 @@ import { changedBoxes, changedShare, changeSets, diffBox, type GammaBetaPatch, g
 import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
-import { betaChannels, ModelRuntime, type Modulation } from './model.js'
+import { ModelRuntime, type Modulation, modulationValues } from './model.js'
 import { GarbageCollector } from './garbage.js'
 import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
@@ -105,7 +105,7 @@ const maxDetections = 64
 
 /** Bytes of a crop's gamma and beta of every modulated layer, as float32. */
 function modulationBytes(model: ModelRuntime): number {
-  return (model.manifest.modulations ?? []).reduce((sum, m) => sum + 4 * (m.channels + betaChannels(m)) * m.size * m.size, 0)
+  return (model.manifest.modulations ?? []).reduce((sum, m) => sum + 4 * modulationValues(m), 0)
 }
 
 /** A crop as part of a cache key. */

@@ -11,8 +11,8 @@
 // around all of them.
 import type { StyleLevel } from './api.js'
 import { bitsToHalf } from './half.js'
-import { type Box, cellsBox, type StyleTensor } from './mixing.js'
-import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, type StyleWindow } from './model.js'
+import { type Box, boxArea, cellsBox, type StyleTensor, unionBox } from './mixing.js'
+import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
 export function grow(box: Box, d: number, clip?: number): Box {
@@ -84,16 +84,6 @@ export interface GammaBetaPatch {
   out: Box
   gamma: Float32Array
   beta: Float32Array
-}
-
-/** The smallest box around `boxes`; null for none. */
-export function unionBox(boxes: readonly Box[]): Box | null {
-  if (!boxes.length) return null
-  return boxes.reduce((u, b) => ({ x0: Math.min(u.x0, b.x0), y0: Math.min(u.y0, b.y0), x1: Math.max(u.x1, b.x1), y1: Math.max(u.y1, b.y1) }))
-}
-
-function boxArea(b: Box): number {
-  return (b.x1 - b.x0) * (b.y1 - b.y0)
 }
 
 /** The most boxes an edit's change at one level is recomputed as (each set of boxes is one modulation run). */
@@ -171,9 +161,8 @@ export function changedShare(outs: readonly (readonly Box[] | null)[], modulatio
   let changed = 0
   let whole = 0
   modulations.forEach((m, i) => {
-    const channels = m.channels + betaChannels(m)
-    whole += channels * m.size * m.size
-    for (const out of outs[i] ?? []) changed += channels * boxArea(out)
+    whole += modulationValues(m)
+    for (const out of outs[i] ?? []) changed += (m.channels + betaChannels(m)) * boxArea(out)
   })
   return whole ? changed / whole : 0
 }

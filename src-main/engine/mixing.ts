@@ -60,6 +60,21 @@ export interface Box {
 /** The whole r x r grid as a box. */
 export const gridBox = (r: number): Box => ({ x0: 0, y0: 0, x1: r, y1: r })
 
+/** `box` (cells of a size x size grid) in cells of a grid x grid one, grown to whole cells. */
+export function toGrid(box: Box, size: number, grid: number): Box {
+  const k = size / grid
+  return { x0: Math.floor(box.x0 / k), y0: Math.floor(box.y0 / k), x1: Math.ceil(box.x1 / k), y1: Math.ceil(box.y1 / k) }
+}
+
+/** The cells of a box. */
+export const boxArea = (b: Box): number => (b.x1 - b.x0) * (b.y1 - b.y0)
+
+/** The smallest box around `boxes`; null for none. */
+export function unionBox(boxes: readonly Box[]): Box | null {
+  if (!boxes.length) return null
+  return boxes.reduce((u, b) => ({ x0: Math.min(u.x0, b.x0), y0: Math.min(u.y0, b.y0), x1: Math.max(u.x1, b.x1), y1: Math.max(u.y1, b.y1) }))
+}
+
 /**
  * Moves `t * weight[src]` of the way from `target` to `source`, for every destination cell whose
  * source cell (destination - offset) lies inside the grid; cells shifted past the border drop out.

@@ -80,6 +80,11 @@ export function betaChannels(level: ModulationLevel): number {
   return level.betaChannels ?? level.channels
 }
 
+/** A modulated layer's gamma and beta values over its whole grid (one image). */
+export function modulationValues(level: ModulationLevel): number {
+  return (level.channels + betaChannels(level)) * level.size * level.size
+}
+
 /** Adds a border of `b` zero cells around each [c, h, w] plane set of a batch of n (float32 or halves), as float32. */
 export function padZero(data: StyleTensor, n: number, c: number, h: number, w: number, b: number): Float32Array {
   const H = h + 2 * b
@@ -121,7 +126,7 @@ export function groupLevels(values: readonly number[], budget: number): number[]
  * outputs together stay within the largest level's (256 px: [0..7], [8, 9], [10], [11]).
  */
 export function modulationGroups(styles: readonly { channels: number; size: number }[], modulations: readonly ModulationLevel[]): number[][] {
-  const values = modulations.slice(0, styles.length).map((l) => (l.channels + betaChannels(l)) * l.size * l.size)
+  const values = modulations.slice(0, styles.length).map(modulationValues)
   return groupLevels(values, Math.max(...values))
 }
 

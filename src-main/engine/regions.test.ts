@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { toHalf } from './half.js'
 import { type MixLayer, mixWPlus, normalSamples } from './mixing.js'
-import { contains, cutRegion, keepStyles, keptBoxes, levelBox, maskBox, REGION_MARGIN, REGION_WHOLE_SHARE, regionToKeep } from './regions.js'
+import { contains, cutRegion, keepStyles, keptBoxes, maskBox, REGION_MARGIN, REGION_WHOLE_SHARE, regionToKeep } from './regions.js'
+import { toGrid } from './mixing.js'
 
 const R = 32
 const levels = [
@@ -31,9 +32,9 @@ describe('boxes of a kept part', () => {
     expect(maskBox(new Uint8Array(R * R), R)).toBeNull()
   })
 
-  it('levelBox takes every cell a pixel box touches', () => {
-    expect(levelBox({ x0: 5, y0: 8, x1: 9, y1: 16 }, R, 4)).toEqual({ x0: 0, y0: 1, x1: 2, y1: 2 })
-    expect(levelBox({ x0: 5, y0: 8, x1: 9, y1: 16 }, R, R)).toEqual({ x0: 5, y0: 8, x1: 9, y1: 16 })
+  it('toGrid takes every cell of a level that a pixel box touches', () => {
+    expect(toGrid({ x0: 5, y0: 8, x1: 9, y1: 16 }, R, 4)).toEqual({ x0: 0, y0: 1, x1: 2, y1: 2 })
+    expect(toGrid({ x0: 5, y0: 8, x1: 9, y1: 16 }, R, R)).toEqual({ x0: 5, y0: 8, x1: 9, y1: 16 })
   })
 
   it('regionToKeep grows what is read and what was kept by the margin inside the crop, and gives up past the share', () => {

@@ -4,14 +4,13 @@
 // 61 MB as halves, and a photo with three references held three of them. A mask painted past the
 // kept box costs one resizer run of the reference's stylemap, and the box kept then grows.
 import type { StyleLevel } from './api.js'
-import { nonZeroBounds } from './frames.js'
-import { type Box, gridBox } from './mixing.js'
+import { type Box, boxArea, cellsBox, gridBox, toGrid, unionBox } from './mixing.js'
 
 /** A crop's style pyramid as the engine keeps it: whole, or the cells of a box of model pixels at every level. */
 export interface KeptStyles {
   /** One tensor per level as halves: [channels, r, r], or [channels] x the level's box when `pixels` is set. */
   halves: Uint16Array[]
-  /** The box of model pixels the tensors cover (levelBox at each level); absent: whole. */
+  /** The box of model pixels the tensors cover (toGrid at each level: every cell it touches); absent: whole. */
   pixels?: Box
 }
 
@@ -23,14 +22,7 @@ export const REGION_WHOLE_SHARE = 0.5
 /** The bounding box of a size x size mask's nonzero pixels (exclusive ends); null when it has none. */
 export function maskBox(mask: Uint8Array, size: number): Box | null {
   if (mask.length !== size * size) throw new Error(`maskBox: ${mask.length} bytes for a ${size} x ${size} mask`)
-  const inclusive = nonZeroBounds(mask, size, size)
-  return inclusive && { x0: inclusive.x0, y0: inclusive.y0, x1: inclusive.x1 + 1, y1: inclusive.y1 + 1 }
-}
-
-/** The cells of a level of size r (over `resolution` pixels) that a box of pixels touches. */
-export function levelBox(pixels: Box, resolution: number, r: number): Box {
-  const f = resolution / r
-  return { x0: Math.floor(pixels.x0 / f), y0: Math.floor(pixels.y0 / f), x1: Math.ceil(pixels.x1 / f), y1: Math.ceil(pixels.y1 / f) }
+  return cellsBox(mask, size)
 }
 
 /** Whether `outer` holds every cell of `inner`. */
@@ -46,9 +38,9 @@ export function contains(outer: Box, inner: Box): boolean {
  */
 export function regionToKeep(need: Box, kept: Box | null, resolution: number): Box | null {
   const m = Math.ceil(resolution * REGION_MARGIN) * (kept ? 2 : 1)
-  const both = kept ? { x0: Math.min(need.x0, kept.x0), y0: Math.min(need.y0, kept.y0), x1: Math.max(need.x1, kept.x1), y1: Math.max(need.y1, kept.y1) } : need
+  const both = unionBox(kept ? [need, kept] : [need])!
   const box = { x0: Math.max(0, both.x0 - m), y0: Math.max(0, both.y0 - m), x1: Math.min(resolution, both.x1 + m), y1: Math.min(resolution, both.y1 + m) }
-  return (box.x1 - box.x0) * (box.y1 - box.y0) > REGION_WHOLE_SHARE * resolution * resolution ? null : box
+  return boxArea(box) > REGION_WHOLE_SHARE * resolution * resolution ? null : box
 }
 
 /** The cells of `box` (inside the grid) of a [channels, r, r] tensor of halves, as box-sized planes. */
@@ -71,10 +63,10 @@ export function cutRegion(data: Uint16Array, channels: number, r: number, box: B
 /** `whole` (one tensor of halves per level) kept on a box of pixels, or whole when `pixels` is null. */
 export function keepStyles(whole: Uint16Array[], levels: readonly StyleLevel[], resolution: number, pixels: Box | null): KeptStyles {
   if (!pixels) return { halves: whole }
-  return { halves: whole.map((h, i) => cutRegion(h, levels[i].channels, levels[i].size, levelBox(pixels, resolution, levels[i].size))), pixels }
+  return { halves: whole.map((h, i) => cutRegion(h, levels[i].channels, levels[i].size, toGrid(pixels, resolution, levels[i].size))), pixels }
 }
 
 /** The cells each level's tensor of `kept` holds. */
 export function keptBoxes(kept: KeptStyles, levels: readonly StyleLevel[], resolution: number): Box[] {
-  return levels.map((l) => (kept.pixels ? levelBox(kept.pixels, resolution, l.size) : gridBox(l.size)))
+  return levels.map((l) => (kept.pixels ? toGrid(kept.pixels, resolution, l.size) : gridBox(l.size)))
 }
