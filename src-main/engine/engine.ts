@@ -32,11 +32,11 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedBoxes, changedShare, changeSets, diffBox, type GammaBetaPatch, grow, type LevelChange, levelChange, levelChangeOn, modulateChanges, patchBytes, patchesOf, WHOLE_MODULATION_SHARE, withPatches } from './incremental.js'
-import { changedSince, DRAFT_WINDOW_SHARE, DraftBuffers, draftChanged, draftImage, draftWindow, type MixState, type ExactDecode } from './draft.js'
+import { changedBox, changedBoxes, changedShare, changedSince, diffCells, LiveModulations, type MixState, ownState, recompute, WHOLE_MODULATION_SHARE } from './incremental.js'
+import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
-import { ModelRuntime, type Modulation, modulationValues } from './model.js'
+import { ModelRuntime } from './model.js'
 import { GarbageCollector } from './garbage.js'
 import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
@@ -91,22 +91,10 @@ const defaultFeather = 8
 const maxStylemaps = 128
 /** Bytes of paste-back bands kept (#bands): a 1024 px preview's photo bands are about 16 MB. */
 const bandBudget = 128e6
-/** Bytes of the exact decodes drafts start from (#latestDecodes), their gamma/beta patches included. */
+/** Bytes of the exact decodes drafts start from (#latestDecodes). */
 const latestDecodeBudget = 128e6
-/**
- * The largest share of a crop's gamma/beta that an exact decode's patches (its changed windows)
- * are kept at, for drafts: about 40 MB of a 256 px model's 213 MB for an edit of a square 40% of the
- * crop's side. Past this, the decode is kept without them and drafts from it recompute every
- * change; a three-feature edit's 61 MB (a quarter) kept raised the session's peak RSS by as much.
- */
-const latestPatchShare = 0.2
 /** Detections kept, by image (detection depends on the pixels only, not on the model). */
 const maxDetections = 64
-
-/** Bytes of a crop's gamma and beta of every modulated layer, as float32. */
-function modulationBytes(model: ModelRuntime): number {
-  return (model.manifest.modulations ?? []).reduce((sum, m) => sum + 4 * modulationValues(m), 0)
-}
 
 /** A crop as part of a cache key. */
 function cropKey(crop: Crop): string {
@@ -147,9 +135,9 @@ export class Engine implements EngineApi {
   readonly #stylemaps = new LRUCache<string, Float32Array>({ max: maxStylemaps })
   /** Resizer outputs by stylemap key, as halves, whole (#styles) or a reference's part (#referenceStyles), bounded in bytes. */
   readonly #pyramids: LRUCache<string, KeptStyles>
-  /** Every modulated layer's gamma and beta of an edited crop, by stylemap key (incremental models). */
-  readonly #modulations: LRUCache<string, Modulation[]>
-  /** Incremental edits patch a kept crop's gamma/beta while the feature path runs: one at a time. */
+  /** Every modulated layer's gamma and beta of an edited crop as its latest edit has them, by stylemap key (incremental models). */
+  readonly #modulations: LRUCache<string, LiveModulations>
+  /** Incremental edits write into a crop's live gamma/beta and run the feature path on them: one at a time. */
   #featureRuns: Promise<unknown> = Promise.resolve()
   /**
    * Draft renders: each edited crop's latest exact decode (of its own, or of an edit of it) with
@@ -159,7 +147,7 @@ export class Engine implements EngineApi {
   readonly #latestDecodes = new LRUCache<string, ExactDecode>({
     max: 16,
     maxSize: latestDecodeBudget,
-    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength + (d.patches ? patchBytes(d.patches) : 0),
+    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength,
   })
   /** Drafts' window buffers, kept while drafts follow each other (dropped by an exact render). */
   readonly #draftBuffers = new DraftBuffers()
@@ -187,9 +175,9 @@ export class Engine implements EngineApi {
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
       sizeCalculation: (kept) => Math.max(1, kept.halves.reduce((sum, s) => sum + s.byteLength, 0)),
     })
-    this.#modulations = new LRUCache<string, Modulation[]>({
+    this.#modulations = new LRUCache<string, LiveModulations>({
       maxSize: Math.max(1, options.modulationBudgetBytes ?? 768e6),
-      sizeCalculation: (mods) => Math.max(1, mods.reduce((sum, m) => sum + m.gamma.byteLength + m.beta.byteLength, 0)),
+      sizeCalculation: (live) => Math.max(1, live.bytes),
     })
   }
 
@@ -498,9 +486,10 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * The edit through the incremental path: the crop's kept gamma/beta, recomputed where the
-   * mixed styles differ from the crop's own, then the feature path (incremental.ts). W+ knows
-   * the changed cells from the masks; W runs the resizer on the mixed stylemap and compares.
+   * The edit through the incremental path: the crop's live gamma/beta (LiveModulations, holding
+   * its latest edit), recomputed where the mixed styles differ from that edit's, then the feature
+   * path (incremental.ts). W+ knows the changed cells from the masks; W runs the resizer on the
+   * mixed stylemap and compares.
    */
   async #incremental(
     model: ModelRuntime,
@@ -513,19 +502,18 @@ export class Engine implements EngineApi {
   ): Promise<{ raw: Float32Array; draft: boolean }> {
     const R = model.info.resolution
     const levels = model.info.styles
+    const sizes = levels.map((l) => l.size)
+    const mods = model.manifest.modulations ?? []
     const photoStyles = await this.#styles(original)
-    // per level: the box of cells whose style changes (null: none), the boxes whose gamma/beta
-    // change (changedBoxes: apart where the changes are), and the mixed style on a box
-    let changed: (Box | null)[] = levels.map(() => null)
-    let outBoxes: Box[][] = levels.map(() => [])
+    // per level: the cells whose style differs from the crop's own (null: none), and the mixed style on a box
+    let own: (Uint8Array | null)[] = levels.map(() => null)
     let valuesOf = (_i: number, _at: Box): Float32Array => new Float32Array(0)
     let whole = (): StyleTensor[] => photoStyles
-    // what the mix is made of, so a later draft of this crop finds what it changes (W: not tracked)
-    let state: MixState | null = space === 'wplus' || !layers.length ? { layers: '', factors: [], weights: levels.map(() => []), offsets: [] } : null
+    // what the mix is made of, so later edits of this crop find what they change (W: not tracked)
+    let state: MixState | null = space === 'wplus' || !layers.length ? ownState(levels.length) : null
     if (layers.length && space === 'w') {
       const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
-      changed = levels.map((l, i) => diffBox(mixed[i], photoStyles[i], l.channels, l.size))
-      outBoxes = changed.map((box, i) => (box ? [grow(box, 1, levels[i].size)] : []))
+      own = levels.map((l, i) => diffCells(mixed[i], photoStyles[i], l.channels, l.size))
       valuesOf = (i, at) => windowOf(mixed[i], levels[i].channels, levels[i].size, at)
       whole = () => mixed
     } else if (layers.length) {
@@ -533,9 +521,10 @@ export class Engine implements EngineApi {
       for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i]))
       const factors = levelFactors(levels, levelStrength)
       const weights = levels.map((l) => mix.map((m) => wplusWeights(m, R, l.size)))
-      const cells = levels.map((l, i) => wplusChangedCells(mix, R, l.size, factors[i], weights[i]))
-      changed = cells.map((map, i) => cellsBox(map, levels[i].size))
-      outBoxes = cells.map((map, i) => changedBoxes(map, levels[i].size))
+      own = levels.map((l, i) => {
+        const map = wplusChangedCells(mix, R, l.size, factors[i], weights[i])
+        return cellsBox(map, l.size) ? map : null
+      })
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
       state = {
@@ -545,73 +534,74 @@ export class Engine implements EngineApi {
         offsets: layers.map((l) => ({ dx: l.dx, dy: l.dy })),
       }
     }
-    const outs = changed.map((box, i) => box && grow(box, 1, levels[i].size))
-    // a draft recomputes what changed since the exact decode it starts from: the crop's latest
-    // (while painting: the edit before the stroke) where it was mixed from the same layers, else
-    // the crop's own decode, against which the edit changes `outs`
+    // a draft shows the latest exact decode of this crop (while painting: the edit before the
+    // stroke) where it was mixed from the same layers, else the crop's own decode, with a window
+    // around what the edit changes since
     const latest = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
-    const sinceLatest = latest ? changedSince(latest.state, state, levels.map((l) => l.size), R) : null
-    const window = draft && model.draftable ? draftWindow(model, sinceLatest ?? outs, this.#draftShare) : null
-    /**
-     * An exact decode: kept, with its statistics and its gamma/beta patches (null: not known), as
-     * what later drafts of this crop start from (the stroke's drafts are over).
-     */
-    const exact = ({ image, stats }: { image: Float32Array; stats: Float32Array | null }, patches: (GammaBetaPatch | null)[] | null = null): Float32Array => {
-      const keep = patches && patchBytes(patches) <= latestPatchShare * modulationBytes(model) ? patches : null
-      if (stats) this.#latestDecodes.set(original.key, { image, stats, state, patches: keep })
-      this.#draftBuffers.clear()
-      return image
-    }
-    if (!window && changedShare(outBoxes, model.manifest.modulations ?? []) > this.#wholeShare) {
-      // most cells change: gamma/beta of the mixed styles whole, without patching the kept ones
-      return { raw: exact(await model.featuresWithStats(await model.modulations(whole(), 1))), draft: false }
-    }
-    // from the latest decode with its gamma/beta kept, a draft recomputes only the cells changed since
-    const over = window && latest && sinceLatest && latest.patches ? latest.patches : null
-    // a draft's changes on its window; an exact edit's, set by set (changeSets)
-    const changes: (LevelChange | null)[][] = !window
-      ? changeSets(outBoxes, valuesOf)
-      : [
-          over && sinceLatest
-            ? draftChanged(model, sinceLatest, window, 0).map((box, i) => box && levelChangeOn(box, (at) => valuesOf(i, at)))
-            : draftChanged(model, changed, window).map((box, i) => box && levelChange(box, levels[i], (at) => valuesOf(i, at))),
-        ]
-    const photo = await this.#photoModulations(model, original, photoStyles)
+    const sinceLatest = latest ? changedSince(latest.state, state, sizes, R) : null
+    const window = draft && model.draftable ? draftWindow(model, (sinceLatest ?? own).map((map, i) => changedBox(map, sizes[i])), this.#draftShare) : null
+    const live = await this.#live(model, original, photoStyles)
     const run = this.#featureRuns.then(async () => {
-      if (window) return draftImage(model, photo, changes[0], latest && sinceLatest ? latest : await this.#ownDecode(model, original, photo), window, over, this.#draftBuffers)
-      const patches: (GammaBetaPatch | null)[][] = []
-      for (const set of changes) patches.push(patchesOf(set, await modulateChanges(model, set)))
-      const decoded = await withPatches(model, photo, patches, (patched) => model.featuresWithStats(patched))
-      // drafts start from one set of patches (one box a level): of several, none is kept
-      return exact(decoded, patches.length > 1 ? null : (patches[0] ?? levels.map(() => null)))
+      const base = window ? (latest && sinceLatest ? latest : await this.#ownDecode(model, original, live)) : null
+      // what the live tensors need rewritten: what changed since the edit they hold, or every
+      // change from the crop's own (its values written back first) where the two are not
+      // comparable or that is less (a mask shrunk to a part of what it was)
+      const since = changedSince(live.state, state, sizes, R)
+      const fromOwn = own.map((map, i) => changedBoxes(map, sizes[i]))
+      const sinceBoxes = since?.map((map, i) => changedBoxes(map, sizes[i]))
+      const restore = !sinceBoxes || changedShare(fromOwn, mods) < changedShare(sinceBoxes, mods)
+      const boxes = restore ? fromOwn : sinceBoxes
+      if (!window && changedShare(boxes, mods) > this.#wholeShare) {
+        // most cells change: gamma/beta of the mixed styles whole, leaving the live ones as they are
+        return this.#exact(original.key, state, await model.featuresWithStats(await model.modulations(whole(), 1)))
+      }
+      const fresh = boxes.some((level) => level.length) ? await recompute(model, boxes, valuesOf) : null
+      if (restore) live.restore()
+      // not comparable with anything until written whole, so an edit after a failure here restores
+      live.state = null
+      if (fresh) live.writeAll(boxes, fresh)
+      live.state = state
+      // the saved tiles count against the cache's budget
+      this.#modulations.set(original.key, live)
+      if (window && base) return draftImage(model, live.tensors, base, window, this.#draftBuffers)
+      return this.#exact(original.key, state, await model.featuresWithStats(live.tensors))
     })
     this.#featureRuns = run.catch(() => undefined)
     return { raw: await run, draft: !!window }
   }
 
+  /** An exact decode of a crop: kept with its statistics as what later drafts of it start from (the stroke's drafts are over). */
+  #exact(key: string, state: MixState | null, { image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array {
+    if (stats) this.#latestDecodes.set(key, { image, stats, state })
+    this.#draftBuffers.clear()
+    return image
+  }
+
   /**
    * The crop's own exact decode (no edit), for drafts that cannot start from its latest one;
-   * computed once and kept. Runs in the feature-run queue: `photo` must be unpatched.
+   * computed once and kept. Runs in the feature-run queue: it writes the crop's own gamma/beta
+   * back into `live` first.
    */
-  async #ownDecode(model: ModelRuntime, encoded: Encoded, photo: Modulation[]): Promise<ExactDecode> {
+  async #ownDecode(model: ModelRuntime, encoded: Encoded, live: LiveModulations): Promise<ExactDecode> {
     const key = `${encoded.key}#own`
     const kept = this.#latestDecodes.get(key)
     if (kept) return kept
-    const { image, stats } = await model.featuresWithStats(photo)
+    live.restore()
+    const { image, stats } = await model.featuresWithStats(live.tensors)
     if (!stats) throw new Error('the fine graph gave no statistics for a draft')
-    const decoded = { image, stats, state: { layers: '', factors: [], weights: model.manifest.styles.map(() => []), offsets: [] }, patches: model.manifest.styles.map(() => null) }
+    const decoded = { image, stats, state: ownState(model.manifest.styles.length) }
     this.#latestDecodes.set(key, decoded)
     return decoded
   }
 
-  /** The crop's own gamma and beta of every modulated layer, computed once and kept while the budget allows. */
-  async #photoModulations(model: ModelRuntime, encoded: Encoded, styles: StyleTensor[]): Promise<Modulation[]> {
+  /** The crop's live gamma and beta of every modulated layer (its own when first computed), kept while the budget allows. */
+  async #live(model: ModelRuntime, encoded: Encoded, styles: StyleTensor[]): Promise<LiveModulations> {
     const cached = this.#modulations.get(encoded.key)
     if (cached) return cached
     // onnxruntime-node gives every output a buffer of its own that later runs never touch, so it is kept as it is
-    const mods = await model.modulations(styles, 1)
-    this.#modulations.set(encoded.key, mods)
-    return mods
+    const live = new LiveModulations(model.manifest.modulations ?? [], await model.modulations(styles, 1))
+    this.#modulations.set(encoded.key, live)
+    return live
   }
 
   /**

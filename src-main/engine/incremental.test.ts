@@ -5,12 +5,12 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedBoxes, changedShare, diffBox, type GammaBetaPatch, grow, levelChange, MAX_CHANGE_BOXES, swapBox, withPatches } from './incremental.js'
+import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, ownState, packShelves, recompute, SAVED_TILE } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
-import { type Box, type MixLayer, mixW, mixWPlus } from './mixing.js'
-import { type Modulation, type ModelRuntime, padZero } from './model.js'
+import { type Box, type MixLayer, mixW, mixWPlus, windowOf } from './mixing.js'
+import { ModelRuntime, padZero } from './model.js'
 import { randomTestModelDir, randomWideTestModelDir } from './testing/models.js'
 import { gradientPng, rectMask } from './testing/photos.js'
 
@@ -23,6 +23,13 @@ function levels(a: RawImage, b: RawImage): { mean: number; p999: number; max: nu
 }
 
 type Rect = [number, number, number, number]
+
+/** The set cells of an r x r map, as [x, y] in row order. */
+function setCells(map: Uint8Array, r: number): [number, number][] {
+  const out: [number, number][] = []
+  map.forEach((v, k) => v && out.push([k % r, Math.floor(k / r)]))
+  return out
+}
 
 /** 2 x 2 dots every 8 px over a 48 px square: more separate groups of changed cells than are kept apart. */
 const speckles: Rect[] = Array.from({ length: 36 }, (_, k) => [8 + 8 * (k % 6), 8 + 8 * Math.floor(k / 6), 2, 2])
@@ -154,22 +161,59 @@ describe.each([
     expect(levels(got, recon).max).toBeGreaterThan(4)
   })
 
-  it.skipIf(wholeModulationShare === 0)('recomputes changes apart as boxes of their own: a modulation run for each set of boxes, on fewer cells than one box around them', async () => {
+  /** Runs `run`, counting the modulation runs and the cells each computes at the finest level (its window less the border). */
+  async function counted(run: () => Promise<unknown>): Promise<number[]> {
     const runtime = engine.inspect.runtime!
     const cells: number[] = []
     const modulate = runtime.modulate.bind(runtime)
     runtime.modulate = async (windows, n) => {
-      cells.push(windows.reduce((sum, w) => sum + (w.height - 2) * (w.width - 2), 0))
+      const finest = windows[windows.length - 1]
+      cells.push((finest.height - 2) * (finest.width - 2))
       return modulate(windows, n)
     }
     try {
-      await incremental(cases.find((c) => c.name.startsWith('three layers apart'))!)
+      await run()
     } finally {
       runtime.modulate = modulate
     }
-    expect(cells).toHaveLength(3)
-    // at the finest level alone one box around both eyes and the mouth would be 50 x 40 cells
-    expect(cells.reduce((a, b) => a + b, 0)).toBeLessThan(50 * 40)
+    return cells
+  }
+
+  it.skipIf(wholeModulationShare === 0)('recomputes changes apart in one modulation run, on fewer cells than one box around them', async () => {
+    const cells = await counted(() => incremental(cases.find((c) => c.name.startsWith('three layers apart'))!))
+    expect(cells).toHaveLength(1)
+    // one box around both eyes and the mouth would be 50 x 40 cells; three apart are 18 x 10, 18 x 10 and 22 x 12
+    expect(cells[0]).toBeLessThan(800)
+  })
+
+  it.skipIf(wholeModulationShare === 0)('a stroke added, part of a mask erased, a strength changed: each edit equals a whole decode, and recomputes only what changed since the one before', async () => {
+    const steps: Case[] = [
+      { name: 'a square', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 36, 36] }] },
+      { name: 'grown right and down', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 40, 40] }] },
+      { name: 'the same again', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 40, 40] }] },
+      { name: 'a stroke apart', space: 'wplus', layers: [{ ref: 0, mask: [[8, 8, 40, 40], [50, 2, 10, 8]] }] },
+      { name: 'the left half erased', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]] }] },
+      { name: 'a lower strength', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }] },
+      { name: 'a second layer with an offset', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }, { ref: 1, mask: [4, 40, 16, 16], offset: { dx: 20, dy: -30 } }] },
+      { name: 'W', space: 'w', layers: [{ ref: 1, mask: [4, 40, 16, 16] }] },
+      { name: 'back to the square', space: 'wplus', layers: [{ ref: 0, mask: [16, 16, 24, 24] }] },
+    ]
+    const work: number[] = []
+    for (const step of steps) {
+      let got: RawImage | null = null
+      const cells = await counted(async () => (got = await incremental(step)))
+      work.push(cells.reduce((a, b) => a + b, 0))
+      const d = levels(got!, await wholeDecode(step))
+      expect(d.mean, step.name).toBeLessThanOrEqual(1)
+      expect(d.p999, step.name).toBeLessThanOrEqual(4)
+    }
+    // at the finest level: growing the square recomputes the cells it adds, far fewer than the
+    // square's; the same edit again nothing; a stroke apart its own cells (12 x 10 with the border)
+    expect(work[1]).toBeLessThan(0.6 * work[0])
+    expect(work[2]).toBe(0)
+    expect(work[3]).toBe(12 * 10)
+    // a strength changes every masked cell: all are recomputed (16 x 30 and 12 x 10 with the border)
+    expect(work[5]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
   })
 
   it('leaves the kept gamma/beta as they were: the reconstruction after edits equals the decoder', async () => {
@@ -185,37 +229,29 @@ describe.each([
 })
 
 describe('incremental helpers', () => {
-  it('diffBox finds the cells where any channel differs', () => {
+  it('diffCells finds the cells where any channel differs', () => {
     const a = new Float32Array(2 * 5 * 5)
     const b = Float32Array.from(a)
-    expect(diffBox(a, b, 2, 5)).toBeNull()
+    expect(diffCells(a, b, 2, 5)).toBeNull()
     b[1 * 25 + 2 * 5 + 4] = 1 // channel 1, y 2, x 4
     b[0 * 25 + 1 * 5 + 1] = -1 // channel 0, y 1, x 1
-    expect(diffBox(a, b, 2, 5)).toEqual({ x0: 1, y0: 1, x1: 5, y1: 3 })
+    expect(setCells(diffCells(a, b, 2, 5)!, 5)).toEqual([[1, 1], [4, 2]])
   })
 
   it('diffBox against halves finds the cells whose values round to other halves', () => {
     const a = Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => 0.1 + i / 7)
     const halves = toHalf(a)
-    expect(diffBox(a, halves, 2, 4)).toBeNull()
+    expect(diffCells(a, halves, 2, 4)).toBeNull()
     const b = Float32Array.from(a)
     // channel 1, y 3, x 0 moves to another half; channel 0, y 0, x 3 by far less than a half's step
     b[16 + 12] += 0.25
     b[3] *= 1 + 2 ** -16
     expect(halfBits(b[3])).toBe(halves[3])
-    expect(diffBox(b, halves, 2, 4)).toEqual({ x0: 0, y0: 3, x1: 1, y1: 4 })
+    expect(setCells(diffCells(b, halves, 2, 4)!, 4)).toEqual([[0, 3]])
   })
 
-  it('levelChange recomputes one cell further, from a window one more cell wide (zero past the grid)', () => {
-    const level = { channels: 1, size: 4 }
-    const asked: { x0: number; y0: number; x1: number; y1: number }[] = []
-    const change = levelChange({ x0: 0, y0: 1, x1: 1, y1: 2 }, level, (box) => {
-      asked.push(box)
-      return new Float32Array((box.x1 - box.x0) * (box.y1 - box.y0))
-    })
-    expect(change.out).toEqual({ x0: 0, y0: 0, x1: 2, y1: 3 })
-    expect(asked).toEqual([{ x0: -1, y0: -1, x1: 3, y1: 4 }])
-    expect([change.window.width, change.window.height]).toEqual([4, 5])
+  it('grow grows a box by d cells, clipped to the grid when asked', () => {
+    expect(grow({ x0: 3, y0: 3, x1: 4, y1: 4 }, 2)).toEqual({ x0: 1, y0: 1, x1: 6, y1: 6 })
     expect(grow({ x0: 3, y0: 3, x1: 4, y1: 4 }, 2, 4)).toEqual({ x0: 1, y0: 1, x1: 4, y1: 4 })
   })
 
@@ -238,6 +274,11 @@ describe('incremental helpers', () => {
     for (const [x, y] of cells) map[y * r + x] = 1
     return map
   }
+  /** An r x r map with the cells of [x0, x1) x [y0, y1) set, less those of `hole`. */
+  const rectMap = (r: number, b: Box, hole?: Box): Uint8Array => {
+    const inside = (x: number, y: number, q: Box) => x >= q.x0 && x < q.x1 && y >= q.y0 && y < q.y1
+    return Uint8Array.from({ length: r * r }, (_, k) => (inside(k % r, Math.floor(k / r), b) && !(hole && inside(k % r, Math.floor(k / r), hole)) ? 1 : 0))
+  }
   /** Whether every set cell's 3 x 3 neighbourhood (inside the grid) lies in some box: what an edit must recompute. */
   const covered = (map: Uint8Array, r: number, boxes: Box[]): boolean => {
     for (let k = 0; k < r * r; k++) {
@@ -251,101 +292,173 @@ describe('incremental helpers', () => {
     }
     return true
   }
+  const cellsOf = (boxes: Box[]) => boxes.reduce((sum, b) => sum + (b.x1 - b.x0) * (b.y1 - b.y0), 0)
 
-  it('changedBoxes keeps changes apart from each other as boxes of their own, each grown by one cell', () => {
-    const r = 32
+  it('dilate sets the cells within one cell of a set one', () => {
+    expect(setCells(dilate(cellMap(5, [[0, 0], [3, 2]]), 5), 5)).toEqual([[0, 0], [1, 0], [0, 1], [1, 1], [2, 1], [3, 1], [4, 1], [2, 2], [3, 2], [4, 2], [2, 3], [3, 3], [4, 3]])
+  })
+
+  it('changedBoxes covers a square with one box, the ring a grown square adds with four strips, and changes apart with boxes of their own', () => {
+    const r = 64
+    expect(changedBoxes(rectMap(r, { x0: 10, y0: 12, x1: 30, y1: 40 }), r)).toEqual([{ x0: 9, y0: 11, x1: 31, y1: 41 }])
+    // a square grown by 4 cells on every side: the cells between the two change
+    const ring = rectMap(r, { x0: 10, y0: 10, x1: 50, y1: 50 }, { x0: 14, y0: 14, x1: 46, y1: 46 })
+    const strips = changedBoxes(ring, r)
+    expect(coverBoxes(dilate(ring, r), r)).toHaveLength(4)
+    expect(covered(ring, r, strips)).toBe(true)
+    // the ring's 42 x 42 box less the 30 x 30 inside it left alone is 864 cells
+    expect(cellsOf(strips)).toBeLessThan(1100)
     // two eyes and a mouth
-    const eyes = cellMap(r, [[4, 5], [5, 5], [6, 6], [24, 5], [25, 6], [14, 20], [15, 20], [16, 21], [17, 21]])
-    const boxes = changedBoxes(eyes, r)
-    expect(boxes).toHaveLength(3)
-    expect(boxes).toEqual(
-      expect.arrayContaining([
-        { x0: 3, y0: 4, x1: 8, y1: 8 },
-        { x0: 23, y0: 4, x1: 27, y1: 8 },
-        { x0: 13, y0: 19, x1: 19, y1: 23 },
-      ]),
-    )
-    expect(covered(eyes, r, boxes)).toBe(true)
-    // clipped at the grid's edge; none for no change
-    expect(changedBoxes(cellMap(r, [[0, 31]]), r)).toEqual([{ x0: 0, y0: 30, x1: 2, y1: 32 }])
+    const eyes = cellMap(32, [[4, 5], [5, 5], [6, 6], [24, 5], [25, 6], [14, 20], [15, 20], [16, 21], [17, 21]])
+    expect(changedBoxes(eyes, 32)).toEqual(expect.arrayContaining([{ x0: 3, y0: 4, x1: 8, y1: 8 }, { x0: 23, y0: 4, x1: 27, y1: 8 }, { x0: 13, y0: 19, x1: 19, y1: 23 }]))
+    expect(changedBoxes(eyes, 32)).toHaveLength(3)
+    expect(changedBoxes(cellMap(r, [[0, 63]]), r)).toEqual([{ x0: 0, y0: 62, x1: 2, y1: 64 }])
     expect(changedBoxes(new Uint8Array(r * r), r)).toEqual([])
+    expect(changedBoxes(null, r)).toEqual([])
   })
 
-  it('changedBoxes merges boxes whose union is no larger than the two, and past the most, those whose union adds least', () => {
-    const r = 32
-    // grown boxes [2, 5) and [4, 7) of the same rows: their union (5 x 3) is smaller than the two (3 x 3 twice)
-    expect(changedBoxes(cellMap(r, [[3, 10], [5, 10]]), r)).toEqual([{ x0: 2, y0: 9, x1: 7, y1: 12 }])
-    // five dots apart, at most four boxes: the two closest go together (their union adds 3 cells);
-    // at most three: then that box and the dot on its row (57 cells, against 69 for two corners)
-    const dots = cellMap(r, [[2, 2], [6, 2], [28, 2], [2, 28], [28, 28]])
-    const corners = [
-      { x0: 1, y0: 27, x1: 4, y1: 30 },
-      { x0: 27, y0: 27, x1: 30, y1: 30 },
-    ]
-    expect(changedBoxes(dots, r, 4)).toEqual(expect.arrayContaining([...corners, { x0: 27, y0: 1, x1: 30, y1: 4 }, { x0: 1, y0: 1, x1: 8, y1: 4 }]))
-    const three = changedBoxes(dots, r, 3)
-    expect(three).toHaveLength(3)
-    expect(three).toEqual(expect.arrayContaining([...corners, { x0: 1, y0: 1, x1: 30, y1: 4 }]))
-    expect(covered(dots, r, three)).toBe(true)
-    expect(covered(dots, r, changedBoxes(dots, r, 1))).toBe(true)
-    expect(changedBoxes(dots, r, 1)).toHaveLength(1)
-  })
-
-  it('changedBoxes covers every changed cell with its neighbours, whatever the map (random maps, and one too speckled to keep apart)', () => {
+  it('changedBoxes covers every changed cell with its neighbours, inside the grid, whatever the map', () => {
     let seed = 7
     const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
-    for (let t = 0; t < 40; t++) {
-      const r = 8 + Math.floor(random() * 40)
-      const density = random() * 0.1
+    for (let t = 0; t < 60; t++) {
+      const r = 4 + Math.floor(random() * 60)
+      const density = random() * 0.2
       const map = Uint8Array.from({ length: r * r }, () => (random() < density ? 1 : 0))
       const boxes = changedBoxes(map, r)
-      expect(boxes.length).toBeLessThanOrEqual(MAX_CHANGE_BOXES)
       expect(covered(map, r, boxes)).toBe(true)
       for (const b of boxes) expect(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= r && b.y1 <= r && b.x1 > b.x0 && b.y1 > b.y0).toBe(true)
+      // cut into bands, never more cells than the bands' boxes around what they hold
+      expect(cellsOf(boxes)).toBeLessThanOrEqual(r * r)
     }
-    // a dot every fourth cell: far more groups than are worth telling apart, one box around them all
-    const speckled = Uint8Array.from({ length: 64 * 64 }, (_, k) => (k % 4 === 0 && Math.floor(k / 64) % 4 === 0 ? 1 : 0))
-    expect(changedBoxes(speckled, 64)).toEqual([{ x0: 0, y0: 0, x1: 62, y1: 62 }])
+    // a disc's edge: boxes along it, far fewer cells than its box
+    const r = 96
+    const disc = (rad: number) => Uint8Array.from({ length: r * r }, (_, k) => (Math.hypot((k % r) - 48, Math.floor(k / r) - 48) < rad ? 1 : 0))
+    const edge = disc(30).map((v, k) => v & (disc(27)[k] ^ 1))
+    const boxes = changedBoxes(edge, r)
+    expect(covered(edge, r, boxes)).toBe(true)
+    expect(cellsOf(boxes)).toBeLessThan(0.5 * 62 * 62)
+    expect(coverBoxes(edge, r, r)).toHaveLength(1)
   })
 
-  it('swapBox swaps a box of planes with the values, and a second swap restores both', () => {
-    for (const r of [3, 70]) {
-      const box = { x0: 1, y0: 0, x1: r, y1: 2 }
-      const n = 2 * (r - 1) * 2
-      const t = Float32Array.from({ length: 2 * r * r }, (_, i) => i)
-      const before = Float32Array.from(t)
-      const values = Float32Array.from({ length: n }, (_, i) => -1 - i)
-      swapBox(t, 2, r, box, values)
-      // the box holds the values plane by plane and row by row, the values what the box held; nothing else moved
-      const inBox = (i: number) => i % r >= 1 && Math.floor((i % (r * r)) / r) < 2
-      const held = Array.from(before).filter((_, i) => inBox(i))
-      expect(Array.from(values)).toEqual(held)
-      expect(Array.from(t).filter((_, i) => inBox(i))).toEqual(Array.from({ length: n }, (_, i) => -1 - i))
-      expect(Array.from(t).filter((_, i) => !inBox(i))).toEqual(Array.from(before).filter((_, i) => !inBox(i)))
-      swapBox(t, 2, r, box, values)
-      expect(t).toEqual(before)
-      expect(Array.from(values)).toEqual(Array.from({ length: n }, (_, i) => -1 - i))
+  it('packShelves packs rectangles into one canvas without overlap', () => {
+    let seed = 3
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    for (let t = 0; t < 20; t++) {
+      const sizes = Array.from({ length: 1 + Math.floor(random() * 12) }, () => ({ width: 3 + Math.floor(random() * 30), height: 3 + Math.floor(random() * 30) }))
+      const { width, height, at } = packShelves(sizes)
+      const owner = new Int32Array(width * height).fill(-1)
+      sizes.forEach((s, k) => {
+        expect(at[k].x >= 0 && at[k].y >= 0 && at[k].x + s.width <= width && at[k].y + s.height <= height).toBe(true)
+        for (let y = at[k].y; y < at[k].y + s.height; y++) {
+          for (let x = at[k].x; x < at[k].x + s.width; x++) {
+            expect(owner[y * width + x]).toBe(-1)
+            owner[y * width + x] = k
+          }
+        }
+      })
+      // shelves waste some, not most, of the canvas
+      expect(sizes.reduce((sum, s) => sum + s.width * s.height, 0)).toBeGreaterThan(0.3 * width * height)
     }
+    expect(packShelves([{ width: 5, height: 4 }])).toEqual({ width: 5, height: 4, at: [{ x: 0, y: 0 }] })
   })
 
-  it('withPatches lays patch sets over the photo in order for the run, then restores the photo and the patches', async () => {
-    const model = { manifest: { modulations: [{ channels: 1, size: 4 }] } } as unknown as ModelRuntime
-    const plane = () => Float32Array.from({ length: 16 }, (_, i) => i)
-    const photo: Modulation[] = [{ gamma: plane(), beta: plane().map((v) => 100 + v), height: 4, width: 4 }]
-    const first: GammaBetaPatch = { out: { x0: 0, y0: 0, x1: 2, y1: 2 }, gamma: Float32Array.from([-1, -2, -3, -4]), beta: Float32Array.from([-5, -6, -7, -8]) }
-    // overlaps the first in cell (1, 1)
-    const second: GammaBetaPatch = { out: { x0: 1, y0: 1, x1: 3, y1: 2 }, gamma: Float32Array.from([-9, -10]), beta: Float32Array.from([-11, -12]) }
-    const copies = [first, second].map((p) => [Float32Array.from(p.gamma), Float32Array.from(p.beta)])
-    const seen = await withPatches(model, photo, [[first], [second]], async (patched) => [Array.from(patched[0].gamma), Array.from(patched[0].beta)])
-    expect(seen[0]).toEqual([-1, -2, 2, 3, -3, -9, -10, 7, 8, 9, 10, 11, 12, 13, 14, 15])
-    expect(seen[1].slice(0, 8)).toEqual([-5, -6, 102, 103, -7, -11, -12, 107])
-    expect(photo[0].gamma).toEqual(plane())
-    expect(photo[0].beta).toEqual(plane().map((v) => 100 + v))
-    expect([first, second].map((p) => [p.gamma, p.beta])).toEqual(copies)
-    // restored when the run fails too
-    await expect(withPatches(model, photo, [[first, null], [second]], () => Promise.reject(new Error('run failed')))).rejects.toThrow('run failed')
-    expect(photo[0].gamma).toEqual(plane())
-    expect([first, second].map((p) => [p.gamma, p.beta])).toEqual(copies)
+  it('recompute gives gamma/beta of boxes packed into one run as a whole modulation has them', async () => {
+    const model = await ModelRuntime.load(await randomTestModelDir())
+    try {
+      const levels = model.manifest.styles
+      let seed = 11
+      const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5
+      const styles = levels.map((l) => Float32Array.from({ length: l.channels * l.size * l.size }, random))
+      const whole = await model.modulations(styles, 1)
+      // per level: none, one box, or boxes of several sizes, some on the border
+      const boxes: Box[][] = levels.map((l, i) => {
+        const r = l.size
+        if (i === 0) return []
+        if (r < 8) return [{ x0: 0, y0: 1, x1: r, y1: r }]
+        return [
+          { x0: 0, y0: 0, x1: 3, y1: 5 },
+          { x0: r - 4, y0: 2, x1: r, y1: 4 },
+          { x0: 2, y0: r - 3, x1: r - 1, y1: r },
+          { x0: 3, y0: 3, x1: 4, y1: 4 },
+        ]
+      })
+      const asked: number[] = []
+      const runs: number[] = []
+      const modulate = model.modulate.bind(model)
+      model.modulate = async (windows, n) => {
+        runs.push(windows.length)
+        return modulate(windows, n)
+      }
+      const fresh = await recompute(model, boxes, (i, at) => {
+        asked.push(i)
+        return windowOf(styles[i], levels[i].channels, levels[i].size, at)
+      })
+      expect(runs).toHaveLength(1)
+      expect(fresh.mods[0]).toBeNull()
+      const mods = model.manifest.modulations!
+      boxes.forEach((list, i) => {
+        const { channels, size } = mods[i]
+        const bc = mods[i].betaChannels ?? channels
+        list.forEach((b, k) => {
+          const m = fresh.mods[i]!
+          const { x, y } = fresh.at[i][k]
+          for (let yy = b.y0; yy < b.y1; yy++) {
+            for (let xx = b.x0; xx < b.x1; xx++) {
+              const at = (yy - b.y0 + y) * m.width + xx - b.x0 + x
+              for (let c = 0; c < channels; c++) expect(m.gamma[c * m.width * m.height + at]).toBeCloseTo(whole[i].gamma[c * size * size + yy * size + xx], 4)
+              for (let c = 0; c < bc; c++) expect(m.beta[c * m.width * m.height + at]).toBeCloseTo(whole[i].beta[c * size * size + yy * size + xx], 4)
+            }
+          }
+        })
+      })
+      expect(asked.length).toBe(boxes.reduce((sum, l) => sum + l.length, 0))
+    } finally {
+      await model.release()
+    }
+  }, 120_000)
+
+  it('LiveModulations writes boxes in, saves the values under them tile by tile once, and restores them', () => {
+    const size = 2 * SAVED_TILE + 5
+    const levels = [
+      { channels: 2, size: 4 },
+      { channels: 3, size, betaChannels: 1 },
+    ]
+    const tensor = (channels: number, r: number, base: number) => Float32Array.from({ length: channels * r * r }, (_, k) => base + k)
+    const own = levels.map((l, i) => ({ gamma: tensor(l.channels, l.size, 1000 * i), beta: tensor(l.betaChannels ?? l.channels, l.size, -1000 * i), height: l.size, width: l.size }))
+    const copies = own.map((m) => [Float32Array.from(m.gamma), Float32Array.from(m.beta)])
+    const live = new LiveModulations(levels, own)
+    expect(live.state).toEqual(ownState(2))
+    // a canvas of 6 x 4 cells holding values for a 3 x 2 box from its cell (2, 1)
+    const canvas = { gamma: Float32Array.from({ length: 3 * 24 }, (_, k) => -k - 1), beta: Float32Array.from({ length: 24 }, (_, k) => -k - 101), height: 4, width: 6 }
+    const out = { x0: SAVED_TILE - 1, y0: SAVED_TILE - 1, x1: SAVED_TILE + 2, y1: SAVED_TILE + 1 }
+    live.write(1, out, canvas, 2, 1)
+    const g = own[1].gamma
+    // channel 2, cell (out.x0 + 1, out.y0 + 1) comes from the canvas's channel 2, cell (3, 2)
+    expect(g[2 * size * size + (out.y0 + 1) * size + out.x0 + 1]).toBe(canvas.gamma[2 * 24 + 2 * 6 + 3])
+    expect(own[1].beta[out.y0 * size + out.x0]).toBe(canvas.beta[1 * 6 + 2])
+    // the box reaches into four tiles; each is saved once
+    const tile = (3 + 1) * SAVED_TILE * SAVED_TILE * 4
+    expect(live.savedBytes).toBe(4 * tile)
+    live.write(1, { x0: SAVED_TILE, y0: SAVED_TILE, x1: SAVED_TILE + 1, y1: SAVED_TILE + 1 }, canvas, 0, 0)
+    expect(live.savedBytes).toBe(4 * tile)
+    // outside the box nothing moved
+    let moved = 0
+    g.forEach((v, k) => {
+      const [x, y] = [k % size, Math.floor((k % (size * size)) / size)]
+      if (v !== copies[1][0][k] && !(x >= out.x0 && x < out.x1 && y >= out.y0 && y < out.y1)) moved++
+    })
+    expect(moved).toBe(0)
+    live.state = null
+    live.restore()
+    expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+    expect(live.state).toEqual(ownState(2))
+    // the tiles stay saved: writing there again saves nothing, and a restore brings the values back again
+    expect(live.bytes).toBe(copies.flat().reduce((sum, a) => sum + a.byteLength, 0) + 4 * tile)
+    live.write(1, out, canvas, 2, 1)
+    expect(live.savedBytes).toBe(4 * tile)
+    expect(own[1].gamma).not.toEqual(copies[1][0])
+    live.restore()
+    expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
   })
 
   it('padZero puts a border of zeros around each plane', () => {

@@ -3,16 +3,20 @@
 // About 60% of a decode is the modulation: every modulated layer's gamma and beta, 3x3
 // convolutions of its style tensor. An edit changes the style tensors only in the cells its
 // masks reach, and a 3x3 convolution spreads a change by one cell, so gamma and beta change
-// only in those cells grown by one. The photo's own gamma and beta are computed once per crop
-// and kept; an edit recomputes them on windows around the changed cells (the modulation
-// graph's convolutions are 'valid', so a window with a one-cell border gives its inside exactly)
-// and runs the feature path whole, since it normalises over whole feature maps. Changes apart
-// from each other (two eyes and a mouth) are recomputed as boxes of their own, not as one box
-// around all of them.
-import type { StyleLevel } from './api.js'
+// only in those cells grown by one. Each edited crop keeps its gamma and beta as live tensors
+// (LiveModulations) that hold the latest edit's values: the next edit recomputes only the cells
+// whose mixed style differs from that edit's (a stroke added to a mask, a mask erased), writes
+// them in, and runs the feature path whole on the tensors, since it normalises over whole
+// feature maps. The crop's own values under what was written are saved aside, tile by tile, and
+// written back when an edit is mixed from something else (other layers, strengths, offsets).
+//
+// The changed cells are covered by boxes that follow their shape (coverBoxes: the ring a grown
+// mask adds is four strips, not the square around it), and every box of every level is
+// recomputed in one modulation run: each box's window (the box and a one-cell border, since the
+// graph's convolutions are 'valid') is packed into one canvas per level.
 import { bitsToHalf } from './half.js'
-import { type Box, boxArea, cellsBox, type StyleTensor, unionBox } from './mixing.js'
-import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
+import { type Box, boxArea, cellOffset, cellsBox, copyCells, type StyleTensor } from './mixing.js'
+import { betaChannels, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
 export function grow(box: Box, d: number, clip?: number): Box {
@@ -22,14 +26,15 @@ export function grow(box: Box, d: number, clip?: number): Box {
 }
 
 /**
- * The cells where two [channels, r, r] tensors differ in any channel, as one box; null when equal.
- * Against halves `b` (a kept pyramid), `a` differs where it rounds to another half.
+ * The cells (an r x r map) where two [channels, r, r] tensors differ in any channel; null when
+ * equal. Against halves `b` (a kept pyramid), `a` differs where it rounds to another half.
  */
-export function diffBox(a: Float32Array, b: StyleTensor, channels: number, r: number): Box | null {
-  if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffBox: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
+export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: number): Uint8Array | null {
+  if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffCells: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
   const plane = r * r
   const changed = new Uint8Array(plane)
   const bits = new Uint32Array(a.buffer, a.byteOffset, a.length)
+  let any = false
   for (let c = 0; c < channels; c++) {
     const o = c * plane
     if (b instanceof Float32Array) {
@@ -38,124 +43,177 @@ export function diffBox(a: Float32Array, b: StyleTensor, channels: number, r: nu
       for (let k = 0; k < plane; k++) if (!changed[k] && bitsToHalf(bits[o + k]) !== b[o + k]) changed[k] = 1
     }
   }
-  let box: Box | null = null
+  for (let k = 0; k < plane && !any; k++) any = changed[k] === 1
+  return any ? changed : null
+}
+
+/**
+ * What a W+ edit of a crop was mixed from, beyond the masks: each layer's reference crop,
+ * strength and offset, and the level factors. Two edits with the same `layers` and `factors`
+ * differ only where their mask weights do.
+ */
+export interface MixState {
+  layers: string
+  factors: number[]
+  /** Per style level, per layer: wplusWeights (r x r, on the reference's grid). */
+  weights: Float32Array[][]
+  /** Per layer: its offset in model pixels. */
+  offsets: { dx: number; dy: number }[]
+}
+
+/** The state of a crop's own decode (no layers), for `levels` style levels. */
+export const ownState = (levels: number): MixState => ({ layers: '', factors: [], weights: Array.from({ length: levels }, () => []), offsets: [] })
+
+/**
+ * Per style level, the cells (r x r maps) whose mixed style differs between an edit (`current`)
+ * and an earlier one (`since`); null at a level where none does. Null in all when the two are
+ * not comparable (other layers, strengths, offsets or level factors, or a W edit, whose state
+ * is not tracked).
+ */
+export function changedSince(since: MixState | null, current: MixState | null, sizes: number[], resolution: number): (Uint8Array | null)[] | null {
+  if (!since || !current || since.layers !== current.layers || since.factors.join() !== current.factors.join()) return null
+  return sizes.map((r, level) => {
+    const map = new Uint8Array(r * r)
+    let any = false
+    current.weights[level].forEach((w, k) => {
+      const before = since.weights[level][k]
+      const ox = cellOffset(current.offsets[k].dx, resolution, r)
+      const oy = cellOffset(current.offsets[k].dy, resolution, r)
+      for (let sy = Math.max(0, -oy); sy < Math.min(r, r - oy); sy++) {
+        for (let sx = Math.max(0, -ox); sx < Math.min(r, r - ox); sx++) {
+          if (w[sy * r + sx] === before[sy * r + sx]) continue
+          map[(sy + oy) * r + sx + ox] = 1
+          any = true
+        }
+      }
+    })
+    return any ? map : null
+  })
+}
+
+/** The cells within one cell of a set one (in an r x r map): where gamma/beta change when the styles of `map`'s cells do. */
+export function dilate(map: Uint8Array, r: number): Uint8Array {
+  // rows first (each set cell and its left and right), then columns
+  const rows = new Uint8Array(r * r)
+  for (let y = 0; y < r; y++) {
+    const o = y * r
+    for (let x = 0; x < r; x++) if (map[o + x] || (x > 0 && map[o + x - 1]) || (x + 1 < r && map[o + x + 1])) rows[o + x] = 1
+  }
+  const out = new Uint8Array(r * r)
   for (let y = 0; y < r; y++) {
     for (let x = 0; x < r; x++) {
-      if (!changed[y * r + x]) continue
-      box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
+      const k = y * r + x
+      if (rows[k] || (y > 0 && rows[k - r]) || (y + 1 < r && rows[k + r])) out[k] = 1
     }
   }
-  return box
+  return out
 }
 
-/** What an edit changes at one style level: gamma and beta are recomputed on `out`. */
-export interface LevelChange {
-  /** Cells whose gamma and beta change (inside the grid). */
-  out: Box
-  /** The mixed style on `out` grown by one cell (zero past the grid): the modulation graph's input. */
-  window: StyleWindow
-}
+/** What a box costs to recompute: its cells and the one-cell border its window reads. */
+const windowCost = (b: Box): number => (b.x1 - b.x0 + 2) * (b.y1 - b.y0 + 2)
 
 /**
- * The change at a level whose style tensor changes in `changed`: gamma and beta change one cell
- * further; `valuesOf(box)` gives the mixed style on a box (zero past the grid).
+ * Boxes that together cover the set cells of an r x r map, following its shape: the grid is cut
+ * into bands of `band` rows (by default each row), each band's runs of columns holding a set
+ * cell become a box (its rows trimmed to the set ones), and a box joins one above it where one
+ * window around both costs no more than the two apart. A square is one box, the ring around it
+ * four, a disc's edge a few boxes along each side. [] when none is set.
  */
-export function levelChange(changed: Box, level: StyleLevel, valuesOf: (box: Box) => Float32Array): LevelChange {
-  return levelChangeOn(grow(changed, 1, level.size), valuesOf)
-}
-
-/** The change that recomputes gamma and beta on `out` (cells inside the grid). */
-export function levelChangeOn(out: Box, valuesOf: (box: Box) => Float32Array): LevelChange {
-  const around = grow(out, 1)
-  return { out, window: { data: valuesOf(around), height: around.y1 - around.y0, width: around.x1 - around.x0 } }
-}
-
-/**
- * Per level its boxes' changes (changedBoxes, recomputed on each box), as sets: set k holds the k-th
- * box of every level (null where a level has fewer), one modulation run each.
- */
-export function changeSets(outs: readonly (readonly Box[])[], valuesOf: (level: number, box: Box) => Float32Array): (LevelChange | null)[][] {
-  const sets = Math.max(0, ...outs.map((boxes) => boxes.length))
-  return Array.from({ length: sets }, (_, k) => outs.map((boxes, i) => (boxes[k] ? levelChangeOn(boxes[k], (at) => valuesOf(i, at)) : null)))
-}
-
-/** Gamma and beta of one level on a box of cells (box-sized planes): what an edit writes over the crop's own. */
-export interface GammaBetaPatch {
-  out: Box
-  gamma: Float32Array
-  beta: Float32Array
-}
-
-/** The most boxes an edit's change at one level is recomputed as (each set of boxes is one modulation run). */
-export const MAX_CHANGE_BOXES = 4
-
-/** Past this many separate groups of changed cells (a speckled mask), a level's change is one box. */
-const MAX_GROUPS = 32
-
-/**
- * The cells whose gamma/beta change at a level whose style changes where `map` (r x r) is set, as
- * a few boxes: the bounding box of each group of changed cells (8-neighbours), grown by one cell
- * (a 3x3 convolution's reach) and clipped to the grid. Boxes whose union is no larger than the
- * two are merged, then, past `most`, the two whose union adds the fewest cells, so what is
- * recomputed stays near the changed cells, not the box around all of them. [] when none changes.
- */
-export function changedBoxes(map: Uint8Array, r: number, most = MAX_CHANGE_BOXES): Box[] {
-  const seen = new Uint8Array(r * r)
-  const stack: number[] = []
-  let boxes: Box[] = []
-  for (let start = 0; start < r * r; start++) {
-    if (!map[start] || seen[start]) continue
-    const box = { x0: r, y0: r, x1: 0, y1: 0 }
-    seen[start] = 1
-    stack.push(start)
-    while (stack.length) {
-      const k = stack.pop()!
-      const x = k % r
-      const y = (k - x) / r
-      box.x0 = Math.min(box.x0, x)
-      box.y0 = Math.min(box.y0, y)
-      box.x1 = Math.max(box.x1, x + 1)
-      box.y1 = Math.max(box.y1, y + 1)
-      for (let ny = Math.max(0, y - 1); ny <= Math.min(r - 1, y + 1); ny++) {
-        for (let nx = Math.max(0, x - 1); nx <= Math.min(r - 1, x + 1); nx++) {
-          const n = ny * r + nx
-          if (map[n] && !seen[n]) {
-            seen[n] = 1
-            stack.push(n)
+export function coverBoxes(map: Uint8Array, r: number, band = 1): Box[] {
+  const done: Box[] = []
+  let open: Box[] = []
+  const used = new Uint8Array(r)
+  for (let y0 = 0; y0 < r; y0 += band) {
+    const y1 = Math.min(r, y0 + band)
+    used.fill(0)
+    for (let y = y0; y < y1; y++) for (let x = 0; x < r; x++) if (map[y * r + x]) used[x] = 1
+    const next: Box[] = []
+    for (let x = 0; x < r; ) {
+      if (!used[x]) {
+        x++
+        continue
+      }
+      const start = x
+      while (x < r && used[x]) x++
+      // the run's first and last rows with a set cell
+      let top = y1
+      let bottom = y0
+      for (let y = y0; y < y1; y++) {
+        for (let k = start; k < x; k++) {
+          if (map[y * r + k]) {
+            top = Math.min(top, y)
+            bottom = y + 1
+            break
           }
         }
       }
-    }
-    boxes.push(grow(box, 1, r))
-    if (boxes.length > MAX_GROUPS) return [grow(cellsBox(map, r)!, 1, r)]
-  }
-  // merge while some pair's union costs no more than the two apart, then while there are too many
-  const mergeCheapest = (onlyFree: boolean): boolean => {
-    let best: [number, number] | null = null
-    let bestAdded = Infinity
-    for (let a = 0; a < boxes.length; a++) {
-      for (let b = a + 1; b < boxes.length; b++) {
-        const added = boxArea(unionBox([boxes[a], boxes[b]])!) - boxArea(boxes[a]) - boxArea(boxes[b])
-        if (added < bestAdded && (!onlyFree || added <= 0)) [best, bestAdded] = [[a, b], added]
+      const box = { x0: start, y0: top, x1: x, y1: bottom }
+      // a run under a box that a join widened joins it; else it may join the box above it, where
+      // that costs no more and the union overlaps no other box
+      const under = next.findIndex((b) => meet(b, box))
+      if (under >= 0) {
+        next[under] = union(next[under], box)
+        continue
       }
+      const above = open.findIndex((a) => {
+        if (!meet(a, { ...box, y0: a.y0 })) return false
+        const u = union(a, box)
+        return windowCost(u) <= windowCost(a) + windowCost(box) && !open.some((o) => o !== a && meet(o, u)) && !next.some((o) => meet(o, u))
+      })
+      if (above < 0) next.push(box)
+      else next.push(union(open.splice(above, 1)[0], box))
     }
-    if (!best) return false
-    const [a, b] = best
-    boxes = [...boxes.filter((_, k) => k !== a && k !== b), unionBox([boxes[a], boxes[b]])!]
-    return true
+    done.push(...open)
+    open = next
   }
-  while (boxes.length > 1 && mergeCheapest(true));
-  while (boxes.length > most && mergeCheapest(false));
-  return boxes
+  return [...done, ...open]
+}
+
+/** Whether two boxes share a cell. */
+const meet = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+
+function union(a: Box, b: Box): Box {
+  return { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }
+}
+
+/**
+ * The most rows a recomputed box spans: taller boxes are cut, so boxes of every shape pack into
+ * one canvas with little left over (recompute), at the cost of a border row each side of a cut.
+ */
+export const SLAB_ROWS = 16
+
+/** `boxes` with those taller than `rows` cut into slabs of about equal height, none taller. */
+export function slabs(boxes: readonly Box[], rows = SLAB_ROWS): Box[] {
+  return boxes.flatMap((b) => {
+    const n = Math.ceil((b.y1 - b.y0) / rows)
+    return Array.from({ length: n }, (_, k) => ({ ...b, y0: b.y0 + Math.round(((b.y1 - b.y0) * k) / n), y1: b.y0 + Math.round(((b.y1 - b.y0) * (k + 1)) / n) }))
+  })
+}
+
+/** The one box around the cells whose gamma/beta change at a level whose styles change where `map` (r x r) is set; null for none. */
+export function changedBox(map: Uint8Array | null, r: number): Box | null {
+  const around = map && cellsBox(map, r)
+  return around ? grow(around, 1, r) : null
+}
+
+/**
+ * The boxes of cells whose gamma/beta change at a level whose styles change where `map` (r x r)
+ * is set: coverBoxes of the map grown by one cell, cut into slabs; or, where their packed
+ * windows would cost more (small grids, where borders weigh most), the one box around them.
+ */
+export function changedBoxes(map: Uint8Array | null, r: number): Box[] {
+  const one = changedBox(map, r)
+  if (!map || !one) return []
+  const cover = slabs(coverBoxes(dilate(map, r), r))
+  const packed = packShelves(cover.map((b) => ({ width: b.x1 - b.x0 + 2, height: b.y1 - b.y0 + 2 })))
+  return packed.width * packed.height < windowCost(one) ? cover : [one]
 }
 
 /**
  * The share of the whole modulation (gamma/beta values over every layer) an edit recomputes, given
  * per level the boxes of cells whose gamma/beta change (changedBoxes; [] or null: none).
- * Past about half, patching windows into the kept tensors and restoring them costs more than
- * computing gamma/beta whole: a W edit changes most cells of every level (the resizer spreads a
- * stylemap cell over its neighbours); on an imported 256 px model it took 2.4 s patched and
- * 2.0 s whole.
+ * Past about half, recomputing windows costs more than computing gamma/beta whole: a W edit
+ * changes most cells of every level (the resizer spreads a stylemap cell over its neighbours).
  */
 export function changedShare(outs: readonly (readonly Box[] | null)[], modulations: readonly ModulationLevel[]): number {
   let changed = 0
@@ -170,69 +228,190 @@ export function changedShare(outs: readonly (readonly Box[] | null)[], modulatio
 /** Above this share of changed gamma/beta an edit computes them whole (changedShare). */
 export const WHOLE_MODULATION_SHARE = 0.5
 
+/** Where packed windows lie in a canvas: its size, and each window's top-left cell. */
+export interface Packing {
+  width: number
+  height: number
+  at: { x: number; y: number }[]
+}
+
 /**
- * Swaps `values` (box-sized planes) with the `box` of a [channels, r, r] tensor, in place: the box
- * then holds the values and `values` what the box held, and a second swap restores both. An edit
- * swaps tens of MB of gamma/beta at 256 px; swapping, not saving a copy, allocates nothing.
+ * Packs rectangles (`sizes`, in cells) into one canvas without overlap: tallest first, left to
+ * right on shelves, each as tall as its first. Of a few shelf widths (the widest rectangle, one
+ * shelf for all, and multiples of the square root of their area) the one with the smallest
+ * canvas wins.
  */
-export function swapBox(target: Float32Array, channels: number, r: number, box: Box, values: Float32Array): void {
-  const bw = box.x1 - box.x0
-  const bh = box.y1 - box.y0
-  let k = 0
-  for (let c = 0; c < channels; c++) {
-    for (let y = 0; y < bh; y++) {
-      let at = c * r * r + (box.y0 + y) * r + box.x0
-      for (let x = 0; x < bw; x++, k++, at++) {
-        const kept = target[at]
-        target[at] = values[k]
-        values[k] = kept
+export function packShelves(sizes: readonly { width: number; height: number }[]): Packing {
+  const order = sizes.map((_, k) => k).sort((a, b) => sizes[b].height - sizes[a].height || a - b)
+  const widest = Math.max(0, ...sizes.map((s) => s.width))
+  const side = Math.sqrt(sizes.reduce((sum, s) => sum + s.width * s.height, 0))
+  const widths = [widest, sizes.reduce((sum, s) => sum + s.width, 0), ...[1, 1.5, 2, 3].map((k) => Math.ceil(k * side))]
+  let best: Packing | null = null
+  for (const width of new Set(widths.filter((w) => w >= widest))) {
+    const at = sizes.map(() => ({ x: 0, y: 0 }))
+    let x = 0
+    let y = 0
+    let shelf = 0
+    for (const k of order) {
+      if (x + sizes[k].width > width) {
+        y += shelf
+        x = 0
+        shelf = 0
+      }
+      if (shelf === 0) shelf = sizes[k].height
+      at[k] = { x, y }
+      x += sizes[k].width
+    }
+    const packing = { width, height: y + shelf, at }
+    if (!best || packing.width * packing.height < best.width * best.height) best = packing
+  }
+  return best ?? { width: 0, height: 0, at: [] }
+}
+
+/** Fresh gamma/beta of boxes of cells at every level (recompute), and where each box's values lie in them. */
+export interface Recomputed {
+  /** Per level the canvas's gamma/beta (null where a level has no boxes). */
+  mods: (Modulation | null)[]
+  /** Per level, per box: the cell of the canvas's output holding the box's top-left cell. */
+  at: { x: number; y: number }[][]
+}
+
+/**
+ * Gamma and beta of `boxes` (per level, cells inside the grid) in one modulation run: each box's
+ * window (the box grown by one cell; `valuesOf(level, window)` gives the style there, zero past
+ * the grid) packed into one canvas per level. The convolutions are 'valid', so a box's outputs
+ * read only its own window, and are what a whole run gives there.
+ */
+export async function recompute(model: ModelRuntime, boxes: readonly (readonly Box[])[], valuesOf: (level: number, window: Box) => Float32Array): Promise<Recomputed> {
+  const levels = model.manifest.styles
+  const at: { x: number; y: number }[][] = []
+  const windows: StyleWindow[] = levels.map((level, i) => {
+    const around = boxes[i].map((b) => grow(b, 1))
+    if (!around.length) {
+      at.push([])
+      return { data: new Float32Array(level.channels * 9), height: 3, width: 3 }
+    }
+    const sizes = around.map((b) => ({ width: b.x1 - b.x0, height: b.y1 - b.y0 }))
+    if (around.length === 1) {
+      at.push([{ x: 0, y: 0 }])
+      return { data: valuesOf(i, around[0]), ...sizes[0] }
+    }
+    const packing = packShelves(sizes)
+    const data = new Float32Array(level.channels * packing.width * packing.height)
+    around.forEach((b, k) => {
+      const { x, y } = packing.at[k]
+      copyCells(data, packing.width, packing.height, x, y, valuesOf(i, b), sizes[k].width, sizes[k].height, 0, 0, sizes[k].width, sizes[k].height, level.channels)
+    })
+    at.push(packing.at)
+    return { data, width: packing.width, height: packing.height }
+  })
+  const fresh = await model.modulate(windows, 1)
+  return { mods: fresh.map((m, i) => (boxes[i].length ? m : null)), at }
+}
+
+/** A level's tiles of at most this many cells a side are the unit LiveModulations saves a crop's own gamma/beta in. */
+export const SAVED_TILE = 8
+
+/** The crop's own gamma/beta on one tile of a level (box-sized planes). */
+interface SavedTile {
+  box: Box
+  gamma: Float32Array
+  beta: Float32Array
+  /** Whether the tensors hold other values there (written since the tile was last restored). */
+  dirty: boolean
+}
+
+/**
+ * An edited crop's gamma and beta of every modulated layer, kept as tensors that hold its latest
+ * edit: the crop's own values where that edit changes nothing, fresh ones where it does. An edit
+ * writes in only what differs from the latest (`state`), and the feature path runs on the tensors
+ * as they are. The crop's own values are saved, tile by tile, before a tile is first written, so
+ * `restore` brings them back when an edit is not comparable with the latest. Saved tiles are kept
+ * after a restore (they still hold the crop's own values), so the next edits of the same part of
+ * the crop save nothing, and a restore copies back only the tiles written since the last one.
+ * Callers serialise writes and runs (the engine's feature-run queue).
+ */
+export class LiveModulations {
+  readonly tensors: Modulation[]
+  /** The mix the tensors hold: ownState when nothing is written; null after a W edit (not comparable). */
+  state: MixState | null
+  readonly #levels: readonly ModulationLevel[]
+  readonly #saved: Map<number, SavedTile>[]
+  #savedBytes = 0
+
+  /** `tensors`: the crop's own gamma/beta of every level of `levels`. */
+  constructor(levels: readonly ModulationLevel[], tensors: Modulation[]) {
+    this.#levels = levels
+    this.tensors = tensors
+    this.state = ownState(levels.length)
+    this.#saved = levels.map(() => new Map())
+  }
+
+  /** Bytes held: the tensors and the saved tiles. */
+  get bytes(): number {
+    return this.tensors.reduce((sum, m) => sum + m.gamma.byteLength + m.beta.byteLength, 0) + this.#savedBytes
+  }
+
+  /** Bytes of the crop's own values saved aside. */
+  get savedBytes(): number {
+    return this.#savedBytes
+  }
+
+  /**
+   * Writes fresh gamma/beta into level `i`'s cells `out` (inside the grid): `from`'s values from
+   * its cell (x, y) on (`from` is a canvas of from.width x from.height cells, recompute's).
+   */
+  write(i: number, out: Box, from: Modulation, x: number, y: number): void {
+    const level = this.#levels[i]
+    const { channels, size } = level
+    const bc = betaChannels(level)
+    const held = this.tensors[i]
+    const t = Math.min(SAVED_TILE, size)
+    const across = Math.ceil(size / t)
+    for (let ty = Math.floor(out.y0 / t); ty * t < out.y1; ty++) {
+      for (let tx = Math.floor(out.x0 / t); tx * t < out.x1; tx++) {
+        const key = ty * across + tx
+        const saved = this.#saved[i].get(key)
+        if (saved) {
+          saved.dirty = true
+          continue
+        }
+        const box = { x0: tx * t, y0: ty * t, x1: Math.min(size, (tx + 1) * t), y1: Math.min(size, (ty + 1) * t) }
+        const w = box.x1 - box.x0
+        const h = box.y1 - box.y0
+        const tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), dirty: true }
+        copyCells(tile.gamma, w, h, 0, 0, held.gamma, size, size, box.x0, box.y0, w, h, channels)
+        copyCells(tile.beta, w, h, 0, 0, held.beta, size, size, box.x0, box.y0, w, h, bc)
+        this.#saved[i].set(key, tile)
+        this.#savedBytes += tile.gamma.byteLength + tile.beta.byteLength
       }
     }
+    const w = out.x1 - out.x0
+    const h = out.y1 - out.y0
+    copyCells(held.gamma, size, size, out.x0, out.y0, from.gamma, from.width, from.height, x, y, w, h, channels)
+    copyCells(held.beta, size, size, out.x0, out.y0, from.beta, from.width, from.height, x, y, w, h, bc)
   }
-}
 
-/** Gamma/beta of every change's window (one modulation run; an unchanged level gets a 1 x 1 result, unused). */
-export async function modulateChanges(model: ModelRuntime, changes: (LevelChange | null)[]): Promise<Modulation[]> {
-  const levels = model.manifest.styles
-  // every level needs an input; an unchanged one gets an empty window (its 1 x 1 out unused)
-  return model.modulate(changes.map((c, i) => c?.window ?? emptyWindow(levels[i].channels)), 1)
-}
+  /** Writes `fresh` (recompute's, of `boxes`) into the tensors. */
+  writeAll(boxes: readonly (readonly Box[])[], fresh: Recomputed): void {
+    boxes.forEach((level, i) => level.forEach((out, k) => this.write(i, out, fresh.mods[i]!, fresh.at[i][k].x, fresh.at[i][k].y)))
+  }
 
-/** The changes' gamma/beta (`fresh`, from modulateChanges) as patches, null where a level does not change. */
-export function patchesOf(changes: (LevelChange | null)[], fresh: Modulation[]): (GammaBetaPatch | null)[] {
-  return changes.map((c, i) => c && { out: c.out, gamma: fresh[i].gamma, beta: fresh[i].beta })
-}
-
-/** Bytes of patches. */
-export function patchBytes(patches: readonly (GammaBetaPatch | null)[]): number {
-  return patches.reduce((sum, p) => sum + (p ? p.gamma.byteLength + p.beta.byteLength : 0), 0)
-}
-
-/**
- * Runs `run` on the photo's kept gamma and beta with `patches` written over them (in order, so a
- * later one wins where two overlap). `photo` and the patches swap values in place for the run and
- * are restored before this returns, so callers must not run two at once on the same `photo` or
- * read the patches meanwhile (the engine serialises them).
- */
-export async function withPatches<T>(model: ModelRuntime, photo: Modulation[], patches: (GammaBetaPatch | null)[][], run: (patched: Modulation[]) => Promise<T>): Promise<T> {
-  const mods = model.manifest.modulations ?? []
-  // every swap, in order; swapped again in reverse order they restore the photo and the patches
-  const swaps: (() => void)[] = []
-  try {
-    for (const set of patches) {
-      set.forEach((patch, i) => {
-        if (!patch) return
-        const { channels, size } = mods[i]
-        const swap = () => {
-          swapBox(photo[i].gamma, channels, size, patch.out, patch.gamma)
-          swapBox(photo[i].beta, betaChannels(mods[i]), size, patch.out, patch.beta)
-        }
-        swap()
-        swaps.push(swap)
-      })
-    }
-    return await run(photo)
-  } finally {
-    for (const swap of swaps.reverse()) swap()
+  /** Writes the saved tiles written over since back: the tensors hold the crop's own gamma/beta again. */
+  restore(): void {
+    this.#saved.forEach((tiles, i) => {
+      const level = this.#levels[i]
+      const held = this.tensors[i]
+      for (const tile of tiles.values()) {
+        if (!tile.dirty) continue
+        const { box, gamma, beta } = tile
+        const w = box.x1 - box.x0
+        const h = box.y1 - box.y0
+        copyCells(held.gamma, level.size, level.size, box.x0, box.y0, gamma, w, h, 0, 0, w, h, level.channels)
+        copyCells(held.beta, level.size, level.size, box.x0, box.y0, beta, w, h, 0, 0, w, h, betaChannels(level))
+        tile.dirty = false
+      }
+    })
+    this.state = ownState(this.#levels.length)
   }
 }

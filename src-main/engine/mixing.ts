@@ -147,6 +147,19 @@ export function copyRow(to: Float32Array, into: number, from: Float32Array, at: 
 }
 
 /**
+ * Copies `w` x `h` cells of every one of `channels` planes: from `from` (planes fw x fh cells) at
+ * (fx, fy) into `to` (planes tw x th) at (tx, ty). Both boxes must lie inside their planes.
+ */
+export function copyCells(to: Float32Array, tw: number, th: number, tx: number, ty: number, from: Float32Array, fw: number, fh: number, fx: number, fy: number, w: number, h: number, channels: number): void {
+  if (tx < 0 || ty < 0 || fx < 0 || fy < 0 || tx + w > tw || ty + h > th || fx + w > fw || fy + h > fh || to.length < channels * tw * th || from.length < channels * fw * fh) {
+    throw new Error(`copyCells: ${w} x ${h} cells from (${fx}, ${fy}) of ${fw} x ${fh} to (${tx}, ${ty}) of ${tw} x ${th}`)
+  }
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < h; y++) copyRow(to, c * tw * th + (ty + y) * tw + tx, from, c * fw * fh + (fy + y) * fw + fx, w)
+  }
+}
+
+/**
  * The cells of `box` of a [channels, r, r] tensor (float32 or halves), as float32, zero where the
  * box reaches past the grid; written into `out` when given (channels x box-size values, e.g. a
  * kept buffer's view).
