@@ -309,6 +309,9 @@ describe('stylemap CLI', () => {
     const row = report.results.at(-1)
     for (const key of ['encode_ms', 'decode_ms', 'edit_ms', 'preview_ms', 'preview_24mp_ms', 'export_24mp_ms', 'reference_pipeline_ms', 'peak_rss_mb', 'edit3_ms', 'process_peak_rss_mb']) expect(row[key], key).toBeGreaterThan(0)
     expect(row.resolution).toBe(R)
+    // the exact render after a stroke's draft is timed wherever a draft was drawn
+    if (row.draft_psnr_db === null) expect(row.stroke_end_ms).toBeNull()
+    else expect(row.stroke_end_ms).toBeGreaterThan(0)
     // the model's modulation and features graphs: edits recompute gamma/beta where they change
     expect(row.incremental).toBe(true)
     // the interactive path reuses cached encodings: far cheaper than the demo's per-interaction work

@@ -546,11 +546,12 @@ export class Engine implements EngineApi {
       // what the live tensors need rewritten: what changed since the edit they hold, or every
       // change from the crop's own (its values written back first) where the two are not
       // comparable or that is less (a mask shrunk to a part of what it was)
+      // (the crop's own changes weighed by the box around them, an upper bound, so their cover is
+      // made only where it is used)
       const since = changedSince(live.state, state, sizes, R)
-      const fromOwn = own.map((map, i) => changedBoxes(map, sizes[i]))
       const sinceBoxes = since?.map((map, i) => changedBoxes(map, sizes[i]))
-      const restore = !sinceBoxes || changedShare(fromOwn, mods) < changedShare(sinceBoxes, mods)
-      const boxes = restore ? fromOwn : sinceBoxes
+      const restore = !sinceBoxes || changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((b) => b !== null)), mods) < changedShare(sinceBoxes, mods)
+      const boxes = restore || !sinceBoxes ? own.map((map, i) => changedBoxes(map, sizes[i])) : sinceBoxes
       if (!window && changedShare(boxes, mods) > this.#wholeShare) {
         // most cells change: gamma/beta of the mixed styles whole, leaving the live ones as they are
         return this.#exact(original.key, state, await model.featuresWithStats(await model.modulations(whole(), 1)))
