@@ -15,7 +15,7 @@
 // recomputed in one modulation run: each box's window (the box and a one-cell border, since the
 // graph's convolutions are 'valid') is packed into one canvas per level.
 import { bitsToHalf } from './half.js'
-import { type Box, boxArea, cellOffset, cellsBox, copyCells, type StyleTensor } from './mixing.js'
+import { type Box, boxArea, cellOffset, cellsBox, copyCells, type StyleTensor, unionBox } from './mixing.js'
 import { betaChannels, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
@@ -172,9 +172,8 @@ export function coverBoxes(map: Uint8Array, r: number, band = 1): Box[] {
 /** Whether two boxes share a cell. */
 const meet = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
 
-function union(a: Box, b: Box): Box {
-  return { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }
-}
+/** The smallest box around two. */
+const union = (a: Box, b: Box): Box => unionBox([a, b])!
 
 /**
  * The most rows a recomputed box spans: taller boxes are cut, so boxes of every shape pack into
