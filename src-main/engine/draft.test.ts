@@ -94,6 +94,19 @@ describe.each([
     // the exact render again is the same bytes
     const again = await engine.render({ edit: edit(after), output: { kind: 'generated' } })
     expect(Buffer.from(again.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
+    // and what an engine that never drew the draft renders for the edit (the gamma/beta the draft wrote in are the exact ones)
+    const fresh = new Engine()
+    try {
+      await fresh.loadModel(await modelDir(), { threads: 2 })
+      const p = await fresh.openImage({ bytes: await benchPhoto(0) })
+      const r = await fresh.openImage({ bytes: await benchPhoto(3) })
+      const direct = await fresh.render({ edit: { ...edit(after), original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId }, mask: after }] }, output: { kind: 'generated' } })
+      let worst = 0
+      for (let i = 0; i < direct.generated.data.length; i++) worst = Math.max(worst, Math.abs(direct.generated.data[i] - exact.generated.data[i]))
+      expect(worst).toBeLessThanOrEqual(1)
+    } finally {
+      await fresh.dispose()
+    }
   })
 
   it('strokes drafted one after another recompute only what changed since the last exact render, and draft what recomputing every change drafts', async () => {

@@ -545,13 +545,12 @@ export class Engine implements EngineApi {
       const base = window ? (latest && sinceLatest ? latest : await this.#ownDecode(model, original, live)) : null
       // what the live tensors need rewritten: what changed since the edit they hold, or every
       // change from the crop's own (its values written back first) where the two are not
-      // comparable or that is less (a mask shrunk to a part of what it was)
-      // (the crop's own changes weighed by the box around them, an upper bound, so their cover is
-      // made only where it is used)
-      const since = changedSince(live.state, state, sizes, R)
-      const sinceBoxes = since?.map((map, i) => changedBoxes(map, sizes[i]))
-      const restore = !sinceBoxes || changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((b) => b !== null)), mods) < changedShare(sinceBoxes, mods)
-      const boxes = restore || !sinceBoxes ? own.map((map, i) => changedBoxes(map, sizes[i])) : sinceBoxes
+      // comparable or that is less, as when a mask shrinks (the crop's own changes weighed by
+      // the box around them, an upper bound, so that their cover is made only when used)
+      const since = changedSince(live.state, state, sizes, R)?.map((map, i) => changedBoxes(map, sizes[i]))
+      const ownBound = changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((box) => box !== null)), mods)
+      const restore = !since || ownBound < changedShare(since, mods)
+      const boxes = restore ? own.map((map, i) => changedBoxes(map, sizes[i])) : since
       if (!window && changedShare(boxes, mods) > this.#wholeShare) {
         // most cells change: gamma/beta of the mixed styles whole, leaving the live ones as they are
         return this.#exact(original.key, state, await model.featuresWithStats(await model.modulations(whole(), 1)))

@@ -216,6 +216,29 @@ describe.each([
     expect(work[5]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
   })
 
+  it.skipIf(wholeModulationShare === 0)('an edit whose modulation or feature run fails leaves the crop editable: the next edits equal a whole decode', async () => {
+    const runtime = engine.inspect.runtime!
+    const grown: Case = { name: 'grown', space: 'wplus', layers: [{ ref: 1, mask: [10, 12, 30, 30], strength: 0.9 }] }
+    const shrunk: Case = { name: 'shrunk', space: 'wplus', layers: [{ ref: 1, mask: [10, 12, 20, 22], strength: 0.9 }] }
+    await incremental({ name: 'a square', space: 'wplus', layers: [{ ref: 1, mask: [10, 12, 24, 24], strength: 0.9 }] })
+    // the runtime's methods, as the test replaces them for one edit
+    const methods = runtime as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    for (const name of ['modulate', 'featuresWithStats']) {
+      const kept = methods[name]
+      methods[name] = () => Promise.reject(new Error(`${name} failed`))
+      try {
+        await expect(incremental(grown)).rejects.toThrow(`${name} failed`)
+      } finally {
+        methods[name] = kept
+      }
+      for (const c of [grown, shrunk]) {
+        const d = levels(await incremental(c), await wholeDecode(c))
+        expect(d.mean, `${c.name} after ${name} failed`).toBeLessThanOrEqual(1)
+        expect(d.p999, `${c.name} after ${name} failed`).toBeLessThanOrEqual(4)
+      }
+    }
+  })
+
   it('leaves the kept gamma/beta as they were: the reconstruction after edits equals the decoder', async () => {
     for (const c of cases) await incremental(c)
     const original = await engine.inspect.stylemapOf({ imageId: photo.imageId })
