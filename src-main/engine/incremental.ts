@@ -16,7 +16,7 @@
 // graph's convolutions are 'valid') is packed into one canvas per level.
 import { bitsToHalf } from './half.js'
 import { type Box, boxArea, cellOffset, cellsBox, copyCells, type StyleTensor, unionBox } from './mixing.js'
-import { betaChannels, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
+import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
 
 /** `box` grown by `d` cells on every side, clipped to an r x r grid when `clip` is given. */
 export function grow(box: Box, d: number, clip?: number): Box {
@@ -288,7 +288,7 @@ export async function recompute(model: ModelRuntime, boxes: readonly (readonly B
     const around = boxes[i].map((b) => grow(b, 1))
     if (!around.length) {
       at.push([])
-      return { data: new Float32Array(level.channels * 9), height: 3, width: 3 }
+      return emptyWindow(level.channels)
     }
     const sizes = around.map((b) => ({ width: b.x1 - b.x0, height: b.y1 - b.y0 }))
     if (around.length === 1) {
