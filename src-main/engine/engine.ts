@@ -46,11 +46,12 @@ export interface EngineOptions {
   imageBudgetBytes?: number
   /** Bytes of cached resizer outputs (style pyramids) kept in memory (default 512 MB). */
   stylesBudgetBytes?: number
-  /** Bytes of cached gamma/beta of edited photos' crops (incremental models; default 768 MB). */
+  /** Bytes of cached gamma/beta of edited photos' crops, with their own values saved under edits (incremental models; default 768 MB). */
   modulationBudgetBytes?: number
   /**
-   * Incremental models: above this share of gamma/beta changed, an edit computes them whole
-   * instead of patching the kept ones (default WHOLE_MODULATION_SHARE; 1: always patch, 0: never).
+   * Incremental models: above this share of gamma/beta to recompute, an edit computes them whole
+   * instead of writing windows into the crop's live ones (default WHOLE_MODULATION_SHARE; 1:
+   * always windows, 0: never).
    */
   wholeModulationShare?: number
   /**
