@@ -6,7 +6,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { Crop, Mask, MixSpace, ProviderPreference, RawImage } from './api.js'
-import { benchPhoto, squareMask } from './benchInputs.js'
+import { benchPhoto, nextRequest, squareMask } from './benchInputs.js'
 import { benchSession } from './benchSession.js'
 import { Engine } from './engine.js'
 import { detectFaces } from './faces/detect.js'
@@ -117,9 +117,6 @@ function withDab(mask: Mask, run: number): Mask {
 }
 
 async function timed(runs: number, warmup: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  // requests reach the engine process as messages, so the event loop turns between them (and
-  // what the engine does on the next turn, such as a garbage collection, happens then), as in benchSession
-  const nextRequest = () => new Promise((resolve) => setImmediate(resolve))
   for (let i = 0; i < warmup; i++) {
     await fn(i)
     await nextRequest()
@@ -229,7 +226,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         times.push(performance.now() - t)
         drafted &&= draft.draft
         if (!draft.draft) continue
-        await new Promise((resolve) => setImmediate(resolve))
+        await nextRequest()
         const end = performance.now()
         const exact = await engine.render({ edit: edit(original.imageId, reference.imageId, painted, crop), output: { kind: 'generated' } })
         ends.push(performance.now() - end)

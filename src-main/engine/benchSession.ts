@@ -10,7 +10,7 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Edit, Mask } from './api.js'
-import { benchPhoto } from './benchInputs.js'
+import { benchPhoto, nextRequest } from './benchInputs.js'
 import { Engine } from './engine.js'
 import { childExecArgv, engineEnv } from './spawn.js'
 import { peakRssMiB } from './peakRss.js'
@@ -42,9 +42,6 @@ export async function runSession(dir: string, threads: number, runs = 5): Promis
       original: { imageId: photo.imageId },
       layers: refs.map((r, i) => ({ reference: { imageId: r.imageId }, mask: masks[i], strength: 1 - 0.1 * (run % 3) })),
     })
-    // requests reach the engine process as messages, so the event loop turns between them (and
-    // what the engine does on the next turn, such as a garbage collection, happens then)
-    const nextRequest = () => new Promise((resolve) => setImmediate(resolve))
     const times: number[] = []
     for (let run = 0; run < runs + 1; run++) {
       const t = performance.now()

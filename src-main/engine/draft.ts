@@ -10,7 +10,7 @@
 // the draft is close to the exact render where the stroke is; past the window it shows the
 // decode where the exact render has small changes, which the feathered paste-back mostly hides.
 import type { Box } from './mixing.js'
-import { boxArea, copyRow, toGrid, unionBox, windowOf } from './mixing.js'
+import { boxArea, copyCells, toGrid, unionBox, windowOf } from './mixing.js'
 import { grow, type MixState } from './incremental.js'
 import { betaChannels, type ModelRuntime, type Modulation } from './model.js'
 
@@ -112,11 +112,6 @@ export async function draftImage(model: ModelRuntime, live: Modulation[], base: 
   const result = Float32Array.from(base.image)
   const fw = (input.x1 - input.x0) * k
   const fh = (input.y1 - input.y0) * k
-  const ow = (out.x1 - out.x0) * k
-  for (let c = 0; c < 3; c++) {
-    for (let y = out.y0 * k; y < out.y1 * k; y++) {
-      copyRow(result, c * R * R + y * R + out.x0 * k, image, c * fw * fh + (y - input.y0 * k) * fw + (out.x0 - input.x0) * k, ow)
-    }
-  }
+  copyCells(result, R, R, out.x0 * k, out.y0 * k, image, fw, fh, (out.x0 - input.x0) * k, (out.y0 - input.y0) * k, (out.x1 - out.x0) * k, (out.y1 - out.y0) * k, 3)
   return result
 }

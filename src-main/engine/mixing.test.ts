@@ -1,7 +1,7 @@
 // The mixing rules against small tensors computed by hand (R = 4 pixels).
 import { describe, expect, it } from 'vitest'
 import { fromHalf, toHalf } from './half.js'
-import { cellOffset, copyRow, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate, windowOf } from './mixing.js'
+import { cellOffset, copyCells, copyRow, lerp, levelFactors, mixW, mixWPlus, normalSamples, poolMask, truncate, windowOf } from './mixing.js'
 
 const R = 4
 /** 4x4 mask from rows of 0/1. */
@@ -23,6 +23,18 @@ describe('copyRow', () => {
       copyRow(to, 17, from, 9, n)
       for (let k = 0; k < 400; k++) expect(to[k], `n ${n} at ${k}`).toBe(k >= 17 && k < 17 + n ? k - 17 + 9 + 1 : 0)
     }
+  })
+})
+
+describe('copyCells', () => {
+  it('copies a box of every plane between tensors of other sizes, and refuses a box past either', () => {
+    // from 2 planes of 4 x 3 cells, the 2 x 2 cells at (1, 1) into 2 planes of 3 x 3 at (0, 1)
+    const from = Float32Array.from({ length: 2 * 12 }, (_, i) => i)
+    const to = new Float32Array(2 * 9)
+    copyCells(to, 3, 3, 0, 1, from, 4, 3, 1, 1, 2, 2, 2)
+    expect(Array.from(to)).toEqual([0, 0, 0, 5, 6, 0, 9, 10, 0, 0, 0, 0, 17, 18, 0, 21, 22, 0])
+    expect(() => copyCells(to, 3, 3, 2, 1, from, 4, 3, 1, 1, 2, 2, 2)).toThrow(/copyCells/)
+    expect(() => copyCells(to, 3, 3, 0, 0, from, 4, 3, 3, 0, 2, 2, 2)).toThrow(/copyCells/)
   })
 })
 

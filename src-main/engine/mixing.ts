@@ -176,13 +176,16 @@ export function windowOf(data: StyleTensor, channels: number, r: number, box: Bo
     if (x0 !== box.x0 || y0 !== box.y0 || x1 !== box.x1 || y1 !== box.y1) out.fill(0)
   }
   const into = out ?? new Float32Array(channels * bw * bh)
-  if (x1 <= x0) return into
+  if (x1 <= x0 || y1 <= y0) return into
+  if (data instanceof Float32Array) {
+    copyCells(into, bw, bh, x0 - box.x0, y0 - box.y0, data, r, r, x0, y0, x1 - x0, y1 - y0, channels)
+    return into
+  }
   for (let c = 0; c < channels; c++) {
     for (let y = y0; y < y1; y++) {
       const to = c * bw * bh + (y - box.y0) * bw + (x0 - box.x0)
       const from = c * r * r + y * r + x0
-      if (data instanceof Float32Array) copyRow(into, to, data, from, x1 - x0)
-      else for (let k = 0; k < x1 - x0; k++) into[to + k] = HALF_VALUES[data[from + k]]
+      for (let k = 0; k < x1 - x0; k++) into[to + k] = HALF_VALUES[data[from + k]]
     }
   }
   return into
