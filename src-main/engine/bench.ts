@@ -22,6 +22,11 @@ export interface BenchRow {
   decode_ms: number
   /** One warm edit, generator only: `render` of one reference on a 512 px photo, mixed and decoded (output `generated`). */
   edit_ms: number
+  /**
+   * A strength slider moved: the edit of one mask rendered again at another strength each run
+   * (generator only). One layer's changes scale with its strength, so W+ models run no modulation.
+   */
+  strength_ms: number
   /** One warm live preview as the app asks for it: the same edit pasted back with detail, the crop region returned. */
   preview_ms: number
   /**
@@ -201,6 +206,14 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       engine.render({ edit: edit(original.imageId, reference.imageId, squareMask(original.width, i), crop), output: { kind: 'generated' } }),
     )
     log(`  edit_ms ${edit_ms} (${space}: mix and decode)`)
+    const slid = squareMask(original.width, 3)
+    const strength_ms = await timed(runs, warmup, (i) =>
+      engine.render({
+        edit: { ...edit(original.imageId, reference.imageId, slid, crop), layers: [{ reference: { imageId: reference.imageId }, mask: slid, strength: 1 - 0.04 * ((i % 12) + 1) }] },
+        output: { kind: 'generated' },
+      }),
+    )
+    log(`  strength_ms ${strength_ms} (that edit at another strength each run)`)
     const preview_ms = await timed(runs, warmup, (i) =>
       engine.render({ edit: edit(original.imageId, reference.imageId, squareMask(original.width, i), crop), output: { kind: 'preview', maxSize: 1024 } }),
     )
@@ -309,6 +322,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         encode_ms,
         decode_ms,
         edit_ms,
+        strength_ms,
         preview_ms,
         draft_preview_ms,
         draft_psnr_db,

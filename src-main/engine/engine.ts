@@ -32,7 +32,7 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedBox, changedBoxes, changedShare, changedSince, diffCells, LiveModulations, type MixState, ownState, recompute, WHOLE_MODULATION_SHARE } from './incremental.js'
+import { changedBox, changedBoxes, changedShare, changedSince, diffCells, LiveModulations, type MixState, ownState, recompute, scaleRatios, WHOLE_MODULATION_SHARE } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
@@ -529,7 +529,8 @@ export class Engine implements EngineApi {
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
       state = {
-        layers: layers.map((l, i) => `${references[i].key}:${l.strength}:${l.dx},${l.dy}`).join('|'),
+        sources: layers.map((l, i) => `${references[i].key}:${l.dx},${l.dy}`).join('|'),
+        strengths: layers.map((l) => l.strength),
         factors,
         weights,
         offsets: layers.map((l) => ({ dx: l.dx, dy: l.dy })),
@@ -544,6 +545,13 @@ export class Engine implements EngineApi {
     const live = await this.#live(model, original, photoStyles)
     const run = this.#featureRuns.then(async () => {
       const base = window ? (latest && sinceLatest ? latest : await this.#ownDecode(model, original, live)) : null
+      // only the strength (or the level factors) of a single layer moved: scale what it changes
+      const ratios = scaleRatios(live.state, state)
+      if (ratios) {
+        live.state = null
+        live.scale(ratios)
+        live.state = state
+      }
       // what the live tensors need rewritten: what changed since the edit they hold, or every
       // change from the crop's own (its values written back first) where the two are not
       // comparable or that is less, as when a mask shrinks (the crop's own changes weighed by

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, ownState, packShelves, recompute, SAVED_TILE } from './incremental.js'
+import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -186,7 +186,7 @@ describe.each([
     expect(cells[0]).toBeLessThan(800)
   })
 
-  it.skipIf(wholeModulationShare === 0)('a stroke added, part of a mask erased, a strength changed: each edit equals a whole decode, and recomputes only what changed since the one before', async () => {
+  it.skipIf(wholeModulationShare === 0)('a stroke added, part of a mask erased, a strength changed: each edit equals a whole decode, and recomputes only what changed since the one before (a strength: nothing)', async () => {
     const steps: Case[] = [
       { name: 'a square', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 36, 36] }] },
       { name: 'grown right and down', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 40, 40] }] },
@@ -194,7 +194,10 @@ describe.each([
       { name: 'a stroke apart', space: 'wplus', layers: [{ ref: 0, mask: [[8, 8, 40, 40], [50, 2, 10, 8]] }] },
       { name: 'the left half erased', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]] }] },
       { name: 'a lower strength', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }] },
+      { name: 'coarse 0.3 to fine 0.9', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }], coarseStrength: 0.3, fineStrength: 0.9 },
+      { name: 'the strength back to 1', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]] }], coarseStrength: 0.3, fineStrength: 0.9 },
       { name: 'a second layer with an offset', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }, { ref: 1, mask: [4, 40, 16, 16], offset: { dx: 20, dy: -30 } }] },
+      { name: "the first layer's strength of two", space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.5 }, { ref: 1, mask: [4, 40, 16, 16], offset: { dx: 20, dy: -30 } }] },
       { name: 'W', space: 'w', layers: [{ ref: 1, mask: [4, 40, 16, 16] }] },
       { name: 'back to the square', space: 'wplus', layers: [{ ref: 0, mask: [16, 16, 24, 24] }] },
     ]
@@ -212,8 +215,11 @@ describe.each([
     expect(work[1]).toBeLessThan(0.6 * work[0])
     expect(work[2]).toBe(0)
     expect(work[3]).toBe(12 * 10)
-    // a strength changes every masked cell: all are recomputed (16 x 30 and 12 x 10 with the border)
-    expect(work[5]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
+    // one layer's strength or level factors: its changes are scaled, nothing is recomputed
+    expect(work.slice(5, 8)).toEqual([0, 0, 0])
+    // of two layers, the second blends toward what the first made: every masked cell is
+    // recomputed (the first layer's 16 x 30 and 12 x 10 with the border, and the second's)
+    expect(work[9]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
   })
 
   it.skipIf(wholeModulationShare === 0)('an edit whose modulation or feature run fails leaves the crop editable: the next edits equal a whole decode', async () => {
@@ -482,6 +488,57 @@ describe('incremental helpers', () => {
     expect(own[1].gamma).not.toEqual(copies[1][0])
     live.restore()
     expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+  })
+
+  it('LiveModulations.scale moves the written cells toward or away from the crop\'s own by a ratio per level', () => {
+    const levels = [
+      { channels: 1, size: 4 },
+      { channels: 2, size: SAVED_TILE + 3, betaChannels: 1 },
+    ]
+    const size = levels[1].size
+    const own = levels.map((l, i) => ({
+      gamma: Float32Array.from({ length: l.channels * l.size * l.size }, (_, k) => 10 * i + k),
+      beta: Float32Array.from({ length: (l.betaChannels ?? l.channels) * l.size * l.size }, (_, k) => -k),
+      height: l.size,
+      width: l.size,
+    }))
+    const copies = own.map((m) => [Float32Array.from(m.gamma), Float32Array.from(m.beta)])
+    const live = new LiveModulations(levels, own)
+    // a 2 x 2 box across two tiles of level 1, written with 1000s
+    const canvas = { gamma: new Float32Array(2 * 4).fill(1000), beta: new Float32Array(4).fill(1000), height: 2, width: 2 }
+    const box = { x0: SAVED_TILE - 1, y0: 1, x1: SAVED_TILE + 1, y1: 3 }
+    live.write(1, box, canvas, 0, 0)
+    live.scale([3, 0.25])
+    own[1].gamma.forEach((v, k) => {
+      const [x, y] = [k % size, Math.floor((k % (size * size)) / size)]
+      const inside = x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1
+      expect(v).toBeCloseTo(inside ? copies[1][0][k] + 0.25 * (1000 - copies[1][0][k]) : copies[1][0][k], 4)
+    })
+    expect(own[1].beta[1 * size + SAVED_TILE]).toBeCloseTo(copies[1][1][1 * size + SAVED_TILE] + 0.25 * (1000 - copies[1][1][1 * size + SAVED_TILE]), 4)
+    // level 0 was never written: its ratio changes nothing
+    expect([own[0].gamma, own[0].beta]).toEqual(copies[0])
+    // a restore still brings the crop's own values back
+    live.restore()
+    expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+  })
+
+  it('scaleRatios: one layer whose strength or level factors alone changed scales; anything else does not', () => {
+    const weights = (on: number) => [Float32Array.from([1, on, 0, 0]), Float32Array.from([0, 1, 1, on])]
+    const state = (strength: number, factors = [1, 1], on = 1, sources = 'ref:0,0'): MixState => ({ sources, strengths: [strength], factors, weights: weights(on).map((w) => [w]), offsets: [{ dx: 0, dy: 0 }] })
+    expect(scaleRatios(state(0.8), state(0.4))).toEqual([0.5, 0.5])
+    expect(scaleRatios(state(1, [0.5, 1]), state(1, [1, 0.25]))).toEqual([2, 0.25])
+    // a level the layer leaves alone stays so (ratio 1), but cannot be scaled into a change
+    expect(scaleRatios(state(0.5, [0, 1]), state(1, [0, 1]))).toEqual([1, 2])
+    expect(scaleRatios(state(0.5, [0, 1]), state(0.5, [0.5, 1]))).toBeNull()
+    // the same edit, other weights (a mask changed), another reference or offset: not a scaling
+    expect(scaleRatios(state(0.8), state(0.8))).toBeNull()
+    expect(scaleRatios(state(0.8), state(0.4, [1, 1], 0))).toBeNull()
+    expect(scaleRatios(state(0.8), state(0.4, [1, 1], 1, 'ref:2,0'))).toBeNull()
+    // two layers, the crop's own state, or an untracked (W) one: not a scaling
+    const two = { ...state(0.8), sources: 'a:0,0|b:0,0', strengths: [0.8, 1], weights: weights(1).map((w) => [w, w]), offsets: [{ dx: 0, dy: 0 }, { dx: 0, dy: 0 }] }
+    expect(scaleRatios(two, { ...two, strengths: [0.4, 1] })).toBeNull()
+    expect(scaleRatios(ownState(2), state(0.4))).toBeNull()
+    expect(scaleRatios(null, state(0.4))).toBeNull()
   })
 
   it('padZero puts a border of zeros around each plane', () => {

@@ -49,11 +49,15 @@ export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: 
 
 /**
  * What a W+ edit of a crop was mixed from, beyond the masks: each layer's reference crop,
- * strength and offset, and the level factors. Two edits with the same `layers` and `factors`
- * differ only where their mask weights do.
+ * strength and offset, and the level factors. Two edits with the same sources, strengths and
+ * factors differ only where their mask weights do (changedSince); one layer's edits that differ
+ * only in its strength or the factors differ by a ratio per level (scaleRatios).
  */
 export interface MixState {
-  layers: string
+  /** Per layer, its reference crop and offset, in order ('|'-joined). */
+  sources: string
+  /** Per layer: its strength. */
+  strengths: number[]
   factors: number[]
   /** Per style level, per layer: wplusWeights (r x r, on the reference's grid). */
   weights: Float32Array[][]
@@ -62,7 +66,7 @@ export interface MixState {
 }
 
 /** The state of a crop's own decode (no layers), for `levels` style levels. */
-export const ownState = (levels: number): MixState => ({ layers: '', factors: [], weights: Array.from({ length: levels }, () => []), offsets: [] })
+export const ownState = (levels: number): MixState => ({ sources: '', strengths: [], factors: [], weights: Array.from({ length: levels }, () => []), offsets: [] })
 
 /**
  * Per style level, the cells (r x r maps) whose mixed style differs between an edit (`current`)
@@ -71,7 +75,7 @@ export const ownState = (levels: number): MixState => ({ layers: '', factors: []
  * is not tracked).
  */
 export function changedSince(since: MixState | null, current: MixState | null, sizes: number[], resolution: number): (Uint8Array | null)[] | null {
-  if (!since || !current || since.layers !== current.layers || since.factors.join() !== current.factors.join()) return null
+  if (!since || !current || since.sources !== current.sources || since.strengths.join() !== current.strengths.join() || since.factors.join() !== current.factors.join()) return null
   return sizes.map((r, level) => {
     const map = new Uint8Array(r * r)
     let any = false
@@ -89,6 +93,30 @@ export function changedSince(since: MixState | null, current: MixState | null, s
     })
     return any ? map : null
   })
+}
+
+/**
+ * Per style level, the factor by which the crop's gamma/beta changes from its own scale going
+ * from the edit `since` to `current`, where the two are one layer that differs only in its
+ * strength or the level factors (same reference, offset and weights); null otherwise. W+ mixing
+ * moves a cell by strength x factor x (reference - own), and gamma/beta are linear in the style,
+ * so the new changes are the old ones times the ratio: a strength slider needs no modulation run.
+ * With more layers a later one blends toward what the earlier ones made, so they do not scale.
+ */
+export function scaleRatios(since: MixState | null, current: MixState | null): number[] | null {
+  if (!since || !current || since.strengths.length !== 1 || current.strengths.length !== 1 || since.sources !== current.sources) return null
+  if (since.factors.length !== current.factors.length || since.weights.length !== current.weights.length) return null
+  const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, k) => v === b[k])
+  if (!since.weights.every((level, i) => level.length === 1 && current.weights[i].length === 1 && same(level[0], current.weights[i][0]))) return null
+  const ratios: number[] = []
+  for (let i = 0; i < current.factors.length; i++) {
+    const before = since.strengths[0] * since.factors[i]
+    const after = current.strengths[0] * current.factors[i]
+    // a level the layer left as it was cannot be scaled into a change
+    if (before === 0 && after !== 0) return null
+    ratios.push(before === 0 ? 1 : after / before)
+  }
+  return ratios.every((r) => r === 1) ? null : ratios
 }
 
 /** The cells within one cell of a set one (in an r x r map): where gamma/beta change when the styles of `map`'s cells do. */
@@ -396,6 +424,24 @@ export class LiveModulations {
     boxes.forEach((level, i) => level.forEach((out, k) => this.write(i, out, fresh.mods[i]!, fresh.at[i][k].x, fresh.at[i][k].y)))
   }
 
+  /**
+   * Scales each level's changes from the crop's own by `ratios[level]`: own + ratio x (held - own)
+   * on every tile written over (elsewhere the tensors hold the crop's own values). See scaleRatios.
+   */
+  scale(ratios: readonly number[]): void {
+    this.#saved.forEach((tiles, i) => {
+      const ratio = ratios[i]
+      if (ratio === 1) return
+      const level = this.#levels[i]
+      const held = this.tensors[i]
+      for (const tile of tiles.values()) {
+        if (!tile.dirty) continue
+        scaleCells(held.gamma, tile.gamma, level.size, tile.box, level.channels, ratio)
+        scaleCells(held.beta, tile.beta, level.size, tile.box, betaChannels(level), ratio)
+      }
+    })
+  }
+
   /** Writes the saved tiles written over since back: the tensors hold the crop's own gamma/beta again. */
   restore(): void {
     this.#saved.forEach((tiles, i) => {
@@ -412,5 +458,19 @@ export class LiveModulations {
       }
     })
     this.state = ownState(this.#levels.length)
+  }
+}
+
+/** held = own + ratio x (held - own) on `box`'s cells of [channels, size, size] `held`; `own` holds the box's cells as box-sized planes. */
+function scaleCells(held: Float32Array, own: Float32Array, size: number, box: Box, channels: number, ratio: number): void {
+  const w = box.x1 - box.x0
+  const h = box.y1 - box.y0
+  const keep = 1 - ratio
+  let from = 0
+  for (let c = 0; c < channels; c++) {
+    let row = c * size * size + box.y0 * size + box.x0
+    for (let y = 0; y < h; y++, row += size) {
+      for (let x = 0; x < w; x++, from++) held[row + x] = ratio * held[row + x] + keep * own[from]
+    }
   }
 }
