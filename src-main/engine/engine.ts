@@ -32,7 +32,7 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedBox, changedBoxes, changedShare, changedSince, diffCells, LiveModulations, type MixState, ownState, recompute, scaleRatios, WHOLE_MODULATION_SHARE } from './incremental.js'
+import { changedBox, changedBoxes, changedShare, changedSince, diffCells, LiveModulations, type MixState, ownState, recompute, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
@@ -555,8 +555,11 @@ export class Engine implements EngineApi {
       // what the live tensors need rewritten: what changed since the edit they hold, or every
       // change from the crop's own (its values written back first) where the two are not
       // comparable or that is less, as when a mask shrinks (the crop's own changes weighed by
-      // the box around them, an upper bound, so that their cover is made only when used)
-      const since = changedSince(live.state, state, sizes, R)?.map((map, i) => changedBoxes(map, sizes[i]))
+      // the box around them, an upper bound, so that their cover is made only when used). Cells
+      // that read no mixed style any more, as where a mask is erased, get the crop's own values
+      // back from the saved tiles instead of a recompute.
+      const sinceMaps = changedSince(live.state, state, sizes, R)
+      const since = sinceMaps?.map((map, i) => changedBoxes(map, sizes[i], own[i]))
       const ownBound = changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((box) => box !== null)), mods)
       const restore = !since || ownBound < changedShare(since, mods)
       const boxes = restore ? own.map((map, i) => changedBoxes(map, sizes[i])) : since
@@ -568,6 +571,10 @@ export class Engine implements EngineApi {
       if (restore) live.restore()
       // not comparable with anything until written whole, so an edit after a failure here restores
       live.state = null
+      if (!restore) sinceMaps?.forEach((map, i) => {
+        const back = unmixedCells(map, sizes[i], own[i])
+        if (back) live.restoreCells(i, back)
+      })
       if (fresh) live.writeAll(boxes, fresh)
       live.state = state
       // the saved tiles count against the cache's budget

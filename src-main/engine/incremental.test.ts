@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios } from './incremental.js'
+import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -215,6 +215,9 @@ describe.each([
     expect(work[1]).toBeLessThan(0.6 * work[0])
     expect(work[2]).toBe(0)
     expect(work[3]).toBe(12 * 10)
+    // erasing: the cells left outside get the crop's own values back; only those next to what
+    // stays are recomputed, fewer than the part that stays (16 x 30 with the border)
+    expect(work[4]).toBeLessThan(16 * 30)
     // one layer's strength or level factors: its changes are scaled, nothing is recomputed
     expect(work.slice(5, 8)).toEqual([0, 0, 0])
     // of two layers, the second blends toward what the first made: every masked cell is
@@ -344,6 +347,32 @@ describe('incremental helpers', () => {
     expect(changedBoxes(cellMap(r, [[0, 63]]), r)).toEqual([{ x0: 0, y0: 62, x1: 2, y1: 64 }])
     expect(changedBoxes(new Uint8Array(r * r), r)).toEqual([])
     expect(changedBoxes(null, r)).toEqual([])
+  })
+
+  it('an erased part: changedBoxes recomputes only the cells next to what stays mixed, unmixedCells gives the crop\'s own back to the rest', () => {
+    const r = 32
+    const before = rectMap(r, { x0: 4, y0: 4, x1: 24, y1: 24 })
+    const after = rectMap(r, { x0: 14, y0: 4, x1: 24, y1: 24 })
+    // the left half erased: its cells change
+    const changed = before.map((v, k) => v & (after[k] ^ 1))
+    const boxes = changedBoxes(changed, r, after)
+    // recomputed: the two columns each side of the cut (x 13 and 14), not the erased 10 columns
+    expect(boxes).toEqual([{ x0: 13, y0: 3, x1: 15, y1: 25 }])
+    const back = unmixedCells(changed, r, after)!
+    const inside = (x: number, y: number, b: Box) => x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1
+    for (let k = 0; k < r * r; k++) {
+      const [x, y] = [k % r, Math.floor(k / r)]
+      // every cell the change reaches is either recomputed or given back, never both
+      const reached = inside(x, y, { x0: 3, y0: 3, x1: 15, y1: 25 })
+      expect(back[k] === 1 || boxes.some((b) => inside(x, y, b)), `${x}, ${y}`).toBe(reached)
+      if (back[k]) expect(boxes.some((b) => inside(x, y, b)), `${x}, ${y}`).toBe(false)
+    }
+    // all erased: nothing is recomputed, everything the change reaches is given back
+    expect(changedBoxes(before, r, null)).toEqual([])
+    expect(unmixedCells(before, r, null)).toEqual(dilate(before, r))
+    // nothing erased: nothing given back
+    expect(unmixedCells(rectMap(r, { x0: 30, y0: 30, x1: 32, y1: 32 }), r, before.map((v, k) => v | (k === 30 * r + 30 ? 1 : 0)))).toBeNull()
+    expect(unmixedCells(null, r, before)).toBeNull()
   })
 
   it('changedBoxes covers every changed cell with its neighbours, inside the grid, whatever the map', () => {
@@ -488,6 +517,30 @@ describe('incremental helpers', () => {
     expect(own[1].gamma).not.toEqual(copies[1][0])
     live.restore()
     expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+  })
+
+  it('LiveModulations.restoreCells gives the crop\'s own values back on the cells asked for, and nowhere else', () => {
+    const size = SAVED_TILE + 4
+    const levels = [{ channels: 2, size, betaChannels: 1 }]
+    const own = [{ gamma: Float32Array.from({ length: 2 * size * size }, (_, k) => k), beta: Float32Array.from({ length: size * size }, (_, k) => -k), height: size, width: size }]
+    const copy = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
+    const live = new LiveModulations(levels, own)
+    const box = { x0: 2, y0: 2, x1: size - 1, y1: size - 1 }
+    const n = (box.x1 - box.x0) * (box.y1 - box.y0)
+    live.write(0, box, { gamma: new Float32Array(2 * n).fill(500), beta: new Float32Array(n).fill(500), height: box.y1 - box.y0, width: box.x1 - box.x0 }, 0, 0)
+    // a run of cells across the tiles' border, and one cell never written
+    const cells = new Uint8Array(size * size)
+    for (let x = SAVED_TILE - 2; x < SAVED_TILE + 2; x++) cells[3 * size + x] = 1
+    cells[0] = 1
+    live.restoreCells(0, cells)
+    for (let k = 0; k < size * size; k++) {
+      const [x, y] = [k % size, Math.floor(k / size)]
+      const written = x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1
+      const want = written && !cells[k] ? 500 : copy[0][k]
+      expect(own[0].gamma[k], `${x}, ${y}`).toBe(want)
+      expect(own[0].gamma[size * size + k], `${x}, ${y}`).toBe(written && !cells[k] ? 500 : copy[0][size * size + k])
+      expect(own[0].beta[k], `${x}, ${y}`).toBe(written && !cells[k] ? 500 : copy[1][k])
+    }
   })
 
   it('LiveModulations.scale moves the written cells toward or away from the crop\'s own by a ratio per level', () => {

@@ -227,13 +227,40 @@ export function changedBox(map: Uint8Array | null, r: number): Box | null {
  * The boxes of cells whose gamma/beta change at a level whose styles change where `map` (r x r)
  * is set: coverBoxes of the map grown by one cell, cut into slabs; or, where their packed
  * windows would cost more (small grids, where borders weigh most), the one box around them.
+ * Given `mixed` (the cells the edit mixes at this level, null: none), only the cells that read a
+ * mixed one: the others' gamma/beta are the crop's own again (unmixedCells), written back, not
+ * recomputed.
  */
-export function changedBoxes(map: Uint8Array | null, r: number): Box[] {
-  const one = changedBox(map, r)
-  if (!map || !one) return []
-  const cover = slabs(coverBoxes(dilate(map, r), r))
+export function changedBoxes(map: Uint8Array | null, r: number, mixed?: Uint8Array | null): Box[] {
+  if (!map) return []
+  const cells = mixed === undefined ? dilate(map, r) : mixed ? both(dilate(map, r), dilate(mixed, r)) : null
+  const around = cells && cellsBox(cells, r)
+  if (!cells || !around) return []
+  const cover = slabs(coverBoxes(cells, r))
   const packed = packShelves(cover.map((b) => ({ width: b.x1 - b.x0 + 2, height: b.y1 - b.y0 + 2 })))
-  return packed.width * packed.height < windowCost(one) ? cover : [one]
+  return packed.width * packed.height < windowCost(around) ? cover : [around]
+}
+
+/**
+ * The cells whose gamma/beta an edit changes at a level (its styles change where `map` is set)
+ * that read no mixed cell (`mixed`, null: none): their gamma/beta are the crop's own. Null when none.
+ */
+export function unmixedCells(map: Uint8Array | null, r: number, mixed: Uint8Array | null): Uint8Array | null {
+  if (!map) return null
+  const out = dilate(map, r)
+  const near = mixed && dilate(mixed, r)
+  let any = false
+  for (let k = 0; k < out.length; k++) {
+    if (near && near[k]) out[k] = 0
+    else if (out[k]) any = true
+  }
+  return any ? out : null
+}
+
+/** The cells set in both maps. */
+function both(a: Uint8Array, b: Uint8Array): Uint8Array {
+  for (let k = 0; k < a.length; k++) a[k] &= b[k]
+  return a
 }
 
 /**
@@ -440,6 +467,33 @@ export class LiveModulations {
         scaleCells(held.beta, tile.beta, level.size, tile.box, betaChannels(level), ratio)
       }
     })
+  }
+
+  /** Writes the crop's own gamma/beta back on level `i`'s cells set in `cells` (an r x r map). */
+  restoreCells(i: number, cells: Uint8Array): void {
+    const level = this.#levels[i]
+    const { size } = level
+    const held = this.tensors[i]
+    for (const tile of this.#saved[i].values()) {
+      // a tile never written, or written back since, holds the crop's own values already
+      if (!tile.dirty) continue
+      const { box } = tile
+      const w = box.x1 - box.x0
+      const h = box.y1 - box.y0
+      for (let y = box.y0; y < box.y1; y++) {
+        for (let x = box.x0; x < box.x1; ) {
+          if (!cells[y * size + x]) {
+            x++
+            continue
+          }
+          let end = x
+          while (end < box.x1 && cells[y * size + end]) end++
+          copyCells(held.gamma, size, size, x, y, tile.gamma, w, h, x - box.x0, y - box.y0, end - x, 1, level.channels)
+          copyCells(held.beta, size, size, x, y, tile.beta, w, h, x - box.x0, y - box.y0, end - x, 1, betaChannels(level))
+          x = end
+        }
+      }
+    }
   }
 
   /** Writes the saved tiles written over since back: the tensors hold the crop's own gamma/beta again. */
