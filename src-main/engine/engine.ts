@@ -32,7 +32,7 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { changedBox, changedBoxes, changedShare, changedSince, diffCells, LiveModulations, type MixState, ownState, recompute, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE } from './incremental.js'
+import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, fullyMixed, LiveModulations, type MixState, ownState, recompute, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
@@ -512,6 +512,8 @@ export class Engine implements EngineApi {
     let whole = (): StyleTensor[] => photoStyles
     // what the mix is made of, so later edits of this crop find what they change (W: not tracked)
     let state: MixState | null = space === 'wplus' || !layers.length ? ownState(levels.length) : null
+    // a single W+ layer's mix, under which fully mixed cells' gamma/beta are kept (null: none)
+    let mixKey: string | null = null
     if (layers.length && space === 'w') {
       const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
       own = levels.map((l, i) => diffCells(mixed[i], photoStyles[i], l.channels, l.size))
@@ -528,6 +530,7 @@ export class Engine implements EngineApi {
       })
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
+      if (layers.length === 1) mixKey = `${references[0].key}:${layers[0].dx},${layers[0].dy}:${layers[0].strength}:${factors.join()}`
       state = {
         sources: layers.map((l, i) => `${references[i].key}:${l.dx},${l.dy}`).join('|'),
         strengths: layers.map((l) => l.strength),
@@ -557,12 +560,20 @@ export class Engine implements EngineApi {
       // comparable or that is less, as when a mask shrinks (the crop's own changes weighed by
       // the box around them, an upper bound, so that their cover is made only when used). Cells
       // that read no mixed style any more, as where a mask is erased, get the crop's own values
-      // back from the saved tiles instead of a recompute.
+      // back from the saved tiles, and cells a single layer mixes whole whose values were kept
+      // under the same mix get those: neither is recomputed.
+      live.mixFor(mixKey)
+      const full = own.map((map, i) => (mixKey ? fullyMixed(map, sizes[i]) : null))
       const sinceMaps = changedSince(live.state, state, sizes, R)
-      const since = sinceMaps?.map((map, i) => changedBoxes(map, sizes[i], own[i]))
+      const sinceCells = sinceMaps?.map((map, i) => changedCells(map, sizes[i], own[i]))
+      const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => live.mixedKept(i, within(c, full[i])))
+      const sinceKept = sinceCells && kept(sinceCells)
+      const since = sinceCells?.map((c, i) => boxesOf(without(c, sinceKept![i]), sizes[i]))
       const ownBound = changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((box) => box !== null)), mods)
       const restore = !since || ownBound < changedShare(since, mods)
-      const boxes = restore ? own.map((map, i) => changedBoxes(map, sizes[i])) : since
+      const cells = restore ? own.map((map, i) => changedCells(map, sizes[i])) : sinceCells!
+      const fromKept = restore ? kept(cells) : sinceKept!
+      const boxes = restore ? cells.map((c, i) => boxesOf(without(c, fromKept[i]), sizes[i])) : since
       if (!window && changedShare(boxes, mods) > this.#wholeShare) {
         // most cells change: gamma/beta of the mixed styles whole, leaving the live ones as they are
         return this.#exact(original.key, state, await model.featuresWithStats(await model.modulations(whole(), 1)))
@@ -575,7 +586,10 @@ export class Engine implements EngineApi {
         const back = unmixedCells(map, sizes[i], own[i])
         if (back) live.restoreCells(i, back)
       })
+      fromKept.forEach((c, i) => c && live.writeMixed(i, c))
       if (fresh) live.writeAll(boxes, fresh)
+      // the fully mixed cells just computed are kept for later edits under this mix
+      boxes.forEach((level, i) => live.keepMixed(i, within(boxCells(level, sizes[i]), full[i])))
       live.state = state
       // the saved tiles count against the cache's budget
       this.#modulations.set(original.key, live)

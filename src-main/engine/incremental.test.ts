@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells } from './incremental.js'
+import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -186,13 +186,15 @@ describe.each([
     expect(cells[0]).toBeLessThan(800)
   })
 
-  it.skipIf(wholeModulationShare === 0)('a stroke added, part of a mask erased, a strength changed: each edit equals a whole decode, and recomputes only what changed since the one before (a strength: nothing)', async () => {
+  it.skipIf(wholeModulationShare === 0)('a stroke added, part of a mask erased, a strength changed: each edit equals a whole decode, and recomputes only what changed since the one before and was not kept (a strength: nothing)', async () => {
     const steps: Case[] = [
       { name: 'a square', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 36, 36] }] },
       { name: 'grown right and down', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 40, 40] }] },
       { name: 'the same again', space: 'wplus', layers: [{ ref: 0, mask: [8, 8, 40, 40] }] },
       { name: 'a stroke apart', space: 'wplus', layers: [{ ref: 0, mask: [[8, 8, 40, 40], [50, 2, 10, 8]] }] },
       { name: 'the left half erased', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]] }] },
+      { name: 'drawn back (an undo undone)', space: 'wplus', layers: [{ ref: 0, mask: [[8, 8, 40, 40], [50, 2, 10, 8]] }] },
+      { name: 'erased again', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]] }] },
       { name: 'a lower strength', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }] },
       { name: 'coarse 0.3 to fine 0.9', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]], strength: 0.6 }], coarseStrength: 0.3, fineStrength: 0.9 },
       { name: 'the strength back to 1', space: 'wplus', layers: [{ ref: 0, mask: [[30, 16, 14, 28], [50, 2, 10, 8]] }], coarseStrength: 0.3, fineStrength: 0.9 },
@@ -218,11 +220,15 @@ describe.each([
     // erasing: the cells left outside get the crop's own values back; only those next to what
     // stays are recomputed, fewer than the part that stays (16 x 30 with the border)
     expect(work[4]).toBeLessThan(16 * 30)
+    // drawn back: the cells it mixes whole again were computed before under the same mix and
+    // kept, so only its edge is recomputed, in strips (one box around it would be 42 x 42)
+    expect(work[5]).toBeLessThan(0.6 * 42 * 42)
+    expect(work[6]).toBe(work[4])
     // one layer's strength or level factors: its changes are scaled, nothing is recomputed
-    expect(work.slice(5, 8)).toEqual([0, 0, 0])
+    expect(work.slice(7, 10)).toEqual([0, 0, 0])
     // of two layers, the second blends toward what the first made: every masked cell is
     // recomputed (the first layer's 16 x 30 and 12 x 10 with the border, and the second's)
-    expect(work[9]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
+    expect(work[11]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
   })
 
   it.skipIf(wholeModulationShare === 0)('an edit whose modulation or feature run fails leaves the crop editable: the next edits equal a whole decode', async () => {
@@ -541,6 +547,73 @@ describe('incremental helpers', () => {
       expect(own[0].gamma[size * size + k], `${x}, ${y}`).toBe(written && !cells[k] ? 500 : copy[0][size * size + k])
       expect(own[0].beta[k], `${x}, ${y}`).toBe(written && !cells[k] ? 500 : copy[1][k])
     }
+  })
+
+  it('LiveModulations keeps fully mixed values under one mix, writes them back on request, and drops them for another mix', () => {
+    const size = 2 * SAVED_TILE + 4
+    const levels = [{ channels: 2, size, betaChannels: 1 }]
+    const own = [{ gamma: Float32Array.from({ length: 2 * size * size }, (_, k) => k), beta: Float32Array.from({ length: size * size }, (_, k) => -k), height: size, width: size }]
+    const copy = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
+    const live = new LiveModulations(levels, own)
+    const box = { x0: 1, y0: 1, x1: size - 1, y1: 6 }
+    const n = (box.x1 - box.x0) * (box.y1 - box.y0)
+    const canvas = { gamma: Float32Array.from({ length: 2 * n }, (_, k) => 1000 + k), beta: Float32Array.from({ length: n }, (_, k) => 3000 + k), height: box.y1 - box.y0, width: box.x1 - box.x0 }
+    // nothing is kept without a mix
+    const cells = new Uint8Array(size * size)
+    for (let x = 2; x < size - 2; x++) cells[3 * size + x] = 1
+    live.write(0, box, canvas, 0, 0)
+    live.keepMixed(0, cells)
+    expect(live.mixedKept(0, cells)).toBeNull()
+    live.mixFor('mix a')
+    live.keepMixed(0, cells)
+    const written = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
+    expect(live.mixedBytes).toBeGreaterThan(0)
+    expect(live.bytes).toBe(copy.flat().reduce((sum, a) => sum + a.byteLength, 0) + live.savedBytes + live.mixedBytes)
+    // asked for a row past the kept one: only the kept cells come back
+    const asked = Uint8Array.from(cells)
+    for (let x = 2; x < size - 2; x++) asked[4 * size + x] = 1
+    expect(live.mixedKept(0, asked)).toEqual(cells)
+    // written back after a restore: the kept values where kept, the crop's own elsewhere
+    live.restore()
+    live.writeMixed(0, cells)
+    for (let k = 0; k < size * size; k++) {
+      expect(own[0].gamma[k]).toBe(cells[k] ? written[0][k] : copy[0][k])
+      expect(own[0].gamma[size * size + k]).toBe(cells[k] ? written[0][size * size + k] : copy[0][size * size + k])
+      expect(own[0].beta[k]).toBe(cells[k] ? written[1][k] : copy[1][k])
+    }
+    // what was written back counts as written: a restore brings the crop's own values again
+    live.restore()
+    expect([own[0].gamma, own[0].beta]).toEqual(copy)
+    // the same mix keeps them; another mix, or none, drops them
+    live.mixFor('mix a')
+    expect(live.mixedKept(0, cells)).toEqual(cells)
+    live.mixFor('mix b')
+    expect(live.mixedKept(0, cells)).toBeNull()
+    expect(live.mixedBytes).toBe(0)
+    // at most MIXED_SHARE of the tensors' bytes are kept: the whole grid is more
+    const all = new Uint8Array(size * size).fill(1)
+    live.keepMixed(0, all)
+    const tensors = copy.flat().reduce((sum, a) => sum + a.byteLength, 0)
+    expect(live.mixedBytes).toBeGreaterThan(0)
+    expect(live.mixedBytes).toBeLessThanOrEqual(MIXED_SHARE * tensors)
+    expect(live.mixedKept(0, all)!.reduce((a, b) => a + b, 0)).toBeLessThan(size * size)
+  })
+
+  it('fullyMixed: the cells whose neighbours inside the grid are all mixed; boxCells, within and without', () => {
+    const r = 6
+    const mixed = cellMap(r, [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1], [0, 2], [1, 2], [2, 2], [5, 5]])
+    // (0, 0) and (1, 1) read only mixed cells (the grid's border reads zeros either way); (5, 5) has unmixed neighbours
+    expect(setCells(fullyMixed(mixed, r)!, r)).toEqual([[0, 0], [1, 0], [0, 1], [1, 1]])
+    expect(fullyMixed(cellMap(r, [[3, 3]]), r)).toBeNull()
+    expect(fullyMixed(null, r)).toBeNull()
+    const boxed = boxCells([{ x0: 1, y0: 1, x1: 3, y1: 2 }, { x0: 4, y0: 4, x1: 5, y1: 6 }], r)!
+    expect(setCells(boxed, r)).toEqual([[1, 1], [2, 1], [4, 4], [4, 5]])
+    expect(boxCells([], r)).toBeNull()
+    expect(setCells(within(boxed, mixed)!, r)).toEqual([[1, 1], [2, 1]])
+    expect(within(boxed, null)).toBeNull()
+    expect(setCells(without(boxed, mixed)!, r)).toEqual([[4, 4], [4, 5]])
+    expect(without(boxed, boxed)).toBeNull()
+    expect(setCells(without(boxed, null)!, r)).toEqual(setCells(boxed, r))
   })
 
   it('LiveModulations.scale moves the written cells toward or away from the crop\'s own by a ratio per level', () => {

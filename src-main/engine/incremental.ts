@@ -224,16 +224,23 @@ export function changedBox(map: Uint8Array | null, r: number): Box | null {
 }
 
 /**
- * The boxes of cells whose gamma/beta change at a level whose styles change where `map` (r x r)
- * is set: coverBoxes of the map grown by one cell, cut into slabs; or, where their packed
- * windows would cost more (small grids, where borders weigh most), the one box around them.
- * Given `mixed` (the cells the edit mixes at this level, null: none), only the cells that read a
- * mixed one: the others' gamma/beta are the crop's own again (unmixedCells), written back, not
- * recomputed.
+ * The cells whose gamma/beta change at a level whose styles change where `map` (r x r) is set:
+ * the map grown by one cell. Given `mixed` (the cells the edit mixes at this level, null: none),
+ * only those that read a mixed cell: the others' gamma/beta are the crop's own again
+ * (unmixedCells), written back, not recomputed. Null when none.
  */
-export function changedBoxes(map: Uint8Array | null, r: number, mixed?: Uint8Array | null): Box[] {
-  if (!map) return []
+export function changedCells(map: Uint8Array | null, r: number, mixed?: Uint8Array | null): Uint8Array | null {
+  if (!map) return null
   const cells = mixed === undefined ? dilate(map, r) : mixed ? both(dilate(map, r), dilate(mixed, r)) : null
+  return cells && cellsBox(cells, r) ? cells : null
+}
+
+/**
+ * Boxes to recompute the set cells of an r x r map on: coverBoxes of the map, cut into slabs;
+ * or, where their packed windows would cost more (small grids, where borders weigh most), the
+ * one box around them. [] for none.
+ */
+export function boxesOf(cells: Uint8Array | null, r: number): Box[] {
   const around = cells && cellsBox(cells, r)
   if (!cells || !around) return []
   const cover = slabs(coverBoxes(cells, r))
@@ -241,26 +248,77 @@ export function changedBoxes(map: Uint8Array | null, r: number, mixed?: Uint8Arr
   return packed.width * packed.height < windowCost(around) ? cover : [around]
 }
 
+/** The boxes to recompute when a level's styles change where `map` is set: boxesOf(changedCells(map, r, mixed)). */
+export function changedBoxes(map: Uint8Array | null, r: number, mixed?: Uint8Array | null): Box[] {
+  return boxesOf(changedCells(map, r, mixed), r)
+}
+
 /**
- * The cells whose gamma/beta an edit changes at a level (its styles change where `map` is set)
- * that read no mixed cell (`mixed`, null: none): their gamma/beta are the crop's own. Null when none.
+ * The cells of an r x r map whose 3 x 3 neighbourhood inside the grid is all mixed (`mixed`
+ * set): under one mix their gamma/beta are the same whatever the mask is elsewhere. Null when none.
  */
-export function unmixedCells(map: Uint8Array | null, r: number, mixed: Uint8Array | null): Uint8Array | null {
-  if (!map) return null
-  const out = dilate(map, r)
-  const near = mixed && dilate(mixed, r)
+export function fullyMixed(mixed: Uint8Array | null, r: number): Uint8Array | null {
+  if (!mixed) return null
+  const out = new Uint8Array(r * r)
+  let any = false
+  for (let y = 0; y < r; y++) {
+    for (let x = 0; x < r; x++) {
+      let all = 1
+      for (let dy = -1; dy <= 1 && all; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const [u, v] = [x + dx, y + dy]
+          if (u >= 0 && v >= 0 && u < r && v < r && !mixed[v * r + u]) {
+            all = 0
+            break
+          }
+        }
+      }
+      out[y * r + x] = all
+      if (all) any = true
+    }
+  }
+  return any ? out : null
+}
+
+/** The cells of an r x r map inside any of `boxes`; null for none. */
+export function boxCells(boxes: readonly Box[], r: number): Uint8Array | null {
+  if (!boxes.length) return null
+  const out = new Uint8Array(r * r)
+  for (const b of boxes) for (let y = b.y0; y < b.y1; y++) out.fill(1, y * r + b.x0, y * r + b.x1)
+  return out
+}
+
+/** The cells set in `a` and not in `b` (either may be null: none), as a new map; null when none. */
+export function without(a: Uint8Array | null, b: Uint8Array | null): Uint8Array | null {
+  if (!a) return null
+  const out = Uint8Array.from(a)
   let any = false
   for (let k = 0; k < out.length; k++) {
-    if (near && near[k]) out[k] = 0
+    if (b && b[k]) out[k] = 0
     else if (out[k]) any = true
   }
   return any ? out : null
 }
 
-/** The cells set in both maps. */
+/**
+ * The cells whose gamma/beta an edit changes at a level (its styles change where `map` is set)
+ * that read no mixed cell (`mixed`, null: none): their gamma/beta are the crop's own. Null when none.
+ */
+export function unmixedCells(map: Uint8Array | null, r: number, mixed: Uint8Array | null): Uint8Array | null {
+  return map && without(dilate(map, r), mixed && dilate(mixed, r))
+}
+
+/** The cells set in both maps (written into `a`). */
 function both(a: Uint8Array, b: Uint8Array): Uint8Array {
   for (let k = 0; k < a.length; k++) a[k] &= b[k]
   return a
+}
+
+/** The cells set in both maps (either may be null: none), as a new map; null when none. */
+export function within(a: Uint8Array | null, b: Uint8Array | null): Uint8Array | null {
+  if (!a || !b) return null
+  const out = both(Uint8Array.from(a), b)
+  return out.some((v) => v) ? out : null
 }
 
 /**
@@ -366,6 +424,20 @@ export async function recompute(model: ModelRuntime, boxes: readonly (readonly B
 /** A level's tiles of at most this many cells a side are the unit LiveModulations saves a crop's own gamma/beta in. */
 export const SAVED_TILE = 8
 
+/**
+ * The fully mixed values LiveModulations keeps, at most this share of its tensors' bytes (at
+ * 256 px about 100 MB; a crop's own values saved under edits take up to as much as the tensors).
+ */
+export const MIXED_SHARE = 0.5
+
+/** One tile of a level's fully mixed gamma/beta (box-sized planes), and which of its cells are kept. */
+interface MixedTile {
+  box: Box
+  gamma: Float32Array
+  beta: Float32Array
+  have: Uint8Array
+}
+
 /** The crop's own gamma/beta on one tile of a level (box-sized planes). */
 interface SavedTile {
   box: Box
@@ -392,6 +464,10 @@ export class LiveModulations {
   readonly #levels: readonly ModulationLevel[]
   readonly #saved: Map<number, SavedTile>[]
   #savedBytes = 0
+  /** The mix the kept fully mixed values were made under (null: none kept), and those values, tile by tile. */
+  #mixKey: string | null = null
+  #mixed: Map<number, MixedTile>[]
+  #mixedBytes = 0
 
   /** `tensors`: the crop's own gamma/beta of every level of `levels`. */
   constructor(levels: readonly ModulationLevel[], tensors: Modulation[]) {
@@ -399,11 +475,21 @@ export class LiveModulations {
     this.tensors = tensors
     this.state = ownState(levels.length)
     this.#saved = levels.map(() => new Map())
+    this.#mixed = levels.map(() => new Map())
   }
 
-  /** Bytes held: the tensors and the saved tiles. */
+  /** Bytes held: the tensors, the saved tiles and the kept fully mixed values. */
   get bytes(): number {
-    return this.tensors.reduce((sum, m) => sum + m.gamma.byteLength + m.beta.byteLength, 0) + this.#savedBytes
+    return this.#tensorBytes + this.#savedBytes + this.#mixedBytes
+  }
+
+  get #tensorBytes(): number {
+    return this.tensors.reduce((sum, m) => sum + m.gamma.byteLength + m.beta.byteLength, 0)
+  }
+
+  /** Bytes of the fully mixed values kept. */
+  get mixedBytes(): number {
+    return this.#mixedBytes
   }
 
   /** Bytes of the crop's own values saved aside. */
@@ -418,6 +504,18 @@ export class LiveModulations {
   write(i: number, out: Box, from: Modulation, x: number, y: number): void {
     const level = this.#levels[i]
     const { channels, size } = level
+    this.#saveUnder(i, out)
+    const held = this.tensors[i]
+    const w = out.x1 - out.x0
+    const h = out.y1 - out.y0
+    copyCells(held.gamma, size, size, out.x0, out.y0, from.gamma, from.width, from.height, x, y, w, h, channels)
+    copyCells(held.beta, size, size, out.x0, out.y0, from.beta, from.width, from.height, x, y, w, h, betaChannels(level))
+  }
+
+  /** Before level `i`'s cells `out` are written: saves the crop's own values of the tiles under them not saved yet, and marks them all written. */
+  #saveUnder(i: number, out: Box): void {
+    const level = this.#levels[i]
+    const { channels, size } = level
     const bc = betaChannels(level)
     const held = this.tensors[i]
     const t = Math.min(SAVED_TILE, size)
@@ -430,7 +528,7 @@ export class LiveModulations {
           saved.dirty = true
           continue
         }
-        const box = { x0: tx * t, y0: ty * t, x1: Math.min(size, (tx + 1) * t), y1: Math.min(size, (ty + 1) * t) }
+        const box = tileBox(tx, ty, t, size)
         const w = box.x1 - box.x0
         const h = box.y1 - box.y0
         const tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), dirty: true }
@@ -440,10 +538,6 @@ export class LiveModulations {
         this.#savedBytes += tile.gamma.byteLength + tile.beta.byteLength
       }
     }
-    const w = out.x1 - out.x0
-    const h = out.y1 - out.y0
-    copyCells(held.gamma, size, size, out.x0, out.y0, from.gamma, from.width, from.height, x, y, w, h, channels)
-    copyCells(held.beta, size, size, out.x0, out.y0, from.beta, from.width, from.height, x, y, w, h, bc)
   }
 
   /** Writes `fresh` (recompute's, of `boxes`) into the tensors. */
@@ -480,18 +574,89 @@ export class LiveModulations {
       const { box } = tile
       const w = box.x1 - box.x0
       const h = box.y1 - box.y0
-      for (let y = box.y0; y < box.y1; y++) {
-        for (let x = box.x0; x < box.x1; ) {
-          if (!cells[y * size + x]) {
-            x++
-            continue
-          }
-          let end = x
-          while (end < box.x1 && cells[y * size + end]) end++
-          copyCells(held.gamma, size, size, x, y, tile.gamma, w, h, x - box.x0, y - box.y0, end - x, 1, level.channels)
-          copyCells(held.beta, size, size, x, y, tile.beta, w, h, x - box.x0, y - box.y0, end - x, 1, betaChannels(level))
-          x = end
+      forRuns(cells, size, box, (x0, x1, y) => {
+        copyCells(held.gamma, size, size, x0, y, tile.gamma, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, level.channels)
+        copyCells(held.beta, size, size, x0, y, tile.beta, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, betaChannels(level))
+      })
+    }
+  }
+
+  /**
+   * Keeps fully mixed cells' values (fullyMixed) made under the mix `key` only: drops those kept
+   * under another (null: keeps none). Under one mix a fully mixed cell's gamma/beta are the same
+   * whatever the mask is elsewhere, so a part painted again, or a stroke drawn back after an
+   * undo, is copied, not recomputed.
+   */
+  mixFor(key: string | null): void {
+    if (key === this.#mixKey) return
+    this.#mixKey = key
+    this.#mixed = this.#levels.map(() => new Map())
+    this.#mixedBytes = 0
+  }
+
+  /** Of level `i`'s `cells`, those whose values under the current mix are kept; null when none. */
+  mixedKept(i: number, cells: Uint8Array | null): Uint8Array | null {
+    if (!cells || this.#mixKey === null) return null
+    const { size } = this.#levels[i]
+    const out = new Uint8Array(size * size)
+    let any = false
+    for (const tile of this.#mixed[i].values()) {
+      const w = tile.box.x1 - tile.box.x0
+      forRuns(cells, size, tile.box, (x0, x1, y) => {
+        for (let x = x0; x < x1; x++) {
+          if (!tile.have[(y - tile.box.y0) * w + x - tile.box.x0]) continue
+          out[y * size + x] = 1
+          any = true
         }
+      })
+    }
+    return any ? out : null
+  }
+
+  /** Writes the kept values of level `i`'s `cells` (mixedKept's) into the tensors. */
+  writeMixed(i: number, cells: Uint8Array): void {
+    const level = this.#levels[i]
+    const { size } = level
+    const held = this.tensors[i]
+    for (const tile of this.#mixed[i].values()) {
+      const { box } = tile
+      const w = box.x1 - box.x0
+      const h = box.y1 - box.y0
+      forRuns(cells, size, box, (x0, x1, y) => {
+        this.#saveUnder(i, { x0, y0: y, x1, y1: y + 1 })
+        copyCells(held.gamma, size, size, x0, y, tile.gamma, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, level.channels)
+        copyCells(held.beta, size, size, x0, y, tile.beta, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, betaChannels(level))
+      })
+    }
+  }
+
+  /** Keeps the tensors' values of level `i`'s `cells` (fully mixed under the current mix, just written). */
+  keepMixed(i: number, cells: Uint8Array | null): void {
+    if (!cells || this.#mixKey === null) return
+    const level = this.#levels[i]
+    const { channels, size } = level
+    const bc = betaChannels(level)
+    const held = this.tensors[i]
+    const t = Math.min(SAVED_TILE, size)
+    const across = Math.ceil(size / t)
+    for (let ty = 0; ty * t < size; ty++) {
+      for (let tx = 0; tx * t < size; tx++) {
+        const box = tileBox(tx, ty, t, size)
+        const w = box.x1 - box.x0
+        const h = box.y1 - box.y0
+        forRuns(cells, size, box, (x0, x1, y) => {
+          let tile = this.#mixed[i].get(ty * across + tx)
+          if (!tile) {
+            // kept within a share of the tensors' own bytes: past it, later cells are recomputed
+            if (this.#mixedBytes + (channels + bc) * w * h * 4 > MIXED_SHARE * this.#tensorBytes) return
+            tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), have: new Uint8Array(w * h) }
+            this.#mixed[i].set(ty * across + tx, tile)
+            this.#mixedBytes += tile.gamma.byteLength + tile.beta.byteLength + tile.have.byteLength
+          }
+          copyCells(tile.gamma, w, h, x0 - box.x0, y - box.y0, held.gamma, size, size, x0, y, x1 - x0, 1, channels)
+          copyCells(tile.beta, w, h, x0 - box.x0, y - box.y0, held.beta, size, size, x0, y, x1 - x0, 1, bc)
+          tile.have.fill(1, (y - box.y0) * w + x0 - box.x0, (y - box.y0) * w + x1 - box.x0)
+        })
       }
     }
   }
@@ -512,6 +677,27 @@ export class LiveModulations {
       }
     })
     this.state = ownState(this.#levels.length)
+  }
+}
+
+/** Tile (tx, ty) of a grid of `size` cells cut into tiles of `t` a side. */
+function tileBox(tx: number, ty: number, t: number, size: number): Box {
+  return { x0: tx * t, y0: ty * t, x1: Math.min(size, (tx + 1) * t), y1: Math.min(size, (ty + 1) * t) }
+}
+
+/** Calls `run(x0, x1, y)` for each run of set cells of an r x r map on each row of `box`. */
+function forRuns(cells: Uint8Array, r: number, box: Box, run: (x0: number, x1: number, y: number) => void): void {
+  for (let y = box.y0; y < box.y1; y++) {
+    for (let x = box.x0; x < box.x1; ) {
+      if (!cells[y * r + x]) {
+        x++
+        continue
+      }
+      let end = x
+      while (end < box.x1 && cells[y * r + end]) end++
+      run(x, end, y)
+      x = end
+    }
   }
 }
 
