@@ -563,10 +563,11 @@ export class Engine implements EngineApi {
       // back from the saved tiles, and cells a single layer mixes whole whose values were kept
       // under the same mix get those: neither is recomputed.
       live.mixFor(mixKey)
-      const full = own.map((map, i) => (mixKey ? fullyMixed(map, sizes[i]) : null))
+      const full: (Uint8Array | null)[] = []
+      const fullAt = (i: number) => (i in full ? full[i] : (full[i] = fullyMixed(own[i], sizes[i])))
       const sinceMaps = changedSince(live.state, state, sizes, R)
       const sinceCells = sinceMaps?.map((map, i) => changedCells(map, sizes[i], own[i]))
-      const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => live.mixedKept(i, within(c, full[i])))
+      const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => (c && mixKey ? live.mixedKept(i, within(c, fullAt(i))) : null))
       const sinceKept = sinceCells && kept(sinceCells)
       const since = sinceCells?.map((c, i) => boxesOf(without(c, sinceKept![i]), sizes[i]))
       const ownBound = changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((box) => box !== null)), mods)
@@ -589,7 +590,7 @@ export class Engine implements EngineApi {
       fromKept.forEach((c, i) => c && live.writeMixed(i, c))
       if (fresh) live.writeAll(boxes, fresh)
       // the fully mixed cells just computed are kept for later edits under this mix
-      boxes.forEach((level, i) => live.keepMixed(i, within(boxCells(level, sizes[i]), full[i])))
+      if (mixKey) boxes.forEach((level, i) => level.length && live.keepMixed(i, within(boxCells(level, sizes[i]), fullAt(i))))
       live.state = state
       // the saved tiles count against the cache's budget
       this.#modulations.set(original.key, live)

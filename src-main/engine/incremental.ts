@@ -565,20 +565,21 @@ export class LiveModulations {
 
   /** Writes the crop's own gamma/beta back on level `i`'s cells set in `cells` (an r x r map). */
   restoreCells(i: number, cells: Uint8Array): void {
-    const level = this.#levels[i]
-    const { size } = level
-    const held = this.tensors[i]
     for (const tile of this.#saved[i].values()) {
       // a tile never written, or written back since, holds the crop's own values already
-      if (!tile.dirty) continue
-      const { box } = tile
-      const w = box.x1 - box.x0
-      const h = box.y1 - box.y0
-      forRuns(cells, size, box, (x0, x1, y) => {
-        copyCells(held.gamma, size, size, x0, y, tile.gamma, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, level.channels)
-        copyCells(held.beta, size, size, x0, y, tile.beta, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, betaChannels(level))
-      })
+      if (tile.dirty) forRuns(cells, this.#levels[i].size, tile.box, (x0, x1, y) => this.#fromTile(i, tile, x0, x1, y))
     }
+  }
+
+  /** Copies the cells [x0, x1) of row y of `tile` (box-sized planes) into level `i`'s tensors. */
+  #fromTile(i: number, tile: { box: Box; gamma: Float32Array; beta: Float32Array }, x0: number, x1: number, y: number): void {
+    const level = this.#levels[i]
+    const { size } = level
+    const { box } = tile
+    const [w, h] = [box.x1 - box.x0, box.y1 - box.y0]
+    const held = this.tensors[i]
+    copyCells(held.gamma, size, size, x0, y, tile.gamma, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, level.channels)
+    copyCells(held.beta, size, size, x0, y, tile.beta, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, betaChannels(level))
   }
 
   /**
@@ -615,32 +616,26 @@ export class LiveModulations {
 
   /** Writes the kept values of level `i`'s `cells` (mixedKept's) into the tensors. */
   writeMixed(i: number, cells: Uint8Array): void {
-    const level = this.#levels[i]
-    const { size } = level
-    const held = this.tensors[i]
     for (const tile of this.#mixed[i].values()) {
-      const { box } = tile
-      const w = box.x1 - box.x0
-      const h = box.y1 - box.y0
-      forRuns(cells, size, box, (x0, x1, y) => {
+      forRuns(cells, this.#levels[i].size, tile.box, (x0, x1, y) => {
         this.#saveUnder(i, { x0, y0: y, x1, y1: y + 1 })
-        copyCells(held.gamma, size, size, x0, y, tile.gamma, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, level.channels)
-        copyCells(held.beta, size, size, x0, y, tile.beta, w, h, x0 - box.x0, y - box.y0, x1 - x0, 1, betaChannels(level))
+        this.#fromTile(i, tile, x0, x1, y)
       })
     }
   }
 
   /** Keeps the tensors' values of level `i`'s `cells` (fully mixed under the current mix, just written). */
   keepMixed(i: number, cells: Uint8Array | null): void {
-    if (!cells || this.#mixKey === null) return
+    const around = cells && cellsBox(cells, this.#levels[i].size)
+    if (!cells || !around || this.#mixKey === null) return
     const level = this.#levels[i]
     const { channels, size } = level
     const bc = betaChannels(level)
     const held = this.tensors[i]
     const t = Math.min(SAVED_TILE, size)
     const across = Math.ceil(size / t)
-    for (let ty = 0; ty * t < size; ty++) {
-      for (let tx = 0; tx * t < size; tx++) {
+    for (let ty = Math.floor(around.y0 / t); ty * t < around.y1; ty++) {
+      for (let tx = Math.floor(around.x0 / t); tx * t < around.x1; tx++) {
         const box = tileBox(tx, ty, t, size)
         const w = box.x1 - box.x0
         const h = box.y1 - box.y0
@@ -648,7 +643,7 @@ export class LiveModulations {
           let tile = this.#mixed[i].get(ty * across + tx)
           if (!tile) {
             // kept within a share of the tensors' own bytes: past it, later cells are recomputed
-            if (this.#mixedBytes + (channels + bc) * w * h * 4 > MIXED_SHARE * this.#tensorBytes) return
+            if (this.#mixedBytes + ((channels + bc) * 4 + 1) * w * h > MIXED_SHARE * this.#tensorBytes) return
             tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), have: new Uint8Array(w * h) }
             this.#mixed[i].set(ty * across + tx, tile)
             this.#mixedBytes += tile.gamma.byteLength + tile.beta.byteLength + tile.have.byteLength
