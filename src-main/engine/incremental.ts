@@ -518,26 +518,20 @@ export class LiveModulations {
     const { channels, size } = level
     const bc = betaChannels(level)
     const held = this.tensors[i]
-    const t = Math.min(SAVED_TILE, size)
-    const across = Math.ceil(size / t)
-    for (let ty = Math.floor(out.y0 / t); ty * t < out.y1; ty++) {
-      for (let tx = Math.floor(out.x0 / t); tx * t < out.x1; tx++) {
-        const key = ty * across + tx
-        const saved = this.#saved[i].get(key)
-        if (saved) {
-          saved.dirty = true
-          continue
-        }
-        const box = tileBox(tx, ty, t, size)
-        const w = box.x1 - box.x0
-        const h = box.y1 - box.y0
-        const tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), dirty: true }
-        copyCells(tile.gamma, w, h, 0, 0, held.gamma, size, size, box.x0, box.y0, w, h, channels)
-        copyCells(tile.beta, w, h, 0, 0, held.beta, size, size, box.x0, box.y0, w, h, bc)
-        this.#saved[i].set(key, tile)
-        this.#savedBytes += tile.gamma.byteLength + tile.beta.byteLength
+    forTiles(out, size, (key, box) => {
+      const saved = this.#saved[i].get(key)
+      if (saved) {
+        saved.dirty = true
+        return
       }
-    }
+      const w = box.x1 - box.x0
+      const h = box.y1 - box.y0
+      const tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), dirty: true }
+      copyCells(tile.gamma, w, h, 0, 0, held.gamma, size, size, box.x0, box.y0, w, h, channels)
+      copyCells(tile.beta, w, h, 0, 0, held.beta, size, size, box.x0, box.y0, w, h, bc)
+      this.#saved[i].set(key, tile)
+      this.#savedBytes += tile.gamma.byteLength + tile.beta.byteLength
+    })
   }
 
   /** Writes `fresh` (recompute's, of `boxes`) into the tensors. */
@@ -632,28 +626,23 @@ export class LiveModulations {
     const { channels, size } = level
     const bc = betaChannels(level)
     const held = this.tensors[i]
-    const t = Math.min(SAVED_TILE, size)
-    const across = Math.ceil(size / t)
-    for (let ty = Math.floor(around.y0 / t); ty * t < around.y1; ty++) {
-      for (let tx = Math.floor(around.x0 / t); tx * t < around.x1; tx++) {
-        const box = tileBox(tx, ty, t, size)
-        const w = box.x1 - box.x0
-        const h = box.y1 - box.y0
-        forRuns(cells, size, box, (x0, x1, y) => {
-          let tile = this.#mixed[i].get(ty * across + tx)
-          if (!tile) {
-            // kept within a share of the tensors' own bytes: past it, later cells are recomputed
-            if (this.#mixedBytes + ((channels + bc) * 4 + 1) * w * h > MIXED_SHARE * this.#tensorBytes) return
-            tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), have: new Uint8Array(w * h) }
-            this.#mixed[i].set(ty * across + tx, tile)
-            this.#mixedBytes += tile.gamma.byteLength + tile.beta.byteLength + tile.have.byteLength
-          }
-          copyCells(tile.gamma, w, h, x0 - box.x0, y - box.y0, held.gamma, size, size, x0, y, x1 - x0, 1, channels)
-          copyCells(tile.beta, w, h, x0 - box.x0, y - box.y0, held.beta, size, size, x0, y, x1 - x0, 1, bc)
-          tile.have.fill(1, (y - box.y0) * w + x0 - box.x0, (y - box.y0) * w + x1 - box.x0)
-        })
-      }
-    }
+    forTiles(around, size, (key, box) => {
+      const w = box.x1 - box.x0
+      const h = box.y1 - box.y0
+      forRuns(cells, size, box, (x0, x1, y) => {
+        let tile = this.#mixed[i].get(key)
+        if (!tile) {
+          // kept within a share of the tensors' own bytes: past it, later cells are recomputed
+          if (this.#mixedBytes + ((channels + bc) * 4 + 1) * w * h > MIXED_SHARE * this.#tensorBytes) return
+          tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), have: new Uint8Array(w * h) }
+          this.#mixed[i].set(key, tile)
+          this.#mixedBytes += tile.gamma.byteLength + tile.beta.byteLength + tile.have.byteLength
+        }
+        copyCells(tile.gamma, w, h, x0 - box.x0, y - box.y0, held.gamma, size, size, x0, y, x1 - x0, 1, channels)
+        copyCells(tile.beta, w, h, x0 - box.x0, y - box.y0, held.beta, size, size, x0, y, x1 - x0, 1, bc)
+        tile.have.fill(1, (y - box.y0) * w + x0 - box.x0, (y - box.y0) * w + x1 - box.x0)
+      })
+    })
   }
 
   /** Writes the saved tiles written over since back: the tensors hold the crop's own gamma/beta again. */
@@ -675,9 +664,15 @@ export class LiveModulations {
   }
 }
 
-/** Tile (tx, ty) of a grid of `size` cells cut into tiles of `t` a side. */
-function tileBox(tx: number, ty: number, t: number, size: number): Box {
-  return { x0: tx * t, y0: ty * t, x1: Math.min(size, (tx + 1) * t), y1: Math.min(size, (ty + 1) * t) }
+/** Calls `fn(key, tile)` for each tile (SAVED_TILE cells a side) of a grid of `size` cells that `box` reaches into. */
+function forTiles(box: Box, size: number, fn: (key: number, tile: Box) => void): void {
+  const t = Math.min(SAVED_TILE, size)
+  const across = Math.ceil(size / t)
+  for (let ty = Math.floor(box.y0 / t); ty * t < box.y1; ty++) {
+    for (let tx = Math.floor(box.x0 / t); tx * t < box.x1; tx++) {
+      fn(ty * across + tx, { x0: tx * t, y0: ty * t, x1: Math.min(size, (tx + 1) * t), y1: Math.min(size, (ty + 1) * t) })
+    }
+  }
 }
 
 /** Calls `run(x0, x1, y)` for each run of set cells of an r x r map on each row of `box`. */
