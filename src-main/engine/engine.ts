@@ -32,7 +32,7 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, fullyMixed, LiveModulations, type MixState, ownState, recompute, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
+import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
@@ -60,6 +60,12 @@ export interface EngineOptions {
    * DRAFT_WINDOW_SHARE; 1: always draft where the model can).
    */
   draftWindowShare?: number
+  /**
+   * Incremental models: a single layer's fully mixed gamma/beta are kept (and copied when an edit
+   * needs them again) at the levels where recomputing a cell costs at least this many
+   * multiply-adds (default KEEP_MIXED_MACS; 0: every level).
+   */
+  keepMixedMacs?: number
   /**
    * A full garbage collection after each render of COLLECT_AFTER_MS or more, so the typed arrays it
    * left behind are not resident through the next ones (garbage.ts; default true).
@@ -164,12 +170,14 @@ export class Engine implements EngineApi {
   })
   #randomMean: Float32Array | null = null
   readonly #wholeShare: number
+  readonly #keepMixedMacs: number
   readonly #garbage: GarbageCollector | null
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
+    this.#keepMixedMacs = options.keepMixedMacs ?? KEEP_MIXED_MACS
     this.#garbage = options.collectGarbage === false ? null : new GarbageCollector()
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
     this.#pyramids = new LRUCache<string, KeptStyles>({
@@ -530,7 +538,7 @@ export class Engine implements EngineApi {
       })
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
-      if (layers.length === 1) mixKey = `${references[0].key}:${layers[0].dx},${layers[0].dy}:${layers[0].strength}:${factors.join()}`
+      if (layers.length === 1 && keepMixedAt(levels, mods, this.#keepMixedMacs).some(Boolean)) mixKey = `${references[0].key}:${layers[0].dx},${layers[0].dy}:${layers[0].strength}:${factors.join()}`
       state = {
         sources: layers.map((l, i) => `${references[i].key}:${l.dx},${l.dy}`).join('|'),
         strengths: layers.map((l) => l.strength),
@@ -563,8 +571,9 @@ export class Engine implements EngineApi {
       // back from the saved tiles, and cells a single layer mixes whole whose values were kept
       // under the same mix get those: neither is recomputed.
       live.mixFor(mixKey)
+      const keepAt = keepMixedAt(levels, mods, this.#keepMixedMacs)
       const full: (Uint8Array | null)[] = []
-      const fullAt = (i: number) => (i in full ? full[i] : (full[i] = fullyMixed(own[i], sizes[i])))
+      const fullAt = (i: number) => (i in full ? full[i] : (full[i] = keepAt[i] ? fullyMixed(own[i], sizes[i]) : null))
       const sinceMaps = changedSince(live.state, state, sizes, R)
       const sinceCells = sinceMaps?.map((map, i) => changedCells(map, sizes[i], own[i]))
       const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => (c && mixKey ? live.mixedKept(i, within(c, fullAt(i))) : null))

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, MIXED_SHARE, within, without } from './incremental.js'
+import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -93,7 +93,8 @@ describe.each([
 
   beforeAll(async () => {
     dir = await modelDir()
-    engine = new Engine({ wholeModulationShare })
+    // the test models are small: fully mixed values are kept at every level, as at a released model's 8-128 px ones
+    engine = new Engine({ wholeModulationShare, keepMixedMacs: 0 })
     info = (await engine.loadModel(dir)).model
     const R = info.resolution
     photo = await engine.openImage({ bytes: await gradientPng(R, R, 0) })
@@ -597,6 +598,17 @@ describe('incremental helpers', () => {
     expect(live.mixedBytes).toBeGreaterThan(0)
     expect(live.mixedBytes).toBeLessThanOrEqual(MIXED_SHARE * tensors)
     expect(live.mixedKept(0, all)!.reduce((a, b) => a + b, 0)).toBeLessThan(size * size)
+  })
+
+  it('keepMixedAt: a level keeps fully mixed values where a cell costs a million multiply-adds or more to recompute', () => {
+    // the released 256 px architecture: style channels, and gamma/beta channels per level (8, 16, 32, 64, 128, 256 px; two layers each)
+    const styles = [512, 512, 512, 512, 512, 512, 512, 512, 256, 256, 128, 128].map((channels) => ({ channels }))
+    const mods = [512, 512, 512, 512, 512, 512, 512, 512, 256, 256, 128, 128].map((channels, i) => ({ channels, size: 8 << (i >> 1), ...(i === 11 ? { betaChannels: 3 } : {}) }))
+    expect(keepMixedAt(styles, mods)).toEqual([...Array(10).fill(true), false, false])
+    // the bundled 64 px model: 64 style channels, 64 + 64 gamma/beta (74 k a cell): none
+    const small = Array.from({ length: 8 }, (_, i) => ({ channels: 64, size: 8 << (i >> 1) }))
+    expect(keepMixedAt(small, small)).toEqual(Array(8).fill(false))
+    expect(keepMixedAt(small, small, 0)).toEqual(Array(8).fill(true))
   })
 
   it('fullyMixed: the cells whose neighbours inside the grid are all mixed; boxCells, within and without', () => {

@@ -430,6 +430,20 @@ export const SAVED_TILE = 8
  */
 export const MIXED_SHARE = 0.5
 
+/**
+ * The multiply-adds recomputing one cell of a level must cost (3 x 3 x style channels x gamma
+ * and beta channels) for its fully mixed values to be worth keeping. Below it the JavaScript that
+ * finds and copies kept cells costs about what it saves: with the bundled 64 px model (74 k a
+ * cell) about 1 ms more JavaScript a 64 px edit for 0.1 ms less modulation. At 256 px the 8-128
+ * px levels qualify (1.2-4.7 M a cell), the 256 px ones (0.15-0.3 M) do not.
+ */
+export const KEEP_MIXED_MACS = 1e6
+
+/** Per level, whether recomputing a cell costs at least `macs` multiply-adds (KEEP_MIXED_MACS). */
+export function keepMixedAt(styles: readonly { channels: number }[], modulations: readonly ModulationLevel[], macs = KEEP_MIXED_MACS): boolean[] {
+  return styles.map((s, i) => 9 * s.channels * (modulations[i].channels + betaChannels(modulations[i])) >= macs)
+}
+
 /** One tile of a level's fully mixed gamma/beta (box-sized planes), and which of its cells are kept. */
 interface MixedTile {
   box: Box
