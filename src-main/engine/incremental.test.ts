@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { changedBoxes, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -25,6 +25,9 @@ function levels(a: RawImage, b: RawImage): { mean: number; p999: number; max: nu
 type Rect = [number, number, number, number]
 
 /** The set cells of an r x r map, as [x, y] in row order. */
+/** What an edit recomputes at a level whose styles change where `map` is set (engine.ts: boxesOf of changedCells). */
+const changedBoxes = (map: Uint8Array | null, r: number, mixed?: Uint8Array | null) => boxesOf(changedCells(map, r, mixed), r)
+
 function setCells(map: Uint8Array, r: number): [number, number][] {
   const out: [number, number][] = []
   map.forEach((v, k) => v && out.push([k % r, Math.floor(k / r)]))

@@ -96,9 +96,9 @@ export function changedSince(since: MixState | null, current: MixState | null, s
 }
 
 /**
- * Per style level, the factor by which the crop's gamma/beta changes from its own scale going
- * from the edit `since` to `current`, where the two are one layer that differs only in its
- * strength or the level factors (same reference, offset and weights); null otherwise. W+ mixing
+ * Per style level, the ratio by which an edit's changes to the crop's gamma/beta (from its own)
+ * scale going from the edit `since` to `current`, where the two are one layer that differs only
+ * in its strength or the level factors (same reference, offset and weights); null otherwise. W+ mixing
  * moves a cell by strength x factor x (reference - own), and gamma/beta are linear in the style,
  * so the new changes are the old ones times the ratio: a strength slider needs no modulation run.
  * With more layers a later one blends toward what the earlier ones made, so they do not scale.
@@ -248,11 +248,6 @@ export function boxesOf(cells: Uint8Array | null, r: number): Box[] {
   return packed.width * packed.height < windowCost(around) ? cover : [around]
 }
 
-/** The boxes to recompute when a level's styles change where `map` is set: boxesOf(changedCells(map, r, mixed)). */
-export function changedBoxes(map: Uint8Array | null, r: number, mixed?: Uint8Array | null): Box[] {
-  return boxesOf(changedCells(map, r, mixed), r)
-}
-
 /**
  * The cells of an r x r map whose 3 x 3 neighbourhood inside the grid is all mixed (`mixed`
  * set): under one mix their gamma/beta are the same whatever the mask is elsewhere. Null when none.
@@ -323,7 +318,7 @@ export function within(a: Uint8Array | null, b: Uint8Array | null): Uint8Array |
 
 /**
  * The share of the whole modulation (gamma/beta values over every layer) an edit recomputes, given
- * per level the boxes of cells whose gamma/beta change (changedBoxes; [] or null: none).
+ * per level the boxes of cells whose gamma/beta change (boxesOf; [] or null: none).
  * Past about half, recomputing windows costs more than computing gamma/beta whole: a W edit
  * changes most cells of every level (the resizer spreads a stylemap cell over its neighbours).
  */
