@@ -17,6 +17,8 @@ from .layers import (
     PlainConv,
     StyledConv,
     UpConv,
+    WINOGRAD_MIN_CHANNELS,
+    WINOGRAD_MIN_SIZE,
 )
 
 
@@ -157,6 +159,9 @@ class Decoder(nn.Module):
             prev = ch[r]
         self.convs = nn.ModuleList(blocks)
         self.to_rgb = StyledConv(prev, 3, 1, style_ch[-1], cfg.normalize_mode, fold_beta=True)
+        # the wide same-size convolutions on large maps run as Winograd in exported graphs
+        for block, r in zip(blocks, cfg.resolutions()):
+            block.conv2.conv.winograd = r >= WINOGRAD_MIN_SIZE and ch[r] >= WINOGRAD_MIN_CHANNELS
 
     def modulated_layers(self) -> list[StyledConv]:
         """The layers that take a style tensor, in style order: style_i modulates layer i."""

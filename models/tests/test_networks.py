@@ -5,7 +5,7 @@ from unittest import mock
 import onnx
 import torch
 
-from smgan.layers import ModulatedConv2d, UpConv
+from smgan.layers import ModulatedConv2d, UpConv, winograd_conv3x3
 from smgan.networks import Encoder, Generator, ModelConfig, count_parameters
 
 
@@ -38,6 +38,50 @@ class FoldedUpsampling(unittest.TestCase):
         ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
         self.assertEqual(ops.count("ConvTranspose"), 1)
         self.assertNotIn("DepthToSpace", ops)
+
+
+class WinogradConvolution(unittest.TestCase):
+    def test_equals_the_direct_convolution_at_any_size_with_and_without_padding(self):
+        torch.manual_seed(4)
+        weight, bias = torch.randn(7, 5, 3, 3), torch.randn(7)
+        for h, w in ((3, 3), (4, 4), (5, 9), (13, 6), (16, 17)):
+            x = torch.randn(2, 5, h, w)
+            for padding in (0, 1):
+                fast = winograd_conv3x3(x, weight, bias, padding)
+                direct = torch.nn.functional.conv2d(x, weight, bias, padding=padding)
+                self.assertEqual(fast.shape, direct.shape)
+                self.assertLess((fast - direct).abs().max().item(), 1e-4 * direct.abs().max().item())
+
+    def test_the_decoder_marks_its_wide_same_size_layers_of_64_px_and_more(self):
+        modulated = Generator(ModelConfig(size=256, channel_multiplier=2)).decoder.modulated_layers()
+        # 512 channels: 8 to 64 px; the same-size layers at 8, 16, 32 and 64 px are 0, 2, 4 and 6
+        self.assertEqual([i for i, layer in enumerate(modulated) if layer.conv.winograd], [6])
+        bundled = Generator(ModelConfig(size=64, channel_multiplier=2, small_generator=True, channel_cap=64))
+        self.assertFalse(any(layer.conv.winograd for layer in bundled.decoder.modulated_layers()))
+
+    def test_a_marked_layer_exports_without_a_convolution_and_computes_the_same(self):
+        torch.manual_seed(5)
+        conv = ModulatedConv2d(6, 4, 3, style_ch=3, normalize_mode="LayerNorm")
+        x, gamma, beta = torch.randn(1, 6, 9, 7), torch.randn(1, 6, 9, 7), torch.randn(1, 6, 9, 7)
+        direct = conv.forward_modulated(x, gamma, beta)
+        conv.winograd = True
+        self.assertTrue(torch.equal(conv.forward_modulated(x, gamma, beta), direct))
+        with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+            self.assertLess((conv.forward_modulated(x, gamma, beta) - direct).abs().max().item(), 1e-4 * direct.abs().max().item())
+
+        class Layer(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = conv
+
+            def forward(self, x, gamma, beta):
+                return self.conv.forward_modulated(x, gamma, beta)
+
+        buffer = io.BytesIO()
+        torch.onnx.export(Layer(), (x, gamma, beta), buffer, opset_version=16)
+        ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
+        self.assertNotIn("Conv", ops)
+        self.assertIn("MatMul", ops)
 
 
 class FoldedBeta(unittest.TestCase):
