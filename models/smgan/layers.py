@@ -124,13 +124,13 @@ def winograd_conv3x3(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
     256 x 256 112 -> 130 (the block transforms there move more bytes than they save).
     The transformed weight holds 36 values per channel pair where the kernel has 9: at 512
     channels 28 MB more per layer in memory, which is why only the feature path's 64 px
-    layer uses it (WINOGRAD_MIN_SIZE): 36-46 ms of a 256 px edit for 28 MB. The 32 px layer
+    layer uses it (WINOGRAD_MIN_SIZE): the 256 px fine graph 42-60 ms faster and an edit
+    8-53 ms (medians of paired runs in one process), for 28 MB. The 32 px layer
     would save about 10 ms more for another 28 MB, and the modulation's, resizer's and
-    encoder's layers as well took a 256 px editing session from 1,171 to 2,135 MB (the
-    encoder 852 -> 567 ms). The weight transform G g G^T is graph
-    arithmetic on the weight, folded once when a session is created. Any height and width:
-    the map is padded to whole blocks and the output cut back. Rounding differs from the
-    direct form by a few 1e-6 of the output's scale.
+    encoder's layers as well took a 256 px editing session from 1,171 to 2,135 MB. The
+    weight transform G g G^T is graph arithmetic on the weight, folded once when a session
+    is created. Any height and width: the map is padded to whole blocks and the output cut
+    back. Rounding differs from the direct form by a few 1e-6 of the output's scale.
     """
     dtype = x.dtype
     bt = torch.tensor(WINOGRAD_BT, dtype=dtype)
