@@ -24,10 +24,10 @@ function levels(a: RawImage, b: RawImage): { mean: number; p999: number; max: nu
 
 type Rect = [number, number, number, number]
 
-/** The set cells of an r x r map, as [x, y] in row order. */
 /** What an edit recomputes at a level whose styles change where `map` is set (engine.ts: boxesOf of changedCells). */
 const changedBoxes = (map: Uint8Array | null, r: number, mixed?: Uint8Array | null) => boxesOf(changedCells(map, r, mixed), r)
 
+/** The set cells of an r x r map, as [x, y] in row order. */
 function setCells(map: Uint8Array, r: number): [number, number][] {
   const out: [number, number][] = []
   map.forEach((v, k) => v && out.push([k % r, Math.floor(k / r)]))
