@@ -132,6 +132,8 @@ def winograd_conv3x3(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
     is created. Any height and width: the map is padded to whole blocks and the output cut
     back. Rounding differs from the direct form by a few 1e-6 of the output's scale.
     """
+    if weight.dim() != 4 or tuple(weight.shape[2:]) != (3, 3) or padding not in (0, 1):
+        raise ValueError(f"winograd_conv3x3 takes a 3x3 kernel and padding 0 or 1, not {tuple(weight.shape)} with padding {padding}")
     dtype = x.dtype
     bt = torch.tensor(WINOGRAD_BT, dtype=dtype)
     g = torch.tensor(WINOGRAD_G, dtype=dtype)

@@ -52,6 +52,12 @@ class WinogradConvolution(unittest.TestCase):
                 self.assertEqual(fast.shape, direct.shape)
                 self.assertLess((fast - direct).abs().max().item(), 1e-4 * direct.abs().max().item())
 
+    def test_refuses_other_kernels_and_paddings(self):
+        x = torch.randn(1, 2, 8, 8)
+        for weight, padding in ((torch.randn(3, 2, 1, 1), 1), (torch.randn(3, 2, 3, 3), 2)):
+            with self.assertRaisesRegex(ValueError, "3x3 kernel and padding 0 or 1"):
+                winograd_conv3x3(x, weight, None, padding)
+
     def test_the_decoder_marks_its_wide_same_size_layers_of_64_px_and_more(self):
         modulated = Generator(ModelConfig(size=256, channel_multiplier=2)).decoder.modulated_layers()
         # 512 channels: 8 to 64 px; the same-size layers at 8, 16, 32 and 64 px are 0, 2, 4 and 6
