@@ -7,7 +7,8 @@ transposed conv followed by a 4-tap blur) runs in torch as four small ordinary c
 the low resolution, one per output pixel phase (2x2, 2x1, 1x2 and 1x1 taps of the 3x3 kernel),
 a pixel shuffle and the blur as a depthwise convolution; exported to ONNX it is one
 ConvTranspose and the depthwise blur (upsample_conv). 1x1 upsampling layers are a 1x1
-convolution and the blur's phases (UpConv.forward_split). All of these are exact, not
+convolution and the blur's phases (UpConv.forward_split); exported, a 1x1 convolution and a
+bilinear resize with its edges scaled (upsample_blur_1x1). All of these are exact, not
 approximations; tests compare them with the direct transposed-conv form.
 """
 from __future__ import annotations
@@ -280,21 +281,50 @@ class UpConv(nn.Sequential):
             x = layer(x)
         return x
 
-    def forward_split(self, x):
+    def forward_split(self, x, gain: float = 1.0):
         """A 1x1 upsampling layer as a 1x1 convolution at the low resolution, then the blur's
         four phases as a depthwise 3x3 convolution and a pixel shuffle. Equal to the direct
         form (a 1x1 transposed conv commutes with the per-channel blur) with 36x fewer
         multiplies than folding the blur into the weight (upsample_phase_weight), which spreads
-        every 1x1 weight over four 3x3 kernels."""
+        every 1x1 weight over four 3x3 kernels. `gain` multiplies the weight.
+
+        Exported to ONNX the upsampling is a bilinear Resize instead (upsample_blur_1x1), which
+        is the same arithmetic and skips the pixel shuffle's copy."""
         conv, blur = self[0], self[1]
         if self.kernel != 1:
             raise ValueError("forward_split is for 1x1 upsampling layers")
-        x = F.conv2d(x, conv.weight * conv.scale)
-        phases = upsample_phase_weight(torch.ones(1, 1, 1, 1, dtype=x.dtype), blur.kernel, self.pad0)
-        x = F.pixel_shuffle(F.conv2d(x, phases.repeat(self.out_ch, 1, 1, 1), padding=1, groups=self.out_ch), 2)
+        x = F.conv2d(x, conv.weight * (conv.scale * gain))
+        if torch.onnx.is_in_onnx_export():
+            x = upsample_blur_1x1(x, blur.kernel, self.pad0)
+        else:
+            phases = upsample_phase_weight(torch.ones(1, 1, 1, 1, dtype=x.dtype), blur.kernel, self.pad0)
+            x = F.pixel_shuffle(F.conv2d(x, phases.repeat(self.out_ch, 1, 1, 1), padding=1, groups=self.out_ch), 2)
         if len(self) > 2:
             x = self[2](x)
         return x
+
+
+def upsample_blur_1x1(x: torch.Tensor, blur: torch.Tensor, pad0: int) -> torch.Tensor:
+    """`blur(conv_transpose(x, 1, stride=2))` (a 1x1 layer's upsampling, `blur` the 4x4
+    kernel of gain 4 with pads (2, 2)) as a bilinear 2x resize and one multiplication. The
+    architecture's blur is always [1, 3, 3, 1] (the checkpoints' kernel buffers are that
+    constant), so the graph does not read the buffer.
+
+    Along one axis that upsampling gives y[2m] = x[m-1] / 4 + 3 x[m] / 4 and y[2m+1] =
+    3 x[m] / 4 + x[m+1] / 4, x zero past the ends: a bilinear resize with half-pixel centres,
+    except at the two ends, where the resize repeats the edge value (x[-1] = x[0]) and so
+    gives x[0] where the zero padding gives 3 x[0] / 4. Multiplying the first and last row
+    and column by 3/4 makes the two equal. onnxruntime's DepthToSpace, which the pixel
+    shuffle exports to, copied a 256 px map's 33 MB in about 26 ms; Resize and the
+    multiplication replace it and the depthwise convolution before it.
+    """
+    if pad0 != 2 or tuple(blur.shape) != (4, 4):
+        raise ValueError("upsample_blur_1x1 is for a 1x1 layer's 4x4 upsampling blur, pads (2, 2)")
+    y = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+    h, w = y.shape[2], y.shape[3]
+    rows = F.pad(torch.ones(h - 2, dtype=y.dtype, device=y.device), (1, 1), value=0.75)
+    cols = F.pad(torch.ones(w - 2, dtype=y.dtype, device=y.device), (1, 1), value=0.75)
+    return y * (rows.view(1, 1, -1, 1) * cols.view(1, 1, 1, -1))
 
 
 class DownConv(nn.Sequential):
@@ -314,9 +344,18 @@ class PlainConv(nn.Sequential):
         super().__init__(EqualConv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False), FusedLeakyReLU(out_ch))
 
 
-def moments(x: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+def moments(x: torch.Tensor, mode: str, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, 1 / std) of the per-sample normalisation, kept dimensions, written out so the
-    ONNX graph is plain arithmetic."""
+    ONNX graph is plain arithmetic.
+
+    Exported to ONNX, the variance is the mean square less the squared mean: one full-size
+    tensor written (x * x), where the centred form writes two (x - mean and its square; at
+    256 px 33 MB each). onnxruntime sums in float32, and the mean square is the larger sum:
+    against torch's statistics, a 128 px export's differ by up to 3.1e-4 relative where the
+    centred form's did by 6.3e-5 (images 1.7e-4 against 1.0e-4; models/README.md). torch.norm
+    and onnxruntime's ReduceL2, which would write none, were worse (5e-4 on a 256 px map in
+    torch). Torch itself keeps the centred form.
+    """
     if mode == "LayerNorm":
         dims = (1, 2, 3)
     elif mode == "InstanceNorm2d":
@@ -324,9 +363,12 @@ def moments(x: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
     else:
         raise ValueError(f"unsupported normalize_mode {mode!r}")
     mean = x.mean(dim=dims, keepdim=True)
+    if torch.onnx.is_in_onnx_export():
+        var = torch.clamp((x * x).mean(dim=dims, keepdim=True) - mean * mean, min=0.0)
+        return mean, torch.rsqrt(var + eps)
     centred = x - mean
     var = (centred * centred).mean(dim=dims, keepdim=True)
-    return mean, torch.rsqrt(var + 1e-5)
+    return mean, torch.rsqrt(var + eps)
 
 
 def normalize(x: torch.Tensor, mode: str) -> torch.Tensor:
@@ -381,14 +423,16 @@ class ModulatedConv2d(nn.Module):
         beta = F.conv2d(style, beta_weight, beta_bias, padding=padding)
         return gamma, beta
 
-    def forward_modulated(self, x, gamma, beta, stats=None, record=None):
+    def forward_modulated(self, x, gamma, beta, stats=None, record=None, eps=1e-5):
         """The layer given its modulation: normalise x, x * gamma + beta, then the convolution.
 
         `stats` (mean, 1 / std, frozen) replaces the normalisation's own statistics of x where
         `frozen` (a bool tensor) is true: the draft preview runs a window of the map with the
         statistics of an earlier whole run. `record`, a list, receives the statistics used.
+        `eps` is the normalisation's: given x / k for an input x, eps / k^2 normalises the
+        same as eps does x (UpBlock.forward_modulated).
         """
-        mean, rstd = moments(x, self.normalize_mode)
+        mean, rstd = moments(x, self.normalize_mode, eps)
         if stats is not None:
             given_mean, given_rstd, frozen = stats
             mean, rstd = torch.where(frozen, given_mean, mean), torch.where(frozen, given_rstd, rstd)
@@ -425,5 +469,11 @@ class StyledConv(nn.Module):
     def forward(self, x, style):
         return self.activate(self.conv(x, style))
 
-    def forward_modulated(self, x, gamma, beta, stats=None, record=None):
-        return self.activate(self.conv.forward_modulated(x, gamma, beta, stats, record))
+    def forward_modulated(self, x, gamma, beta, stats=None, record=None, eps=1e-5, gain=True):
+        """The layer given its modulation (ModulatedConv2d.forward_modulated), then the
+        activation; without its gain of sqrt(2) when `gain` is false (the leaky ReLU is
+        positively homogeneous, so a caller can fold the gain into what follows)."""
+        x = self.conv.forward_modulated(x, gamma, beta, stats, record, eps)
+        if gain:
+            return self.activate(x)
+        return F.leaky_relu(x + (self.activate.bias * self.activate.lr_mul).view(1, -1, 1, 1), 0.2)

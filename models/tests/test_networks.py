@@ -5,7 +5,7 @@ from unittest import mock
 import onnx
 import torch
 
-from smgan.layers import ModulatedConv2d, UpConv, winograd_conv3x3
+from smgan.layers import ModulatedConv2d, UpConv, moments, upsample_blur_1x1, winograd_conv3x3
 from smgan.networks import Encoder, Generator, ModelConfig, count_parameters
 
 
@@ -38,6 +38,88 @@ class FoldedUpsampling(unittest.TestCase):
         ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
         self.assertEqual(ops.count("ConvTranspose"), 1)
         self.assertNotIn("DepthToSpace", ops)
+
+
+    def test_exported_skip_upsampling_is_a_resize_and_equals_the_direct_form(self):
+        torch.manual_seed(3)
+        up = UpConv(5, 7, 1, activate=False)
+        for shape in ((2, 5, 6, 6), (1, 5, 1, 4), (3, 5, 5, 2)):
+            x = torch.randn(*shape)
+            direct = up.forward_direct(x)
+            with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+                exported = up.forward_split(x)
+                halved = up.forward_split(x, gain=0.5)
+            self.assertEqual(exported.shape, direct.shape)
+            self.assertLess((exported - direct).abs().max().item(), 1e-5, shape)
+            self.assertLess((halved - 0.5 * direct).abs().max().item(), 1e-5, shape)
+        buffer = io.BytesIO()
+
+        class Skip(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.up = up
+
+            def forward(self, x):
+                return self.up.forward_split(x)
+
+        torch.onnx.export(Skip(), (torch.randn(1, 5, 6, 6),), buffer, opset_version=16)
+        ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
+        self.assertEqual(ops.count("Resize"), 1)
+        self.assertNotIn("DepthToSpace", ops)
+
+    def test_resize_form_refuses_other_blurs(self):
+        with self.assertRaises(ValueError):
+            upsample_blur_1x1(torch.randn(1, 2, 3, 3), torch.ones(4, 4), 1)
+        with self.assertRaises(ValueError):
+            upsample_blur_1x1(torch.randn(1, 2, 3, 3), torch.ones(3, 3), 2)
+
+
+class ExportedNormalisation(unittest.TestCase):
+    def test_mean_square_form_equals_the_centred_form(self):
+        torch.manual_seed(4)
+        x = torch.randn(2, 6, 9, 7) * 1.5 + 0.7
+        for mode in ("LayerNorm", "InstanceNorm2d"):
+            for eps in (1e-5, 0.5e-5):
+                mean, rstd = moments(x, mode, eps)
+                with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+                    mean_e, rstd_e = moments(x, mode, eps)
+                self.assertTrue(torch.equal(mean, mean_e))
+                self.assertLess(((rstd_e - rstd) / rstd).abs().max().item(), 1e-5, (mode, eps))
+        # a constant map: the difference of squares may round below zero, the variance may not
+        flat = torch.full((1, 3, 5, 5), 3.1)
+        with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+            _, rstd = moments(flat, "LayerNorm")
+        self.assertTrue(torch.isfinite(rstd).all())
+        self.assertLessEqual(rstd.max().item(), 1e-5 ** -0.5 * (1 + 1e-6))
+
+
+class FoldedGains(unittest.TestCase):
+    def test_blocks_without_the_activation_gains_compute_what_the_plain_blocks_do(self):
+        torch.manual_seed(5)
+        g = Generator(ModelConfig(size=64, channel_multiplier=1, channel_cap=32)).eval()
+        d = g.decoder
+        with torch.no_grad():
+            styles = d.convs_latent(torch.randn(2, 64, 8, 8))
+            plain = d.synthesize(styles)
+            folded = d.features(d.modulations(styles))
+            with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+                exported = d.features(d.modulations(styles))
+        scale = plain.abs().max().item()
+        self.assertLess((folded - plain).abs().max().item(), 1e-5 * scale)
+        self.assertLess((exported - plain).abs().max().item(), 1e-5 * scale)
+
+    def test_the_second_layer_normalises_the_unscaled_map_as_the_plain_one_does_the_scaled(self):
+        # conv1's output so flat that the normalisation's eps is most of its variance
+        from smgan.networks import UpBlock
+
+        torch.manual_seed(6)
+        block = UpBlock(6, 5, 3, 3, "LayerNorm").eval()
+        with torch.no_grad():
+            block.conv1.conv.weight.mul_(1e-3)
+            x, s_in, s_out = torch.randn(2, 6, 4, 4), torch.randn(2, 3, 4, 4), torch.randn(2, 3, 8, 8)
+            plain = block(x, s_in, s_out)
+            folded = block.forward_modulated(x, block.conv1.conv.modulation(s_in), block.conv2.conv.modulation(s_out))
+        self.assertLess((folded - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
 
 
 class WinogradConvolution(unittest.TestCase):
@@ -188,3 +270,6 @@ class DraftSplit(unittest.TestCase):
             self.assertLess((inside(margin) - whole).abs().max().item(), 1e-5)
             # one cell less of margin is not enough: the window's zero padding reaches the inside
             self.assertGreater((inside(margin - 1) - whole).abs().max().item(), 1e-3)
+            # the exported forms (the skips' Resize treats the window's edges as the padding does)
+            with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+                self.assertLess((inside(margin) - whole).abs().max().item(), 1e-5)
