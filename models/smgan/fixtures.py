@@ -16,7 +16,7 @@ from .checkpoint import load_checkpoint
 from .export import random_models, write_parity_set
 from .networks import Discriminator, ModelConfig
 
-BREAKS = ("missing-e-ema", "missing-key", "normalize", "not-a-dict", "pickled-code")
+BREAKS = ("missing-e-ema", "missing-key", "normalize", "not-a-dict", "pickled-code", "skip-blur")
 
 
 class _MakesMarker:
@@ -51,6 +51,10 @@ def make_checkpoint(a) -> None:
         train_args.normalize_mode = "BatchNorm2d"
     elif a.break_ == "not-a-dict":
         ck = [1, 2, 3]
+    elif a.break_ == "skip-blur":
+        # an up-block skip with a box blur instead of the architecture's [1, 3, 3, 1]
+        key = next(k for k in ck["g_ema"] if k.endswith(".skip.1.kernel"))
+        ck["g_ema"][key] = torch.full_like(ck["g_ema"][key], 0.25)
     elif a.break_ == "pickled-code":
         ck["train_args"] = _MakesMarker(a.out + ".marker")
     torch.save(ck, a.out)

@@ -166,6 +166,8 @@ describe.skipIf(skip)('importCheckpoint', () => {
       { name: 'e_ema missing', make: (f) => fixture('smgan.fixtures', 'checkpoint', '--break', 'missing-e-ema', '--out', f), code: 'E_CONVERT_KEYS' },
       { name: 'a g_ema key missing', make: (f) => fixture('smgan.fixtures', 'checkpoint', '--size', '64', '--small-generator', '--break', 'missing-key', '--out', f), code: 'E_CONVERT_KEYS' },
       { name: 'pickled code', make: (f) => fixture('smgan.fixtures', 'checkpoint', '--break', 'pickled-code', '--out', f), code: 'E_CONVERT_UNSAFE' },
+      // a skip's blur the exported graphs do not read (a Resize builds the architecture's in)
+      { name: 'another blur in a skip', make: (f) => fixture('smgan.fixtures', 'checkpoint', '--size', '64', '--small-generator', '--break', 'skip-blur', '--out', f), code: 'E_CONVERT_ARCHITECTURE' },
       { name: 'unsupported normalize_mode', make: (f) => fixture('smgan.fixtures', 'checkpoint', '--break', 'normalize', '--out', f), code: 'E_CONVERT_NORMALIZE' },
       // 64 px with the full-size generator and channel_multiplier 1: no template
       {

@@ -12,7 +12,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path'
 import { EngineError } from '../engine/errors.js'
 import { Checkpoint } from './checkpoint.js'
 import { CheckpointError, checkpointErrorCodes } from './errors.js'
-import { type Template, type TemplateTensor, architectureOf, defaultTemplatesDir, findTemplate } from './templates.js'
+import { type Template, type TemplateTensor, architectureOf, defaultTemplatesDir, findTemplate, templateErrorCodes } from './templates.js'
 import { type PickleValue, type TensorRef, isTensorRef } from './values.js'
 import { verifyErrorCode } from './verifyFolder.js'
 import { type SpawnVerify, canceledError, canceledErrorCode, forkVerify, verifyInChild } from './verifyProcess.js'
@@ -172,6 +172,31 @@ function stateDict(checkpoint: Checkpoint, entry: 'g_ema' | 'e_ema', template: T
   return tensors
 }
 
+/** The architecture's upsampling blur: [1, 3, 3, 1] outer itself, normalised, times 4 (smgan/layers.py Blur). */
+const upsampleBlur = (() => {
+  const taps = [1, 3, 3, 1]
+  return Float32Array.from({ length: 16 }, (_, k) => (taps[k >> 2] * taps[k & 3] * 4) / 64)
+})()
+
+/**
+ * The blur buffers the graphs do not read (the up-blocks' skips, exported as a Resize that has the
+ * architecture's blur built in; layers.upsample_blur_1x1) must hold that blur: a checkpoint with
+ * another is another architecture, refused rather than imported as if it were this one.
+ */
+async function checkUnreadBlurs(checkpoint: Checkpoint, template: Template, tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>): Promise<void> {
+  const read = new Set(Object.values(template.weights).flatMap((w) => w.tensors.map((t) => t.key)))
+  for (const key of Object.keys(template.stateDict)) {
+    if (!key.endsWith('.kernel') || read.has(key)) continue
+    const { data } = await checkpoint.loadTensor(lookup(key, tensors))
+    if (data.length !== upsampleBlur.length || data.some((v, k) => Math.abs(v - upsampleBlur[k]) > 1e-6)) {
+      throw new EngineError(
+        templateErrorCodes.architecture,
+        `${key} is not the [1, 3, 3, 1] upsampling blur the templates build in; this checkpoint is another architecture (--via python checks it against PyTorch, which will refuse it too)`,
+      )
+    }
+  }
+}
+
 const zeros = new Uint8Array(4096)
 
 function lookup(key: string, tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>): TensorRef {
@@ -300,6 +325,7 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
     const architecture = architectureOf(opened.entry('train_args'))
     const template = await findTemplate(architecture, options.templatesDir ?? defaultTemplatesDir)
     const tensors = { g_ema: stateDict(opened, 'g_ema', template), e_ema: stateDict(opened, 'e_ema', template) }
+    await checkUnreadBlurs(opened, template, tensors)
     const t = lap('read', started)
     stopIfCanceled()
 
