@@ -32,7 +32,7 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
+import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
@@ -531,8 +531,9 @@ export class Engine implements EngineApi {
       const mix: MixLayer[] = []
       for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i]))
       const factors = levelFactors(levels, levelStrength)
-      const weights = levels.map((l) => mix.map((m) => wplusWeights(m, R, l.size)))
-      own = levels.map((l, i) => {
+      // levels of one size share their weights, and with them their maps (sameAsEarlier)
+      const weights = sameAsEarlier(levels, (l) => [l.size], (l) => mix.map((m) => wplusWeights(m, R, l.size)))
+      own = sameAsEarlier(levels, (l, i) => [weights[i], factors[i]], (l, i) => {
         const map = wplusChangedCells(mix, R, l.size, factors[i], weights[i])
         return cellsBox(map, l.size) ? map : null
       })
@@ -575,13 +576,13 @@ export class Engine implements EngineApi {
       const full: (Uint8Array | null)[] = []
       const fullAt = (i: number) => (i in full ? full[i] : (full[i] = keepAt[i] ? fullyMixed(own[i], sizes[i]) : null))
       const sinceMaps = changedSince(live.state, state, sizes, R)
-      const sinceCells = sinceMaps?.map((map, i) => changedCells(map, sizes[i], own[i]))
+      const sinceCells = sinceMaps && sameAsEarlier(sinceMaps, (map, i) => [map, own[i], sizes[i]], (map, i) => changedCells(map, sizes[i], own[i]))
       const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => (c && mixKey ? live.mixedKept(i, within(c, fullAt(i))) : null))
       const sinceKept = sinceCells && kept(sinceCells)
       const since = sinceCells?.map((c, i) => boxesOf(without(c, sinceKept![i]), sizes[i]))
       const ownBound = changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((box) => box !== null)), mods)
       const restore = !since || ownBound < changedShare(since, mods)
-      const cells = restore ? own.map((map, i) => changedCells(map, sizes[i])) : sinceCells!
+      const cells = restore ? sameAsEarlier(own, (map, i) => [map, sizes[i]], (map, i) => changedCells(map, sizes[i])) : sinceCells!
       const fromKept = restore ? kept(cells) : sinceKept!
       const boxes = restore ? cells.map((c, i) => boxesOf(without(c, fromKept[i]), sizes[i])) : since
       if (!window && changedShare(boxes, mods) > this.#wholeShare) {
@@ -592,10 +593,9 @@ export class Engine implements EngineApi {
       if (restore) live.restore()
       // not comparable with anything until written whole, so an edit after a failure here restores
       live.state = null
-      if (!restore) sinceMaps?.forEach((map, i) => {
-        const back = unmixedCells(map, sizes[i], own[i])
-        if (back) live.restoreCells(i, back)
-      })
+      if (!restore && sinceMaps) {
+        sameAsEarlier(sinceMaps, (map, i) => [map, own[i], sizes[i]], (map, i) => unmixedCells(map, sizes[i], own[i])).forEach((back, i) => back && live.restoreCells(i, back))
+      }
       fromKept.forEach((c, i) => c && live.writeMixed(i, c))
       if (fresh) live.writeAll(boxes, fresh)
       // the fully mixed cells just computed are kept for later edits under this mix

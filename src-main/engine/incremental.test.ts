@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -680,6 +680,24 @@ describe('incremental helpers', () => {
     expect(scaleRatios(two, { ...two, strengths: [0.4, 1] })).toBeNull()
     expect(scaleRatios(ownState(2), state(0.4))).toBeNull()
     expect(scaleRatios(null, state(0.4))).toBeNull()
+  })
+
+  it('sameAsEarlier makes a result once for items whose inputs are the same objects, and shares it', () => {
+    const a = new Float32Array(4)
+    const b = new Float32Array(4)
+    const made: number[] = []
+    const items = [{ size: 8, w: a }, { size: 8, w: a }, { size: 16, w: a }, { size: 8, w: b }, { size: 16, w: a }]
+    const out = sameAsEarlier(items, (item) => [item.size, item.w], (item, i) => {
+      made.push(i)
+      return { size: item.size }
+    })
+    // equal values in other arrays (b) are not the same input: only identity counts
+    expect(made).toEqual([0, 2, 3])
+    expect(out[1]).toBe(out[0])
+    expect(out[4]).toBe(out[2])
+    expect(out[3]).not.toBe(out[0])
+    expect(out.map((o) => o.size)).toEqual([8, 8, 16, 8, 16])
+    expect(sameAsEarlier([1, 2], () => [], (v) => v * 10)).toEqual([10, 10])
   })
 
   it('padZero puts a border of zeros around each plane', () => {

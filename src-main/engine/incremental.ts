@@ -76,7 +76,8 @@ export const ownState = (levels: number): MixState => ({ sources: '', strengths:
  */
 export function changedSince(since: MixState | null, current: MixState | null, sizes: number[], resolution: number): (Uint8Array | null)[] | null {
   if (!since || !current || since.sources !== current.sources || since.strengths.join() !== current.strengths.join() || since.factors.join() !== current.factors.join()) return null
-  return sizes.map((r, level) => {
+  // levels of one size whose weights are the same arrays have the same map
+  return sameAsEarlier(sizes, (r, level) => [r, current.weights[level], since.weights[level]], (r, level) => {
     const map = new Uint8Array(r * r)
     let any = false
     current.weights[level].forEach((w, k) => {
@@ -134,6 +135,22 @@ export function dilate(map: Uint8Array, r: number): Uint8Array {
       if (rows[k] || (y > 0 && rows[k - r]) || (y + 1 < r && rows[k + r])) out[k] = 1
     }
   }
+  return out
+}
+
+/**
+ * `make(item, i)` for each item, where an earlier item's `inputs` are the same (===) taking that
+ * item's result instead: style levels come in pairs of one size, whose masks, weights and cell
+ * maps are the same, and at 256 px each map is 65,536 cells. The results are shared, so callers
+ * must not change them.
+ */
+export function sameAsEarlier<T, R>(items: readonly T[], inputs: (item: T, i: number) => unknown[], make: (item: T, i: number) => R): R[] {
+  const keys = items.map(inputs)
+  const out: R[] = []
+  items.forEach((item, i) => {
+    const j = keys.findIndex((k, j) => j < i && k.length === keys[i].length && k.every((v, n) => v === keys[i][n]))
+    out.push(j >= 0 ? out[j] : make(item, i))
+  })
   return out
 }
 

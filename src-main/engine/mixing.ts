@@ -114,11 +114,12 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
     const s = (sy - held.y0) * hw + x0 - ox - held.x0
     // channel-major, so both tensors are read along their rows; one loop per source type keeps each monomorphic
     if (source instanceof Uint16Array) {
+      const values = HALF_VALUES
       for (let c = 0; c < channels; c++) {
         const row = c * boxPlane + d
         const from = c * plane + s
         for (let j = 0; j < n; j += 2) {
-          for (let k = runs[j]; k < runs[j + 1]; k++) target[row + k] += alpha[k] * (HALF_VALUES[source[from + k]] - target[row + k])
+          for (let k = runs[j]; k < runs[j + 1]; k++) target[row + k] += alpha[k] * (values[source[from + k]] - target[row + k])
         }
       }
       continue
@@ -181,11 +182,14 @@ export function windowOf(data: StyleTensor, channels: number, r: number, box: Bo
     copyCells(into, bw, bh, x0 - box.x0, y0 - box.y0, data, r, r, x0, y0, x1 - x0, y1 - y0, channels)
     return into
   }
+  // the table read into a local once, for the loop
+  const values = HALF_VALUES
+  const n = x1 - x0
   for (let c = 0; c < channels; c++) {
     for (let y = y0; y < y1; y++) {
       const to = c * bw * bh + (y - box.y0) * bw + (x0 - box.x0)
       const from = c * r * r + y * r + x0
-      for (let k = 0; k < x1 - x0; k++) into[to + k] = HALF_VALUES[data[from + k]]
+      for (let k = 0; k < n; k++) into[to + k] = values[data[from + k]]
     }
   }
   return into

@@ -90,12 +90,14 @@ export function padZero(data: StyleTensor, n: number, c: number, h: number, w: n
   const H = h + 2 * b
   const W = w + 2 * b
   const out = new Float32Array(n * c * H * W)
+  // the table read into a local once, for the loop
+  const values = HALF_VALUES
   for (let p = 0; p < n * c; p++) {
     for (let y = 0; y < h; y++) {
       const from = p * h * w + y * w
       const to = p * H * W + (y + b) * W + b
       if (data instanceof Float32Array) out.set(data.subarray(from, from + w), to)
-      else for (let x = 0; x < w; x++) out[to + x] = HALF_VALUES[data[from + x]]
+      else for (let x = 0; x < w; x++) out[to + x] = values[data[from + x]]
     }
   }
   return out
