@@ -326,6 +326,19 @@ export interface MorphRequest {
   t: number
 }
 
+/** The crops an edit is about to be painted on: the photo's and each reference's. */
+export interface PrepareRequest {
+  original: CroppedImage
+  references?: CroppedImage[]
+}
+
+export interface PrepareResult {
+  /** How many crops were encoded (the others were cached already). */
+  encoded: number
+  /** Wall time in the engine for this request. */
+  ms: number
+}
+
 export interface RandomRequest {
   seed: number
   /** Truncation psi, default 1 (none). */
@@ -350,6 +363,12 @@ export interface EngineApi {
    * decodes, and pastes the result back into the photo, returning what `output` asks for.
    */
   render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>>
+  /**
+   * Does now what the first render of these crops would: encodes them and readies the photo
+   * crop's styles, so that the first stroke painted on a newly framed crop or reference does
+   * not wait for it. Renders after it give the same result.
+   */
+  prepare(request: PrepareRequest): Promise<PrepareResult>
   /** The faces in a held image, largest first, each with the frame that aligns it for the loaded model. */
   detectFaces(imageId: string): Promise<FacesResult>
   /** Global W interpolation between two crops. */

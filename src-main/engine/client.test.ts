@@ -26,7 +26,7 @@ function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false;
 
 describe('engine process', () => {
   it('serves exactly the public engine methods, read from the Engine class', () => {
-    expect([...servedMethods].sort()).toEqual(['closeImage', 'detectFaces', 'getPixels', 'loadModel', 'modelInfo', 'morph', 'openImage', 'random', 'render'])
+    expect([...servedMethods].sort()).toEqual(['closeImage', 'detectFaces', 'getPixels', 'loadModel', 'modelInfo', 'morph', 'openImage', 'prepare', 'random', 'render'])
   })
 
   it('answers a whole edit in one request, typed arrays intact', async () => {

@@ -45,6 +45,17 @@ async function reconstruction(imageId: string): Promise<RawImage> {
   return (await engine.render({ edit: { original: { imageId }, layers: [] }, output: { kind: 'generated' } })).generated
 }
 
+/** `work` on an engine of its own with the test model loaded, disposed after. */
+async function withFreshEngine(work: (fresh: Engine) => Promise<void>): Promise<void> {
+  const fresh = new Engine()
+  try {
+    await fresh.loadModel(await testModelDir())
+    await work(fresh)
+  } finally {
+    await fresh.dispose()
+  }
+}
+
 beforeAll(async () => {
   engine = new Engine()
   const { model } = await engine.loadModel(await testModelDir())
@@ -80,6 +91,42 @@ describe('render: encoding is cached', () => {
     } finally {
       await fresh.dispose()
     }
+  })
+
+  it('prepare encodes the crops ahead: the first render after it encodes nothing and gives what a render without it gives', async () => {
+    await withFreshEngine(async (fresh) => {
+      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
+      const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const referenceCrop = { x: 10, y: 10, size: 180 }
+      const prepared = await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
+      expect(prepared.encoded).toBe(2)
+      // the photo crop's gamma/beta are ready for the incremental path
+      expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 2, modulations: 1 })
+      expect((await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })).encoded).toBe(0)
+      const edit: Edit = { original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId, crop: referenceCrop }, mask: rectMask(240, 200, 60, 40, 80, 80) }] }
+      const first = await fresh.render({ edit, output: { kind: 'preview' } })
+      expect(first.encoded).toBe(0)
+      // the engine used in the other tests never prepared these crops
+      const photoHere = await engine.openImage({ bytes: await gradientPng(240, 200, 0) })
+      const referenceHere = await engine.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const unprepared = await engine.render({ edit: { ...edit, original: { imageId: photoHere.imageId, crop: photoCrop }, layers: [{ ...edit.layers[0], reference: { imageId: referenceHere.imageId, crop: referenceCrop } }] }, output: { kind: 'preview' } })
+      expect(same(first.pasted, unprepared.pasted)).toBe(true)
+      expect(same(first.generated, unprepared.generated)).toBe(true)
+    })
+  })
+
+  it('prepare refuses unknown images, crops outside the photo and malformed requests with stable codes, before any work', async () => {
+    await withFreshEngine(async (fresh) => {
+      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
+      await expect(fresh.prepare({ original: { imageId: 'img:nope' } })).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
+      await expect(fresh.prepare({ original: { imageId: a.imageId, crop: { x: 100, y: 0, size: 200 } } })).rejects.toMatchObject({ code: 'E_CROP_OUT_OF_BOUNDS' })
+      // a bad reference stops the request before the photo's crop is encoded
+      await expect(fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: 'img:nope' }] })).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
+      expect(fresh.inspect.cacheSizes().stylemaps).toBe(0)
+      await expect(fresh.prepare(null as never)).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+      await expect(fresh.prepare({ original: { imageId: a.imageId }, references: 'img:x' as never })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+      await expect(fresh.prepare({ original: { imageId: a.imageId }, references: [null as never] })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+    })
   })
 
   it('previews that reuse the kept photo and reference detail bands give what a fresh engine gives', async () => {
