@@ -349,6 +349,16 @@ export const channels = {
       z.object({ status: z.literal('superseded'), seq: z.number().int() }),
     ]),
   ),
+  /**
+   * Ready the crops an edit is about to be painted on (the photo's and each reference's), so
+   * that the first stroke does not wait for them to be encoded: sent when a crop is framed or a
+   * reference added. The engine answers one request at a time, so a render asked for meanwhile
+   * waits for it; the work is the same that render would do. `encoded`: crops not cached before.
+   */
+  'engine:prepare': channel(
+    z.object({ original: croppedImageSchema, references: z.array(croppedImageSchema).max(16).default([]) }),
+    z.object({ encoded: z.number().int().nonnegative(), ms: z.number().nonnegative() }),
+  ),
   /** A random face/scene from the mapping network (needs a model with `mapping`). */
   'engine:random': channel(
     z.object({ seed: z.number().int().nonnegative().max(2 ** 31 - 1), truncation: z.number().min(0).max(2).default(0.7) }),

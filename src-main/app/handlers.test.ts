@@ -60,6 +60,14 @@ describe('engine channels on the real model', () => {
     expect(info.model).toMatchObject({ active: true, builtIn: true })
   })
 
+  it('prepare encodes the photo and reference crops once; an unknown image fails with its code', async () => {
+    const other = { x: 8, y: 8, size: 48 }
+    const first = await t.ok('engine:prepare', { original: { imageId: photoId, crop: other }, references: [{ imageId: referenceId, crop: other }] })
+    expect(first.encoded).toBe(2)
+    expect((await t.ok('engine:prepare', { original: { imageId: photoId, crop: other }, references: [{ imageId: referenceId, crop: other }] })).encoded).toBe(0)
+    expect(await t.call('engine:prepare', { original: { imageId: 'img:nope', crop } })).toMatchObject({ ok: false, error: { code: 'E_IMAGE_UNKNOWN' } })
+  })
+
   it('generate pastes the edit into the crop, changing the photo only near the mask', async () => {
     const result = await t.ok('engine:generate', { seq: 1, edit: edit() })
     if (result.status !== 'rendered') throw new Error(result.status)

@@ -1,5 +1,6 @@
-// engine:* — the live preview, random samples and morphs. The preview is one engine request:
-// the engine encodes (cached), mixes, decodes and pastes back in one `render` call.
+// engine:* — the live preview (and readying its crops ahead of it), random samples and morphs.
+// The preview is one engine request: the engine encodes (cached), mixes, decodes and pastes
+// back in one `render` call.
 import type { HandlerMap } from '../../../src-shared/ipc'
 import type { Channels } from '../../../src-shared/contract'
 import type { AppContext } from '../context'
@@ -9,7 +10,7 @@ import { rawToPng } from '../pixels'
 /** zlib level of the live preview's PNGs: 0 (stored) costs ~3 ms on 1024 px against ~45 ms at level 2. */
 const livePreviewPngLevel = 0
 
-export function engineHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'engine:generate' | 'engine:random' | 'engine:morph'> {
+export function engineHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'engine:generate' | 'engine:prepare' | 'engine:random' | 'engine:morph'> {
   const { engine, images } = ctx
   const previews = new LatestWins()
   return {
@@ -25,6 +26,12 @@ export function engineHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'eng
       })
       if (outcome.status === 'superseded') return { status: 'superseded', seq }
       return { status: 'rendered', seq, ...outcome.value }
+    },
+    'engine:prepare': async ({ original, references }) => {
+      images.get(original.imageId)
+      for (const reference of references) images.get(reference.imageId)
+      const { encoded, ms } = await ctx.withEngine(() => engine.prepare({ original, references }))
+      return { encoded, ms }
     },
     'engine:random': async ({ seed, truncation }) => {
       const generated = await ctx.withEngine(() => engine.random({ seed, truncation }))
