@@ -57,7 +57,7 @@ function useKeyboard(services: EditorServices): void {
 
 function useStartup(services: EditorServices): void {
   useEffect(() => {
-    const { store, ui, actions, preview } = services
+    const { store, ui, actions, preview, preparer } = services
     preview.start()
     const offs: (() => void)[] = []
     const api = window.stylemap
@@ -65,11 +65,14 @@ function useStartup(services: EditorServices): void {
       store.reportError({ code: 'E_NO_BRIDGE', message: 'The engine bridge is missing: open the editor from Stylemap Studio.' })
       return () => preview.dispose()
     }
+    preparer.start()
+    offs.push(() => preparer.dispose())
     offs.push(
       api.on['menu:command'](({ command, recentId }) => void dispatchMenuCommand(actions, command, recentId)),
       api.on['engine:restarted'](({ reason }) => {
         store.reportError({ code: engineFailureCodes.engineCrashed, message: `The engine stopped and was restarted (${reason}). Your document is untouched.` })
         ui.set({ previewBusy: false })
+        preparer.forget()
       }),
       api.on['autosave:request'](() => void writeAutosave(services)),
       api.on['download:progress']((progress) => onDownloadProgress(ui, progress)),

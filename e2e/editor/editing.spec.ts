@@ -61,6 +61,32 @@ test('painting on a reference layer shows the live preview on the canvas', async
   await screenshot(page, testInfo, '04-painted-with-preview')
 })
 
+test('once the crop is framed and a reference added, the status bar says the crops are being prepared, and the first stroke then renders', async ({ app: page, bridge, photoFile, faceFile }) => {
+  const editor = { page, bridge, photoFile, faceFile }
+  // what the status bar says while busy, however briefly (the bundled model prepares in a blink)
+  await page.evaluate(() => {
+    // runs in the page; the node-side tsconfig has no DOM types
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const page = globalThis as any
+    const seen: string[] = []
+    page.busySeen = seen
+    new page.MutationObserver(() => {
+      const text = page.document.querySelector('[aria-label="Busy"]')?.textContent?.trim()
+      if (text && !seen.includes(text)) seen.push(text)
+    }).observe(page.document.body, { subtree: true, childList: true, characterData: true })
+  })
+  const busySeen = () => page.evaluate(() => (globalThis as unknown as { busySeen: string[] }).busySeen)
+  await openPortrait(editor)
+  const crop = await frameCrop(page)
+  await addReference(editor)
+  await expect.poll(busySeen).toContain('Preparing crops…')
+  await expect(statusBar(page).getByLabel('Busy')).toHaveCount(0)
+  // nothing was painted yet: preparing rendered nothing
+  await expect(statusBar(page).getByLabel('Last render time')).toHaveText('Last render: —')
+  const { photoBefore, painted } = await paintStroke(page, crop)
+  expect(painted).not.toEqual(photoBefore)
+})
+
 test('before/after: the result differs from the photo near the painted stroke only', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
   const { crop, stroke } = await paintedPortrait({ page, bridge, photoFile, faceFile })
   await page.getByRole('button', { name: 'Compare' }).click()

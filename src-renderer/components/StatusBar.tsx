@@ -36,9 +36,9 @@ export function StatusBar() {
         {store.dirty ? ' •' : ''}
       </span>
       <span className="spacer" />
-      {(ui.task || ui.previewBusy) && (
+      {(ui.task || ui.previewBusy || ui.preparing) && (
         <span role="status" aria-label="Busy">
-          <span className="spinner small" /> {ui.task ?? 'Rendering preview…'}
+          <span className="spinner small" /> {ui.task ?? (ui.previewBusy ? 'Rendering preview…' : 'Preparing crops…')}
         </span>
       )}
       {ui.notice && !ui.task && (

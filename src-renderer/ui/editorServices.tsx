@@ -6,6 +6,7 @@ import { call } from '../engine/api'
 import { ImageCache } from '../engine/imageCache'
 import { ImageHolds } from '../engine/imageHolds'
 import { FaceFinder } from '../faces/faceFinder'
+import { CropPreparer } from '../preview/cropPreparer'
 import { LivePreview } from '../preview/livePreview'
 import { UiStore } from './uiStore'
 
@@ -16,6 +17,8 @@ export interface EditorServices {
   holds: ImageHolds
   faces: FaceFinder
   preview: LivePreview
+  /** readies the photo's and references' crops for the first stroke */
+  preparer: CropPreparer
   context: EditorContext
   actions: EditorActions
 }
@@ -38,8 +41,9 @@ export function createEditorServices(): EditorServices {
   // last thing that named an image
   store.subscribe(() => holds.collect())
   const preview = new LivePreview(store, ui)
+  const preparer = new CropPreparer(store, ui, (request) => call('engine:prepare', request))
   const context: EditorContext = { store, ui, images, holds, faces, preview, view: null }
-  return { store, ui, images, holds, faces, preview, context, actions: createEditorActions(context) }
+  return { store, ui, images, holds, faces, preview, preparer, context, actions: createEditorActions(context) }
 }
 
 const ServicesContext = createContext<EditorServices | null>(null)

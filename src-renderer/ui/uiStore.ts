@@ -34,6 +34,8 @@ export class UiStore {
   /** the hold-to-compare key is down: show the photo without the preview */
   holdCompare = false
   previewBusy = false
+  /** the engine is readying the crops for the first stroke (CropPreparer) */
+  preparing = false
   /** a slow task that is not the preview ("Exporting…") */
   task: string | null = null
   lastRenderMs: number | null = null
