@@ -213,7 +213,8 @@ export interface Edit {
   feather?: number
   /**
    * Bring the generated colours to the photo's around the edit (default true): a per-channel
-   * shift, and no more colourfulness than the photo has (a black-and-white photo stays so).
+   * shift, the colour variation taken onto the photo's hues and capped at the photo's own
+   * range of colour there (a black-and-white photo stays so).
    */
   colorMatch?: boolean
   /**

@@ -8,7 +8,7 @@ import type { Mask, RawImage } from './api.js'
 import { Engine } from './engine.js'
 import { cropPixels, decodeImage, fitWithin } from './images.js'
 import { imageToFrame } from './frames.js'
-import { colorShift, composite, featherMask, frameDelta, pasteThroughFrame, toneMatch } from './pasteback.js'
+import { type ChromaMap, chromaMap, colorShift, composite, featherMask, frameDelta, mapEigen, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 import { testModelDir } from './testing/models.js'
 import { alphaPng, exifRotatedJpeg, gradientPixels, noiseImage, p3Png, rectMask } from './testing/photos.js'
 
@@ -178,7 +178,7 @@ describe('colour match', () => {
     const shift = colorShift(photo, crop, generated, alpha)
     // clipping at 0/255 of noisy pixels biases the estimate a little
     for (let c = 0; c < 3; c++) expect(Math.abs(shift[c] - cast[c])).toBeLessThan(3)
-    const matched = composite(photo, crop, generated, alpha, { shift, chroma: 1, generatedMean: [0, 0, 0], photoMean: [0, 0, 0] })
+    const matched = composite(photo, crop, generated, alpha, { ...noToneMatch, shift })
     const plain = composite(photo, crop, generated, alpha)
     const error = (img: RawImage): number => {
       let sum = 0
@@ -202,7 +202,7 @@ describe('colour match', () => {
         photo.data.set([v + tint, v, v - tint], i * 3)
       }
       const tone = toneMatch(photo, crop, generated, alpha, colorShift(photo, crop, generated, alpha))
-      expect(tone.chroma, `tint ${tint}`).toBeLessThan(0.05)
+      expect(Math.max(...gains(tone.chroma)), `tint ${tint}`).toBeLessThan(0.05)
       const out = composite(photo, crop, generated, alpha, tone)
       for (let i = 0; i < size * size; i++) {
         const [r, g, b] = out.data.subarray(i * 3, i * 3 + 3)
@@ -215,12 +215,84 @@ describe('colour match', () => {
     }
     // a photo as colourful as the generator's output keeps it all; a greyer generator is never saturated
     const colour = noiseImage(size, size, 3, 11)
-    expect(toneMatch(colour, crop, generated, alpha, [0, 0, 0]).chroma).toBeGreaterThan(0.9)
+    expect(Math.min(...gains(toneMatch(colour, crop, generated, alpha, [0, 0, 0]).chroma))).toBeGreaterThan(0.9)
     const grey = noiseImage(size, size, 3, 13)
     for (let i = 0; i < size * size; i++) grey.data[i * 3 + 1] = grey.data[i * 3 + 2] = grey.data[i * 3]
-    expect(toneMatch(colour, crop, grey, alpha, [0, 0, 0]).chroma).toBe(1)
+    for (const gain of gains(toneMatch(colour, crop, grey, alpha, [0, 0, 0]).chroma)) expect(gain).toBeCloseTo(1, 6)
+  })
+
+  it('chromaMap takes the generator\'s colour variation onto the photo\'s hues, and never strengthens it', () => {
+    const apply = ([a, b, c]: ChromaMap, [u, v]: [number, number]): [number, number] => [a * u + b * v, b * u + c * v]
+    // the photo's chroma varies along one hue only, (1, -1) in (R - Y, B - Y): warmer or cooler
+    const along = [Math.SQRT1_2, -Math.SQRT1_2] as [number, number]
+    const sepia: ChromaMap = [50, -50, 50]
+    const map = chromaMap([400, 0, 400], sepia)
+    const [u0, v0] = apply(map, [along[1], -along[0]])
+    expect(Math.hypot(u0, v0)).toBeLessThan(1e-3)
+    // along it the spread is the photo's: sd 10 of the generator's 20
+    const [u1, v1] = apply(map, along)
+    expect(u1 * along[0] + v1 * along[1]).toBeCloseTo(0.5, 3)
+    // a photo more colourful than the generator every way keeps the generator's colour as it is
+    const same = chromaMap([30, 5, 20], [900, 100, 700])
+    expect(same[0]).toBeCloseTo(1, 6)
+    expect(same[1]).toBeCloseTo(0, 6)
+    expect(same[2]).toBeCloseTo(1, 6)
+    // a generator whose colour varies like the photo's keeps it as it is too
+    const twin = chromaMap([120, -40, 60], [120, -40, 60])
+    ;[1, 0, 1].forEach((v, i) => expect(twin[i]).toBeCloseTo(v, 3))
+    // with both colourful but in different hues, no direction gains
+    for (const gain of gains(chromaMap([100, 80, 90], [300, -200, 150]))) expect(gain).toBeLessThanOrEqual(1 + 1e-9)
+    // mapEigen: the identity leaves a matrix as it is, a square root squared gives it back
+    const m: ChromaMap = [5, 2, 3]
+    mapEigen(m, (l) => l).forEach((v, i) => expect(v).toBeCloseTo(m[i], 9))
+    const [ra, rb, rc] = mapEigen(m, Math.sqrt)
+    ;[ra * ra + rb * rb, ra * rb + rb * rc, rb * rb + rc * rc].forEach((v, i) => expect(v).toBeCloseTo(m[i], 9))
+  })
+
+  it('an old print tinted along one hue gets an edit in that hue, no further from its tint than the print itself goes', () => {
+    const size = 48
+    const crop = { x: 0, y: 0, size }
+    const alpha = featherMask(rectMask(size, size, 14, 14, 20, 20), 2)
+    // colour fringes in every hue, and a red blob (lips) under the mask
+    const generated = noiseImage(size, size, 3, 21)
+    for (let y = 20; y < 28; y++) for (let x = 18; x < 30; x++) generated.data.set([230, 40, 90], (y * size + x) * 3)
+    // a print whose tint warms with its brightness: red up and blue down by up to 12
+    const photo = noiseImage(size, size, 3, 22)
+    const tintOf = (v: number) => Math.round((12 * v) / 255)
+    let widest = 0
+    for (let i = 0; i < size * size; i++) {
+      const v = 30 + (photo.data[i * 3] % 190)
+      photo.data.set([v + tintOf(v), v, v - tintOf(v)], i * 3)
+    }
+    const tone = toneMatch(photo, crop, generated, alpha, colorShift(photo, crop, generated, alpha))
+    const [pu, , pv] = tone.photoMean
+    const chromaOf = (data: Uint8Array, i: number): [number, number] => {
+      const [r, g, b] = data.subarray(i * 3, i * 3 + 3)
+      const y = 0.299 * r + 0.587 * g + 0.114 * b
+      return [r - y - pu, b - y - pv]
+    }
+    for (let i = 0; i < size * size; i++) widest = Math.max(widest, Math.hypot(...chromaOf(photo.data, i)))
+    // the hue it varies along, in (R - Y, B - Y): (t, 0, -t) added to a grey is (1 - 0.185, -1 - 0.185) t
+    const hue = [0.815 / Math.hypot(0.815, 1.185), -1.185 / Math.hypot(0.815, 1.185)]
+    const out = composite(photo, crop, generated, alpha, tone)
+    let edited = 0
+    for (let i = 0; i < size * size; i++) {
+      if (alpha[i] < 1) continue
+      edited++
+      const [u, v] = chromaOf(out.data, i)
+      // off the print's hue by no more than the rounding to bytes
+      expect(Math.abs(u * hue[1] - v * hue[0]), `pixel ${i}`).toBeLessThan(1)
+      expect(Math.hypot(u, v), `pixel ${i}`).toBeLessThanOrEqual(widest + 1)
+    }
+    expect(edited).toBeGreaterThan(200)
   })
 })
+
+/** A chroma map's gains: its eigenvalues. */
+function gains([a, b, c]: ChromaMap): [number, number] {
+  const half = Math.hypot((a - c) / 2, b)
+  return [(a + c) / 2 + half, (a + c) / 2 - half]
+}
 
 /** What the written file holds, as raw pixels. */
 async function readBack(path: string): Promise<RawImage> {
