@@ -195,6 +195,19 @@ describe('nonZeroBounds of a mask', () => {
       shifted.set(data, 3)
       expect(nonZeroBounds(shifted.subarray(3), width, height), `seed ${seed}, offset 3`).toEqual(want)
     }
+    // narrow masks, where a row's scan outside the box is shorter than a word and the painted
+    // bytes of the rows around it share its words
+    let s = 11
+    const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+    for (let trial = 0; trial < 3000; trial++) {
+      const width = 1 + (trial % 9)
+      const height = 1 + Math.floor(next() * 4)
+      const offset = trial % 4
+      const bytes = new Uint8Array(width * height + offset)
+      const data = bytes.subarray(offset)
+      for (let k = 1 + Math.floor(next() * 3); k > 0; k--) data[Math.floor(next() * data.length)] = 200
+      expect(nonZeroBounds(data, width, height), `trial ${trial}`).toEqual(nonZeroBounds(Array.from(data), width, height))
+    }
     const single = (at: number) => {
       const data = new Uint8Array(7 * 3)
       data[at] = 9

@@ -254,20 +254,44 @@ function byteBounds(data: Uint8Array, width: number, height: number): { x0: numb
   let x1 = Math.max(first % width, last % width)
   for (let y = y0; y <= y1; y++) {
     const row = y * width
-    for (let x = 0; x < x0; x++) {
-      if (data[row + x] !== 0) {
-        x0 = x
-        break
-      }
-    }
-    for (let x = width - 1; x > x1; x--) {
-      if (data[row + x] !== 0) {
-        x1 = x
-        break
-      }
-    }
+    if (x0 > 0) x0 = firstPainted(data, words, row, row + x0) - row
+    if (x1 < width - 1) x1 = lastPainted(data, words, row + x1 + 1, row + width) - row
   }
   return { x0, y0, x1, y1 }
+}
+
+/** The first non-zero byte of data[from, to), or `to` when none: whole words at a time where it can. */
+function firstPainted(data: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let i = from
+  if (words) {
+    for (; i < to && (i & 3) !== 0; i++) if (data[i] !== 0) return i
+    if (i < to) {
+      // i is a word's first byte: skip the zero words wholly before `to`
+      let w = i >> 2
+      const end = to >> 2
+      while (w < end && words[w] === 0) w++
+      i = w * 4
+    }
+  }
+  while (i < to && data[i] === 0) i++
+  return i
+}
+
+/** The last non-zero byte of data[from, to), or from - 1 when none, read from the end. */
+function lastPainted(data: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let i = to - 1
+  if (words) {
+    for (; i >= from && ((i + 1) & 3) !== 0; i--) if (data[i] !== 0) return i
+    if (i >= from) {
+      // i is a word's last byte: skip the zero words wholly from `from` on
+      let w = (i + 1) / 4 - 1
+      const start = (from + 3) >> 2
+      while (w >= start && words[w] === 0) w--
+      i = w * 4 + 3
+    }
+  }
+  while (i >= from && data[i] === 0) i--
+  return i
 }
 
 /**
