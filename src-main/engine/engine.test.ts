@@ -100,12 +100,17 @@ describe('render: encoding is cached', () => {
       const referenceCrop = { x: 10, y: 10, size: 180 }
       const prepared = await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
       expect(prepared.encoded).toBe(2)
-      // the photo crop's gamma/beta are ready for the incremental path
-      expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 2, modulations: 1 })
+      // the photo crop's gamma/beta are ready for the incremental path, and both pyramids are made
+      expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 2, modulations: 1, pyramids: 2 })
+      const wholeBytes = fresh.inspect.pyramidBytes()
       expect((await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })).encoded).toBe(0)
+      expect(fresh.inspect.pyramidBytes()).toBe(wholeBytes)
       const edit: Edit = { original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId, crop: referenceCrop }, mask: rectMask(240, 200, 60, 40, 80, 80) }] }
       const first = await fresh.render({ edit, output: { kind: 'preview' } })
       expect(first.encoded).toBe(0)
+      // the reference's whole pyramid, kept from prepare, is cut down to where the mask reads it
+      expect(fresh.inspect.cacheSizes().pyramids).toBe(2)
+      expect(fresh.inspect.pyramidBytes()).toBeLessThan(wholeBytes * 0.85)
       // the engine used in the other tests never prepared these crops
       const photoHere = await engine.openImage({ bytes: await gradientPng(240, 200, 0) })
       const referenceHere = await engine.openImage({ bytes: await gradientPng(220, 220, 6) })

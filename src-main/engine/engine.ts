@@ -352,10 +352,11 @@ export class Engine implements EngineApi {
   /**
    * The first render of a crop encodes it and, for the photo's crop with an incremental model,
    * resizes its stylemap into styles and computes every layer's gamma/beta: at 256 px (`npm run
-   * bench`) 3.2 s of that first preview's 5.0. Done here, while the user picks a brush, the
-   * first stroke waits only for what its mask needs (a reference's styles are resized where the
-   * mask reads them, so only its stylemap is made here). The caches are the render's own, so
-   * its result is the same.
+   * bench`) 3.2 s of that first preview's 5.0. A reference's styles are resized too (0.6-0.9 s
+   * at 256 px) and kept whole until its first stroke, which cuts them down to where its mask
+   * reads them: no mask is painted yet. Done here, while the user picks a brush, the first
+   * stroke waits only for what its mask needs. The caches are the render's own, so its result
+   * is the same.
    */
   async #prepare(request: PrepareRequest): Promise<PrepareResult> {
     const started = performance.now()
@@ -376,6 +377,7 @@ export class Engine implements EngineApi {
       if (!this.#stylemaps.has(this.#stylemapKey(model, held.info.imageId, crop))) encoded++
       const done = await this.#encode(model, held, crop)
       if (k === 0 && model.incremental) await this.#live(model, done, await this.#styles(done))
+      else if (k > 0 && model.incremental && model.info.features.wplus) await this.#provisionalStyles(done)
     }
     return { encoded, ms: performance.now() - started }
   }
@@ -753,10 +755,20 @@ export class Engine implements EngineApi {
    */
   async #styles(encoded: Encoded): Promise<Uint16Array[]> {
     const cached = this.#pyramids.get(encoded.key)
-    if (cached && !cached.pixels) return cached.halves
+    if (cached && !cached.pixels) {
+      // a prepared reference's whole pyramid, now an edited photo's: kept whole from here on
+      if (cached.provisional) this.#pyramids.set(encoded.key, { halves: cached.halves })
+      return cached.halves
+    }
     const halves = await this.#resizeToHalves(encoded)
     this.#pyramids.set(encoded.key, { halves })
     return halves
+  }
+
+  /** A reference crop's whole pyramid, resized ahead of its first mask (prepare); nothing when any of it is kept. */
+  async #provisionalStyles(encoded: Encoded): Promise<void> {
+    if (this.#pyramids.has(encoded.key)) return
+    this.#pyramids.set(encoded.key, { halves: await this.#resizeToHalves(encoded), provisional: true })
   }
 
   /** The resizer's outputs for a crop, as halves. */
@@ -781,11 +793,13 @@ export class Engine implements EngineApi {
     const R = model.info.resolution
     const levels = model.info.styles
     const cached = this.#pyramids.get(encoded.key)
-    if (cached && !cached.pixels) return { styles: cached.halves }
+    if (cached && !cached.pixels && !cached.provisional) return { styles: cached.halves }
     // a mask shifted wholly past the crop reads nothing: any kept part will do
     const need = maskBox(mask, R) ?? { x0: 0, y0: 0, x1: 1, y1: 1 }
     if (cached?.pixels && contains(cached.pixels, need)) return { styles: cached.halves, regions: keptBoxes(cached, levels, R) }
-    const kept = keepStyles(await this.#resizeToHalves(encoded), levels, R, regionToKeep(need, cached?.pixels ?? null, R))
+    // a prepared whole pyramid is cut down as the resizer's output would have been
+    const whole = cached?.provisional ? cached.halves : await this.#resizeToHalves(encoded)
+    const kept = keepStyles(whole, levels, R, regionToKeep(need, cached?.pixels ?? null, R))
     this.#pyramids.set(encoded.key, kept)
     return { styles: kept.halves, regions: kept.pixels && keptBoxes(kept, levels, R) }
   }

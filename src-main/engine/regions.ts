@@ -12,6 +12,11 @@ export interface KeptStyles {
   halves: Uint16Array[]
   /** The box of model pixels the tensors cover (toGrid at each level: every cell it touches); absent: whole. */
   pixels?: Box
+  /**
+   * Whole only until the crop is first read as a reference (Engine.prepare, before any mask is
+   * painted): then it is cut down to what the masks read, as if the resizer had run just then.
+   */
+  provisional?: boolean
 }
 
 /** Margin added around what a reference's masks read, as a share of the model's resolution, so a stroke a little further costs no resizer run. */
