@@ -1,8 +1,8 @@
 // Readies the crops an edit will be painted on before the first stroke: when the photo's crop
 // or a reference's settles (framed, moved, a reference added), the engine is asked to encode
-// them and ready the photo crop's styles (`engine:prepare`). With a 256 px model that is most of
-// a first render: done while the user picks a brush, the first stroke's preview takes about
-// 1.8 s instead of 5.2 (`npm run bench`). Nothing here touches the document.
+// them and ready the photo's and references' styles (`engine:prepare`). With a 256 px model that
+// is most of a first render: done while the user picks a brush, the first stroke's preview takes
+// about 1.0 s instead of 5.0 (`npm run bench`). Nothing here touches the document.
 import type { Crop } from '../../src-shared/contract'
 import type { EditorDocument } from '../document/editorDocument'
 import type { EditorStore } from '../document/editorStore'
