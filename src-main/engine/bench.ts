@@ -142,8 +142,8 @@ export const MAX_WARM_UP_RUNS = 200
  * Timed calls go on past `runs` until they have taken this long together. Of ten 10 ms edits
  * after the warm-up a few still take 13-32 ms (bundled model), which moves a median of ten;
  * about a hundred give a steadier one. What it cannot steady: some bench processes run every
- * onnxruntime graph slower throughout (bundled edit_ms 8.9-9.6 in most, 11.3 and 13.3 in two
- * of seven, its fine graph's median 6.9 ms there against 4.6-4.7).
+ * onnxruntime graph slower throughout (bundled edit_ms 8.6-9.6 in seven benches of eleven,
+ * 10.1-13.3 in four; the fine graph's median 5.4 and 6.9 ms in two of those, 4.6-4.7 else).
  */
 export const TIMED_MS = 1000
 export const MAX_TIMED_RUNS = 200
