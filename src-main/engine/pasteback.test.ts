@@ -221,6 +221,24 @@ describe('colour match', () => {
     for (const gain of gains(toneMatch(colour, crop, grey, alpha, [0, 0, 0]).chroma)) expect(gain).toBeCloseTo(1, 6)
   })
 
+  it('a tone match does not depend on the crops matched before it', () => {
+    const size = 40
+    const crop = { x: 0, y: 0, size }
+    const alpha = featherMask(rectMask(size, size, 12, 12, 16, 16), 2)
+    const generated = noiseImage(size, size, 3, 31)
+    // a greyish photo with a little tint noise, and a very colourful one
+    const grey = noiseImage(size, size, 3, 32)
+    for (let i = 0; i < size * size; i++) grey.data.set([grey.data[i * 3] % 4, 0, grey.data[i * 3 + 2] % 4].map((d) => 100 + d), i * 3)
+    const colour = noiseImage(size, size, 3, 33)
+    const first = toneMatch(grey, crop, generated, alpha, [0, 0, 0])
+    expect(first.chromaLimit).toBeLessThan(5)
+    toneMatch(colour, crop, generated, alpha, [0, 0, 0])
+    expect(toneMatch(grey, crop, generated, alpha, [0, 0, 0])).toEqual(first)
+    // one that keeps too little of the photo to measure stops early, and leaves nothing behind either
+    toneMatch(colour, crop, generated, new Float32Array(size * size).fill(1).fill(0, 0, 70), [0, 0, 0])
+    expect(toneMatch(grey, crop, generated, alpha, [0, 0, 0])).toEqual(first)
+  })
+
   it('chromaMap takes the generator\'s colour variation onto the photo\'s hues, and never strengthens it', () => {
     const apply = ([a, b, c]: ChromaMap, [u, v]: [number, number]): [number, number] => [a * u + b * v, b * u + c * v]
     // the photo's chroma varies along one hue only, (1, -1) in (R - Y, B - Y): warmer or cooler
