@@ -353,7 +353,7 @@ export function composite(photo: RawImage, crop: Crop, generated: RawImage, alph
       }
       const d = k * 3
       put(p, luma + pm0 + mu + (detail ? detail[d] : 0), a)
-      put(p + 1, luma + pm1 - (0.299 * mu + 0.114 * mv) / 0.587 + (detail ? detail[d + 1] : 0), a)
+      put(p + 1, luma + pm1 + greenOf(mu, mv) + (detail ? detail[d + 1] : 0), a)
       put(p + 2, luma + pm2 + mv + (detail ? detail[d + 2] : 0), a)
     }
   }
