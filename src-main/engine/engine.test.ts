@@ -46,8 +46,8 @@ async function reconstruction(imageId: string): Promise<RawImage> {
 }
 
 /** `work` on an engine of its own with the test model loaded, disposed after. */
-async function withFreshEngine(work: (fresh: Engine) => Promise<void>): Promise<void> {
-  const fresh = new Engine()
+async function withFreshEngine(work: (fresh: Engine) => Promise<void>, options?: ConstructorParameters<typeof Engine>[0]): Promise<void> {
+  const fresh = new Engine(options)
   try {
     await fresh.loadModel(await testModelDir())
     await work(fresh)
@@ -118,6 +118,26 @@ describe('render: encoding is cached', () => {
       expect(same(first.pasted, unprepared.pasted)).toBe(true)
       expect(same(first.generated, unprepared.generated)).toBe(true)
     })
+  })
+
+  it('prepare makes no whole reference pyramid past half the pyramids\' budget, and the first render still finds its crops encoded', async () => {
+    const model = engine.inspect.runtime!.info
+    const whole = model.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+    // room for the photo's pyramid and a reference's part, not for a second whole one under half
+    await withFreshEngine(
+      async (fresh) => {
+        const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
+        const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+        const referenceCrop = { x: 10, y: 10, size: 180 }
+        await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
+        expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 2, pyramids: 1 })
+        expect(fresh.inspect.pyramidBytes()).toBe(whole)
+        const edit: Edit = { original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId, crop: referenceCrop }, mask: rectMask(240, 200, 60, 40, 80, 80) }] }
+        expect((await fresh.render({ edit, output: { kind: 'preview' } })).encoded).toBe(0)
+        expect(fresh.inspect.cacheSizes().pyramids).toBe(2)
+      },
+      { stylesBudgetBytes: 3 * whole },
+    )
   })
 
   it('prepare refuses unknown images, crops outside the photo and malformed requests with stable codes, before any work', async () => {

@@ -765,9 +765,16 @@ export class Engine implements EngineApi {
     return halves
   }
 
-  /** A reference crop's whole pyramid, resized ahead of its first mask (prepare); nothing when any of it is kept. */
+  /**
+   * A reference crop's whole pyramid, resized ahead of its first mask (prepare); nothing when
+   * any of it is kept, or when it would fill the pyramids' byte budget past half: a whole one
+   * is 62 MB at 256 px, and a prepare of many references must not push out the photo's own
+   * pyramid (the first render would then make it again), only save the first stroke a resizer run.
+   */
   async #provisionalStyles(encoded: Encoded): Promise<void> {
     if (this.#pyramids.has(encoded.key)) return
+    const bytes = this.#requireModel().info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+    if ((this.#pyramids.calculatedSize ?? 0) + bytes > this.#pyramids.maxSize / 2) return
     this.#pyramids.set(encoded.key, { halves: await this.#resizeToHalves(encoded), provisional: true })
   }
 
