@@ -75,14 +75,23 @@ describe.each([
     expect(exactBefore.draft).toBe(false)
     const draft = await engine.render({ edit: edit(after), output: { kind: 'generated' }, draft: true })
     expect(draft.draft).toBe(true)
-    // the draft wrote the stroke's gamma/beta: the exact render after it recomputes none
+    // the draft wrote the stroke's gamma/beta: the exact render after it recomputes none, and
+    // its coarse part, from the same gamma/beta, is the draft's (no coarse run)
     const runtime = engine.inspect.runtime!
     const modulate = runtime.modulate.bind(runtime)
     let runs = 0
     runtime.modulate = (windows, n) => (runs++, modulate(windows, n))
-    const exact = await engine.render({ edit: edit(after), output: { kind: 'generated' } }).finally(() => (runtime.modulate = modulate))
+    const coarse = (runtime as unknown as { sessions: { coarse: { run: (...a: unknown[]) => unknown } } }).sessions.coarse
+    const coarseRun = coarse.run
+    let coarseRuns = 0
+    coarse.run = (...a: unknown[]) => (coarseRuns++, coarseRun.apply(coarse, a))
+    const exact = await engine.render({ edit: edit(after), output: { kind: 'generated' } }).finally(() => {
+      runtime.modulate = modulate
+      coarse.run = coarseRun
+    })
     expect(exact.draft).toBe(false)
     expect(runs).toBe(0)
+    expect(coarseRuns).toBe(0)
 
     const whole = compare(exact.generated, draft.generated)
     const inMask = compare(exact.generated, draft.generated, under(after, R))

@@ -363,6 +363,54 @@ describe('memory of the sessions and runs', () => {
     }
   })
 
+  it('answers a coarse run whose inputs are bit for bit the latest run\'s with that run\'s x, and runs again on any change', async () => {
+    const runtime = await ModelRuntime.load(source)
+    const fresh = await ModelRuntime.load(source)
+    try {
+      const levels = runtime.manifest.styles
+      const mods = await runtime.modulations(levels.map((l, i) => new Float32Array(l.channels * l.size * l.size).map((_, k) => Math.sin(k * 0.37 + i))), 1)
+      const session = (runtime as unknown as { sessions: { coarse: { run: (...a: unknown[]) => unknown } } }).sessions.coarse
+      const run = session.run.bind(session)
+      let runs = 0
+      session.run = (...a: unknown[]) => {
+        runs++
+        return run(...a)
+      }
+      const first = await runtime.coarse(mods)
+      const firstValues = first.slice()
+      // the same values in other arrays: no run
+      const again = await runtime.coarse(mods.map((m) => ({ ...m, gamma: m.gamma.slice(), beta: m.beta.slice() })))
+      expect(runs).toBe(1)
+      expect(again).toBe(first)
+      // the engine changes its tensors in place: the kept inputs are copies, so a change of the
+      // last coarse value is seen, and the x that comes back is a run's
+      const F = runtime.manifest.preview?.fineLayer ?? 0
+      expect(F).toBeGreaterThan(0)
+      mods[F - 1].beta[mods[F - 1].beta.length - 1] += 0.5
+      const changed = await runtime.coarse(mods)
+      expect(runs).toBe(2)
+      expect(changed).toEqual(await fresh.coarse(mods))
+      expect(changed).not.toEqual(firstValues)
+      expect(first).toEqual(firstValues)
+      // bits, not numbers: 0 and -0 are two inputs
+      mods[0].gamma[0] = 0
+      await runtime.coarse(mods)
+      mods[0].gamma[0] = -0
+      await runtime.coarse(mods)
+      expect(runs).toBe(4)
+      // a batch (its own session) neither reads nor replaces what one image's run left
+      const two = mods.map((m) => ({ ...m, gamma: new Float32Array([...m.gamma, ...m.gamma]), beta: new Float32Array([...m.beta, ...m.beta]) }))
+      const batch = await runtime.coarse(two, 2)
+      expect(batch.length).toBe(2 * first.length)
+      expect(batch.subarray(first.length)).toEqual(await fresh.coarse(mods))
+      await runtime.coarse(mods)
+      expect(runs).toBe(4)
+    } finally {
+      await runtime.release()
+      await fresh.release()
+    }
+  })
+
   it('gives whole gamma and beta level group by level group equal to one run over every padded level', async () => {
     const runtime = await ModelRuntime.load(source)
     try {

@@ -163,6 +163,25 @@ export function outputBuffers(shapes: Record<string, number[]>, atLeast: number)
   return out
 }
 
+/**
+ * Whether two lists of float32 arrays hold the same bytes (so -0 and 0 differ, and a NaN equals
+ * itself). Buffer's native comparison: a JavaScript loop over 1.7 M values took 4 ms.
+ */
+export function sameBits(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
+  const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  return a.length === b.length && a.every((v, k) => v.length === b[k].length && bytes(v).equals(bytes(b[k])))
+}
+
+/** Copies of `arrays`, written into `into`'s buffers where they have the same lengths. */
+function copiesOf(arrays: readonly Float32Array[], into?: readonly Float32Array[]): Float32Array[] {
+  return arrays.map((a, k) => {
+    const to = into?.[k]
+    if (!to || to.length !== a.length) return a.slice()
+    to.set(a)
+    return to
+  })
+}
+
 function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const R = m.resolution
   const { channels: C, size: S } = m.stylemap
@@ -629,9 +648,28 @@ export class ModelRuntime {
     return !!(this.sessions.coarse && this.sessions.fine && this.manifest.preview)
   }
 
-  /** The coarse part of the feature path (batch n): gamma/beta of the layers before preview.fineLayer (whole maps) -> x [n, channels, grid, grid]. */
+  /**
+   * The latest one-image coarse run: copies of its inputs and its output. A stroke's exact render
+   * has the same coarse gamma/beta as its last draft, and a dab often flips no cell of the coarse
+   * levels (their W+ weights are thresholded at 8-32 px), so the next run is often the same run:
+   * it is answered from here (at 256 px a 40 ms run for a comparison of 1.7 M values, 6.8 MB kept).
+   */
+  #coarseKept: { inputs: Float32Array[]; x: Float32Array } | null = null
+
+  /**
+   * The coarse part of the feature path (batch n): gamma/beta of the layers before preview.fineLayer
+   * (whole maps) -> x [n, channels, grid, grid]. For one image, the latest run's x again when these
+   * inputs are bit for bit the latest run's; callers must not change the x they get.
+   */
   async coarse(mods: Modulation[], n = 1): Promise<Float32Array> {
     const levels = this.manifest.modulations ?? []
+    const inputs = mods.slice(0, this.manifest.preview?.fineLayer ?? 0).flatMap((m) => [m.gamma, m.beta])
+    const kept = this.#coarseKept
+    if (n === 1 && kept && sameBits(kept.inputs, inputs)) return kept.x
+    // the inputs as they are when the run starts (the engine changes its tensors in place), in
+    // the kept buffers, so nothing is kept until this run's x goes with them
+    const copies = n === 1 ? copiesOf(inputs, kept?.inputs) : null
+    if (copies) this.#coarseKept = null
     const feeds: Record<string, ort.Tensor> = {}
     for (let i = 0; i < (this.manifest.preview?.fineLayer ?? 0); i++) {
       const { channels, size } = levels[i]
@@ -639,7 +677,9 @@ export class ModelRuntime {
       feeds[`beta_${i}`] = new ort.Tensor('float32', mods[i].beta, [n, betaChannels(levels[i]), size, size])
     }
     const out = await this.run('coarse', feeds)
-    return out.x.data as Float32Array
+    const x = out.x.data as Float32Array
+    if (copies) this.#coarseKept = { inputs: copies, x }
+    return x
   }
 
   /**
