@@ -648,7 +648,13 @@ export class Engine implements EngineApi {
       // the saved tiles count against the cache's budget
       this.#modulations.set(original.key, live)
       if (window && base) return draftImage(model, live.tensors, base, window, this.#draftBuffers)
-      return this.#exact(original.key, state, await model.featuresWithStats(live.tensors))
+      // the same gamma/beta as the latest exact render of them (only paste-back settings changed, an export): its image
+      const again = live.decoded
+      if (again) return again
+      const version = live.version
+      const image = this.#exact(original.key, state, await model.featuresWithStats(live.tensors))
+      live.keepDecoded(image, version)
+      return image
     })
     this.#featureRuns = run.catch(() => undefined)
     return { raw: await run, draft: !!window }
@@ -671,8 +677,10 @@ export class Engine implements EngineApi {
     const kept = this.#latestDecodes.get(key)
     if (kept) return kept
     live.restore()
+    const version = live.version
     const { image, stats } = await model.featuresWithStats(live.tensors)
     if (!stats) throw new Error('the fine graph gave no statistics for a draft')
+    live.keepDecoded(image, version)
     const decoded = { image, stats, state: ownState(model.manifest.styles.length) }
     this.#latestDecodes.set(key, decoded)
     return decoded

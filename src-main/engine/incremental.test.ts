@@ -258,6 +258,39 @@ describe.each([
     }
   })
 
+  it('an edit rendered again, or pasted back otherwise, reuses its image while its gamma/beta stay as they were', async () => {
+    const runtime = engine.inspect.runtime!
+    const features = runtime.featuresWithStats.bind(runtime)
+    let runs = 0
+    runtime.featuresWithStats = (mods) => (runs++, features(mods))
+    try {
+      const a: Case = { name: 'a square', space: 'wplus', layers: [{ ref: 0, mask: [12, 10, 30, 26], strength: 0.8 }] }
+      const first = await incremental(a)
+      let before = runs
+      const again = await incremental(a)
+      const edit: Edit = { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: refs[0].imageId }, mask: mask([12, 10, 30, 26]), strength: 0.8 }], space: 'wplus', feather: 3 }
+      const pasted = await engine.render({ edit, output: { kind: 'preview' } })
+      // the whole path leaves the live gamma/beta as they were, so there nothing is reused
+      expect(runs - before).toBe(wholeModulationShare === 0 ? 2 : 0)
+      expect(Buffer.from(again.data).equals(Buffer.from(first.data))).toBe(true)
+      expect(Buffer.from(pasted.generated.data).equals(Buffer.from(first.data))).toBe(true)
+      // the photo alone after it is the photo's reconstruction, not the kept image of the edit
+      const original = await engine.inspect.stylemapOf({ imageId: photo.imageId })
+      const { size, channels } = info.stylemap
+      const out = await decoder.run({ stylemap: new ort.Tensor('float32', original.stylemap, [1, channels, size, size]) })
+      const own = (await engine.render({ edit: { original: { imageId: photo.imageId }, layers: [] }, output: { kind: 'generated' } })).generated
+      expect(levels(own, tensorToImage(out.image.data as Float32Array, info.resolution)).max).toBeLessThanOrEqual(1)
+      // and the edit after that is decoded again, equal to a whole decode
+      before = runs
+      const d = levels(await incremental(a), await wholeDecode(a))
+      expect(runs - before).toBe(1)
+      expect(d.mean).toBeLessThanOrEqual(1)
+      expect(d.p999).toBeLessThanOrEqual(4)
+    } finally {
+      runtime.featuresWithStats = features
+    }
+  })
+
   it('leaves the kept gamma/beta as they were: the reconstruction after edits equals the decoder', async () => {
     for (const c of cases) await incremental(c)
     const original = await engine.inspect.stylemapOf({ imageId: photo.imageId })
@@ -527,6 +560,39 @@ describe('incremental helpers', () => {
     expect(own[1].gamma).not.toEqual(copies[1][0])
     live.restore()
     expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+  })
+
+  it('LiveModulations keeps a decoded image only while its tensors stay as they were: every write drops it', () => {
+    const levels = [{ channels: 2, size: 4 }]
+    const own = [{ gamma: new Float32Array(32).fill(1), beta: new Float32Array(32).fill(2), height: 4, width: 4 }]
+    const live = new LiveModulations(levels, own)
+    const canvas = { gamma: new Float32Array(32).fill(5), beta: new Float32Array(32).fill(6), height: 4, width: 4 }
+    const image = new Float32Array(3)
+    const all = new Uint8Array(16).fill(1)
+    live.mixFor('a mix')
+    const writes: [string, () => void][] = [
+      ['write', () => live.write(0, { x0: 0, y0: 0, x1: 2, y1: 2 }, canvas, 0, 0)],
+      ['scale', () => live.scale([0.5])],
+      ['restoreCells', () => live.restoreCells(0, all)],
+      ['writeMixed', () => (live.keepMixed(0, all), live.writeMixed(0, all))],
+      ['restore', () => live.restore()],
+    ]
+    for (const [name, change] of writes) {
+      live.keepDecoded(image, live.version)
+      expect(live.decoded, name).toBe(image)
+      const version = live.version
+      change()
+      expect(live.version, name).toBeGreaterThan(version)
+      expect(live.decoded, name).toBeNull()
+      // an image of the tensors as they were before is not kept for them as they are
+      live.keepDecoded(image, version)
+      expect(live.decoded, name).toBeNull()
+    }
+    // keepMixed only reads the tensors
+    live.keepDecoded(image, live.version)
+    live.keepMixed(0, all)
+    expect(live.decoded).toBe(image)
+    expect(live.bytes).toBe(64 * 4 + live.savedBytes + live.mixedBytes + image.byteLength)
   })
 
   it('LiveModulations.restoreCells gives the crop\'s own values back on the cells asked for, and nowhere else', () => {

@@ -14,6 +14,11 @@
 // mask adds is four strips, not the square around it), and every box of every level is
 // recomputed in one modulation run: each box's window (the box and a one-cell border, since the
 // graph's convolutions are 'valid') is packed into one canvas per level.
+//
+// The tensors count their changes (version), and the feature path's image of them is kept with the
+// version it was made at: an edit whose tensors are as they were (the same edit with another
+// feather, colour or detail setting, an export, a preview at another size) is that image again,
+// with no run (256 px: 0.5-0.6 s -> 0.02 s for the generated crop).
 import { bitsToHalf } from './half.js'
 import { type Box, boxArea, cellOffset, cellsBox, copyCells, type StyleTensor, unionBox } from './mixing.js'
 import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
@@ -475,7 +480,8 @@ interface SavedTile {
 
 /**
  * An edited crop's gamma and beta of every modulated layer, kept as tensors that hold its latest
- * edit: the crop's own values where that edit changes nothing, fresh ones where it does. An edit
+ * edit: the crop's own values where that edit changes nothing, fresh ones where it does. The
+ * tensors change only through the methods below, each of which moves `version` on. An edit
  * writes in only what differs from the latest (`state`), and the feature path runs on the tensors
  * as they are. The crop's own values are saved, tile by tile, before a tile is first written, so
  * `restore` brings them back when an edit is not comparable with the latest. Saved tiles are kept
@@ -494,6 +500,10 @@ export class LiveModulations {
   #mixKey: string | null = null
   #mixed: Map<number, MixedTile>[]
   #mixedBytes = 0
+  /** Counts the changes of the tensors: every method that writes into them adds one. */
+  #version = 0
+  /** The feature path's image of the tensors at one version (keepDecoded). */
+  #decoded: { version: number; image: Float32Array } | null = null
 
   /** `tensors`: the crop's own gamma/beta of every level of `levels`. */
   constructor(levels: readonly ModulationLevel[], tensors: Modulation[]) {
@@ -504,9 +514,33 @@ export class LiveModulations {
     this.#mixed = levels.map(() => new Map())
   }
 
-  /** Bytes held: the tensors, the saved tiles and the kept fully mixed values. */
+  /** Bytes held: the tensors, the saved tiles, the kept fully mixed values and the kept image. */
   get bytes(): number {
-    return this.#tensorBytes + this.#savedBytes + this.#mixedBytes
+    return this.#tensorBytes + this.#savedBytes + this.#mixedBytes + (this.#decoded?.image.byteLength ?? 0)
+  }
+
+  /** The tensors' version: it changes whenever they do. */
+  get version(): number {
+    return this.#version
+  }
+
+  /**
+   * Keeps `image`, the feature path's output for the tensors at `version` (read before the run).
+   * A render of the same edit again (a paste-back setting changed, an export) finds it as
+   * `decoded` while the tensors stay as they were.
+   */
+  keepDecoded(image: Float32Array, version: number): void {
+    this.#decoded = version === this.#version ? { version, image } : null
+  }
+
+  /** The kept image of the tensors as they are now; null when they changed since it was made (or none is kept). */
+  get decoded(): Float32Array | null {
+    return this.#decoded?.version === this.#version ? this.#decoded.image : null
+  }
+
+  #changed(): void {
+    this.#version++
+    this.#decoded = null
   }
 
   get #tensorBytes(): number {
@@ -531,6 +565,7 @@ export class LiveModulations {
     const level = this.#levels[i]
     const { channels, size } = level
     this.#saveUnder(i, out)
+    this.#changed()
     const held = this.tensors[i]
     const w = out.x1 - out.x0
     const h = out.y1 - out.y0
@@ -570,6 +605,7 @@ export class LiveModulations {
    * on every tile written over (elsewhere the tensors hold the crop's own values). See scaleRatios.
    */
   scale(ratios: readonly number[]): void {
+    this.#changed()
     this.#saved.forEach((tiles, i) => {
       const ratio = ratios[i]
       if (ratio === 1) return
@@ -585,6 +621,7 @@ export class LiveModulations {
 
   /** Writes the crop's own gamma/beta back on level `i`'s cells set in `cells` (an r x r map). */
   restoreCells(i: number, cells: Uint8Array): void {
+    this.#changed()
     for (const tile of this.#saved[i].values()) {
       // a tile never written, or written back since, holds the crop's own values already
       if (tile.dirty) forRuns(cells, this.#levels[i].size, tile.box, (x0, x1, y) => this.#fromTile(i, tile, x0, x1, y))
@@ -636,6 +673,7 @@ export class LiveModulations {
 
   /** Writes the kept values of level `i`'s `cells` (mixedKept's) into the tensors. */
   writeMixed(i: number, cells: Uint8Array): void {
+    this.#changed()
     for (const tile of this.#mixed[i].values()) {
       forRuns(cells, this.#levels[i].size, tile.box, (x0, x1, y) => {
         this.#saveUnder(i, { x0, y0: y, x1, y1: y + 1 })
@@ -673,6 +711,7 @@ export class LiveModulations {
 
   /** Writes the saved tiles written over since back: the tensors hold the crop's own gamma/beta again. */
   restore(): void {
+    this.#changed()
     this.#saved.forEach((tiles, i) => {
       const level = this.#levels[i]
       const held = this.tensors[i]
