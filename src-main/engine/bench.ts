@@ -30,6 +30,12 @@ export interface BenchRow {
   /** One warm live preview as the app asks for it: the same edit pasted back with detail, the crop region returned. */
   preview_ms: number
   /**
+   * A paste-back setting moved (the feather here; colour match and detail alike): the preview of
+   * the edit shown, again with another feather each run. Its gamma/beta are as they were, so the
+   * generator's image of them is reused (incremental models) and only the paste-back runs.
+   */
+  repaste_ms: number
+  /**
    * The live preview while a stroke is painted: the edit's exact preview rendered, then a dab of
    * the brush (40 px across, on the mask's right edge) added and rendered as a draft (the
    * preview with draft: true). Null for a model without the draft graphs.
@@ -253,6 +259,9 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       engine.render({ edit: edit(original.imageId, reference.imageId, squareMask(original.width, i), crop), output: { kind: 'preview', maxSize: 1024 } }),
     )
     log(`  preview_ms ${preview_ms} (the same edit pasted back with detail, ${original.width} px crop)`)
+    const shown = edit(original.imageId, reference.imageId, squareMask(original.width, 3), crop)
+    const repaste_ms = await timed(runs, warmup, (i) => engine.render({ edit: { ...shown, feather: 4 + (i % 5) }, output: { kind: 'preview', maxSize: 1024 } }))
+    log(`  repaste_ms ${repaste_ms} (that preview of one edit again, another feather each run)`)
 
     // painting: the exact preview of the mask so far, then a draft with a dab of the brush added
     let draft_preview_ms: number | null = null
@@ -386,6 +395,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         edit_ms,
         strength_ms,
         preview_ms,
+        repaste_ms,
         draft_preview_ms,
         draft_psnr_db,
         stroke_end_ms,
