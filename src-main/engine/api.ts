@@ -366,9 +366,10 @@ export interface EngineApi {
   render<O extends RenderOutput>(request: RenderRequest<O>): Promise<RenderResult<O>>
   /**
    * Does now what the first render of these crops would: encodes them, readies the photo
-   * crop's styles and gamma/beta and each reference's styles (kept whole until its first
-   * stroke), so that the first stroke painted on a newly framed crop or reference does not wait
-   * for it. Renders after it give the same result.
+   * crop's styles and gamma/beta, its own decode (where a stroke's drafts start from, on models
+   * with the draft graphs) and each reference's styles (kept whole until its first stroke), so
+   * that the first stroke painted on a newly framed crop or reference does not wait for it.
+   * Renders after it give the same result.
    */
   prepare(request: PrepareRequest): Promise<PrepareResult>
   /** The faces in a held image, largest first, each with the frame that aligns it for the loaded model. */

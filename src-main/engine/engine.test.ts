@@ -120,6 +120,31 @@ describe('render: encoding is cached', () => {
     })
   })
 
+  it('prepare also decodes the photo crop as it is: the first stroke\'s first draft after it runs only its window, and is what an unprepared engine drafts', async () => {
+    const firstDraft = async (fresh: Engine, prepare: boolean) => {
+      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
+      const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const referenceCrop = { x: 10, y: 10, size: 180 }
+      if (prepare) await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
+      const runtime = fresh.inspect.runtime!
+      const features = runtime.featuresWithStats.bind(runtime)
+      let whole = 0
+      runtime.featuresWithStats = (mods) => (whole++, features(mods))
+      const edit: Edit = { original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId, crop: referenceCrop }, mask: rectMask(240, 200, 100, 80, 14, 14) }] }
+      const result = await fresh.render({ edit, output: { kind: 'preview' }, draft: true }).finally(() => (runtime.featuresWithStats = features))
+      return { result, whole }
+    }
+    let prepared: Awaited<ReturnType<typeof firstDraft>> | undefined
+    let unprepared: Awaited<ReturnType<typeof firstDraft>> | undefined
+    // every window is a draft (at 64 px a window is most of the grid, which by default renders exactly)
+    await withFreshEngine(async (fresh) => void (prepared = await firstDraft(fresh, true)), { draftWindowShare: 1 })
+    await withFreshEngine(async (fresh) => void (unprepared = await firstDraft(fresh, false)), { draftWindowShare: 1 })
+    expect(prepared!.result.draft && unprepared!.result.draft).toBe(true)
+    expect(prepared!.whole).toBe(0)
+    expect(unprepared!.whole).toBe(1)
+    expect(same(prepared!.result.pasted, unprepared!.result.pasted)).toBe(true)
+  })
+
   it('prepare makes no whole reference pyramid past half the pyramids\' budget, and the first render still finds its crops encoded', async () => {
     const model = engine.inspect.runtime!.info
     const whole = model.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)

@@ -354,9 +354,10 @@ export class Engine implements EngineApi {
    * resizes its stylemap into styles and computes every layer's gamma/beta: at 256 px (`npm run
    * bench`) 3.2 s of that first preview's 5.0. A reference's styles are resized too (0.6-0.9 s
    * at 256 px) and kept whole until its first stroke, which cuts them down to where its mask
-   * reads them: no mask is painted yet. Done here, while the user picks a brush, the first
-   * stroke waits only for what its mask needs. The caches are the render's own, so its result
-   * is the same.
+   * reads them: no mask is painted yet. The first stroke is shown as drafts, which start from the
+   * photo crop's own decode (0.5 s at 256 px): made here too. Done here, while the user picks a
+   * brush, the first stroke waits only for what its mask needs (its first draft at 256 px
+   * 0.8-1.0 -> 0.3-0.4 s). The caches are the render's own, so its result is the same.
    */
   async #prepare(request: PrepareRequest): Promise<PrepareResult> {
     const started = performance.now()
@@ -373,12 +374,17 @@ export class Engine implements EngineApi {
       crops.push({ held, crop: this.#cropOf(held, r.crop) })
     }
     let encoded = 0
+    let photoLive: { encoded: Encoded; live: LiveModulations } | null = null
     for (const [k, { held, crop }] of crops.entries()) {
       if (!this.#stylemaps.has(this.#stylemapKey(model, held.info.imageId, crop))) encoded++
       const done = await this.#encode(model, held, crop)
-      if (k === 0 && model.incremental) await this.#live(model, done, await this.#styles(done))
+      if (k === 0 && model.incremental) photoLive = { encoded: done, live: await this.#live(model, done, await this.#styles(done)) }
       else if (k > 0 && model.incremental && model.info.features.wplus) await this.#provisionalStyles(done)
     }
+    // the first stroke is drawn as drafts, which start from the photo crop's own decode: last,
+    // as only drafts need it, where every render needs the references
+    const first = photoLive
+    if (first && model.draftable) await this.#queued(() => this.#ownDecode(model, first.encoded, first.live))
     return { encoded, ms: performance.now() - started }
   }
 
@@ -599,7 +605,7 @@ export class Engine implements EngineApi {
     const sinceLatest = latest ? changedSince(latest.state, state, sizes, R) : null
     const window = draft && model.draftable ? draftWindow(model, (sinceLatest ?? own).map((map, i) => changedBox(map, sizes[i])), this.#draftShare) : null
     const live = await this.#live(model, original, photoStyles)
-    const run = this.#featureRuns.then(async () => {
+    const run = this.#queued(async () => {
       const base = window ? (latest && sinceLatest ? latest : await this.#ownDecode(model, original, live)) : null
       // only the strength (or the level factors) of a single layer moved: scale what it changes
       const ratios = scaleRatios(live.state, state)
@@ -656,8 +662,14 @@ export class Engine implements EngineApi {
       live.keepDecoded(image, version)
       return image
     })
-    this.#featureRuns = run.catch(() => undefined)
     return { raw: await run, draft: !!window }
+  }
+
+  /** Runs `work` after every feature run asked for before it (they change the live gamma/beta in turn). */
+  #queued<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#featureRuns.then(work)
+    this.#featureRuns = run.catch(() => undefined)
+    return run
   }
 
   /** An exact decode of a crop: kept with its statistics as what later drafts of it start from (the stroke's drafts are over). */
