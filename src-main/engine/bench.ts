@@ -61,6 +61,11 @@ export interface BenchRow {
   prepare_ms: number
   /** The first live preview after that prepare: what the first stroke on a framed crop waits for in the app. */
   prepared_first_preview_ms: number
+  /**
+   * The first stroke's first dab (40 px across) after that prepare, asked for as a draft, as the
+   * app asks while a stroke is painted (rendered exactly where its window is most of the grid).
+   */
+  prepared_first_draft_ms: number
   /** The same on a 6000x4000 photo with a 3000 px crop, the preview downscaled to 1024 px. */
   preview_24mp_ms: number
   /** The full-resolution paste-back of that edit into the 24 MP photo, written as PNG. */
@@ -198,6 +203,13 @@ async function bigPhoto(): Promise<Buffer> {
   return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
 }
 
+/** A side x side mask with a disc of radius r at (cx, cy): a dab of the brush. */
+function disc(side: number, cx: number, cy: number, r: number): Mask {
+  const data = new Uint8Array(side * side)
+  for (let y = Math.max(0, cy - r); y < Math.min(side, cy + r); y++) for (let x = Math.max(0, cx - r); x < Math.min(side, cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) data[y * side + x] = 255
+  return { width: side, height: side, data }
+}
+
 /** Times face detection on the 24 MP photo with `portrait` turned 20 degrees and 1200 px wide in it. */
 export async function benchFaces(portrait: string, runs = 5): Promise<FacesBench> {
   const { data, width, height } = bigPixels()
@@ -296,32 +308,38 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       log(`  stroke_end_ms ${stroke_end_ms} (the exact render after that draft)`)
     }
 
-    // the first preview of crops just framed, cold and after prepare: each run on crops of its
-    // own (another stylemap each), alternating, so both see the same caches filling up
+    // the first preview of crops just framed, cold and after prepare, and the first stroke's first
+    // draft after prepare: each run on crops of its own (another stylemap each), in turns, so all
+    // see the same caches filling up
     const firstRuns = 3
     const cold: number[] = []
     const prepares: number[] = []
     const prepared: number[] = []
+    const preparedDrafts: number[] = []
     const firstMask = squareMask(original.width, 3)
-    for (let k = 0; k < 2 * firstRuns; k++) {
+    const firstDab = disc(original.width, Math.round(original.width * 0.45), Math.round(original.width * 0.55), 20)
+    for (let k = 0; k < 3 * firstRuns; k++) {
       // the photo and the reference framed alike, a pixel further in each run
       const fresh = { x: 1 + k, y: 1 + k, size: original.width - 16 }
-      const firstEdit = { original: { imageId: original.imageId, crop: fresh }, layers: [{ reference: { imageId: reference.imageId, crop: fresh }, mask: firstMask }], space }
+      const firstEdit = (mask: Mask) => ({ original: { imageId: original.imageId, crop: fresh }, layers: [{ reference: { imageId: reference.imageId, crop: fresh }, mask }], space })
       await nextRequest()
-      if (k % 2) {
+      if (k % 3) {
         const t = performance.now()
         await engine.prepare({ original: { imageId: original.imageId, crop: fresh }, references: [{ imageId: reference.imageId, crop: fresh }] })
         prepares.push(performance.now() - t)
         await nextRequest()
       }
       const t = performance.now()
-      await engine.render({ edit: firstEdit, output: { kind: 'preview', maxSize: 1024 } })
-      ;(k % 2 ? prepared : cold).push(performance.now() - t)
+      if (k % 3 === 2) await engine.render({ edit: firstEdit(firstDab), output: { kind: 'preview', maxSize: 1024 }, draft: true })
+      else await engine.render({ edit: firstEdit(firstMask), output: { kind: 'preview', maxSize: 1024 } })
+      ;[cold, prepared, preparedDrafts][k % 3].push(performance.now() - t)
     }
     const first_preview_ms = Math.round(median(cold) * 10) / 10
     const prepare_ms = Math.round(median(prepares) * 10) / 10
     const prepared_first_preview_ms = Math.round(median(prepared) * 10) / 10
+    const prepared_first_draft_ms = Math.round(median(preparedDrafts) * 10) / 10
     log(`  first_preview_ms ${first_preview_ms} (crops just framed), prepare_ms ${prepare_ms}, prepared_first_preview_ms ${prepared_first_preview_ms} (the first preview after prepare)`)
+    log(`  prepared_first_draft_ms ${prepared_first_draft_ms} (a first stroke's first dab after prepare, asked for as a draft)`)
 
     // a 24 MP photo: the preview is blended at 1024 px, the export at full size
     const big = await engine.openImage({ bytes: await bigPhoto() })
@@ -403,6 +421,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         first_preview_ms,
         prepare_ms,
         prepared_first_preview_ms,
+        prepared_first_draft_ms,
         preview_24mp_ms,
         export_24mp_ms,
         reference_pipeline_ms,
