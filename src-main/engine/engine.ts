@@ -73,6 +73,11 @@ export interface EngineOptions {
    * left behind are not resident through the next ones (garbage.ts; default true).
    */
   collectGarbage?: boolean
+  /**
+   * A resize, or a whole reference pyramid cut down, that leaves at least this many bytes behind
+   * is followed by a full collection at once (default COLLECT_BYTES).
+   */
+  collectAfterBytes?: number
 }
 
 /** A layer that changes something, ready to mix. */
@@ -102,6 +107,12 @@ const maxStylemaps = 128
 const bandBudget = 128e6
 /** Bytes of the exact decodes drafts start from (#latestDecodes). */
 const latestDecodeBudget = 128e6
+/**
+ * A resize whose float32 output, or a whole pyramid cut down, of at least this many bytes is
+ * followed by a full collection at once (garbage.ts), so that the next step's buffers do not
+ * come on top of them.
+ */
+const COLLECT_BYTES = 32e6
 /** Detections kept, by image (detection depends on the pixels only, not on the model). */
 const maxDetections = 64
 
@@ -174,6 +185,7 @@ export class Engine implements EngineApi {
   readonly #wholeShare: number
   readonly #keepMixedMacs: number
   readonly #garbage: GarbageCollector | null
+  readonly #collectAfterBytes: number
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
@@ -181,6 +193,7 @@ export class Engine implements EngineApi {
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
     this.#keepMixedMacs = options.keepMixedMacs ?? KEEP_MIXED_MACS
     this.#garbage = options.collectGarbage === false ? null : new GarbageCollector()
+    this.#collectAfterBytes = options.collectAfterBytes ?? COLLECT_BYTES
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
     this.#pyramids = new LRUCache<string, KeptStyles>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
@@ -802,20 +815,25 @@ export class Engine implements EngineApi {
   async #resizeToHalves(encoded: Encoded): Promise<Uint16Array[]> {
     const styles: Float32Array[] = await this.#requireModel().resize(encoded.stylemap, 1)
     // level by level, so each float32 level can go as soon as its halves are made
-    return styles.map((_, i) => {
+    let bytes = 0
+    const halves = styles.map((_, i) => {
+      bytes += styles[i].byteLength
       const half = toHalf(styles[i])
       styles[i] = new Float32Array(0)
       return half
     })
+    if (bytes >= this.#collectAfterBytes) this.#garbage?.now()
+    return halves
   }
 
   /**
    * A reference crop's pyramid where `mask` (R x R, on the reference's grid) reads it: the whole
    * one when the crop's is kept whole (it is, or was, an edited photo's), else the part kept
    * (regions.ts), recomputed and grown when the mask reaches past it. Same halves as #styles,
-   * so the edit is the same whichever is kept.
+   * so the edit is the same whichever is kept. `dropped`: bytes of a whole pyramid cut down
+   * here, garbage once the caller lets go of this frame.
    */
-  async #referenceStyles(encoded: Encoded, mask: Uint8Array): Promise<{ styles: StyleTensor[]; regions?: Box[] }> {
+  async #referenceStyles(encoded: Encoded, mask: Uint8Array): Promise<{ styles: StyleTensor[]; regions?: Box[]; dropped?: number }> {
     const model = this.#requireModel()
     const R = model.info.resolution
     const levels = model.info.styles
@@ -828,13 +846,16 @@ export class Engine implements EngineApi {
     const whole = cached?.provisional ? cached.halves : await this.#resizeToHalves(encoded)
     const kept = keepStyles(whole, levels, R, regionToKeep(need, cached?.pixels ?? null, R))
     this.#pyramids.set(encoded.key, kept)
-    return { styles: kept.halves, regions: kept.pixels && keptBoxes(kept, levels, R) }
+    const dropped = kept.halves === whole ? 0 : whole.reduce((sum, h) => sum + h.byteLength, 0)
+    return { styles: kept.halves, regions: kept.pixels && keptBoxes(kept, levels, R), dropped }
   }
 
   /** A layer ready to mix in W+, with its reference's style tensors where its mask reads them. */
   async #referenceLayer(l: ActiveLayer, encoded: Encoded): Promise<MixLayer> {
     const layer = mixLayer(l, [])
-    const { styles, regions } = await this.#referenceStyles(encoded, layer.mask)
+    const { styles, regions, dropped = 0 } = await this.#referenceStyles(encoded, layer.mask)
+    // a whole pyramid cut down (62 MB at 256 px) is collected before the next reference's is
+    if (dropped >= this.#collectAfterBytes) this.#garbage?.now()
     return { ...layer, reference: styles, regions }
   }
 

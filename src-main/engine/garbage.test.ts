@@ -47,6 +47,30 @@ describe('garbage collection after long renders', () => {
     vi.restoreAllMocks()
   })
 
+  it('the engine collects at once after a resize and after a whole reference pyramid is cut down, where they leave enough behind', async () => {
+    const now = vi.spyOn(GarbageCollector.prototype, 'now').mockImplementation(() => undefined)
+    for (const [collectAfterBytes, calls] of [
+      [1, 3],
+      [Infinity, 0],
+    ]) {
+      now.mockClear()
+      const engine = new Engine({ collectAfterBytes })
+      try {
+        await engine.loadModel(await testModelDir())
+        const photo = await engine.openImage({ bytes: await gradientPng(96, 96, 0) })
+        const reference = await engine.openImage({ bytes: await gradientPng(96, 96, 6) })
+        // the photo's styles and the reference's whole pyramid: a resize each
+        await engine.prepare({ original: { imageId: photo.imageId }, references: [{ imageId: reference.imageId }] })
+        expect(now).toHaveBeenCalledTimes(calls === 0 ? 0 : 2)
+        // the first stroke cuts the reference's pyramid down to where its mask reads it
+        await engine.render({ edit: { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: reference.imageId }, mask: rectMask(96, 96, 10, 10, 20, 20) }] }, output: { kind: 'generated' } })
+        expect(now).toHaveBeenCalledTimes(calls)
+      } finally {
+        await engine.dispose()
+      }
+    }
+  })
+
   it('the engine reports every render, edits and failed ones, with its duration; not when told not to collect', async () => {
     const seen: number[] = []
     vi.spyOn(GarbageCollector.prototype, 'afterWork').mockImplementation((ms: number) => void seen.push(ms))
