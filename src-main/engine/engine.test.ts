@@ -165,6 +165,36 @@ describe('render: encoding is cached', () => {
     )
   })
 
+  it('prepare counts only its own crops against half the pyramids\' budget: pyramids of crops framed before do not stop it', async () => {
+    const model = engine.inspect.runtime!.info
+    const whole = model.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+    // half the budget holds a photo's pyramid and one reference's
+    await withFreshEngine(
+      async (fresh) => {
+        const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
+        const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+        const frame = async (offset: number) => {
+          const photoAt = { ...photoCrop, x: photoCrop.x + offset }
+          const referenceAt = { x: 10 + offset, y: 10, size: 180 }
+          await fresh.prepare({ original: { imageId: a.imageId, crop: photoAt }, references: [{ imageId: b.imageId, crop: referenceAt }] })
+          return { original: { imageId: a.imageId, crop: photoAt }, layers: [{ reference: { imageId: b.imageId, crop: referenceAt }, mask: rectMask(240, 200, 60, 40, 80, 80) }] } satisfies Edit
+        }
+        await frame(0)
+        expect(fresh.inspect.pyramidBytes()).toBe(2 * whole)
+        // framed again a little further: the first frame's pyramids stay cached, and both new ones are made whole
+        const edit = await frame(4)
+        expect(fresh.inspect.cacheSizes().pyramids).toBe(4)
+        const runtime = fresh.inspect.runtime!
+        const resize = runtime.resize.bind(runtime)
+        let resizes = 0
+        runtime.resize = (stylemaps, n) => (resizes++, resize(stylemaps, n))
+        await fresh.render({ edit, output: { kind: 'generated' } }).finally(() => (runtime.resize = resize))
+        expect(resizes).toBe(0)
+      },
+      { stylesBudgetBytes: 4 * whole },
+    )
+  })
+
   it('prepare refuses unknown images, crops outside the photo and malformed requests with stable codes, before any work', async () => {
     await withFreshEngine(async (fresh) => {
       const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })

@@ -388,11 +388,16 @@ export class Engine implements EngineApi {
     }
     let encoded = 0
     let photoLive: { encoded: Encoded; live: LiveModulations } | null = null
+    // bytes of the pyramids this prepare keeps whole: the photo crop's, then the references'
+    const whole = model.info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+    let kept = 0
     for (const [k, { held, crop }] of crops.entries()) {
       if (!this.#stylemaps.has(this.#stylemapKey(model, held.info.imageId, crop))) encoded++
       const done = await this.#encode(model, held, crop)
-      if (k === 0 && model.incremental) photoLive = { encoded: done, live: await this.#live(model, done, await this.#styles(done)) }
-      else if (k > 0 && model.incremental && model.info.features.wplus) await this.#provisionalStyles(done)
+      if (k === 0 && model.incremental) {
+        photoLive = { encoded: done, live: await this.#live(model, done, await this.#styles(done)) }
+        kept += whole
+      } else if (k > 0 && model.incremental && model.info.features.wplus && kept + whole <= this.#pyramids.maxSize / 2 && (await this.#provisionalStyles(done))) kept += whole
     }
     // the first stroke is drawn as drafts, which start from the photo crop's own decode: last,
     // as only drafts need it, where every render needs the references
@@ -800,15 +805,16 @@ export class Engine implements EngineApi {
 
   /**
    * A reference crop's whole pyramid, resized ahead of its first mask (prepare); nothing when
-   * any of it is kept, or when it would fill the pyramids' byte budget past half: a whole one
-   * is 62 MB at 256 px, and a prepare of many references must not push out the photo's own
-   * pyramid (the first render would then make it again), only save the first stroke a resizer run.
+   * any of it is kept. Whether it was made. prepare asks only while the pyramids it keeps whole
+   * (the photo crop's and these) stay under half the pyramids' byte budget: a whole one is 62 MB
+   * at 256 px, and a prepare of many references must not push out the photo's own pyramid (the
+   * first render would then make it again), only save the first stroke a resizer run. Pyramids
+   * of other crops (ones framed before, given up) are what the cache lets go first.
    */
-  async #provisionalStyles(encoded: Encoded): Promise<void> {
-    if (this.#pyramids.has(encoded.key)) return
-    const bytes = this.#requireModel().info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
-    if ((this.#pyramids.calculatedSize ?? 0) + bytes > this.#pyramids.maxSize / 2) return
+  async #provisionalStyles(encoded: Encoded): Promise<boolean> {
+    if (this.#pyramids.has(encoded.key)) return false
     this.#pyramids.set(encoded.key, { halves: await this.#resizeToHalves(encoded), provisional: true })
+    return true
   }
 
   /** The resizer's outputs for a crop, as halves. */
