@@ -30,7 +30,7 @@ export interface BenchRow {
   /** One warm live preview as the app asks for it: the same edit pasted back with detail, the crop region returned. */
   preview_ms: number
   /**
-   * A paste-back setting moved (the feather here; colour match and detail alike): the preview of
+   * A paste-back setting moved (the feather here; detail and colour match alike): the preview of
    * the edit shown, again with another feather each run. Its gamma/beta are as they were, so the
    * generator's image of them is reused (incremental models) and only the paste-back runs.
    */
