@@ -56,6 +56,14 @@ async function withFreshEngine(work: (fresh: Engine) => Promise<void>, options?:
   }
 }
 
+/** The photo and the reference the tests with a fresh engine edit, opened in it. */
+async function openPair(fresh: Engine): Promise<{ a: ImageInfo; b: ImageInfo }> {
+  return { a: await fresh.openImage({ bytes: await gradientPng(240, 200, 0) }), b: await fresh.openImage({ bytes: await gradientPng(220, 220, 6) }) }
+}
+
+/** Bytes of a whole style pyramid of the test model (halves). */
+const wholePyramidBytes = (): number => engine.inspect.runtime!.info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+
 beforeAll(async () => {
   engine = new Engine()
   const { model } = await engine.loadModel(await testModelDir())
@@ -74,8 +82,7 @@ describe('render: encoding is cached', () => {
     const fresh = new Engine()
     try {
       await fresh.loadModel(await testModelDir())
-      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
-      const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const { a, b } = await openPair(fresh)
       const edit: Edit = { original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId }, mask: rectMask(240, 200, 60, 40, 80, 80) }] }
       expect((await fresh.render({ edit, output: { kind: 'generated' } })).encoded).toBe(2)
       expect((await fresh.render({ edit, output: { kind: 'preview' } })).encoded).toBe(0)
@@ -95,8 +102,7 @@ describe('render: encoding is cached', () => {
 
   it('prepare encodes the crops ahead: the first render after it encodes nothing and gives what a render without it gives', async () => {
     await withFreshEngine(async (fresh) => {
-      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
-      const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const { a, b } = await openPair(fresh)
       const referenceCrop = { x: 10, y: 10, size: 180 }
       const prepared = await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
       expect(prepared.encoded).toBe(2)
@@ -122,8 +128,7 @@ describe('render: encoding is cached', () => {
 
   it('prepare also decodes the photo crop as it is: the first stroke\'s first draft after it runs only its window, and is what an unprepared engine drafts', async () => {
     const firstDraft = async (fresh: Engine, prepare: boolean) => {
-      const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
-      const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+      const { a, b } = await openPair(fresh)
       const referenceCrop = { x: 10, y: 10, size: 180 }
       if (prepare) await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
       const runtime = fresh.inspect.runtime!
@@ -146,13 +151,11 @@ describe('render: encoding is cached', () => {
   })
 
   it('prepare makes no whole reference pyramid past half the pyramids\' budget, and the first render still finds its crops encoded', async () => {
-    const model = engine.inspect.runtime!.info
-    const whole = model.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+    const whole = wholePyramidBytes()
     // room for the photo's pyramid and a reference's part, not for a second whole one under half
     await withFreshEngine(
       async (fresh) => {
-        const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
-        const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+        const { a, b } = await openPair(fresh)
         const referenceCrop = { x: 10, y: 10, size: 180 }
         await fresh.prepare({ original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: referenceCrop }] })
         expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 2, pyramids: 1 })
@@ -166,13 +169,11 @@ describe('render: encoding is cached', () => {
   })
 
   it('prepare counts only its own crops against half the pyramids\' budget: pyramids of crops framed before do not stop it', async () => {
-    const model = engine.inspect.runtime!.info
-    const whole = model.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+    const whole = wholePyramidBytes()
     // half the budget holds a photo's pyramid and one reference's
     await withFreshEngine(
       async (fresh) => {
-        const a = await fresh.openImage({ bytes: await gradientPng(240, 200, 0) })
-        const b = await fresh.openImage({ bytes: await gradientPng(220, 220, 6) })
+        const { a, b } = await openPair(fresh)
         const frame = async (offset: number) => {
           const photoAt = { ...photoCrop, x: photoCrop.x + offset }
           const referenceAt = { x: 10 + offset, y: 10, size: 180 }
