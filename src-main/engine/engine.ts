@@ -672,7 +672,7 @@ export class Engine implements EngineApi {
       // the saved tiles count against the cache's budget
       this.#modulations.set(original.key, live)
       if (window && base) return draftImage(model, live.tensors, base, window, this.#draftBuffers)
-      // the same gamma/beta as the latest exact render of them (only paste-back settings changed, an export): its image
+      // the same gamma/beta as the latest exact render of them (only paste-back settings changed): its image
       const again = live.decoded
       if (again) return again
       const version = live.version

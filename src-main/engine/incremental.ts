@@ -16,9 +16,10 @@
 // graph's convolutions are 'valid') is packed into one canvas per level.
 //
 // The tensors count their changes (version), and the feature path's image of them is kept with the
-// version it was made at: an edit whose tensors are as they were (the same edit with another
-// feather, colour or detail setting, an export, a preview at another size) is that image again,
-// with no run (256 px: 0.5-0.6 s -> 0.02 s for the generated crop).
+// version it was made at: an edit whose tensors are as they were (the same edit pasted back with
+// another feather or detail setting, or at another size) is that image again, with no run (256
+// px: 0.5-0.6 s -> 0.02 s for the generated crop). An export gets it where its masks give the same
+// W+ weights as the preview's (the app sends the preview masks at 1024 px at most).
 import { bitsToHalf } from './half.js'
 import { type Box, boxArea, cellOffset, cellsBox, copyCells, type StyleTensor, unionBox } from './mixing.js'
 import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
@@ -526,8 +527,8 @@ export class LiveModulations {
 
   /**
    * Keeps `image`, the feature path's output for the tensors at `version` (read before the run).
-   * A render of the same edit again (a paste-back setting changed, an export) finds it as
-   * `decoded` while the tensors stay as they were.
+   * A render of the same edit again (a paste-back setting changed) finds it as `decoded` while
+   * the tensors stay as they were.
    */
   keepDecoded(image: Float32Array, version: number): void {
     this.#decoded = version === this.#version ? { version, image } : null
