@@ -351,9 +351,10 @@ export const channels = {
   ),
   /**
    * Ready the crops an edit is about to be painted on (the photo's and each reference's), so
-   * that the first stroke does not wait for them to be encoded and their styles made: sent when
-   * a crop is framed or a reference added. The engine answers one request at a time, so a render asked for meanwhile
-   * waits for it; the work is the same that render would do. `encoded`: crops not cached before.
+   * that the first stroke does not wait for them to be encoded, their styles made and the photo
+   * crop decoded as it is (where its drafts start): sent when a crop is framed or a reference
+   * added. The engine answers one request at a time, so a render asked for meanwhile waits for
+   * it; the work is the same that render would do. `encoded`: crops not cached before.
    */
   'engine:prepare': channel(
     z.object({ original: croppedImageSchema, references: z.array(croppedImageSchema).max(16).default([]) }),
