@@ -36,7 +36,7 @@ function Thumbnail({ layer }: { layer: ReferenceLayer }) {
 }
 
 function StrengthSlider({ layer }: { layer: ReferenceLayer }) {
-  const { actions } = useEditor()
+  const { actions, preview } = useEditor()
   const gesture = useGestureKey(`strength:${layer.id}`)
   return (
     <label className="inline small" onClick={(e) => e.stopPropagation()}>
@@ -48,7 +48,10 @@ function StrengthSlider({ layer }: { layer: ReferenceLayer }) {
         max={1}
         step={0.05}
         value={layer.strength}
-        onPointerDown={gesture.start}
+        onPointerDown={() => {
+          gesture.start()
+          preview.sliderDragStart()
+        }}
         onFocus={gesture.start}
         onChange={(e) => void actions.dispatch('layer.set', { layerId: layer.id, patch: { strength: Number(e.target.value) }, mergeKey: gesture.key() })}
       />

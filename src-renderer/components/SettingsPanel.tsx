@@ -3,7 +3,7 @@ import { useEditorState } from '../ui/editorServices'
 import { useGestureKey } from '../ui/useGestureKey'
 
 export function SettingsPanel() {
-  const { store, ui, actions } = useEditorState()
+  const { store, ui, actions, preview } = useEditorState()
   const s = store.doc.settings
   const wplus = ui.activeModel?.capabilities.wplus ?? true
   const feather = useGestureKey('feather')
@@ -75,7 +75,10 @@ export function SettingsPanel() {
                 step={0.05}
                 disabled={value === undefined || s.space !== 'wplus'}
                 value={value ?? 1}
-                onPointerDown={gesture.start}
+                onPointerDown={() => {
+                  gesture.start()
+                  preview.sliderDragStart()
+                }}
                 onFocus={gesture.start}
                 onChange={(e) => set({ [key]: Number(e.target.value) }, gesture.key())}
               />

@@ -27,7 +27,7 @@ export function namesReleasedImage(error: unknown, edit: EditInput, held: Record
   return named.some((imageId) => !(imageId in held))
 }
 
-/** An edit to preview, and whether a draft will do (a stroke is being painted). */
+/** An edit to preview, and whether a draft will do (a stroke is being painted, or a mixing slider dragged). */
 interface DraftableEdit {
   edit: EditInput
   draft: boolean
@@ -37,6 +37,10 @@ export class LivePreview {
   private readonly scheduler: PreviewScheduler<DraftableEdit, PreviewFrame>
   private timer: ReturnType<typeof setTimeout> | null = null
   private lastRevision = -1
+  /** a mixing slider is pressed (sliderDragStart) */
+  private sliderDrag = false
+  /** a draft was asked for during the drag: its end asks for the exact render */
+  private draftedWhileDragging = false
   private readonly disposers: (() => void)[] = []
 
   constructor(
@@ -127,6 +131,28 @@ export class LivePreview {
     }, THROTTLE_MS)
   }
 
+  /**
+   * A slider that changes the mix (a layer's strength, the coarse or fine strength) is pressed:
+   * until the pointer comes up the previews may be drafts, as while a stroke is painted, and
+   * then the exact render follows. A 256 px model's exact render of a strength is about 0.6 s
+   * on a 2-core CPU, its draft about 0.2 s, so the drag follows the hand. Keys move the slider
+   * in steps that render exactly.
+   */
+  sliderDragStart(): void {
+    if (this.sliderDrag) return
+    this.sliderDrag = true
+    const end = () => {
+      window.removeEventListener('pointerup', end, true)
+      window.removeEventListener('pointercancel', end, true)
+      this.sliderDrag = false
+      if (!this.draftedWhileDragging) return
+      this.draftedWhileDragging = false
+      if (this.store.doc.settings.livePreview) this.schedule()
+    }
+    window.addEventListener('pointerup', end, true)
+    window.addEventListener('pointercancel', end, true)
+  }
+
   private send(): void {
     if (!this.store.doc.original) return
     if (!buildsAnything(this.store)) {
@@ -137,8 +163,11 @@ export class LivePreview {
     // the edit (with its mask copies) is built when the engine is ready for it, not per brush move
     this.scheduler.request(() => {
       const edit = buildEdit(this.store.doc, { wplusAvailable: this.ui.activeModel?.capabilities.wplus ?? true, maskMaxSide: PREVIEW_MASK_MAX_SIDE })
-      // while a stroke is being painted a draft will do; the stroke's end renders exactly
-      return edit && editHasLayers(edit) ? { edit, draft: this.store.strokeActive } : null
+      if (!edit || !editHasLayers(edit)) return null
+      // while a stroke is being painted a draft will do; the stroke's end renders exactly (its
+      // change to the document asks for it), and so does the end of a slider's drag (asked for there)
+      if (this.sliderDrag && !this.store.strokeActive) this.draftedWhileDragging = true
+      return { edit, draft: this.store.strokeActive || this.sliderDrag }
     })
   }
 }
