@@ -162,15 +162,15 @@ test('undo removes the stroke and its preview, redo brings both back', async ({ 
   await expect.poll(async () => pixelDiff(await cropCentrePixel(page, crop), painted)).toBeLessThanOrEqual(3)
 })
 
-test('while a strength slider is dragged the preview is a draft; when the button comes up the exact render replaces it', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
+test('while a strength slider or the offset is dragged the preview is a draft; when the button comes up the exact render replaces it', async ({ app: page, bridge, photoFile, faceFile }, testInfo) => {
   const editor = { page, bridge, photoFile, faceFile }
   await openPortrait(editor)
   const crop = await frameCrop(page)
   await addReference(editor)
   const renderTime = statusBar(page).getByLabel('Last render time')
   const rendering = page.getByRole('progressbar', { name: 'Rendering preview' })
-  // a short stroke in the crop's corner: a strength change then changes a window of the grid
-  // small enough to draft
+  // a short stroke in the crop's corner: a strength or an offset then changes a window of the
+  // grid small enough to draft
   await page.getByRole('radio', { name: 'Brush' }).click()
   const at = [crop.x + crop.size * 0.1, crop.y + crop.size * 0.1] as const
   await drag(page, [[at[0] - crop.size * 0.03, at[1]], [at[0] + crop.size * 0.03, at[1]]])
@@ -180,6 +180,21 @@ test('while a strength slider is dragged the preview is a draft; when the button
   await page.getByRole('checkbox', { name: 'Show masks' }).uncheck()
   const full = await canvasMean(page, at[0], at[1], 3)
   const photo = await canvasMean(page, crop.x + crop.size * 0.9, crop.y + crop.size * 0.9, 3)
+  // the pointer held still after a drag (longer than the preview's throttle): the drag's renders
+  // are over and the last of them is a draft; then the button comes up, nothing in the document
+  // changes, yet the exact render follows
+  const holdThenRelease = async (name: string) => {
+    await expect(renderTime).toContainText('(draft)')
+    await page.waitForTimeout(300)
+    await expect(rendering).toHaveCount(0)
+    await expect(renderTime).toContainText('(draft)')
+    await screenshot(page, testInfo, name)
+    await page.mouse.up()
+    await expect(renderTime).not.toContainText('(draft)')
+    await expect(rendering).toHaveCount(0)
+    await expect(renderTime).toContainText(/\d+ ms$/)
+  }
+
   const slider = page.getByLabel(/^Strength of /)
   await expect(slider).toHaveValue('1')
   const box = (await slider.boundingBox())!
@@ -188,25 +203,27 @@ test('while a strength slider is dragged the preview is a draft; when the button
   await page.mouse.down()
   await page.mouse.move(box.x + box.width * 0.7, y, { steps: 5 })
   await page.mouse.move(box.x + box.width * 0.4, y, { steps: 5 })
-  // held still (longer than the preview's throttle): the renders of the drag are over, and the
-  // last of them is a draft
-  await expect(renderTime).toContainText('(draft)')
-  await page.waitForTimeout(300)
-  await expect(rendering).toHaveCount(0)
-  await expect(renderTime).toContainText('(draft)')
-  await screenshot(page, testInfo, '06b-draft-while-dragging-strength')
-  // the button comes up: nothing in the document changes, yet the exact render follows
-  await page.mouse.up()
+  await holdThenRelease('06b-draft-while-dragging-strength')
   const dragged = Number(await slider.inputValue())
   expect(dragged).toBeGreaterThan(0.2)
   expect(dragged).toBeLessThan(0.6)
-  await expect(renderTime).not.toContainText('(draft)')
-  await expect(rendering).toHaveCount(0)
-  await expect(renderTime).toContainText(/\d+ ms$/)
   // less of the reference's style under the stroke (in this corner the pasted crop is mostly
   // the model's own decode, so the change is small), and the photo's pixels away from it as they were
   const half = await canvasMean(page, at[0], at[1], 3)
   expect(Math.abs(half - full)).toBeGreaterThan(0.5)
+  expect(await canvasMean(page, crop.x + crop.size * 0.9, crop.y + crop.size * 0.9, 3)).toBe(photo)
+
+  // the offset tool: the reference's content dragged up and left under the stroke
+  await page.getByRole('radio', { name: 'Offset' }).click()
+  const from = await screenPoint(page, crop.x + crop.size * 0.5, crop.y + crop.size * 0.5)
+  const to = await screenPoint(page, crop.x + crop.size * 0.45, crop.y + crop.size * 0.46)
+  await page.mouse.move(from.x, from.y)
+  await page.mouse.down()
+  await page.mouse.move(to.x, to.y, { steps: 5 })
+  await holdThenRelease('06c-draft-while-dragging-offset')
+  await expect(page.getByLabel(/^Offset of /)).toContainText(/Offset -\d+, -\d+ px/)
+  // (the offset tool shows the reference's crop over the photo: back to the brush to look)
+  await page.getByRole('radio', { name: 'Brush' }).click()
   expect(await canvasMean(page, crop.x + crop.size * 0.9, crop.y + crop.size * 0.9, 3)).toBe(photo)
 })
 

@@ -56,6 +56,8 @@ export class CanvasController implements ViewController {
     private readonly images: ImageCache,
     private readonly faces: FaceFinder,
     private readonly actions: EditorActions,
+    /** a drag of the offset begins: its previews may be drafts (LivePreview.mixDragStart) */
+    onMixDrag: () => void = () => undefined,
   ) {
     this.canvas = new Canvas(element, {
       selection: false,
@@ -78,7 +80,7 @@ export class CanvasController implements ViewController {
     )
     const blocked = () => this.zoomPan.active
     this.brush = new BrushTool(this.canvas, store, actions, blocked)
-    this.offset = new OffsetTool(this.canvas, store, actions, blocked)
+    this.offset = new OffsetTool(this.canvas, store, actions, blocked, onMixDrag)
     this.canvas.add(this.cropFrame.rect)
     // the face picker: a click (not a drag) in another face's box frames that face
     this.canvas.on('mouse:down', ({ viewportPoint, scenePoint }) => {

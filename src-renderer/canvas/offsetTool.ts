@@ -1,5 +1,5 @@
 // The offset tool: dragging moves the active reference's content over the photo (unaligned
-// transplantation). The whole drag is one undo step.
+// transplantation). The whole drag is one undo step, and its previews may be drafts (onDrag).
 import type { Canvas, TPointerEventInfo } from 'fabric'
 import type { EditorActions } from '../actions/editorActions'
 import type { EditorStore } from '../document/editorStore'
@@ -16,6 +16,8 @@ export class OffsetTool {
     private readonly store: EditorStore,
     private readonly actions: EditorActions,
     private readonly blocked: () => boolean,
+    /** a drag begins (LivePreview.mixDragStart) */
+    private readonly onDrag: () => void = () => undefined,
   ) {
     this.disposers.push(
       canvas.on('mouse:down', (opt) => this.down(opt)),
@@ -42,6 +44,7 @@ export class OffsetTool {
       origin: { ...layer.offset },
       key: `gesture:offset:${layer.id}:${++gestureCounter}`,
     }
+    this.onDrag()
   }
 
   private move(opt: TPointerEventInfo): void {

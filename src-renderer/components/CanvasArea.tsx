@@ -19,7 +19,7 @@ export function CanvasArea() {
     const host = hostRef.current
     const element = canvasRef.current
     if (!host || !element) return
-    const controller = new CanvasController(element, host, services.store, services.ui, services.images, services.faces, services.actions)
+    const controller = new CanvasController(element, host, services.store, services.ui, services.images, services.faces, services.actions, () => services.preview.mixDragStart())
     controllerRef.current = controller
     services.context.view = controller
     const update = () => setViewport(controller.canvas.viewportTransform.map((v) => v.toFixed(4)).join(','))

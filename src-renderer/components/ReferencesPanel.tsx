@@ -50,7 +50,7 @@ function StrengthSlider({ layer }: { layer: ReferenceLayer }) {
         value={layer.strength}
         onPointerDown={() => {
           gesture.start()
-          preview.sliderDragStart()
+          preview.mixDragStart()
         }}
         onFocus={gesture.start}
         onChange={(e) => void actions.dispatch('layer.set', { layerId: layer.id, patch: { strength: Number(e.target.value) }, mergeKey: gesture.key() })}

@@ -77,7 +77,7 @@ export function SettingsPanel() {
                 value={value ?? 1}
                 onPointerDown={() => {
                   gesture.start()
-                  preview.sliderDragStart()
+                  preview.mixDragStart()
                 }}
                 onFocus={gesture.start}
                 onChange={(e) => set({ [key]: Number(e.target.value) }, gesture.key())}

@@ -27,7 +27,7 @@ export function namesReleasedImage(error: unknown, edit: EditInput, held: Record
   return named.some((imageId) => !(imageId in held))
 }
 
-/** An edit to preview, and whether a draft will do (a stroke is being painted, or a mixing slider dragged). */
+/** An edit to preview, and whether a draft will do (a stroke is being painted, or a strength or the offset dragged). */
 interface DraftableEdit {
   edit: EditInput
   draft: boolean
@@ -37,8 +37,8 @@ export class LivePreview {
   private readonly scheduler: PreviewScheduler<DraftableEdit, PreviewFrame>
   private timer: ReturnType<typeof setTimeout> | null = null
   private lastRevision = -1
-  /** a mixing slider is pressed (sliderDragStart) */
-  private sliderDrag = false
+  /** a drag that changes the mix is under way (mixDragStart) */
+  private mixDrag = false
   /** a draft was asked for during the drag: its end asks for the exact render */
   private draftedWhileDragging = false
   private readonly disposers: (() => void)[] = []
@@ -132,19 +132,19 @@ export class LivePreview {
   }
 
   /**
-   * A slider that changes the mix (a layer's strength, the coarse or fine strength) is pressed:
-   * until the pointer comes up the previews may be drafts, as while a stroke is painted, and
-   * then the exact render follows. A 256 px model's exact render of a strength is about 0.6 s
-   * on a 2-core CPU, its draft about 0.2 s, so the drag follows the hand. Keys move the slider
-   * in steps that render exactly.
+   * A drag that changes the mix has begun: a strength slider (a layer's, the coarse or the fine
+   * strength) or the offset tool. Until the pointer comes up the previews may be drafts, as
+   * while a stroke is painted, and then the exact render follows. At 256 px on a 2-core CPU a
+   * strength's exact render takes about 0.6 s and its draft about 0.2 s (an offset's 0.3 s), so
+   * the preview keeps up with the hand. Keys move a slider in steps that render exactly.
    */
-  sliderDragStart(): void {
-    if (this.sliderDrag) return
-    this.sliderDrag = true
+  mixDragStart(): void {
+    if (this.mixDrag) return
+    this.mixDrag = true
     const end = () => {
       window.removeEventListener('pointerup', end, true)
       window.removeEventListener('pointercancel', end, true)
-      this.sliderDrag = false
+      this.mixDrag = false
       if (!this.draftedWhileDragging) return
       this.draftedWhileDragging = false
       if (this.store.doc.settings.livePreview) this.schedule()
@@ -165,9 +165,9 @@ export class LivePreview {
       const edit = buildEdit(this.store.doc, { wplusAvailable: this.ui.activeModel?.capabilities.wplus ?? true, maskMaxSide: PREVIEW_MASK_MAX_SIDE })
       if (!edit || !editHasLayers(edit)) return null
       // while a stroke is being painted a draft will do; the stroke's end renders exactly (its
-      // change to the document asks for it), and so does the end of a slider's drag (asked for there)
-      if (this.sliderDrag && !this.store.strokeActive) this.draftedWhileDragging = true
-      return { edit, draft: this.store.strokeActive || this.sliderDrag }
+      // change to the document asks for it), and so does the end of a drag of the mix (asked for there)
+      if (this.mixDrag && !this.store.strokeActive) this.draftedWhileDragging = true
+      return { edit, draft: this.store.strokeActive || this.mixDrag }
     })
   }
 }
