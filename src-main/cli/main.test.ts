@@ -312,6 +312,11 @@ describe('stylemap CLI', () => {
     // the exact render after a stroke's draft is timed wherever a draft was drawn
     if (row.draft_psnr_db === null) expect(row.stroke_end_ms).toBeNull()
     else expect(row.stroke_end_ms).toBeGreaterThan(0)
+    // drags of a strength and of the offset are timed as drafts wherever the model drafts strokes
+    for (const key of ['strength_draft_ms', 'offset_draft_ms']) {
+      if (row.draft_preview_ms === null) expect(row[key], key).toBeNull()
+      else expect(row[key], key).toBeGreaterThan(0)
+    }
     // the model's modulation and features graphs: edits recompute gamma/beta where they change
     expect(row.incremental).toBe(true)
     // the interactive path reuses cached encodings: far cheaper than the demo's per-interaction work

@@ -49,7 +49,15 @@ export interface BenchRow {
    * none was a draft.
    */
   stroke_end_ms: number | null
-  /** Whether every one of those renders was a draft (the engine renders exactly where a window is most of the grid). */
+  /**
+   * A strength slider dragged, as the app asks while the button is down: from the exact preview
+   * of strength_ms's edit, the same edit at another strength each run as a draft preview. Null
+   * for a model without the draft graphs.
+   */
+  strength_draft_ms: number | null
+  /** The offset tool dragged, alike: the same edit with another offset each run (up to 24 px), as a draft preview. */
+  offset_draft_ms: number | null
+  /** Whether every one of those renders (the stroke's and the drags') was a draft (the engine renders exactly where a window is most of the grid). */
   drafted: boolean
   /**
    * The first live preview of a photo crop and a reference crop just framed, nothing of them
@@ -308,6 +316,24 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       log(`  stroke_end_ms ${stroke_end_ms} (the exact render after that draft)`)
     }
 
+    // a strength slider, then the offset, dragged from the exact preview shown: drafts until the button comes up
+    let strength_draft_ms: number | null = null
+    let offset_draft_ms: number | null = null
+    if (runtime.draftable) {
+      const dragged = async (layer: { strength?: number; offset?: { dx: number; dy: number } }) => {
+        const r = await engine.render({ edit: { ...shown, layers: [{ ...shown.layers[0], ...layer }] }, output: { kind: 'preview', maxSize: 1024 }, draft: true })
+        drafted &&= r.draft
+      }
+      await engine.render({ edit: shown, output: { kind: 'preview', maxSize: 1024 } })
+      await nextRequest()
+      strength_draft_ms = await timed(runs, warmup, (i) => dragged({ strength: 1 - 0.04 * ((i % 12) + 1) }))
+      log(`  strength_draft_ms ${strength_draft_ms} (the edit shown, at another strength each run, as a draft)`)
+      await engine.render({ edit: shown, output: { kind: 'preview', maxSize: 1024 } })
+      await nextRequest()
+      offset_draft_ms = await timed(runs, warmup, (i) => dragged({ offset: { dx: -2 * ((i % 12) + 1), dy: -((i % 12) + 1) } }))
+      log(`  offset_draft_ms ${offset_draft_ms} (the edit shown, with another offset each run, as a draft)`)
+    }
+
     // the first preview of crops just framed, cold and after prepare, and the first stroke's first
     // draft after prepare: each run on crops of its own (another stylemap each), in turns, so all
     // see the same caches filling up
@@ -417,6 +443,8 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         draft_preview_ms,
         draft_psnr_db,
         stroke_end_ms,
+        strength_draft_ms,
+        offset_draft_ms,
         drafted,
         first_preview_ms,
         prepare_ms,
