@@ -118,6 +118,33 @@ describe.each([
     }
   })
 
+  it('a strength or an offset dragged from an exact render drafts from that render: outside the cells either mix changes, its pixels are that render\'s', async () => {
+    const mask = square(140, 150, 120)
+    const at = (layer: { strength?: number; offset?: { dx: number; dy: number }; mask?: Mask }) => ({ ...edit(mask), layers: [{ ...edit(mask).layers[0], ...layer }] })
+    // the photo crop's own decode, and the exact render the drag starts from: they differ
+    // everywhere a little (the feature path's statistics are global)
+    const own = await engine.render({ edit: { ...edit(mask), layers: [] }, output: { kind: 'generated' } })
+    const shown = await engine.render({ edit: at({}), output: { kind: 'generated' } })
+    const far = (x: number, y: number) => x >= 0.85 * R && y >= 0.85 * R
+    expect(compare(own.generated, shown.generated, far).mean).toBeGreaterThan(0)
+    // the third: another strength with the mask somewhere else (as after an undo), where the
+    // render shown changed nothing: its cells are recomputed too
+    const elsewhere = square(60, 330, 80)
+    for (const layer of [{ strength: 0.6 }, { offset: { dx: -40, dy: -24 } }, { strength: 0.6, mask: elsewhere }]) {
+      const what = JSON.stringify({ ...layer, mask: !!layer.mask })
+      const draft = await engine.render({ edit: at(layer), output: { kind: 'generated' }, draft: true })
+      expect(draft.draft).toBe(true)
+      // far from the masks (and from where they read with the offset) the draft is the render shown
+      expect(compare(shown.generated, draft.generated, far).mean, what).toBe(0)
+      const exact = await engine.render({ edit: at(layer), output: { kind: 'generated' } })
+      expect(compare(exact.generated, draft.generated).psnr, what).toBeGreaterThanOrEqual(30)
+      const moved = under(layer.mask ?? mask, R)
+      expect(compare(exact.generated, draft.generated, moved).mean, what).toBeLessThan(compare(exact.generated, shown.generated, moved).mean)
+      // the next drag starts from the render shown
+      await engine.render({ edit: at({}), output: { kind: 'generated' } })
+    }
+  })
+
   it('strokes drafted one after another recompute only what changed since the last exact render, and draft what recomputing every change drafts', async () => {
     // an engine that computes an edit's gamma/beta whole keeps none of them, so its drafts recompute every change against the photo
     const whole = new Engine({ draftWindowShare: 1, wholeModulationShare: 0 })

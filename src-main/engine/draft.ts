@@ -49,6 +49,12 @@ export interface ExactDecode {
   stats: Float32Array
   /** What it was mixed from (a W+ edit or none); null: not known (W), so a draft compares against the photo. */
   state: MixState | null
+  /**
+   * Per style level, the cells whose style its mix changed from the crop's own (null at a level:
+   * none); undefined where not kept. A draft whose mix cannot be compared with this one's (another
+   * strength or offset) starts from it all the same, recomputing these cells and its own.
+   */
+  own?: (Uint8Array | null)[]
 }
 
 /** Where a draft recomputes, in cells of the coarse map x (preview.grid): `input` is fed, `out` is kept. */

@@ -34,7 +34,7 @@ import { writeImage } from './export.js'
 import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
-import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
+import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, eitherCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
@@ -167,7 +167,7 @@ export class Engine implements EngineApi {
   readonly #latestDecodes = new LRUCache<string, ExactDecode>({
     max: 16,
     maxSize: latestDecodeBudget,
-    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength,
+    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength + (d.own ?? []).reduce((sum, map) => sum + (map?.byteLength ?? 0), 0),
   })
   /** Drafts' window buffers, kept while drafts follow each other (dropped by an exact render). */
   readonly #draftBuffers = new DraftBuffers()
@@ -617,10 +617,12 @@ export class Engine implements EngineApi {
       }
     }
     // a draft shows the latest exact decode of this crop (while painting: the edit before the
-    // stroke) where it was mixed from the same layers, else the crop's own decode, with a window
-    // around what the edit changes since
+    // stroke; while a strength or an offset is dragged: the edit where the drag began) with a
+    // window around what the edit changes since: where it was mixed from the same layers, the
+    // cells whose mix differs; else every cell either mix changed from the crop's own. Without a
+    // latest decode (or its cells), the crop's own decode and the cells this edit changes.
     const latest = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
-    const sinceLatest = latest ? changedSince(latest.state, state, sizes, R) : null
+    const sinceLatest = latest ? (changedSince(latest.state, state, sizes, R) ?? (latest.own && eitherCells(latest.own, own))) : null
     const window = draft && model.draftable ? draftWindow(model, (sinceLatest ?? own).map((map, i) => changedBox(map, sizes[i])), this.#draftShare) : null
     const live = await this.#live(model, original, photoStyles)
     const run = this.#queued(async () => {
@@ -655,7 +657,7 @@ export class Engine implements EngineApi {
       const boxes = restore ? cells.map((c, i) => boxesOf(without(c, fromKept[i]), sizes[i])) : since
       if (!window && changedShare(boxes, mods) > this.#wholeShare) {
         // most cells change: gamma/beta of the mixed styles whole, leaving the live ones as they are
-        return this.#exact(original.key, state, await model.featuresWithStats(await model.modulations(whole(), 1)))
+        return this.#exact(original.key, state, own, await model.featuresWithStats(await model.modulations(whole(), 1)))
       }
       const fresh = boxes.some((level) => level.length) ? await recompute(model, boxes, valuesOf) : null
       if (restore) live.restore()
@@ -676,7 +678,7 @@ export class Engine implements EngineApi {
       const again = live.decoded
       if (again) return again
       const version = live.version
-      const image = this.#exact(original.key, state, await model.featuresWithStats(live.tensors))
+      const image = this.#exact(original.key, state, own, await model.featuresWithStats(live.tensors))
       live.keepDecoded(image, version)
       return image
     })
@@ -691,8 +693,8 @@ export class Engine implements EngineApi {
   }
 
   /** An exact decode of a crop: kept with its statistics as what later drafts of it start from (the stroke's drafts are over). */
-  #exact(key: string, state: MixState | null, { image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array {
-    if (stats) this.#latestDecodes.set(key, { image, stats, state })
+  #exact(key: string, state: MixState | null, own: (Uint8Array | null)[], { image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array {
+    if (stats) this.#latestDecodes.set(key, { image, stats, state, own })
     this.#draftBuffers.clear()
     return image
   }

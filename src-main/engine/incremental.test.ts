@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -695,6 +695,21 @@ describe('incremental helpers', () => {
     expect(setCells(without(boxed, mixed)!, r)).toEqual([[4, 4], [4, 5]])
     expect(without(boxed, boxed)).toBeNull()
     expect(setCells(without(boxed, null)!, r)).toEqual(setCells(boxed, r))
+  })
+
+  it('eitherCells: per level, the cells set in either map, as new maps', () => {
+    const r = 4
+    const a = cellMap(r, [[0, 0], [1, 2]])
+    const b = cellMap(r, [[1, 2], [3, 3]])
+    const out = eitherCells([a, a, null, null], [b, null, b, null])
+    expect(setCells(out[0]!, r)).toEqual([[0, 0], [1, 2], [3, 3]])
+    expect(setCells(out[1]!, r)).toEqual(setCells(a, r))
+    expect(setCells(out[2]!, r)).toEqual(setCells(b, r))
+    expect(out[3]).toBeNull()
+    // copies: the maps given are left as they were
+    expect(out[1]).not.toBe(a)
+    expect(out[2]).not.toBe(b)
+    expect(setCells(a, r)).toEqual([[0, 0], [1, 2]])
   })
 
   it('LiveModulations.scale moves the written cells toward or away from the crop\'s own by a ratio per level', () => {

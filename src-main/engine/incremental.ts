@@ -326,6 +326,17 @@ export function unmixedCells(map: Uint8Array | null, r: number, mixed: Uint8Arra
   return map && without(dilate(map, r), mixed && dilate(mixed, r))
 }
 
+/** Per level, the cells set in either map (null at a level: none), as new maps. */
+export function eitherCells(a: readonly (Uint8Array | null)[], b: readonly (Uint8Array | null)[]): (Uint8Array | null)[] {
+  return a.map((x, i) => {
+    const y = b[i]
+    if (!x || !y) return (x ?? y) && Uint8Array.from(x ?? y!)
+    const out = Uint8Array.from(x)
+    for (let k = 0; k < out.length; k++) out[k] |= y[k]
+    return out
+  })
+}
+
 /** The cells set in both maps (written into `a`). */
 function both(a: Uint8Array, b: Uint8Array): Uint8Array {
   for (let k = 0; k < a.length; k++) a[k] &= b[k]
