@@ -326,8 +326,9 @@ export const channels = {
    * The live preview, one engine request. Coalesced: while one render runs only the newest
    * waiting request is kept; older ones answer `superseded`. `pasted` is the photo's crop
    * region after the feathered paste-back, downscaled to at most maxSize; `raw` is the
-   * model's output. `draft` (while a stroke is painted) allows a draft where the model has the
-   * draft preview graphs and the change is small; the answer's `draft` says whether it was one.
+   * model's output. `draft` (while a stroke is painted, or a strength or the offset dragged)
+   * allows a draft where the model has the draft preview graphs and the change is small; the
+   * answer's `draft` says whether it was one.
    * If the engine process dies meanwhile, the call fails with E_ENGINE_CRASHED
    * (`engineFailureCodes.engineCrashed`); the next request starts it again.
    */
@@ -343,7 +344,7 @@ export const channels = {
         region: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().positive(), height: z.number().int().positive() }),
         raw: encodedImageSchema,
         ms: z.number().nonnegative(),
-        /** a draft (asked for, and the model and change allowed it); an exact render follows when the stroke ends */
+        /** a draft (asked for, and the model and change allowed it); an exact render follows when the stroke or drag ends */
         draft: z.boolean(),
       }),
       z.object({ status: z.literal('superseded'), seq: z.number().int() }),

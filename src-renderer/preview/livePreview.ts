@@ -141,9 +141,11 @@ export class LivePreview {
   mixDragStart(): void {
     if (this.mixDrag) return
     this.mixDrag = true
+    // the window losing focus ends it too: a button released elsewhere may never be reported
     const end = () => {
       window.removeEventListener('pointerup', end, true)
       window.removeEventListener('pointercancel', end, true)
+      window.removeEventListener('blur', end)
       this.mixDrag = false
       if (!this.draftedWhileDragging) return
       this.draftedWhileDragging = false
@@ -151,6 +153,7 @@ export class LivePreview {
     }
     window.addEventListener('pointerup', end, true)
     window.addEventListener('pointercancel', end, true)
+    window.addEventListener('blur', end)
   }
 
   private send(): void {
