@@ -57,6 +57,13 @@ export interface BenchRow {
   strength_draft_ms: number | null
   /** The offset tool dragged, alike: the same edit with another offset each run (up to 24 px), as a draft preview. */
   offset_draft_ms: number | null
+  /**
+   * One such draft against the exact render of the same edit, from the exact preview shown: at
+   * strength 0.6, and with the offset (-16, -8): PSNR over the crop (dB), of the generator
+   * outputs. Null where those are not drafts.
+   */
+  strength_draft_psnr_db: number | null
+  offset_draft_psnr_db: number | null
   /** Whether every one of those renders (the stroke's and the drags') was a draft (the engine renders exactly where a window is most of the grid). */
   drafted: boolean
   /**
@@ -319,7 +326,20 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     // a strength slider, then the offset, dragged from the exact preview shown: drafts until the button comes up
     let strength_draft_ms: number | null = null
     let offset_draft_ms: number | null = null
+    let strength_draft_psnr_db: number | null = null
+    let offset_draft_psnr_db: number | null = null
     if (runtime.draftable) {
+      // one draft from the edit shown against its exact render (generator outputs)
+      const draftPsnr = async (layer: { strength?: number; offset?: { dx: number; dy: number } }): Promise<number | null> => {
+        await engine.render({ edit: shown, output: { kind: 'generated' } })
+        const moved = { ...shown, layers: [{ ...shown.layers[0], ...layer }] }
+        const draft = await engine.render({ edit: moved, output: { kind: 'generated' }, draft: true })
+        if (!draft.draft) return null
+        const drawn = Uint8Array.from(draft.generated.data)
+        const exact = await engine.render({ edit: moved, output: { kind: 'generated' } })
+        await nextRequest()
+        return Math.round(psnr(exact.generated.data, drawn) * 10) / 10
+      }
       const dragged = async (layer: { strength?: number; offset?: { dx: number; dy: number } }) => {
         const r = await engine.render({ edit: { ...shown, layers: [{ ...shown.layers[0], ...layer }] }, output: { kind: 'preview', maxSize: 1024 }, draft: true })
         drafted &&= r.draft
@@ -332,6 +352,9 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       await nextRequest()
       offset_draft_ms = await timed(runs, warmup, (i) => dragged({ offset: { dx: -2 * ((i % 12) + 1), dy: -((i % 12) + 1) } }))
       log(`  offset_draft_ms ${offset_draft_ms} (the edit shown, with another offset each run, as a draft)`)
+      strength_draft_psnr_db = await draftPsnr({ strength: 0.6 })
+      offset_draft_psnr_db = await draftPsnr({ offset: { dx: -16, dy: -8 } })
+      log(`  drafts against exact: strength 0.6 ${strength_draft_psnr_db} dB, offset (-16, -8) ${offset_draft_psnr_db} dB`)
     }
 
     // the first preview of crops just framed, cold and after prepare, and the first stroke's first
@@ -445,6 +468,8 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         stroke_end_ms,
         strength_draft_ms,
         offset_draft_ms,
+        strength_draft_psnr_db,
+        offset_draft_psnr_db,
         drafted,
         first_preview_ms,
         prepare_ms,
