@@ -329,10 +329,12 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     let strength_draft_psnr_db: number | null = null
     let offset_draft_psnr_db: number | null = null
     if (runtime.draftable) {
+      type Moved = { strength?: number; offset?: { dx: number; dy: number } }
+      const shownWith = (layer: Moved) => ({ ...shown, layers: [{ ...shown.layers[0], ...layer }] })
       // one draft from the edit shown against its exact render (generator outputs)
-      const draftPsnr = async (layer: { strength?: number; offset?: { dx: number; dy: number } }): Promise<number | null> => {
+      const draftPsnr = async (layer: Moved): Promise<number | null> => {
         await engine.render({ edit: shown, output: { kind: 'generated' } })
-        const moved = { ...shown, layers: [{ ...shown.layers[0], ...layer }] }
+        const moved = shownWith(layer)
         const draft = await engine.render({ edit: moved, output: { kind: 'generated' }, draft: true })
         if (!draft.draft) return null
         const drawn = Uint8Array.from(draft.generated.data)
@@ -340,8 +342,8 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         await nextRequest()
         return Math.round(psnr(exact.generated.data, drawn) * 10) / 10
       }
-      const dragged = async (layer: { strength?: number; offset?: { dx: number; dy: number } }) => {
-        const r = await engine.render({ edit: { ...shown, layers: [{ ...shown.layers[0], ...layer }] }, output: { kind: 'preview', maxSize: 1024 }, draft: true })
+      const dragged = async (layer: Moved) => {
+        const r = await engine.render({ edit: shownWith(layer), output: { kind: 'preview', maxSize: 1024 }, draft: true })
         drafted &&= r.draft
       }
       await engine.render({ edit: shown, output: { kind: 'preview', maxSize: 1024 } })
