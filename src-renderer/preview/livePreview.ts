@@ -134,9 +134,10 @@ export class LivePreview {
   /**
    * A drag that changes the mix has begun: a strength slider (a layer's, the coarse or the fine
    * strength) or the offset tool. Until the pointer comes up the previews may be drafts, as
-   * while a stroke is painted, and then the exact render follows. At 256 px on a 2-core CPU a
-   * strength's exact render takes about 0.6 s and its draft about 0.2 s (an offset's 0.3 s), so
-   * the preview keeps up with the hand. Keys move a slider in steps that render exactly.
+   * while a stroke is painted, and then the exact render follows. At 256 px on a 2-core CPU, for
+   * a mouth-sized mask, a strength's exact render takes about 0.6 s and its draft about 0.2 s
+   * (an offset's 0.3 s), so the preview keeps up with the hand better. Keys move a slider in
+   * steps that render exactly.
    */
   mixDragStart(): void {
     if (this.mixDrag) return
