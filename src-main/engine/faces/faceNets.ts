@@ -58,21 +58,32 @@ export async function faceNets(needed: readonly FaceNetFile[] = ['tiny_face_dete
   return nets
 }
 
+/** The console's own methods while a `quietly` call runs (null: none runs). */
+let loud: Pick<Console, 'log' | 'warn' | 'info'> | null = null
+let quietRuns = 0
+
 /**
  * tfjs and face-api write notices to the console (backend registration, "platform already
  * set", kernel re-registration). The engine's stdout belongs to the CLI's output and the
- * engine protocol, so the console is quiet while they load and warm up.
+ * engine protocol, so the console is quiet while they load and warm up. Calls may overlap (the
+ * nets' weights load side by side): the first mutes, and the last to end gives the console its
+ * own methods back, never another call's mute.
  */
-async function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const saved = { log: console.log, warn: console.warn, info: console.info }
-  const mute = () => {}
-  console.log = mute
-  console.warn = mute
-  console.info = mute
+export async function quietly<T>(run: () => Promise<T>): Promise<T> {
+  if (quietRuns++ === 0) {
+    loud = { log: console.log, warn: console.warn, info: console.info }
+    const mute = () => {}
+    console.log = mute
+    console.warn = mute
+    console.info = mute
+  }
   try {
     return await run()
   } finally {
-    Object.assign(console, saved)
+    if (--quietRuns === 0 && loud) {
+      Object.assign(console, loud)
+      loud = null
+    }
   }
 }
 
