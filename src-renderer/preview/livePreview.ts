@@ -41,6 +41,8 @@ export class LivePreview {
   private mixDrag = false
   /** a draft was asked for during the drag: its end asks for the exact render */
   private draftedWhileDragging = false
+  /** removes the drag's window listeners (dispose mid-drag: no render asked for afterwards) */
+  private stopDragListening: (() => void) | null = null
   private readonly disposers: (() => void)[] = []
 
   constructor(
@@ -102,6 +104,7 @@ export class LivePreview {
 
   dispose(): void {
     for (const d of this.disposers.splice(0)) d()
+    this.stopDragListening?.()
     if (this.timer) clearTimeout(this.timer)
   }
 
@@ -143,18 +146,24 @@ export class LivePreview {
     if (this.mixDrag) return
     this.mixDrag = true
     // the window losing focus ends it too: a button released elsewhere may never be reported
-    const end = () => {
-      window.removeEventListener('pointerup', end, true)
-      window.removeEventListener('pointercancel', end, true)
+    const capture = { capture: true }
+    const stopListening = () => {
+      window.removeEventListener('pointerup', end, capture)
+      window.removeEventListener('pointercancel', end, capture)
       window.removeEventListener('blur', end)
+    }
+    const end = () => {
+      stopListening()
+      this.stopDragListening = null
       this.mixDrag = false
       if (!this.draftedWhileDragging) return
       this.draftedWhileDragging = false
       if (this.store.doc.settings.livePreview) this.schedule()
     }
-    window.addEventListener('pointerup', end, true)
-    window.addEventListener('pointercancel', end, true)
+    window.addEventListener('pointerup', end, capture)
+    window.addEventListener('pointercancel', end, capture)
     window.addEventListener('blur', end)
+    this.stopDragListening = stopListening
   }
 
   private send(): void {
