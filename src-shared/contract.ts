@@ -354,12 +354,14 @@ export const channels = {
    * Ready the crops an edit is about to be painted on (the photo's and each reference's), so
    * that the first stroke does not wait for them to be encoded, their styles made and the photo
    * crop decoded as it is (where its drafts start): sent when a crop is framed or a reference
-   * added. The engine answers one request at a time, so a render asked for meanwhile waits for
-   * it; the work is the same that render would do. `encoded`: crops not cached before.
+   * added. The engine answers one request at a time; this one gives way between its steps to
+   * requests that come in behind it (a stroke's render), which then wait for one step at most,
+   * and answers `complete: false`: what it made is kept, and asking again does the rest.
+   * `encoded`: crops not cached before.
    */
   'engine:prepare': channel(
     z.object({ original: croppedImageSchema, references: z.array(croppedImageSchema).max(16).default([]) }),
-    z.object({ encoded: z.number().int().nonnegative(), ms: z.number().nonnegative() }),
+    z.object({ encoded: z.number().int().nonnegative(), ms: z.number().nonnegative(), complete: z.boolean() }),
   ),
   /** A random face/scene from the mapping network (needs a model with `mapping`). */
   'engine:random': channel(

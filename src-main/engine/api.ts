@@ -338,6 +338,12 @@ export interface PrepareResult {
   encoded: number
   /** Wall time in the engine for this request. */
   ms: number
+  /**
+   * False when it stopped between its steps for requests that came in behind it (the engine
+   * process answers one at a time): what it made is kept, and a prepare of the same crops
+   * later does the rest.
+   */
+  complete: boolean
 }
 
 export interface RandomRequest {

@@ -44,6 +44,27 @@ describe('engine process', () => {
     await expect(client.render({ edit: { ...edit, original: { imageId: 'img:unknown' } }, output: { kind: 'preview' } })).rejects.toMatchObject({ code: 'E_IMAGE_UNKNOWN' })
   })
 
+  it('prepare gives way to a request sent behind it, answering that it is not complete; asked again, it does the rest', async () => {
+    await client.loadModel(modelDir)
+    const photo = await client.openImage({ bytes: await gradientPng(160, 120, 3) })
+    const reference = await client.openImage({ bytes: await gradientPng(140, 140, 9) })
+    const request = { original: { imageId: photo.imageId, crop: { x: 20, y: 0, size: 120 } }, references: [{ imageId: reference.imageId, crop: { x: 0, y: 0, size: 140 } }] }
+    // the engine is kept busy while both come in: the ping is there behind prepare from its start,
+    // or from its first step (the process reads its messages when a step waits)
+    const answered: string[] = []
+    const [, first] = await Promise.all([
+      client.ping(300),
+      client.prepare(request).then((r) => (answered.push('prepare'), r)),
+      client.ping().then(() => answered.push('ping')),
+    ])
+    expect(first.complete).toBe(false)
+    expect(first.encoded).toBeLessThan(2)
+    expect(answered).toEqual(['prepare', 'ping'])
+    // what it made is kept: the next one encodes the rest
+    expect(await client.prepare(request)).toMatchObject({ encoded: 2 - first.encoded, complete: true })
+    expect(await client.prepare(request)).toMatchObject({ encoded: 0, complete: true })
+  })
+
   it('refuses a method the engine does not serve', async () => {
     const unserved = client as unknown as { dispose(): Promise<void> }
     await expect(unserved.dispose()).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })

@@ -150,6 +150,36 @@ describe('render: encoding is cached', () => {
     expect(same(prepared!.result.pasted, unprepared!.result.pasted)).toBe(true)
   })
 
+  it('prepare gives way before each of its steps to requests waiting behind it, keeps what it made, and a later prepare does the rest', async () => {
+    let asked = 0
+    let waitFrom = Infinity
+    let arrived = false
+    await withFreshEngine(
+      async (fresh) => {
+        const { a, b } = await openPair(fresh)
+        const request = { original: { imageId: a.imageId, crop: photoCrop }, references: [{ imageId: b.imageId, crop: { x: 10, y: 10, size: 180 } }] }
+        // a request comes in on the event loop's next turn, as one read while a step runs would:
+        // it is seen before the first step (the event loop turns before each question)
+        setImmediate(() => (arrived = true))
+        expect(await fresh.prepare(request)).toMatchObject({ encoded: 0, complete: false })
+        expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 0, pyramids: 0, modulations: 0 })
+        arrived = false
+        // one comes in while the photo's styles are made: asked a third time, before its gamma/beta
+        asked = 0
+        waitFrom = 2
+        expect(await fresh.prepare(request)).toMatchObject({ encoded: 1, complete: false })
+        expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 1, pyramids: 1, modulations: 0 })
+        // none waits: the rest, asked before each step (the photo's encode, styles, gamma/beta; the reference's encode, styles; the own decode)
+        asked = 0
+        waitFrom = Infinity
+        expect(await fresh.prepare(request)).toMatchObject({ encoded: 1, complete: true })
+        expect(asked).toBe(6)
+        expect(fresh.inspect.cacheSizes()).toMatchObject({ stylemaps: 2, pyramids: 2, modulations: 1 })
+      },
+      { othersWaiting: () => asked++ >= waitFrom || arrived },
+    )
+  })
+
   it('prepare makes no whole reference pyramid past half the pyramids\' budget, and the first render still finds its crops encoded', async () => {
     const whole = wholePyramidBytes()
     // room for the photo's pyramid and a reference's part, not for a second whole one under half

@@ -78,6 +78,12 @@ export interface EngineOptions {
    * is followed by a full collection at once (default COLLECT_BYTES).
    */
   collectAfterBytes?: number
+  /**
+   * Whether other requests wait behind the one running (the engine process's queue, host.ts):
+   * `prepare` asks before each of its steps and, when they do, stops there for them (its
+   * result says it is not complete). Without it, prepare runs to the end.
+   */
+  othersWaiting?: () => boolean
 }
 
 /** A layer that changes something, ready to mix. */
@@ -186,6 +192,7 @@ export class Engine implements EngineApi {
   readonly #keepMixedMacs: number
   readonly #garbage: GarbageCollector | null
   readonly #collectAfterBytes: number
+  readonly #othersWaiting: (() => boolean) | null
   readonly #faces = new LRUCache<string, DetectedFace[]>({ max: maxDetections })
 
   constructor(options: EngineOptions = {}) {
@@ -194,6 +201,7 @@ export class Engine implements EngineApi {
     this.#keepMixedMacs = options.keepMixedMacs ?? KEEP_MIXED_MACS
     this.#garbage = options.collectGarbage === false ? null : new GarbageCollector()
     this.#collectAfterBytes = options.collectAfterBytes ?? COLLECT_BYTES
+    this.#othersWaiting = options.othersWaiting ?? null
     this.#images = new LRUCache<string, DecodedImage>({ maxSize: options.imageBudgetBytes ?? 1.5e9, sizeCalculation: (held) => Math.max(1, held.pixels.data.byteLength) })
     this.#pyramids = new LRUCache<string, KeptStyles>({
       maxSize: Math.max(1, options.stylesBudgetBytes ?? 512e6),
@@ -371,6 +379,12 @@ export class Engine implements EngineApi {
    * photo crop's own decode (0.5 s at 256 px): made here too. Done here, while the user picks a
    * brush, the first stroke waits only for what its mask needs (its first draft at 256 px
    * 0.8-1.0 -> 0.3-0.4 s). The caches are the render's own, so its result is the same.
+   *
+   * It is work ahead of need, so it gives way: before each step (an encode, a resize, the
+   * photo's gamma/beta, the own decode) it asks whether other requests wait behind it
+   * (`othersWaiting`), and stops there if they do, keeping what it made; `complete` is then
+   * false and the rest is for a later prepare. A stroke painted while a photo and three
+   * references are prepared at 256 px was otherwise answered only once all of it was done.
    */
   async #prepare(request: PrepareRequest): Promise<PrepareResult> {
     const started = performance.now()
@@ -387,23 +401,32 @@ export class Engine implements EngineApi {
       crops.push({ held, crop: this.#cropOf(held, r.crop) })
     }
     let encoded = 0
+    const result = (complete: boolean): PrepareResult => ({ encoded, ms: performance.now() - started, complete })
     let photoLive: { encoded: Encoded; live: LiveModulations } | null = null
     // bytes of the pyramids this prepare keeps whole: the photo crop's, then the references'
     const whole = model.info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
     let kept = 0
     for (const [k, { held, crop }] of crops.entries()) {
+      if (await this.#giveWay()) return result(false)
       if (!this.#stylemaps.has(this.#stylemapKey(model, held.info.imageId, crop))) encoded++
       const done = await this.#encode(model, held, crop)
-      if (k === 0 && model.incremental) {
-        photoLive = { encoded: done, live: await this.#live(model, done, await this.#styles(done)) }
+      if (!model.incremental || (k > 0 && !model.info.features.wplus)) continue
+      if (await this.#giveWay()) return result(false)
+      if (k === 0) {
+        const styles = await this.#styles(done)
+        if (await this.#giveWay()) return result(false)
+        photoLive = { encoded: done, live: await this.#live(model, done, styles) }
         kept += whole
-      } else if (k > 0 && model.incremental && model.info.features.wplus && kept + whole <= this.#pyramids.maxSize / 2 && (await this.#provisionalStyles(done))) kept += whole
+      } else if (kept + whole <= this.#pyramids.maxSize / 2 && (await this.#provisionalStyles(done))) kept += whole
     }
     // the first stroke is drawn as drafts, which start from the photo crop's own decode: last,
     // as only drafts need it, where every render needs the references
     const first = photoLive
-    if (first && model.draftable) await this.#queued(() => this.#ownDecode(model, first.encoded, first.live))
-    return { encoded, ms: performance.now() - started }
+    if (first && model.draftable) {
+      if (await this.#giveWay()) return result(false)
+      await this.#queued(() => this.#ownDecode(model, first.encoded, first.live))
+    }
+    return result(true)
   }
 
   async detectFaces(imageId: string): Promise<FacesResult> {
@@ -683,6 +706,16 @@ export class Engine implements EngineApi {
       return image
     })
     return { raw: await run, draft: !!window }
+  }
+
+  /**
+   * Whether a request waits behind the one running (othersWaiting), after a turn of the event
+   * loop: a request that came in during a step is read in that turn, not at the next step's.
+   */
+  async #giveWay(): Promise<boolean> {
+    if (!this.#othersWaiting) return false
+    await new Promise((resolve) => setImmediate(resolve))
+    return this.#othersWaiting()
   }
 
   /** Runs `work` after every feature run asked for before it (they change the live gamma/beta in turn). */

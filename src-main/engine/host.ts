@@ -1,7 +1,7 @@
 // The engine process. Runs the same Engine as the CLI and tests, answering one request at a
 // time, under Electron's utilityProcess (process.parentPort) or Node's child_process.fork
 // (process.send). It never imports electron.
-import { Engine } from './engine.js'
+import { Engine, type EngineOptions } from './engine.js'
 import { EngineError, engineErrorCodes, errorData } from './errors.js'
 import { type FromHost, type HostRequest, isToHost } from './protocol.js'
 
@@ -56,9 +56,16 @@ function busyWait(ms: number): void {
   }
 }
 
-/** Serves requests from `port` one at a time. */
-export function serve(port: Port, engine: Engine = new Engine()): void {
+/**
+ * Serves requests from `port` one at a time, in the order they come. The engine it makes is told
+ * whether requests wait behind the one running, so that work ahead of need (prepare) gives way
+ * to them.
+ */
+export function serve(port: Port, options: EngineOptions = {}): Engine {
   let queue: Promise<void> = Promise.resolve()
+  // requests received and not started yet
+  let waiting = 0
+  const engine = new Engine({ ...options, othersWaiting: () => waiting > 0 })
 
   const handle = async (request: HostRequest): Promise<void> => {
     const started = performance.now()
@@ -85,9 +92,14 @@ export function serve(port: Port, engine: Engine = new Engine()): void {
 
   port.onMessage((message) => {
     if (!isToHost(message)) return
-    queue = queue.then(() => handle(message))
+    waiting++
+    queue = queue.then(() => {
+      waiting--
+      return handle(message)
+    })
   })
   port.send({ kind: 'ready', pid: process.pid })
+  return engine
 }
 
 const isMain = (process as unknown as { parentPort?: unknown }).parentPort !== undefined || typeof process.send === 'function'

@@ -9,7 +9,7 @@ const photo: ImageInfo = { imageId: 'p', name: 'me.jpg', width: 4000, height: 30
 const ref: ImageInfo = { imageId: 'r', name: 'ref.jpg', width: 800, height: 800, format: 'jpeg', byteLength: 1 }
 const model = (id: string) => ({ id, name: id, active: true }) as unknown as ModelInfo
 
-function setup(answer: (request: PrepareRequest) => Promise<unknown> = async () => ({ encoded: 1, ms: 1 })) {
+function setup(answer: (request: PrepareRequest) => Promise<{ complete: boolean }> = async () => ({ encoded: 1, ms: 1, complete: true })) {
   const store = new EditorStore()
   const ui = new UiStore()
   const asked: PrepareRequest[] = []
@@ -74,7 +74,7 @@ describe('CropPreparer', () => {
 
   it('shows that it is preparing until the engine answers', async () => {
     let finish: () => void = () => undefined
-    const { store, ui } = setup(() => new Promise((resolve) => (finish = () => resolve({ encoded: 1, ms: 1 }))))
+    const { store, ui } = setup(() => new Promise((resolve) => (finish = () => resolve({ complete: true }))))
     ui.set({ models: [model('m1')] })
     store.loadPhoto(photo, { x: 500, y: 0, size: 3000 })
     expect(ui.preparing).toBe(false)
@@ -87,7 +87,7 @@ describe('CropPreparer', () => {
 
   it('keeps one request on its way: crops moved meanwhile are asked for once it answers, as they are then', async () => {
     const answers: (() => void)[] = []
-    const { store, ui, asked } = setup(() => new Promise((resolve) => answers.push(() => resolve({ encoded: 1, ms: 1 }))))
+    const { store, ui, asked } = setup(() => new Promise((resolve) => answers.push(() => resolve({ complete: true }))))
     ui.set({ models: [model('m1')] })
     store.loadPhoto(photo, { x: 500, y: 0, size: 3000 })
     await vi.advanceTimersByTimeAsync(400)
@@ -106,6 +106,52 @@ describe('CropPreparer', () => {
     await vi.advanceTimersByTimeAsync(1000)
     expect(asked).toHaveLength(2)
     expect(ui.preparing).toBe(false)
+  })
+
+  it('asks again for crops the engine stopped short of, and never while a preview renders', async () => {
+    const answers: ((complete: boolean) => void)[] = []
+    const { store, ui, asked } = setup(() => new Promise((resolve) => answers.push((complete) => resolve({ complete }))))
+    ui.set({ models: [model('m1')] })
+    store.loadPhoto(photo, { x: 500, y: 0, size: 3000 })
+    store.addReference(ref, { x: 0, y: 0, size: 800 })
+    // a preview renders: nothing is asked, however long the crops stay put
+    ui.set({ previewBusy: true })
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(asked).toEqual([])
+    expect(ui.preparing).toBe(false)
+    ui.set({ previewBusy: false })
+    await vi.advanceTimersByTimeAsync(400)
+    expect(asked).toHaveLength(1)
+    // the engine gave way to a render asked for meanwhile: still preparing, and the same crops are asked for again once settled and idle
+    ui.set({ previewBusy: true })
+    answers[0](false)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(ui.preparing).toBe(true)
+    expect(asked).toHaveLength(1)
+    ui.set({ previewBusy: false })
+    await vi.advanceTimersByTimeAsync(400)
+    expect(asked).toHaveLength(2)
+    expect(asked[1]).toEqual(asked[0])
+    answers[1](true)
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(asked).toHaveLength(2)
+    expect(ui.preparing).toBe(false)
+  })
+
+  it('stops showing that it prepares when the editor is emptied', async () => {
+    const { store, ui, asked } = setup(async () => ({ encoded: 0, ms: 1, complete: false }))
+    ui.set({ models: [model('m1')] })
+    store.loadPhoto(photo, { x: 500, y: 0, size: 3000 })
+    await vi.advanceTimersByTimeAsync(400)
+    expect(asked).toHaveLength(1)
+    expect(ui.preparing).toBe(true)
+    ui.set({ previewBusy: true })
+    store.reset()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(ui.preparing).toBe(false)
+    ui.set({ previewBusy: false })
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(asked).toHaveLength(1)
   })
 
   it('reports a failure once, and says nothing for an image the document has let go of', async () => {

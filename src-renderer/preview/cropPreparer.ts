@@ -2,7 +2,10 @@
 // or a reference's settles (framed, moved, a reference added), the engine is asked to encode
 // them and ready the photo's and references' styles (`engine:prepare`). With a 256 px model that
 // is most of a first render: done while the user picks a brush, the first stroke's preview takes
-// about 1.0 s instead of 5.0 (`npm run bench`). Nothing here touches the document.
+// about 1.0 s instead of 5.0 (`npm run bench`). It is work for idle moments: it is asked for
+// only while no preview is being rendered, and the engine stops it between steps for a render
+// asked for meanwhile (it answers `complete: false`; the rest is asked for once the preview is
+// idle again). Nothing here touches the document.
 import type { Crop } from '../../src-shared/contract'
 import type { EditorDocument } from '../document/editorDocument'
 import type { EditorStore } from '../document/editorStore'
@@ -17,7 +20,8 @@ export interface PrepareRequest {
   references: { imageId: string; crop: Crop }[]
 }
 
-export type Prepare = (request: PrepareRequest) => Promise<unknown>
+/** Asks the engine; `complete`: false when it stopped early for other requests (engine:prepare). */
+export type Prepare = (request: PrepareRequest) => Promise<{ complete: boolean }>
 
 /** The crops of the document's photo and visible references; null without a photo. */
 export function prepareRequest(doc: EditorDocument): PrepareRequest | null {
@@ -34,6 +38,8 @@ export class CropPreparer {
   private timer: ReturnType<typeof setTimeout> | null = null
   /** A request is on its way: crops changed meanwhile are asked for once it answers. */
   private running = false
+  /** The crops still need a request: one stopped early (or they changed while it ran). */
+  private owed = false
   private readonly disposers: (() => void)[] = []
 
   constructor(
@@ -70,6 +76,10 @@ export class CropPreparer {
 
   private changed(): void {
     const key = this.key()
+    if (key === null && this.owed) {
+      this.owed = false
+      if (!this.running) this.ui.set({ preparing: false })
+    }
     if (key === null || key === this.sent) {
       // back where it was before the wait began: nothing to send
       if (this.timer && key === this.sent) {
@@ -91,12 +101,20 @@ export class CropPreparer {
     const request = prepareRequest(this.store.doc)
     if (key === null || !request) return
     // one at a time: the engine answers requests in turn, so a frame moved and left several
-    // times must not queue several seconds of work ahead of the first stroke
-    if (this.running) return
+    // times must not queue several seconds of work ahead of the first stroke; and not while a
+    // preview renders (the preview's end changes the UI store, which calls changed() again)
+    if (this.running || this.ui.previewBusy) return
     this.sent = key
     this.running = true
+    this.owed = false
     this.ui.set({ preparing: true })
     this.prepare(request)
+      .then((answer) => {
+        // it gave way to a render asked for meanwhile: the same crops are asked for again
+        if (answer.complete) return
+        if (this.sent === key) this.sent = ''
+        this.owed = true
+      })
       .catch((error: unknown) => {
         const appError = toAppError(error)
         // an image let go of since the request was built: a newer request follows
@@ -108,8 +126,9 @@ export class CropPreparer {
       })
       .finally(() => {
         this.running = false
-        this.ui.set({ preparing: false })
         // the crops as they are now, if they moved while it ran
+        this.owed ||= this.key() !== null && this.key() !== this.sent
+        this.ui.set({ preparing: this.owed })
         this.changed()
       })
   }

@@ -30,8 +30,8 @@ export function engineHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'eng
     'engine:prepare': async ({ original, references }) => {
       images.get(original.imageId)
       for (const reference of references) images.get(reference.imageId)
-      const { encoded, ms } = await ctx.withEngine(() => engine.prepare({ original, references }))
-      return { encoded, ms }
+      const { encoded, ms, complete } = await ctx.withEngine(() => engine.prepare({ original, references }))
+      return { encoded, ms, complete }
     },
     'engine:random': async ({ seed, truncation }) => {
       const generated = await ctx.withEngine(() => engine.random({ seed, truncation }))
