@@ -307,7 +307,7 @@ describe('stylemap CLI', () => {
     expect(report.executionProvider).toBe('cpu')
     expect(report.machine.cores).toBeGreaterThan(0)
     const row = report.results.at(-1)
-    for (const key of ['encode_ms', 'decode_ms', 'edit_ms', 'strength_ms', 'preview_ms', 'repaste_ms', 'first_preview_ms', 'prepare_ms', 'prepared_first_preview_ms', 'prepared_first_draft_ms', 'preview_24mp_ms', 'export_24mp_ms', 'reference_pipeline_ms', 'peak_rss_mb', 'edit3_ms', 'process_peak_rss_mb']) expect(row[key], key).toBeGreaterThan(0)
+    for (const key of ['encode_ms', 'decode_ms', 'edit_ms', 'strength_ms', 'preview_ms', 'repaste_ms', 'first_preview_ms', 'prepare_ms', 'prepared_first_preview_ms', 'prepared_first_draft_ms', 'stroke_during_prepare_ms', 'preview_24mp_ms', 'export_24mp_ms', 'reference_pipeline_ms', 'peak_rss_mb', 'edit3_ms', 'process_peak_rss_mb']) expect(row[key], key).toBeGreaterThan(0)
     expect(row.resolution).toBe(R)
     // the exact render after a stroke's draft is timed wherever a draft was drawn
     if (row.draft_psnr_db === null) expect(row.stroke_end_ms).toBeNull()

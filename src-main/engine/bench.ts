@@ -6,7 +6,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { Crop, Mask, MixSpace, ProviderPreference, RawImage } from './api.js'
-import { benchPhoto, nextRequest, squareMask } from './benchInputs.js'
+import { benchPhoto, disc, nextRequest, squareMask } from './benchInputs.js'
+import { STROKE_AFTER_MS, strokeDuringPrepare } from './benchPrepare.js'
 import { benchSession } from './benchSession.js'
 import { Engine } from './engine.js'
 import { detectFaces } from './faces/detect.js'
@@ -81,6 +82,12 @@ export interface BenchRow {
    * app asks while a stroke is painted (rendered exactly where its window is most of the grid).
    */
   prepared_first_draft_ms: number
+  /**
+   * A first stroke painted while its crops are readied: a photo and three references just
+   * framed, prepare asked for, and a second later the first dab asked for as a draft, through
+   * the engine process's request loop (benchPrepare.ts). From asking to the answer.
+   */
+  stroke_during_prepare_ms: number
   /** The same on a 6000x4000 photo with a 3000 px crop, the preview downscaled to 1024 px. */
   preview_24mp_ms: number
   /** The full-resolution paste-back of that edit into the 24 MP photo, written as PNG. */
@@ -216,13 +223,6 @@ function bigPixels(): { data: Uint8Array; width: number; height: number } {
 async function bigPhoto(): Promise<Buffer> {
   const { data, width, height } = bigPixels()
   return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
-}
-
-/** A side x side mask with a disc of radius r at (cx, cy): a dab of the brush. */
-function disc(side: number, cx: number, cy: number, r: number): Mask {
-  const data = new Uint8Array(side * side)
-  for (let y = Math.max(0, cy - r); y < Math.min(side, cy + r); y++) for (let x = Math.max(0, cx - r); x < Math.min(side, cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) data[y * side + x] = 255
-  return { width: side, height: side, data }
 }
 
 /** Times face detection on the 24 MP photo with `portrait` turned 20 degrees and 1200 px wide in it. */
@@ -391,6 +391,8 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const prepared_first_draft_ms = Math.round(median(preparedDrafts) * 10) / 10
     log(`  first_preview_ms ${first_preview_ms} (crops just framed), prepare_ms ${prepare_ms}, prepared_first_preview_ms ${prepared_first_preview_ms} (the first preview after prepare)`)
     log(`  prepared_first_draft_ms ${prepared_first_draft_ms} (a first stroke's first dab after prepare, asked for as a draft)`)
+    const stroke_during_prepare_ms = await strokeDuringPrepare(dir, threads)
+    log(`  stroke_during_prepare_ms ${stroke_during_prepare_ms} (a first dab ${STROKE_AFTER_MS} ms into the prepare of a photo and 3 references, through the engine's request loop)`)
 
     // a 24 MP photo: the preview is blended at 1024 px, the export at full size
     const big = await engine.openImage({ bytes: await bigPhoto() })
@@ -477,6 +479,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         prepare_ms,
         prepared_first_preview_ms,
         prepared_first_draft_ms,
+        stroke_during_prepare_ms,
         preview_24mp_ms,
         export_24mp_ms,
         reference_pipeline_ms,

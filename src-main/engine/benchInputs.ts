@@ -29,6 +29,13 @@ export function squareMask(resolution: number, run: number): Mask {
   return { width: resolution, height: resolution, data }
 }
 
+/** A side x side mask with a disc of radius r at (cx, cy): a dab of the brush. */
+export function disc(side: number, cx: number, cy: number, r: number): Mask {
+  const data = new Uint8Array(side * side)
+  for (let y = Math.max(0, cy - r); y < Math.min(side, cy + r); y++) for (let x = Math.max(0, cx - r); x < Math.min(side, cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) data[y * side + x] = 255
+  return { width: side, height: side, data }
+}
+
 /**
  * Resolves on the event loop's next turn. Requests reach the engine process as messages, so the
  * loop turns between them, and what the engine does on the next turn (such as the garbage
