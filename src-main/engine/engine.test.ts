@@ -150,6 +150,18 @@ describe('render: encoding is cached', () => {
     expect(same(prepared!.result.pasted, unprepared!.result.pasted)).toBe(true)
   })
 
+  it('counts what edits add to a crop\'s live gamma/beta (the tiles saved under them) against the cache\'s budget', async () => {
+    await withFreshEngine(async (fresh) => {
+      const { a, b } = await openPair(fresh)
+      const edit = (mask: Mask): Edit => ({ original: { imageId: a.imageId, crop: photoCrop }, layers: [{ reference: { imageId: b.imageId, crop: { x: 10, y: 10, size: 180 } }, mask }] })
+      await fresh.render({ edit: edit(rectMask(240, 200, 60, 40, 20, 20)), output: { kind: 'generated' } })
+      const small = fresh.inspect.modulationBytes()
+      // a larger mask writes over more of the crop: more of its own values are saved
+      await fresh.render({ edit: edit(rectMask(240, 200, 60, 40, 70, 60)), output: { kind: 'generated' } })
+      expect(fresh.inspect.modulationBytes()).toBeGreaterThan(small)
+    })
+  })
+
   it('prepare gives way before each of its steps to requests waiting behind it, keeps what it made, and a later prepare does the rest', async () => {
     let asked = 0
     let waitFrom = Infinity

@@ -483,6 +483,8 @@ export class Engine implements EngineApi {
       cacheSizes: () => ({ images: this.#images.size, stylemaps: this.#stylemaps.size, pyramids: this.#pyramids.size, modulations: this.#modulations.size }),
       /** Bytes of the kept style pyramids. */
       pyramidBytes: (): number => this.#pyramids.calculatedSize ?? 0,
+      /** Bytes of the edited crops' live gamma/beta, with their saved tiles and kept mixed values. */
+      modulationBytes: (): number => this.#modulations.calculatedSize ?? 0,
       /** The stylemap of a crop and, where the model has a resizer, its style pyramid. */
       stylemapOf: async (image: CroppedImage): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> => {
         const encoded = await this.#encodeCrop(image)
@@ -694,7 +696,10 @@ export class Engine implements EngineApi {
       // the fully mixed cells just computed are kept for later edits under this mix
       if (mixKey) boxes.forEach((level, i) => level.length && live.keepMixed(i, within(boxCells(level, sizes[i]), fullAt(i))))
       live.state = state
-      // the saved tiles count against the cache's budget
+      // the saved tiles and kept values count against the cache's budget: set again, the same
+      // object would keep the size it was first counted at (lru-cache sizes a value when it is
+      // set in place of another, not when it is set over itself)
+      this.#modulations.delete(original.key)
       this.#modulations.set(original.key, live)
       if (window && base) return draftImage(model, live.tensors, base, window, this.#draftBuffers)
       // the same gamma/beta as the latest exact render of them (only paste-back settings changed): its image
