@@ -272,3 +272,31 @@ describe.skipIf(!existsSync(join(photos, 'Hepburn01.png')))('a draft on real pho
     }
   })
 })
+
+describe('drafts while an offset is dragged', () => {
+  it('keep no mixed values of their own (each step is a mix of its own), while a stroke\'s draft keeps those it computes', async () => {
+    // values kept at every level, and every window a draft
+    const engine = new Engine({ draftWindowShare: 1, keepMixedMacs: 0 })
+    try {
+      await engine.loadModel(await testModelDir(), { threads: 2 })
+      const photo = await engine.openImage({ bytes: await benchPhoto(0) })
+      const reference = await engine.openImage({ bytes: await benchPhoto(3) })
+      const crop = { x: 0, y: 0, size: SIDE }
+      const mask = square(140, 150, 160)
+      const edit = (m: Mask, dx: number) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId }, mask: m, offset: { dx, dy: 0 } }], space: 'wplus' as const })
+      await engine.render({ edit: edit(mask, 0), output: { kind: 'generated' } })
+      const exact = engine.inspect.modulationBytes()
+      // the offset dragged: what was kept under the mix before is dropped, and the step keeps nothing
+      expect((await engine.render({ edit: edit(mask, -24), output: { kind: 'generated' }, draft: true })).draft).toBe(true)
+      const dragged = engine.inspect.modulationBytes()
+      expect(dragged).toBeLessThan(exact)
+      expect((await engine.render({ edit: edit(mask, -40), output: { kind: 'generated' }, draft: true })).draft).toBe(true)
+      expect(engine.inspect.modulationBytes()).toBe(dragged)
+      // a stroke under the offset the drag ended at: its draft keeps the cells it computes
+      expect((await engine.render({ edit: edit(dab(mask, 300, 310, 30), -40), output: { kind: 'generated' }, draft: true })).draft).toBe(true)
+      expect(engine.inspect.modulationBytes()).toBeGreaterThan(dragged)
+    } finally {
+      await engine.dispose()
+    }
+  })
+})

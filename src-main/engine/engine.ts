@@ -666,7 +666,7 @@ export class Engine implements EngineApi {
       // that read no mixed style any more, as where a mask is erased, get the crop's own values
       // back from the saved tiles, and cells a single layer mixes whole whose values were kept
       // under the same mix get those: neither is recomputed.
-      live.mixFor(mixKey)
+      const remixed = live.mixFor(mixKey)
       const keepAt = keepMixedAt(levels, mods, this.#keepMixedMacs)
       const full: (Uint8Array | null)[] = []
       const fullAt = (i: number) => (i in full ? full[i] : (full[i] = keepAt[i] ? fullyMixed(own[i], sizes[i]) : null))
@@ -685,7 +685,8 @@ export class Engine implements EngineApi {
         return this.#exact(original.key, state, own, await model.featuresWithStats(await model.modulations(whole(), 1)))
       }
       const fresh = boxes.some((level) => level.length) ? await recompute(model, boxes, valuesOf) : null
-      if (restore) live.restore()
+      // every cell of `cells` is written below (from kept values or fresh ones): restored around them only
+      if (restore) live.restore(cells)
       // not comparable with anything until written whole, so an edit after a failure here restores
       live.state = null
       if (!restore && sinceMaps) {
@@ -693,8 +694,10 @@ export class Engine implements EngineApi {
       }
       fromKept.forEach((c, i) => c && live.writeMixed(i, c))
       if (fresh) live.writeAll(boxes, fresh)
-      // the fully mixed cells just computed are kept for later edits under this mix
-      if (mixKey) boxes.forEach((level, i) => level.length && live.keepMixed(i, within(boxCells(level, sizes[i]), fullAt(i))))
+      // the fully mixed cells just computed are kept for later edits under this mix; not by a
+      // draft that moved from another mix, as each step of an offset dragged does (the next step
+      // would drop them: 30-35 ms of copying a 256 px step for nothing)
+      if (mixKey && !(window && remixed)) boxes.forEach((level, i) => level.length && live.keepMixed(i, within(boxCells(level, sizes[i]), fullAt(i))))
       live.state = state
       // the saved tiles and kept values count against the cache's budget: set again, the same
       // object would keep the size it was first counted at (lru-cache sizes a value when it is

@@ -562,6 +562,33 @@ describe('incremental helpers', () => {
     expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
   })
 
+  it('LiveModulations.restore leaves the cells the caller writes next as they are, and a later restore brings them back too', () => {
+    const size = SAVED_TILE + 4
+    const levels = [{ channels: 2, size, betaChannels: 1 }]
+    const n = size * size
+    const own = [{ gamma: Float32Array.from({ length: 2 * n }, (_, k) => k), beta: Float32Array.from({ length: n }, (_, k) => -k), height: size, width: size }]
+    const copy = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
+    const live = new LiveModulations(levels, own)
+    // written over a box reaching into two tiles
+    const box = { x0: SAVED_TILE - 3, y0: 2, x1: SAVED_TILE + 2, y1: 5 }
+    const cellsIn = (box.x1 - box.x0) * (box.y1 - box.y0)
+    live.write(0, box, { gamma: new Float32Array(2 * cellsIn).fill(7), beta: new Float32Array(cellsIn).fill(8), height: box.y1 - box.y0, width: box.x1 - box.x0 }, 0, 0)
+    // the next write's cells: a row of the box, across both tiles
+    const next = new Uint8Array(n)
+    for (let x = box.x0; x < box.x1; x++) next[3 * size + x] = 1
+    live.restore([next])
+    expect(live.state).toBeNull()
+    for (let k = 0; k < n; k++) {
+      expect(own[0].gamma[k]).toBe(next[k] ? 7 : copy[0][k])
+      expect(own[0].gamma[n + k]).toBe(next[k] ? 7 : copy[0][n + k])
+      expect(own[0].beta[k]).toBe(next[k] ? 8 : copy[1][k])
+    }
+    // not written after all: the tiles still hold them as written, so a restore copies them back
+    live.restore()
+    expect([own[0].gamma, own[0].beta]).toEqual(copy)
+    expect(live.state).toEqual(ownState(1))
+  })
+
   it('LiveModulations keeps a decoded image only while its tensors stay as they were: every write drops it', () => {
     const levels = [{ channels: 2, size: 4 }]
     const own = [{ gamma: new Float32Array(32).fill(1), beta: new Float32Array(32).fill(2), height: 4, width: 4 }]
@@ -654,12 +681,14 @@ describe('incremental helpers', () => {
     // what was written back counts as written: a restore brings the crop's own values again
     live.restore()
     expect([own[0].gamma, own[0].beta]).toEqual(copy)
-    // the same mix keeps them; another mix, or none, drops them
-    live.mixFor('mix a')
+    // the same mix keeps them; another mix, or none, drops them (and says it moved from one mix to another)
+    expect(live.mixFor('mix a')).toBe(false)
     expect(live.mixedKept(0, cells)).toEqual(cells)
-    live.mixFor('mix b')
+    expect(live.mixFor('mix b')).toBe(true)
     expect(live.mixedKept(0, cells)).toBeNull()
     expect(live.mixedBytes).toBe(0)
+    expect(live.mixFor(null)).toBe(true)
+    expect(live.mixFor('mix b')).toBe(false)
     // at most MIXED_SHARE of the tensors' bytes are kept: the whole grid is more
     const all = new Uint8Array(size * size).fill(1)
     live.keepMixed(0, all)
