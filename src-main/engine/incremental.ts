@@ -623,10 +623,18 @@ export class LiveModulations {
       if (ratio === 1) return
       const level = this.#levels[i]
       const held = this.tensors[i]
+      // the tiles written over, a row of tiles at a time, left to right
+      const rows = new Map<number, SavedTile[]>()
       for (const tile of tiles.values()) {
         if (!tile.dirty) continue
-        scaleCells(held.gamma, tile.gamma, level.size, tile.box, level.channels, ratio)
-        scaleCells(held.beta, tile.beta, level.size, tile.box, betaChannels(level), ratio)
+        const row = rows.get(tile.box.y0)
+        if (row) row.push(tile)
+        else rows.set(tile.box.y0, [tile])
+      }
+      for (const row of rows.values()) {
+        row.sort((a, b) => a.box.x0 - b.box.x0)
+        scaleRow(held.gamma, row, (t) => t.gamma, level.size, level.channels, ratio)
+        scaleRow(held.beta, row, (t) => t.beta, level.size, betaChannels(level), ratio)
       }
     })
   }
@@ -787,16 +795,28 @@ function forRuns(cells: Uint8Array, r: number, box: Box, run: (x0: number, x1: n
   }
 }
 
-/** held = own + ratio x (held - own) on `box`'s cells of [channels, size, size] `held`; `own` holds the box's cells as box-sized planes. */
-function scaleCells(held: Float32Array, own: Float32Array, size: number, box: Box, channels: number, ratio: number): void {
-  const w = box.x1 - box.x0
-  const h = box.y1 - box.y0
+/**
+ * held = own + ratio x (held - own) on the cells of `row`, tiles of one row of tiles from left to
+ * right, whose `own` planes (box-sized) hold the crop's own values: channel by channel and line by
+ * line across the whole row, so that each line of the tensor is swept once. Tile by tile, each
+ * line of a tile (8 cells) was a memory access far from the last one: a 256 px strength step
+ * scaled its 12 M values at about 6 ns each.
+ */
+function scaleRow(held: Float32Array, row: readonly SavedTile[], own: (tile: SavedTile) => Float32Array, size: number, channels: number, ratio: number): void {
   const keep = 1 - ratio
-  let from = 0
+  const { y0, y1 } = row[0].box
+  const h = y1 - y0
+  const planes = row.map(own)
   for (let c = 0; c < channels; c++) {
-    let row = c * size * size + box.y0 * size + box.x0
-    for (let y = 0; y < h; y++, row += size) {
-      for (let x = 0; x < w; x++, from++) held[row + x] = ratio * held[row + x] + keep * own[from]
+    for (let y = 0; y < h; y++) {
+      const line = c * size * size + (y0 + y) * size
+      for (let t = 0; t < row.length; t++) {
+        const { x0, x1 } = row[t].box
+        const plane = planes[t]
+        let from = (c * h + y) * (x1 - x0)
+        const end = line + x1
+        for (let k = line + x0; k < end; k++, from++) held[k] = ratio * held[k] + keep * plane[from]
+      }
     }
   }
 }
