@@ -391,8 +391,6 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const prepared_first_draft_ms = Math.round(median(preparedDrafts) * 10) / 10
     log(`  first_preview_ms ${first_preview_ms} (crops just framed), prepare_ms ${prepare_ms}, prepared_first_preview_ms ${prepared_first_preview_ms} (the first preview after prepare)`)
     log(`  prepared_first_draft_ms ${prepared_first_draft_ms} (a first stroke's first dab after prepare, asked for as a draft)`)
-    const stroke_during_prepare_ms = await strokeDuringPrepare(dir, threads)
-    log(`  stroke_during_prepare_ms ${stroke_during_prepare_ms} (a first dab ${STROKE_AFTER_MS} ms into the prepare of a photo and 3 references, through the engine's request loop)`)
 
     // a 24 MP photo: the preview is blended at 1024 px, the export at full size
     const big = await engine.openImage({ bytes: await bigPhoto() })
@@ -455,6 +453,9 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const process_peak_rss_mb = peakRssMiB()
     const incremental = runtime.incremental
     await engine.dispose()
+    // an engine of its own behind the engine process's request loop, made once this one is let go
+    const stroke_during_prepare_ms = await strokeDuringPrepare(dir, threads)
+    log(`  stroke_during_prepare_ms ${stroke_during_prepare_ms} (a first dab ${STROKE_AFTER_MS} ms into the prepare of a photo and 3 references, through the engine's request loop)`)
     const session = await benchSession(dir, threads)
     log(`  peak_rss_mb ${session.peak_rss_mb} (a session holding a photo and ${session.references} references), edit3_ms ${session.edit3_ms}`)
     return {

@@ -48,6 +48,17 @@ function compare(a: RawImage, b: RawImage, where: (x: number, y: number) => bool
 /** Whether the mask covers the photo pixel under model pixel (x, y) of an R px model. */
 const under = (mask: Mask, R: number) => (x: number, y: number) => mask.data[Math.floor(((y + 0.5) * SIDE) / R) * SIDE + Math.floor(((x + 0.5) * SIDE) / R)] > 0
 
+/** `work` on an engine of its own (`options`, the model in `modelDir`) holding the bench's photo and reference; disposed after. */
+async function withEngine(options: ConstructorParameters<typeof Engine>[0], modelDir: string, work: (engine: Engine, photo: ImageInfo, reference: ImageInfo) => Promise<void>): Promise<void> {
+  const engine = new Engine(options)
+  try {
+    await engine.loadModel(modelDir, { threads: 2 })
+    await work(engine, await engine.openImage({ bytes: await benchPhoto(0) }), await engine.openImage({ bytes: await benchPhoto(3) }))
+  } finally {
+    await engine.dispose()
+  }
+}
+
 describe.each([
   ['the bundled model', testModelDir],
   ['a random-weight full generator', randomWideTestModelDir],
@@ -104,18 +115,12 @@ describe.each([
     const again = await engine.render({ edit: edit(after), output: { kind: 'generated' } })
     expect(Buffer.from(again.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
     // and what an engine that never drew the draft renders for the edit (the gamma/beta the draft wrote in are the exact ones)
-    const fresh = new Engine()
-    try {
-      await fresh.loadModel(await modelDir(), { threads: 2 })
-      const p = await fresh.openImage({ bytes: await benchPhoto(0) })
-      const r = await fresh.openImage({ bytes: await benchPhoto(3) })
+    await withEngine({}, await modelDir(), async (fresh, p, r) => {
       const direct = await fresh.render({ edit: { ...edit(after), original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId }, mask: after }] }, output: { kind: 'generated' } })
       let worst = 0
       for (let i = 0; i < direct.generated.data.length; i++) worst = Math.max(worst, Math.abs(direct.generated.data[i] - exact.generated.data[i]))
       expect(worst).toBeLessThanOrEqual(1)
-    } finally {
-      await fresh.dispose()
-    }
+    })
   })
 
   it('a strength or an offset dragged from an exact render drafts from that render: outside the cells either mix changes, its pixels are that render\'s', async () => {
@@ -147,11 +152,7 @@ describe.each([
 
   it('strokes drafted one after another recompute only what changed since the last exact render, and draft what recomputing every change drafts', async () => {
     // an engine that computes an edit's gamma/beta whole keeps none of them, so its drafts recompute every change against the photo
-    const whole = new Engine({ draftWindowShare: 1, wholeModulationShare: 0 })
-    try {
-      await whole.loadModel(await modelDir(), { threads: 2 })
-      const p = await whole.openImage({ bytes: await benchPhoto(0) })
-      const r = await whole.openImage({ bytes: await benchPhoto(3) })
+    await withEngine({ draftWindowShare: 1, wholeModulationShare: 0 }, await modelDir(), async (whole, p, r) => {
       const wholeEdit = (mask: Mask) => ({ ...edit(mask), original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId }, mask }] })
       let mask = square(120, 140, 110)
       for (const e of [engine, whole]) await e.render({ edit: e === engine ? edit(mask) : wholeEdit(mask), output: { kind: 'generated' } })
@@ -165,9 +166,7 @@ describe.each([
         for (let i = 0; i < kept.generated.data.length; i++) worst = Math.max(worst, Math.abs(kept.generated.data[i] - recomputed.generated.data[i]))
         expect(worst).toBeLessThanOrEqual(1)
       }
-    } finally {
-      await whole.dispose()
-    }
+    })
   })
 
   it('a first draft of a crop, with no exact edit before it, starts from the photo decode', async () => {
@@ -276,11 +275,7 @@ describe.skipIf(!existsSync(join(photos, 'Hepburn01.png')))('a draft on real pho
 describe('drafts while an offset is dragged', () => {
   it('keep no mixed values of their own (each step is a mix of its own), while a stroke\'s draft keeps those it computes', async () => {
     // values kept at every level, and every window a draft
-    const engine = new Engine({ draftWindowShare: 1, keepMixedMacs: 0 })
-    try {
-      await engine.loadModel(await testModelDir(), { threads: 2 })
-      const photo = await engine.openImage({ bytes: await benchPhoto(0) })
-      const reference = await engine.openImage({ bytes: await benchPhoto(3) })
+    await withEngine({ draftWindowShare: 1, keepMixedMacs: 0 }, await testModelDir(), async (engine, photo, reference) => {
       const crop = { x: 0, y: 0, size: SIDE }
       const mask = square(140, 150, 160)
       const edit = (m: Mask, dx: number) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId }, mask: m, offset: { dx, dy: 0 } }], space: 'wplus' as const })
@@ -295,8 +290,6 @@ describe('drafts while an offset is dragged', () => {
       // a stroke under the offset the drag ended at: its draft keeps the cells it computes
       expect((await engine.render({ edit: edit(dab(mask, 300, 310, 30), -40), output: { kind: 'generated' }, draft: true })).draft).toBe(true)
       expect(engine.inspect.modulationBytes()).toBeGreaterThan(dragged)
-    } finally {
-      await engine.dispose()
-    }
+    })
   })
 })
