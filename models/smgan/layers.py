@@ -44,6 +44,21 @@ class FusedLeakyReLU(nn.Module):
         return fused_lrelu(x, self.bias * self.lr_mul)
 
 
+def conv_lrelu(x: torch.Tensor, conv: EqualConv2d, act: FusedLeakyReLU | None, gain: float = 1.0) -> torch.Tensor:
+    """`gain * act(conv(x))` (`act` None: `gain * conv(x)`) with every factor in the weight and
+    bias: the leaky ReLU is positively homogeneous, so its gain of sqrt(2) and `gain` (> 0)
+    scale the convolution instead of the activation's output. Exported, a Conv and a LeakyRelu
+    that onnxruntime fuses, with the factors folded into the weights when a session is created,
+    where the plain form wrote every map once more for the multiplication (see ../README.md
+    for what it saved)."""
+    g = gain * SQRT2 if act is not None else gain
+    bias = None if act is None else act.bias * (act.lr_mul * g)
+    x = F.conv2d(x, conv.weight * (conv.scale * g), bias, conv.stride, conv.padding)
+    if conv.bias is not None:
+        x = x + (conv.bias * g).view(1, -1, 1, 1)
+    return x if act is None else F.leaky_relu(x, 0.2)
+
+
 class PixelNorm(nn.Module):
     def forward(self, x):
         return x * torch.rsqrt(torch.mean(x * x, dim=1, keepdim=True) + 1e-8)
@@ -64,8 +79,13 @@ class Blur(nn.Module):
 
     def forward(self, x):
         c = self.channels or x.shape[1]
-        x = F.pad(x, (self.pad[0], self.pad[1], self.pad[0], self.pad[1]))
         w = torch.flip(self.kernel, (0, 1)).view(1, 1, *self.kernel.shape).expand(c, 1, -1, -1)
+        if self.pad[0] == self.pad[1]:
+            # the convolution's own zero padding: the same sums, and exported no Pad node
+            # (onnxruntime ran a 256 px encoder's ten Pads and their layout reorders in about
+            # 30 ms of 600, as a separate copy of each map)
+            return F.conv2d(x, w, padding=self.pad[0], groups=c)
+        x = F.pad(x, (self.pad[0], self.pad[1], self.pad[0], self.pad[1]))
         return F.conv2d(x, w, groups=c)
 
 
@@ -271,10 +291,12 @@ class UpConv(nn.Sequential):
         if self.kernel == 1:
             return self.forward_split(x)
         conv, blur = self[0], self[1]
-        x = upsample_conv(x, conv.weight * conv.scale, blur.kernel, self.pad0)
         if len(self) > 2:
-            x = self[2](x)
-        return x
+            # conv_lrelu's fold: the activation's gain in the weight and bias, no multiplication after
+            act = self[2]
+            y = upsample_conv(x, conv.weight * (conv.scale * SQRT2), blur.kernel, self.pad0, act.bias * (act.lr_mul * SQRT2))
+            return F.leaky_relu(y, 0.2)
+        return upsample_conv(x, conv.weight * conv.scale, blur.kernel, self.pad0)
 
     def forward_direct(self, x):
         for layer in self:
@@ -336,12 +358,20 @@ class DownConv(nn.Sequential):
             layers.append(FusedLeakyReLU(out_ch))
         super().__init__(*layers)
 
+    def forward(self, x, gain: float = 1.0):
+        """`gain` times the layer's output (conv_lrelu)."""
+        return conv_lrelu(self[0](x), self[1], self[2] if len(self) > 2 else None, gain)
+
 
 class PlainConv(nn.Sequential):
     """Same-size conv + fused leaky ReLU: keys `.0.weight`, `.1.bias`."""
 
     def __init__(self, in_ch, out_ch, kernel):
         super().__init__(EqualConv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False), FusedLeakyReLU(out_ch))
+
+    def forward(self, x, gain: float = 1.0):
+        """`gain` times the layer's output (conv_lrelu)."""
+        return conv_lrelu(x, self[0], self[1], gain)
 
 
 def moments(x: torch.Tensor, mode: str, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:

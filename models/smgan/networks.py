@@ -274,7 +274,8 @@ class ResDownBlock(nn.Module):
         self.skip = DownConv(in_ch, out_ch, 1, activate=False)
 
     def forward(self, x):
-        return (self.conv2(self.conv1(x)) + self.skip(x)) * (1 / math.sqrt(2))
+        # the block's 1 / sqrt(2) inside both branches' weights (conv_lrelu), not on their sum
+        return self.conv2(self.conv1(x), gain=1 / math.sqrt(2)) + self.skip(x, gain=1 / math.sqrt(2))
 
 
 class Encoder(nn.Module):

@@ -5,8 +5,8 @@ from unittest import mock
 import onnx
 import torch
 
-from smgan.layers import ModulatedConv2d, UpConv, upsample_blur_1x1, winograd_conv3x3
-from smgan.networks import Encoder, Generator, ModelConfig, UpBlock, count_parameters
+from smgan.layers import Blur, DownConv, ModulatedConv2d, PlainConv, UpConv, upsample_blur_1x1, winograd_conv3x3
+from smgan.networks import Encoder, Generator, ModelConfig, ResDownBlock, UpBlock, count_parameters
 
 
 class FoldedUpsampling(unittest.TestCase):
@@ -98,6 +98,78 @@ class FoldedGains(unittest.TestCase):
             plain = block(x, s_in, s_out)
             folded = block.forward_modulated(x, block.conv1.conv.modulation(s_in), block.conv2.conv.modulation(s_out))
         self.assertLess((folded - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
+
+
+def _exported_ops(module, *args):
+    buffer = io.BytesIO()
+    torch.onnx.export(module, args, buffer, opset_version=16)
+    graph = onnx.load_from_string(buffer.getvalue()).graph
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    return graph, made_by
+
+
+class ResizerAndEncoderGains(unittest.TestCase):
+    """The resizer's and encoder's activation gains (and a residual block's 1 / sqrt(2)) go
+    into the convolutions' weights and biases, and a blur pads through its convolution."""
+
+    @staticmethod
+    def _randomise(module):
+        # biases are zero when made; every tensor gets values so a dropped term shows
+        with torch.no_grad():
+            for t in module.parameters():
+                t.normal_()
+        return module
+
+    def test_each_layer_computes_the_plain_form(self):
+        # the plain form: the layer's modules one after the other (nn.Sequential's forward), the
+        # activation's sqrt(2) a multiplication after it
+        torch.manual_seed(7)
+        x = torch.randn(2, 5, 12, 10)
+        for layer in (PlainConv(5, 6, 3), PlainConv(5, 6, 1), DownConv(5, 6, 3), DownConv(5, 6, 1, activate=False)):
+            self._randomise(layer)
+            with torch.no_grad():
+                plain = torch.nn.Sequential.forward(layer, x)
+                for gain in (1.0, 0.5 ** 0.5):
+                    self.assertLess((layer(x, gain=gain) - gain * plain).abs().max().item(), 1e-5 * plain.abs().max().item())
+        # a 3x3 upsampling layer's gain goes into upsample_conv's weight and bias, in torch and exported
+        up = self._randomise(UpConv(5, 6, 3))
+        with torch.no_grad():
+            plain = up.forward_direct(x)
+            self.assertLess((up(x) - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
+            with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+                self.assertLess((up(x) - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
+
+    def test_a_blur_with_even_pads_pads_through_its_convolution_and_an_uneven_one_still_pads(self):
+        torch.manual_seed(8)
+        x = torch.randn(1, 3, 7, 9)
+        for pad in ((2, 2), (1, 1), (2, 1)):
+            blur = Blur(pad, channels=3)
+            k = torch.flip(blur.kernel, (0, 1)).view(1, 1, 4, 4).expand(3, 1, 4, 4)
+            plain = torch.nn.functional.conv2d(torch.nn.functional.pad(x, pad * 2), k, groups=3)
+            self.assertTrue(torch.equal(blur(x), plain), pad)
+            graph, _ = _exported_ops(blur, x)
+            self.assertEqual([n.op_type for n in graph.node].count("Pad"), 0 if pad[0] == pad[1] else 1, pad)
+
+    def test_a_residual_down_block_computes_the_plain_form(self):
+        torch.manual_seed(9)
+        block = self._randomise(ResDownBlock(4, 6))
+        x = torch.randn(2, 4, 8, 8)
+        with torch.no_grad():
+            seq = torch.nn.Sequential.forward
+            plain = (seq(block.conv2, seq(block.conv1, x)) + seq(block.skip, x)) / 2 ** 0.5
+            self.assertLess((block(x) - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
+
+    def test_the_exported_resizer_and_encoder_scale_no_map_after_an_activation_and_pad_none(self):
+        torch.manual_seed(10)
+        cfg = ModelConfig(size=32, channel_multiplier=1, channel_cap=16)
+        g, e = Generator(cfg).eval(), Encoder(cfg).eval()
+        for module, x in ((g.decoder.convs_latent, torch.randn(1, 64, 8, 8)), (e, torch.randn(1, 3, 32, 32))):
+            graph, made_by = _exported_ops(module, x)
+            ops = [n.op_type for n in graph.node]
+            self.assertGreater(ops.count("LeakyRelu"), 2)
+            self.assertNotIn("Pad", ops)
+            after = [n for n in graph.node if n.op_type == "Mul" and any(made_by.get(i) == "LeakyRelu" for i in n.input)]
+            self.assertEqual(after, [])
 
 
 class WinogradConvolution(unittest.TestCase):
