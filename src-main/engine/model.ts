@@ -135,22 +135,24 @@ export function modulationGroups(styles: readonly { channels: number; size: numb
 /**
  * The gamma and beta values one run of modulate() computes on windows at most, unless a single
  * level's are more: what a run holds for a moment besides its inputs grows with its outputs.
- * The session bench's three features at 256 px have about 15.6 M of them (62 MB). When
- * onnxruntime-node still copied every output (see PREALLOCATE_BYTES), two runs instead of one
- * took its peak RSS from 1,426-1,432 to 1,389-1,411 MB, for 13-21 ms more per edit (runs of
- * 4 M values: 1,356-1,377 MB, 19-52 ms more). With the outputs written in place, one run still
- * peaked higher: 1,330 / 1,339 MB against 1,247 / 1,249 in two (onnxruntime's own
- * intermediates).
+ * The session bench's three features at 256 px have about 15.6 M of them (62 MB). Before the
+ * outputs were pre-allocated (PREALLOCATE_BYTES), two runs instead of one took its peak RSS
+ * from 1,426-1,432 to 1,389-1,411 MB, for 13-21 ms more per edit (runs of 4 M values:
+ * 1,356-1,377 MB, 19-52 ms more). Pre-allocated, one run still peaked higher: 1,330 / 1,339 MB
+ * against 1,247 / 1,249 in two (onnxruntime's own intermediates).
  */
 export const WINDOW_RUN_VALUES = 8 << 20
 
 /**
  * Outputs of a run at least this large (float32 bytes, all outputs together) are written into
- * buffers the engine allocates (outputBuffers): onnxruntime-node otherwise copies each output
- * into a buffer of its own, so for a moment it holds them twice (256 px: a whole pyramid 123 MB,
- * an edit's three windows of gamma/beta about 61 MB). Below, allocating zeroed buffers cost
- * more than the copy: the 64 px model's edit, medians 10.9 / 12.0 ms copied against
- * 12.5 / 13.1 ms pre-allocated (edit-timing, alternated); 256 px the same within the noise.
+ * buffers the engine allocates (outputBuffers). That is for time, not memory: onnxruntime-node
+ * 1.30 writes the given buffers and still returns a copy of each (the returned data is another
+ * ArrayBuffer, and a write to the given one does not show in it), so both stay allocated until
+ * the collector frees the given ones, as onnxruntime's own outputs would have been freed after
+ * the copy. But the run is quicker into them: 256 px edits (bench's square masks, 20 each way,
+ * alternated, twice) medians 672.6 / 693.1 ms against 694.8 / 709.5 without. Below, allocating
+ * zeroed buffers cost more than the copy: the 64 px model's edit, medians 10.9 / 12.0 ms
+ * copied against 12.5 / 13.1 ms pre-allocated (edit-timing, alternated).
  */
 export const PREALLOCATE_BYTES = 4 << 20
 
@@ -408,7 +410,7 @@ export class ModelRuntime {
 
   /** The most gamma and beta values one modulate() run computes (WINDOW_RUN_VALUES; tests lower it). */
   windowRunValues = WINDOW_RUN_VALUES
-  /** Outputs of a run from this many bytes on are written into buffers the engine allocates (PREALLOCATE_BYTES). */
+  /** Outputs of a run from this many bytes on are written into buffers the engine allocates too (PREALLOCATE_BYTES). */
   preallocateBytes = PREALLOCATE_BYTES
 
   /** Sessions with a dynamic batch size, created on first use of a batch above 1. */
