@@ -150,7 +150,8 @@ export const WINDOW_RUN_VALUES = 8 << 20
  * ArrayBuffer, and a write to the given one does not show in it), so both stay allocated until
  * the collector frees the given ones, as onnxruntime's own outputs would have been freed after
  * the copy. But the run is quicker into them: 256 px edits (bench's square masks, 20 each way,
- * alternated, twice) medians 672.6 / 693.1 ms against 694.8 / 709.5 without. Below, allocating
+ * alternated, twice) medians 672.6 / 693.1 ms against 694.8 / 709.5 without; in processes of
+ * their own (16 edits each, twice) 666.6 / 656.2 against 702.0 / 742.2. Below, allocating
  * zeroed buffers cost more than the copy: the 64 px model's edit, medians 10.9 / 12.0 ms
  * copied against 12.5 / 13.1 ms pre-allocated (edit-timing, alternated).
  */
