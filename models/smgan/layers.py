@@ -51,11 +51,17 @@ def conv_lrelu(x: torch.Tensor, conv: EqualConv2d, act: FusedLeakyReLU | None, g
     that onnxruntime fuses, with the factors folded into the weights when a session is created,
     where the plain form wrote every map once more for the multiplication (see ../README.md
     for what it saved)."""
+    if not gain > 0:
+        raise ValueError(f"conv_lrelu folds only a positive gain into the weights, not {gain}")
     g = gain * SQRT2 if act is not None else gain
-    bias = None if act is None else act.bias * (act.lr_mul * g)
+    # the activation's bias and the convolution's own (no layer of the networks has one), scaled
+    if act is None:
+        bias = None if conv.bias is None else conv.bias * g
+    elif conv.bias is None:
+        bias = act.bias * (act.lr_mul * g)
+    else:
+        bias = (conv.bias + act.bias * act.lr_mul) * g
     x = F.conv2d(x, conv.weight * (conv.scale * g), bias, conv.stride, conv.padding)
-    if conv.bias is not None:
-        x = x + (conv.bias * g).view(1, -1, 1, 1)
     return x if act is None else F.leaky_relu(x, 0.2)
 
 

@@ -5,8 +5,23 @@ from unittest import mock
 import onnx
 import torch
 
-from smgan.layers import Blur, DownConv, ModulatedConv2d, PlainConv, UpConv, upsample_blur_1x1, winograd_conv3x3
+from smgan.layers import (Blur, DownConv, EqualConv2d, FusedLeakyReLU, ModulatedConv2d, PlainConv, UpConv, conv_lrelu, upsample_blur_1x1,
+                          winograd_conv3x3)
 from smgan.networks import Encoder, Generator, ModelConfig, ResDownBlock, UpBlock, count_parameters
+
+
+def _exported(module, *args):
+    """The ONNX graph `module` exports to for `args` (opset 16), and the op type of the node making each value."""
+    buffer = io.BytesIO()
+    torch.onnx.export(module, args, buffer, opset_version=16)
+    graph = onnx.load_from_string(buffer.getvalue()).graph
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    return graph, made_by
+
+
+def _exported_ops(module, *args):
+    """The op types of `module`'s exported graph, in order."""
+    return [n.op_type for n in _exported(module, *args)[0].node]
 
 
 class FoldedUpsampling(unittest.TestCase):
@@ -33,9 +48,7 @@ class FoldedUpsampling(unittest.TestCase):
         with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
             self.assertLess((up(x) - up.forward_direct(x)).abs().max().item(), 1e-5)
             self.assertLess((conv(xs, style) - conv.forward_direct(xs, style)).abs().max().item(), 1e-5)
-        buffer = io.BytesIO()
-        torch.onnx.export(up, (x,), buffer, opset_version=16)
-        ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
+        ops = _exported_ops(up, x)
         self.assertEqual(ops.count("ConvTranspose"), 1)
         self.assertNotIn("DepthToSpace", ops)
 
@@ -51,7 +64,6 @@ class FoldedUpsampling(unittest.TestCase):
             self.assertEqual(exported.shape, direct.shape)
             self.assertLess((exported - direct).abs().max().item(), 1e-5, shape)
             self.assertLess((halved - 0.5 * direct).abs().max().item(), 1e-5, shape)
-        buffer = io.BytesIO()
 
         class Skip(torch.nn.Module):
             def __init__(self):
@@ -61,8 +73,7 @@ class FoldedUpsampling(unittest.TestCase):
             def forward(self, x):
                 return self.up.forward_split(x)
 
-        torch.onnx.export(Skip(), (torch.randn(1, 5, 6, 6),), buffer, opset_version=16)
-        ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
+        ops = _exported_ops(Skip(), torch.randn(1, 5, 6, 6))
         self.assertEqual(ops.count("Resize"), 1)
         self.assertNotIn("DepthToSpace", ops)
 
@@ -100,14 +111,6 @@ class FoldedGains(unittest.TestCase):
         self.assertLess((folded - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
 
 
-def _exported_ops(module, *args):
-    buffer = io.BytesIO()
-    torch.onnx.export(module, args, buffer, opset_version=16)
-    graph = onnx.load_from_string(buffer.getvalue()).graph
-    made_by = {out: node.op_type for node in graph.node for out in node.output}
-    return graph, made_by
-
-
 class ResizerAndEncoderGains(unittest.TestCase):
     """The resizer's and encoder's activation gains (and a residual block's 1 / sqrt(2)) go
     into the convolutions' weights and biases, and a blur pads through its convolution."""
@@ -139,6 +142,20 @@ class ResizerAndEncoderGains(unittest.TestCase):
             with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
                 self.assertLess((up(x) - plain).abs().max().item(), 1e-5 * plain.abs().max().item())
 
+    def test_a_convolution_with_a_bias_of_its_own_and_a_gain_that_is_not_positive(self):
+        # no layer of the networks has both biases, but conv_lrelu gives the plain form for one
+        torch.manual_seed(11)
+        conv, act = self._randomise(EqualConv2d(5, 6, 3, padding=1, bias=True)), self._randomise(FusedLeakyReLU(6))
+        x = torch.randn(2, 5, 7, 7)
+        with torch.no_grad():
+            for a in (act, None):
+                plain = conv(x) if a is None else a(conv(x))
+                self.assertLess((conv_lrelu(x, conv, a, 0.5) - 0.5 * plain).abs().max().item(), 1e-5 * plain.abs().max().item())
+        # a leaky ReLU commutes with positive factors only
+        for gain in (0.0, -1.0):
+            with self.assertRaisesRegex(ValueError, "positive"):
+                conv_lrelu(x, conv, act, gain)
+
     def test_a_blur_with_even_pads_pads_through_its_convolution_and_an_uneven_one_still_pads(self):
         torch.manual_seed(8)
         x = torch.randn(1, 3, 7, 9)
@@ -147,8 +164,7 @@ class ResizerAndEncoderGains(unittest.TestCase):
             k = torch.flip(blur.kernel, (0, 1)).view(1, 1, 4, 4).expand(3, 1, 4, 4)
             plain = torch.nn.functional.conv2d(torch.nn.functional.pad(x, pad * 2), k, groups=3)
             self.assertTrue(torch.equal(blur(x), plain), pad)
-            graph, _ = _exported_ops(blur, x)
-            self.assertEqual([n.op_type for n in graph.node].count("Pad"), 0 if pad[0] == pad[1] else 1, pad)
+            self.assertEqual(_exported_ops(blur, x).count("Pad"), 0 if pad[0] == pad[1] else 1, pad)
 
     def test_a_residual_down_block_computes_the_plain_form(self):
         torch.manual_seed(9)
@@ -164,7 +180,7 @@ class ResizerAndEncoderGains(unittest.TestCase):
         cfg = ModelConfig(size=32, channel_multiplier=1, channel_cap=16)
         g, e = Generator(cfg).eval(), Encoder(cfg).eval()
         for module, x in ((g.decoder.convs_latent, torch.randn(1, 64, 8, 8)), (e, torch.randn(1, 3, 32, 32))):
-            graph, made_by = _exported_ops(module, x)
+            graph, made_by = _exported(module, x)
             ops = [n.op_type for n in graph.node]
             self.assertGreater(ops.count("LeakyRelu"), 2)
             self.assertNotIn("Pad", ops)
@@ -215,9 +231,7 @@ class WinogradConvolution(unittest.TestCase):
             def forward(self, x, gamma, beta):
                 return self.conv.forward_modulated(x, gamma, beta)
 
-        buffer = io.BytesIO()
-        torch.onnx.export(Layer(), (x, gamma, beta), buffer, opset_version=16)
-        ops = [n.op_type for n in onnx.load_from_string(buffer.getvalue()).graph.node]
+        ops = _exported_ops(Layer(), x, gamma, beta)
         self.assertNotIn("Conv", ops)
         self.assertIn("MatMul", ops)
 
