@@ -3,7 +3,9 @@
 // export is traced on one window and the converter's parity checks whole maps. Here the fine
 // graph of the 64 px small generator (512 channels at 64 px, as the released models) is exported
 // twice from the same weights, once as it ships and once with every layer direct, and both run
-// on windows of many sizes, the statistics frozen as a draft runs them, and on the whole map.
+// on windows of many sizes, the statistics frozen as a draft runs them, and on the whole map. A
+// third export runs every upsampling layer's transposed convolution in four parts over its
+// output channels, as a 256 px model's largest do (smgan/layers.py upsample_parts): the same image.
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -29,9 +31,17 @@ with torch.no_grad():
     for layer in g.decoder.modulated_layers():
         layer.conv.winograd = False
     _export(key, module, args, sys.argv[1] + "/direct.onnx", names, outputs)
+    # as it ships, but every upsampling layer's transposed convolution in four runs
+    for i, layer in enumerate(g.decoder.modulated_layers()):
+        layer.conv.winograd = i in marked
+        if layer.conv.upsample:
+            layer.conv.upsample_parts = 4
+    _export(key, module, args, sys.argv[1] + "/parts.onnx", names, outputs)
 rows = args[0].shape[2]
 spatial = [{"name": n, "channels": int(t.shape[1]), "scale": int(t.shape[2]) // rows} for n, t in zip(names, args) if t.dim() == 4]
-print(json.dumps({"marked": marked, "grid": preview_meta(g)["grid"], "spatial": spatial, "statsLayers": int(args[-2].shape[1])}))
+import onnx
+transposed = {f: sum(n.op_type == "ConvTranspose" for n in onnx.load(sys.argv[1] + "/" + f).graph.node) for f in ("winograd.onnx", "parts.onnx")}
+print(json.dumps({"marked": marked, "grid": preview_meta(g)["grid"], "spatial": spatial, "statsLayers": int(args[-2].shape[1]), "transposed": transposed}))
 `
 
 interface Exported {
@@ -39,6 +49,8 @@ interface Exported {
   grid: number
   spatial: { name: string; channels: number; scale: number }[]
   statsLayers: number
+  /** ConvTranspose nodes per export. */
+  transposed: Record<string, number>
 }
 
 /** Values from a seeded generator, uniform in [lo, hi). */
@@ -55,6 +67,7 @@ describe.skipIf(skip)('the fine graph with its Winograd layer, in onnxruntime', 
   let info: Exported
   let winograd: ort.InferenceSession
   let direct: ort.InferenceSession
+  let parts: ort.InferenceSession
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'stylemap-winograd-'))
@@ -63,11 +76,13 @@ describe.skipIf(skip)('the fine graph with its Winograd layer, in onnxruntime', 
     const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, freeDimensionOverrides: { N: 1 } }
     winograd = await ort.InferenceSession.create(await readFile(path.join(work, 'winograd.onnx')), options)
     direct = await ort.InferenceSession.create(await readFile(path.join(work, 'direct.onnx')), options)
+    parts = await ort.InferenceSession.create(await readFile(path.join(work, 'parts.onnx')), options)
   }, 600_000)
 
   afterAll(async () => {
     await winograd?.release()
     await direct?.release()
+    await parts?.release()
     if (work) await rm(work, { recursive: true, force: true })
   })
 
@@ -88,7 +103,8 @@ describe.skipIf(skip)('the fine graph with its Winograd layer, in onnxruntime', 
     ['a 4 x 4 cell window', 4, 4],
     ['the whole map, not frozen', null, null],
   ]
-  it.each(windows)("%s gives the direct graph's image", async (_, rows, columns) => {
+  /** The feeds of a window of `rows` x `columns` cells (null: the whole map, not frozen). */
+  function feedsFor(rows: number | null, columns: number | null): { feeds: Record<string, ort.Tensor>; height: number; width: number } {
     const frozen = rows !== null
     const [height, width] = rows !== null && columns !== null ? [rows, columns] : [info.grid, info.grid]
     const feeds: Record<string, ort.Tensor> = {
@@ -101,10 +117,29 @@ describe.skipIf(skip)('the fine graph with its Winograd layer, in onnxruntime', 
       const [lo, hi] = name.startsWith('gamma') ? [0.5, 1.5] : [-1, 1]
       feeds[name] = new ort.Tensor('float32', uniform(channels * h * w, 100 + k, lo, hi), [1, channels, h, w])
     })
+    return { feeds, height, width }
+  }
+
+  it.each(windows)("%s gives the direct graph's image", async (_, rows, columns) => {
+    const { feeds, height, width } = feedsFor(rows, columns)
     const a = (await winograd.run(feeds)).image
     const b = (await direct.run(feeds)).image
     expect(a.dims).toEqual([1, 3, height * (64 / info.grid), width * (64 / info.grid)])
     expect(a.dims).toEqual(b.dims)
     expect(relativeError(a.data as Float32Array, b.data as Float32Array)).toBeLessThan(1e-4)
+  })
+
+  it('runs each upsampling layer in four parts where marked so', () => {
+    // the fine part's three upsampling layers: one node each as a 64 px model ships, four each in parts.onnx
+    expect(info.transposed).toEqual({ 'winograd.onnx': 3, 'parts.onnx': 12 })
+  })
+
+  it.each(windows)('%s in parts gives the image of the graph as it ships', async (_, rows, columns) => {
+    const { feeds } = feedsFor(rows, columns)
+    const a = (await parts.run(feeds)).image
+    const b = (await winograd.run(feeds)).image
+    expect(a.dims).toEqual(b.dims)
+    // the output channels are independent rows of one product: the same sums
+    expect(relativeError(a.data as Float32Array, b.data as Float32Array)).toBeLessThan(1e-6)
   })
 })

@@ -212,7 +212,31 @@ def upsample_phase_weight(weight: torch.Tensor, blur: torch.Tensor, pad0: int) -
     return torch.stack(phases, dim=1).reshape(out_ch * 4, in_ch, 3, 3)
 
 
-def upsample_conv(x, weight, blur, pad0, bias=None):
+#: the most bytes of column values one exported transposed convolution of the feature path
+#: computes at once (upsample_parts)
+UPSAMPLE_COLUMN_BYTES = 20 * 2**20
+
+
+def upsample_parts(out_ch: int, in_size: int) -> int:
+    """Into how many runs of out_ch / parts output channels an exported feature-path upsampling
+    layer splits its transposed convolution: the fewest (a power of two dividing out_ch) whose
+    column buffers fit UPSAMPLE_COLUMN_BYTES.
+
+    onnxruntime's CPU ConvTranspose multiplies the input by the whole weight into a buffer of
+    out x 9 x input-pixels values, then sums that into the output. The buffer comes from the
+    graph's memory arena, which keeps what it grew to: the 256 px fine graph's last upsampling
+    layer (128 outputs from 128 x 128 pixels) asked for 72 MiB, and the arena held about 205 MB
+    after a whole run. Split four ways (18 MiB each), the arena holds about 165 MB and the run
+    takes as long (the channels are independent rows of the same product, so the sums are the
+    same bit for bit).
+    """
+    parts = 1
+    while out_ch % (parts * 2) == 0 and out_ch * 9 * in_size * in_size * 4 > parts * UPSAMPLE_COLUMN_BYTES:
+        parts *= 2
+    return parts
+
+
+def upsample_conv(x, weight, blur, pad0, bias=None, parts=1):
     """`blur(conv_transpose(x, weight, stride=2))` for a 3x3 `weight` stored [out, in, 3, 3]
     and the 4x4 upsampling blur with pads (1, 1), without the transposed convolution.
 
@@ -228,7 +252,9 @@ def upsample_conv(x, weight, blur, pad0, bias=None):
     Exported to ONNX (torch.onnx.is_in_onnx_export()) the layer is the direct form instead: one
     ConvTranspose (2H+1 long), then the blur padded by one (2H). The same arithmetic, but
     eight nodes fewer per layer, and onnxruntime's DepthToSpace copies slowly: the bundled
-    64 px fine graph went from 318 to 216 nodes (alone 4.2 -> 3.8 ms). torch 1.13's CPU
+    64 px fine graph went from 318 to 216 nodes (alone 4.2 -> 3.8 ms). With `parts` > 1 the
+    transposed convolution runs as that many over slices of the output channels, concatenated
+    (upsample_parts: less memory, the same values). torch 1.13's CPU
     conv_transpose2d is the slow one: forward and backward of a 64-channel layer on a batch
     of 16 took 8-9x as long as the phases (32 -> 64 px: 720 against 85 ms), so training keeps them.
     """
@@ -239,7 +265,11 @@ def upsample_conv(x, weight, blur, pad0, bias=None):
     depthwise = blur.reshape(1, 1, 4, 4).expand(out_ch, 1, 4, 4)
     if torch.onnx.is_in_onnx_export():
         # the blur is symmetric, so correlation (conv2d) equals convolution here
-        y = F.conv2d(F.conv_transpose2d(x, weight.transpose(0, 1), stride=2), depthwise, padding=1, groups=out_ch)
+        if parts > 1:
+            y = torch.cat([F.conv_transpose2d(x, w.transpose(0, 1), stride=2) for w in weight.chunk(parts)], 1)
+        else:
+            y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+        y = F.conv2d(y, depthwise, padding=1, groups=out_ch)
         return y if bias is None else y + bias.view(1, -1, 1, 1)
     even, odd = [2, 0], [1]
     rows_even, rows_odd = weight[:, :, even], weight[:, :, odd]
@@ -422,6 +452,8 @@ class ModulatedConv2d(nn.Module):
         self.kernel = kernel
         # exported as winograd_conv3x3 (a same-size 3x3 layer the decoder marks, see WINOGRAD_MIN_SIZE)
         self.winograd = False
+        # the exported transposed convolution's runs (an upsampling layer the decoder marks, see upsample_parts)
+        self.upsample_parts = 1
         # conv(x * gamma + beta) = conv(x * gamma) + conv(beta) for a 1x1 convolution: beta then
         # comes out of modulation() already through it (out_ch channels, not in_ch). The RGB
         # layer's 3 channels instead of 128 at 256 px: 33 MB less per kept crop, and the beta
@@ -471,7 +503,7 @@ class ModulatedConv2d(nn.Module):
             return F.conv2d(x * gamma, w) + beta
         x = x * gamma + beta
         if self.upsample:
-            return upsample_conv(x, w, self.blur.kernel, self.pad0)
+            return upsample_conv(x, w, self.blur.kernel, self.pad0, parts=self.upsample_parts)
         if self.winograd and torch.onnx.is_in_onnx_export():
             return winograd_conv3x3(x, w)
         return F.conv2d(x, w, padding=self.kernel // 2)

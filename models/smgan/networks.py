@@ -19,6 +19,7 @@ from .layers import (
     UpConv,
     WINOGRAD_MIN_CHANNELS,
     WINOGRAD_MIN_SIZE,
+    upsample_parts,
 )
 
 
@@ -165,8 +166,10 @@ class Decoder(nn.Module):
         self.convs = nn.ModuleList(blocks)
         self.to_rgb = StyledConv(prev, 3, 1, style_ch[-1], cfg.normalize_mode, fold_beta=True)
         # the wide same-size convolutions on large maps run as Winograd in exported graphs
+        # and the upsampling ones' transposed convolutions in parts small enough for the arena
         for block, r in zip(blocks, cfg.resolutions()):
             block.conv2.conv.winograd = r >= WINOGRAD_MIN_SIZE and ch[r] >= WINOGRAD_MIN_CHANNELS
+            block.conv1.conv.upsample_parts = upsample_parts(ch[r], r // 2)
 
     def modulated_layers(self) -> list[StyledConv]:
         """The layers that take a style tensor, in style order: style_i modulates layer i."""

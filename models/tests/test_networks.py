@@ -5,8 +5,8 @@ from unittest import mock
 import onnx
 import torch
 
-from smgan.layers import (Blur, DownConv, EqualConv2d, FusedLeakyReLU, ModulatedConv2d, PlainConv, UpConv, conv_lrelu, upsample_blur_1x1,
-                          winograd_conv3x3)
+from smgan.layers import (UPSAMPLE_COLUMN_BYTES, Blur, DownConv, EqualConv2d, FusedLeakyReLU, ModulatedConv2d, PlainConv, UpConv, conv_lrelu,
+                          upsample_blur_1x1, upsample_parts, winograd_conv3x3)
 from smgan.networks import Encoder, Generator, ModelConfig, ResDownBlock, UpBlock, count_parameters
 
 
@@ -186,6 +186,50 @@ class ResizerAndEncoderGains(unittest.TestCase):
             self.assertNotIn("Pad", ops)
             after = [n for n in graph.node if n.op_type == "Mul" and any(made_by.get(i) == "LeakyRelu" for i in n.input)]
             self.assertEqual(after, [])
+
+
+class UpsamplingInParts(unittest.TestCase):
+    def test_parts_are_the_fewest_whose_column_buffers_fit(self):
+        column = lambda out_ch, size: out_ch * 9 * size * size * 4  # noqa: E731
+        # the released 256 px layers: 128 outputs from 128 px (72 MiB), 256 from 64 px (36 MiB), 512 from 32 px (18 MiB)
+        self.assertEqual(upsample_parts(128, 128), 4)
+        self.assertEqual(upsample_parts(256, 64), 2)
+        self.assertEqual(upsample_parts(512, 32), 1)
+        for out_ch, size in ((128, 128), (256, 64), (32, 512), (64, 40)):
+            parts = upsample_parts(out_ch, size)
+            self.assertEqual(out_ch % parts, 0)
+            self.assertLessEqual(column(out_ch, size) / parts, UPSAMPLE_COLUMN_BYTES)
+            self.assertGreater(column(out_ch, size) / (parts // 2 or 1), UPSAMPLE_COLUMN_BYTES if parts > 1 else 0)
+        # channels that do not halve are not split past them
+        self.assertEqual(upsample_parts(3, 1024), 1)
+        self.assertEqual(upsample_parts(6, 1024), 2)
+
+    def test_the_decoder_marks_its_upsampling_layers(self):
+        decoder = Generator(ModelConfig(size=256, channel_multiplier=2)).decoder
+        marks = [block.conv1.conv.upsample_parts for block in decoder.convs]
+        self.assertEqual(marks, [1, 1, 1, 2, 4])
+        self.assertTrue(all(block.conv2.conv.upsample_parts == 1 for block in decoder.convs))
+
+    def test_exported_layer_runs_its_parts_and_keeps_torch_values(self):
+        torch.manual_seed(6)
+        layer = ModulatedConv2d(6, 8, 3, 4, "LayerNorm", upsample=True)
+        x, gamma, beta = torch.randn(1, 6, 5, 5), torch.rand(1, 6, 5, 5) + 0.5, torch.randn(1, 6, 5, 5)
+        whole = layer.forward_modulated(x, gamma, beta)
+        layer.upsample_parts = 4
+        self.assertTrue(torch.equal(layer.forward_modulated(x, gamma, beta), whole))
+
+        class Modulated(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = layer
+
+            def forward(self, x, gamma, beta):
+                return self.layer.forward_modulated(x, gamma, beta)
+
+        with torch.no_grad():
+            self.assertEqual(_exported_ops(Modulated(), x, gamma, beta).count("ConvTranspose"), 4)
+            layer.upsample_parts = 1
+            self.assertEqual(_exported_ops(Modulated(), x, gamma, beta).count("ConvTranspose"), 1)
 
 
 class WinogradConvolution(unittest.TestCase):
