@@ -144,10 +144,11 @@ export function modulationGroups(styles: readonly { channels: number; size: numb
 export const WINDOW_RUN_VALUES = 8 << 20
 
 /**
- * Outputs of a run at least this large (float32 bytes, all outputs together) are written into
- * buffers the engine allocates (outputBuffers). That is for time, not memory: onnxruntime-node
- * 1.30 writes the given buffers and still returns a copy of each (the returned data is another
- * ArrayBuffer, and a write to the given one does not show in it), so both stay allocated until
+ * A modulation run's outputs at least this large (float32 bytes, all outputs together) are written
+ * into buffers the engine allocates (outputBuffers; the resizer's are not, see resize). That is
+ * for time, not memory: onnxruntime-node 1.30 writes the given buffers and still returns a copy
+ * of each (the returned data is another ArrayBuffer, and a write to the given one does not show
+ * in it), so both stay allocated until
  * the collector frees the given ones, as onnxruntime's own outputs would have been freed after
  * the copy. But the run is quicker into them: 256 px edits (bench's square masks, 20 each way,
  * alternated, twice) medians 672.6 / 693.1 ms against 694.8 / 709.5 without; in processes of
@@ -411,7 +412,7 @@ export class ModelRuntime {
 
   /** The most gamma and beta values one modulate() run computes (WINDOW_RUN_VALUES; tests lower it). */
   windowRunValues = WINDOW_RUN_VALUES
-  /** Outputs of a run from this many bytes on are written into buffers the engine allocates too (PREALLOCATE_BYTES). */
+  /** A modulation run's outputs from this many bytes on are written into buffers the engine allocates too (PREALLOCATE_BYTES). */
   preallocateBytes = PREALLOCATE_BYTES
 
   /** Sessions with a dynamic batch size, created on first use of a batch above 1. */
@@ -517,12 +518,17 @@ export class ModelRuntime {
     return out.image.data as Float32Array
   }
 
-  /** Stylemaps -> style tensors per level (each [n, c_i, r_i, r_i]). */
+  /**
+   * Stylemaps -> style tensors per level (each [n, c_i, r_i, r_i]). Into onnxruntime's own
+   * outputs, not pre-allocated ones (PREALLOCATE_BYTES): a 256 px resize returns 117 MB, which
+   * pre-allocated stayed allocated twice until the collector ran, and the caller then adds a
+   * pyramid of halves on top (a reference's resize during prepare was the session bench's peak,
+   * 1,214 MiB). Held after a run: +97 against +217 MB; its peak +208 against +217; its time
+   * the same (medians 665.3 / 658.1 against 639.3 / 656.1 ms, processes of their own).
+   */
   async resize(stylemaps: Float32Array, n: number): Promise<Float32Array[]> {
     const { channels, size } = this.manifest.stylemap
-    const shapes: Record<string, number[]> = {}
-    this.manifest.styles.forEach((s, i) => (shapes[`style_${i}`] = [n, s.channels, s.size, s.size]))
-    const out = await this.run('resizer', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) }, outputBuffers(shapes, this.preallocateBytes))
+    const out = await this.run('resizer', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) })
     return this.manifest.styles.map((_, i) => out[`style_${i}`].data as Float32Array)
   }
 
