@@ -148,13 +148,13 @@ export const WINDOW_RUN_VALUES = 8 << 20
  * into buffers the engine allocates (outputBuffers; the resizer's are not, see resize). That is
  * for time, not memory: onnxruntime-node 1.30 writes the given buffers and still returns a copy
  * of each (the returned data is another ArrayBuffer, and a write to the given one does not show
- * in it), so both stay allocated until
- * the collector frees the given ones, as onnxruntime's own outputs would have been freed after
- * the copy. But the run is quicker into them: 256 px edits (bench's square masks, 20 each way,
- * alternated, twice) medians 672.6 / 693.1 ms against 694.8 / 709.5 without; in processes of
- * their own (16 edits each, twice) 666.6 / 656.2 against 702.0 / 742.2. Below, allocating
- * zeroed buffers cost more than the copy: the 64 px model's edit, medians 10.9 / 12.0 ms
- * copied against 12.5 / 13.1 ms pre-allocated (edit-timing, alternated).
+ * in it), so both stay allocated until the collector frees the given ones, as onnxruntime's own
+ * outputs would have been freed after the copy. But the run is quicker into them: 256 px edits
+ * (bench's square masks, 20 each way, alternated, twice) medians 672.6 / 693.1 ms against
+ * 694.8 / 709.5 without; in processes of their own (16 edits each, twice) 666.6 / 656.2 against
+ * 702.0 / 742.2. Below, allocating zeroed buffers cost more than the copy: the 64 px model's
+ * edit, medians 10.9 / 12.0 ms copied against 12.5 / 13.1 ms pre-allocated (edit-timing,
+ * alternated).
  */
 export const PREALLOCATE_BYTES = 4 << 20
 
@@ -524,7 +524,7 @@ export class ModelRuntime {
    * pre-allocated stayed allocated twice until the collector ran, and the caller then adds a
    * pyramid of halves on top (a reference's resize during prepare was the session bench's peak,
    * 1,214 MiB). Held after a run: +97 against +217 MB; its peak +208 against +217; its time
-   * the same (medians 665.3 / 658.1 against 639.3 / 656.1 ms, processes of their own).
+   * about the same (medians 665.3 / 658.1 against 639.3 / 656.1 ms, processes of their own).
    */
   async resize(stylemaps: Float32Array, n: number): Promise<Float32Array[]> {
     const { channels, size } = this.manifest.stylemap
