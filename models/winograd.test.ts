@@ -62,7 +62,7 @@ function uniform(n: number, seed: number, lo: number, hi: number): Float32Array 
   })
 }
 
-describe.skipIf(skip)('the fine graph with its Winograd layer, in onnxruntime', () => {
+describe.skipIf(skip)('the fine graph with its Winograd layer and its upsampling in parts, in onnxruntime', () => {
   let work: string
   let info: Exported
   let winograd: ort.InferenceSession
