@@ -37,7 +37,7 @@ import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, eitherCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
-import { type Box, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
+import { type Box, cellOffset, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
 import { ModelRuntime } from './model.js'
 import { GarbageCollector } from './garbage.js'
 import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
@@ -63,9 +63,10 @@ export interface EngineOptions {
    */
   draftWindowShare?: number
   /**
-   * Incremental models: a single layer's fully mixed gamma/beta are kept (and copied when an edit
-   * needs them again) at the levels where recomputing a cell costs at least this many
-   * multiply-adds (default KEEP_MIXED_MACS; 0: every level).
+   * Incremental models: where a single layer mixes cells whole, its reference's gamma/beta are
+   * kept (and copied, at any offset and strength, when an edit reads them again) at the levels
+   * where recomputing a cell costs at least this many multiply-adds (default KEEP_MIXED_MACS; 0:
+   * every level).
    */
   keepMixedMacs?: number
   /**
@@ -483,7 +484,7 @@ export class Engine implements EngineApi {
       cacheSizes: () => ({ images: this.#images.size, stylemaps: this.#stylemaps.size, pyramids: this.#pyramids.size, modulations: this.#modulations.size }),
       /** Bytes of the kept style pyramids. */
       pyramidBytes: (): number => this.#pyramids.calculatedSize ?? 0,
-      /** Bytes of the edited crops' live gamma/beta, with their saved tiles and kept mixed values. */
+      /** Bytes of the edited crops' live gamma/beta, with their saved tiles and the reference's kept values. */
       modulationBytes: (): number => this.#modulations.calculatedSize ?? 0,
       /** The stylemap of a crop and, where the model has a resizer, its style pyramid. */
       stylemapOf: async (image: CroppedImage): Promise<{ stylemap: Float32Array; styles: Float32Array[] | null }> => {
@@ -613,8 +614,9 @@ export class Engine implements EngineApi {
     let whole = (): StyleTensor[] => photoStyles
     // what the mix is made of, so later edits of this crop find what they change (W: not tracked)
     let state: MixState | null = space === 'wplus' || !layers.length ? ownState(levels.length) : null
-    // a single W+ layer's mix, under which fully mixed cells' gamma/beta are kept (null: none)
-    let mixKey: string | null = null
+    // a single W+ layer: its reference, whose own gamma/beta are kept where the layer mixes cells
+    // whole (LiveModulations.referenceFor), and its offset and strength at each level
+    let single: { key: string; shift: { ox: number; oy: number }[]; t: number[] } | null = null
     if (layers.length && space === 'w') {
       const mixed = await model.resize(mixW(original.stylemap, layers.map((l, i) => mixLayer(l, references[i].stylemap)), model.info.stylemap, R), 1)
       own = levels.map((l, i) => diffCells(mixed[i], photoStyles[i], l.channels, l.size))
@@ -632,7 +634,10 @@ export class Engine implements EngineApi {
       })
       valuesOf = (i, at) => mixWPlusWindow(photoStyles[i], mix, i, levels[i], R, factors[i], at, weights[i])
       whole = () => mixWPlus(photoStyles, mix, levels, R, levelStrength)
-      if (layers.length === 1 && keepMixedAt(levels, mods, this.#keepMixedMacs).some(Boolean)) mixKey = `${references[0].key}:${layers[0].dx},${layers[0].dy}:${layers[0].strength}:${factors.join()}`
+      if (layers.length === 1 && keepMixedAt(levels, mods, this.#keepMixedMacs).some(Boolean)) {
+        const [{ dx, dy, strength }] = mix
+        single = { key: references[0].key, shift: levels.map((l) => ({ ox: cellOffset(dx, R, l.size), oy: cellOffset(dy, R, l.size) })), t: factors.map((f) => strength * f) }
+      }
       state = {
         sources: layers.map((l, i) => `${references[i].key}:${l.dx},${l.dy}`).join('|'),
         strengths: layers.map((l) => l.strength),
@@ -664,15 +669,15 @@ export class Engine implements EngineApi {
       // comparable or that is less, as when a mask shrinks (the crop's own changes weighed by
       // the box around them, an upper bound, so that their cover is made only when used). Cells
       // that read no mixed style any more, as where a mask is erased, get the crop's own values
-      // back from the saved tiles, and cells a single layer mixes whole whose values were kept
-      // under the same mix get those: neither is recomputed.
-      const remixed = live.mixFor(mixKey)
+      // back from the saved tiles, and cells a single layer mixes whole whose reference's values
+      // are kept (under any offset or strength) get them: neither is recomputed.
+      live.referenceFor(single?.key ?? null)
       const keepAt = keepMixedAt(levels, mods, this.#keepMixedMacs)
       const full: (Uint8Array | null)[] = []
-      const fullAt = (i: number) => (i in full ? full[i] : (full[i] = keepAt[i] ? fullyMixed(own[i], sizes[i]) : null))
+      const fullAt = (i: number) => (i in full ? full[i] : (full[i] = single && keepAt[i] && single.t[i] !== 0 ? fullyMixed(own[i], sizes[i]) : null))
       const sinceMaps = changedSince(live.state, state, sizes, R)
       const sinceCells = sinceMaps && sameAsEarlier(sinceMaps, (map, i) => [map, own[i], sizes[i]], (map, i) => changedCells(map, sizes[i], own[i]))
-      const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => (c && mixKey ? live.mixedKept(i, within(c, fullAt(i))) : null))
+      const kept = (cells: (Uint8Array | null)[]) => cells.map((c, i) => (c && single ? live.referenceKept(i, within(c, fullAt(i)), single.shift[i].ox, single.shift[i].oy) : null))
       const sinceKept = sinceCells && kept(sinceCells)
       const since = sinceCells?.map((c, i) => boxesOf(without(c, sinceKept![i]), sizes[i]))
       const ownBound = changedShare(own.map((map, i) => [changedBox(map, sizes[i])].filter((box) => box !== null)), mods)
@@ -692,12 +697,13 @@ export class Engine implements EngineApi {
       if (!restore && sinceMaps) {
         sameAsEarlier(sinceMaps, (map, i) => [map, own[i], sizes[i]], (map, i) => unmixedCells(map, sizes[i], own[i])).forEach((back, i) => back && live.restoreCells(i, back))
       }
-      fromKept.forEach((c, i) => c && live.writeMixed(i, c))
+      const { shift, t } = single ?? { shift: [], t: [] }
+      fromKept.forEach((c, i) => c && live.writeReference(i, c, shift[i].ox, shift[i].oy, t[i]))
       if (fresh) live.writeAll(boxes, fresh)
-      // the fully mixed cells just computed are kept for later edits under this mix; not by a
-      // draft that moved from another mix, as each step of an offset dragged does (the next step
-      // would drop them: 30-35 ms of copying a 256 px step for nothing)
-      if (mixKey && !(window && remixed)) boxes.forEach((level, i) => level.length && live.keepMixed(i, within(boxCells(level, sizes[i]), fullAt(i))))
+      if (single) {
+        // the reference's values of the cells mixed whole just computed, for later edits with it
+        boxes.forEach((level, i) => level.length && live.keepReference(i, within(boxCells(level, sizes[i]), fullAt(i)), shift[i].ox, shift[i].oy, t[i]))
+      }
       live.state = state
       // the saved tiles and kept values count against the cache's budget: set again, the same
       // object would keep the size it was first counted at (lru-cache sizes a value when it is

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, shiftCells, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -96,7 +96,7 @@ describe.each([
 
   beforeAll(async () => {
     dir = await modelDir()
-    // the test models are small: fully mixed values are kept at every level, as at a released model's 8-128 px ones
+    // the test models are small: a reference's values are kept at every level, as at a released 256 px model's
     engine = new Engine({ wholeModulationShare, keepMixedMacs: 0 })
     info = (await engine.loadModel(dir)).model
     const R = info.resolution
@@ -183,6 +183,20 @@ describe.each([
     return cells
   }
 
+  /** Renders `steps` in turn, each equal to a whole decode; the cells each recomputes at the finest level. */
+  async function workOf(steps: Case[]): Promise<number[]> {
+    const work: number[] = []
+    for (const step of steps) {
+      let got: RawImage | null = null
+      const cells = await counted(async () => (got = await incremental(step)))
+      work.push(cells.reduce((a, b) => a + b, 0))
+      const d = levels(got!, await wholeDecode(step))
+      expect(d.mean, step.name).toBeLessThanOrEqual(1)
+      expect(d.p999, step.name).toBeLessThanOrEqual(4)
+    }
+    return work
+  }
+
   it.skipIf(wholeModulationShare === 0)('recomputes changes apart in one modulation run, on fewer cells than one box around them', async () => {
     const cells = await counted(() => incremental(cases.find((c) => c.name.startsWith('three layers apart'))!))
     expect(cells).toHaveLength(1)
@@ -207,15 +221,7 @@ describe.each([
       { name: 'W', space: 'w', layers: [{ ref: 1, mask: [4, 40, 16, 16] }] },
       { name: 'back to the square', space: 'wplus', layers: [{ ref: 0, mask: [16, 16, 24, 24] }] },
     ]
-    const work: number[] = []
-    for (const step of steps) {
-      let got: RawImage | null = null
-      const cells = await counted(async () => (got = await incremental(step)))
-      work.push(cells.reduce((a, b) => a + b, 0))
-      const d = levels(got!, await wholeDecode(step))
-      expect(d.mean, step.name).toBeLessThanOrEqual(1)
-      expect(d.p999, step.name).toBeLessThanOrEqual(4)
-    }
+    const work = await workOf(steps)
     // at the finest level: growing the square recomputes the cells it adds, far fewer than the
     // square's; the same edit again nothing; a stroke apart its own cells (12 x 10 with the border)
     expect(work[1]).toBeLessThan(0.6 * work[0])
@@ -224,8 +230,8 @@ describe.each([
     // erasing: the cells left outside get the crop's own values back; only those next to what
     // stays are recomputed, fewer than the part that stays (16 x 30 with the border)
     expect(work[4]).toBeLessThan(16 * 30)
-    // drawn back: the cells it mixes whole again were computed before under the same mix and
-    // kept, so only its edge is recomputed, in strips (one box around it would be 42 x 42)
+    // drawn back: the reference's values of the cells it mixes whole again were kept when they
+    // were computed before, so only its edge is recomputed, in strips (one box around it would be 42 x 42)
     expect(work[5]).toBeLessThan(0.6 * 42 * 42)
     expect(work[6]).toBe(work[4])
     // one layer's strength or level factors: its changes are scaled, nothing is recomputed
@@ -233,6 +239,23 @@ describe.each([
     // of two layers, the second blends toward what the first made: every masked cell is
     // recomputed (the first layer's 16 x 30 and 12 x 10 with the border, and the second's)
     expect(work[11]).toBeGreaterThanOrEqual(16 * 30 + 12 * 10)
+  })
+
+  it.skipIf(wholeModulationShare === 0)('an offset dragged, at strengths 1 and 0.6: each step equals a whole decode, and recomputes the mask\'s edge and the cells whose reference cells it had not read before', async () => {
+    const at = (dx: number, dy: number, strength?: number): Case => ({ name: `offset (${dx}, ${dy}), strength ${strength ?? 1}`, space: 'wplus', layers: [{ ref: 1, mask: [14, 12, 30, 30], strength, offset: { dx, dy } }] })
+    const steps = [at(0, 0), at(-2, -1), at(-4, -2), at(-6, -3, 0.6), at(-4, -2, 0.6), at(0, 0)]
+    const work = await workOf(steps)
+    // the first step computes the square with its border (32 x 32 cells at the finest level); each
+    // step after it its edge and the strips of reference cells it reads first, far fewer
+    expect(work[0]).toBe(32 * 32)
+    for (const k of [1, 2, 3]) expect(work[k], steps[k].name).toBeLessThan(0.75 * work[0])
+    // back at offsets read before, at another strength: only the edge
+    expect(work[4]).toBeLessThan(work[3])
+    expect(work[5]).toBeLessThanOrEqual(work[4])
+    // a mask on the left border: the reference cells its border cells read have neighbours the
+    // crop's zero padding stands in for, so they are not kept as the reference's (a later step
+    // reads them inside the grid)
+    await workOf([-10, -5, 0].map((dx) => ({ name: `on the border, offset (${dx}, 0)`, space: 'wplus', layers: [{ ref: 0, mask: [0, 16, 26, 30], offset: { dx, dy: 0 } }] })))
   })
 
   it.skipIf(wholeModulationShare === 0)('an edit whose modulation or feature run fails leaves the crop editable: the next edits equal a whole decode', async () => {
@@ -590,18 +613,20 @@ describe('incremental helpers', () => {
   })
 
   it('LiveModulations keeps a decoded image only while its tensors stay as they were: every write drops it', () => {
-    const levels = [{ channels: 2, size: 4 }]
-    const own = [{ gamma: new Float32Array(32).fill(1), beta: new Float32Array(32).fill(2), height: 4, width: 4 }]
+    // four tiles: one is within the share of bytes a reference's values may take
+    const size = 2 * SAVED_TILE
+    const levels = [{ channels: 2, size }]
+    const own = [{ gamma: new Float32Array(2 * size * size).fill(1), beta: new Float32Array(2 * size * size).fill(2), height: size, width: size }]
     const live = new LiveModulations(levels, own)
     const canvas = { gamma: new Float32Array(32).fill(5), beta: new Float32Array(32).fill(6), height: 4, width: 4 }
     const image = new Float32Array(3)
-    const all = new Uint8Array(16).fill(1)
-    live.mixFor('a mix')
+    const some = new Uint8Array(size * size).fill(1, 0, 2)
+    live.referenceFor('a reference')
     const writes: [string, () => void][] = [
       ['write', () => live.write(0, { x0: 0, y0: 0, x1: 2, y1: 2 }, canvas, 0, 0)],
       ['scale', () => live.scale([0.5])],
-      ['restoreCells', () => live.restoreCells(0, all)],
-      ['writeMixed', () => (live.keepMixed(0, all), live.writeMixed(0, all))],
+      ['restoreCells', () => live.restoreCells(0, some)],
+      ['writeReference', () => (live.keepReference(0, some, 0, 0, 0.5), live.writeReference(0, some, 0, 0, 0.5))],
       ['restore', () => live.restore()],
     ]
     for (const [name, change] of writes) {
@@ -615,11 +640,12 @@ describe('incremental helpers', () => {
       live.keepDecoded(image, version)
       expect(live.decoded, name).toBeNull()
     }
-    // keepMixed only reads the tensors
+    // keepReference only reads the tensors
     live.keepDecoded(image, live.version)
-    live.keepMixed(0, all)
+    live.keepReference(0, some, 0, 0, 1)
     expect(live.decoded).toBe(image)
-    expect(live.bytes).toBe(64 * 4 + live.savedBytes + live.mixedBytes + image.byteLength)
+    expect(live.referenceBytes).toBeGreaterThan(0)
+    expect(live.bytes).toBe(4 * size * size * 4 + live.savedBytes + live.referenceBytes + image.byteLength)
   })
 
   it('LiveModulations.restoreCells gives the crop\'s own values back on the cells asked for, and nowhere else', () => {
@@ -646,7 +672,7 @@ describe('incremental helpers', () => {
     }
   })
 
-  it('LiveModulations keeps fully mixed values under one mix, writes them back on request, and drops them for another mix', () => {
+  it('LiveModulations keeps a reference\'s values on its own cells, writes them at any offset and strength, and drops them for another reference', () => {
     const size = 2 * SAVED_TILE + 4
     const levels = [{ channels: 2, size, betaChannels: 1 }]
     const own = [{ gamma: Float32Array.from({ length: 2 * size * size }, (_, k) => k), beta: Float32Array.from({ length: size * size }, (_, k) => -k), height: size, width: size }]
@@ -654,67 +680,103 @@ describe('incremental helpers', () => {
     const live = new LiveModulations(levels, own)
     const box = { x0: 1, y0: 1, x1: size - 1, y1: 6 }
     const n = (box.x1 - box.x0) * (box.y1 - box.y0)
-    const canvas = { gamma: Float32Array.from({ length: 2 * n }, (_, k) => 1000 + k), beta: Float32Array.from({ length: n }, (_, k) => 3000 + k), height: box.y1 - box.y0, width: box.x1 - box.x0 }
-    // nothing is kept without a mix
+    const canvas = { gamma: Float32Array.from({ length: 2 * n }, (_, k) => 1000 + 2 * k), beta: Float32Array.from({ length: n }, (_, k) => 3000 + 2 * k), height: box.y1 - box.y0, width: box.x1 - box.x0 }
+    // a row of cells mixed at strength 0.5 from the reference's cells 3 to the left and one down (offset 3, -1), across the tiles' borders
     const cells = new Uint8Array(size * size)
-    for (let x = 2; x < size - 2; x++) cells[3 * size + x] = 1
+    for (let x = 4; x < size - 2; x++) cells[3 * size + x] = 1
     live.write(0, box, canvas, 0, 0)
-    live.keepMixed(0, cells)
-    expect(live.mixedKept(0, cells)).toBeNull()
-    live.mixFor('mix a')
-    live.keepMixed(0, cells)
     const written = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
-    expect(live.mixedBytes).toBeGreaterThan(0)
-    expect(live.bytes).toBe(copy.flat().reduce((sum, a) => sum + a.byteLength, 0) + live.savedBytes + live.mixedBytes)
+    // nothing is kept without a reference
+    live.keepReference(0, cells, 3, -1, 0.5)
+    expect(live.referenceKept(0, cells, 3, -1)).toBeNull()
+    live.referenceFor('reference a')
+    live.keepReference(0, cells, 3, -1, 0.5)
+    expect(live.referenceBytes).toBeGreaterThan(0)
+    expect(live.bytes).toBe(copy.flat().reduce((sum, a) => sum + a.byteLength, 0) + live.savedBytes + live.referenceBytes)
     // asked for a row past the kept one: only the kept cells come back
     const asked = Uint8Array.from(cells)
-    for (let x = 2; x < size - 2; x++) asked[4 * size + x] = 1
-    expect(live.mixedKept(0, asked)).toEqual(cells)
-    // written back after a restore: the kept values where kept, the crop's own elsewhere
+    for (let x = 4; x < size - 2; x++) asked[4 * size + x] = 1
+    expect(live.referenceKept(0, asked, 3, -1)).toEqual(cells)
+    // the reference's value of a plane value at cell k written at the offset (3, -1): own + (written - own) / 0.5
+    const referenceValue = (plane: number, k: number) => {
+      const [ownPlane, writtenPlane] = plane < 2 ? [copy[0], written[0]] : [copy[1], written[1]]
+      const at = (plane % 2) * size * size + k
+      return ownPlane[at] + (writtenPlane[at] - ownPlane[at]) * 2
+    }
+    // written back after a restore at the same offset and strength: the values written before, the crop's own elsewhere
     live.restore()
-    live.writeMixed(0, cells)
+    live.writeReference(0, cells, 3, -1, 0.5)
     for (let k = 0; k < size * size; k++) {
       expect(own[0].gamma[k]).toBe(cells[k] ? written[0][k] : copy[0][k])
       expect(own[0].gamma[size * size + k]).toBe(cells[k] ? written[0][size * size + k] : copy[0][size * size + k])
       expect(own[0].beta[k]).toBe(cells[k] ? written[1][k] : copy[1][k])
     }
-    // what was written back counts as written: a restore brings the crop's own values again
+    // at another offset, (1, 0): the cells two to the left and one up read the same reference cells
+    live.restore()
+    const row = new Uint8Array(size * size).fill(1, 4 * size, 5 * size)
+    const moved = new Uint8Array(size * size).fill(1, 4 * size + 2, 5 * size - 4)
+    expect(live.referenceKept(0, row, 1, 0)).toEqual(moved)
+    live.writeReference(0, moved, 1, 0, 1)
+    for (let k = 0; k < size * size; k++) {
+      // cell k reads the reference's cell k - 1, kept from the crop's cell k - 1 + (3, -1)
+      const from = k - 1 + 3 - size
+      expect(own[0].gamma[k]).toBe(moved[k] ? referenceValue(0, from) : copy[0][k])
+      expect(own[0].gamma[size * size + k]).toBe(moved[k] ? referenceValue(1, from) : copy[0][size * size + k])
+      expect(own[0].beta[k]).toBe(moved[k] ? referenceValue(2, from) : copy[1][k])
+    }
+    // and at strength 0.25 there: a quarter of the way from the crop's own
+    live.writeReference(0, moved, 1, 0, 0.25)
+    for (let k = 0; k < size * size; k++) if (moved[k]) expect(own[0].gamma[k]).toBe(copy[0][k] + 0.25 * (referenceValue(0, k + 2 - size) - copy[0][k]))
+    // what was written counts as written: a restore brings the crop's own values again
     live.restore()
     expect([own[0].gamma, own[0].beta]).toEqual(copy)
-    // the same mix keeps them; another mix, or none, drops them (and says it moved from one mix to another)
-    expect(live.mixFor('mix a')).toBe(false)
-    expect(live.mixedKept(0, cells)).toEqual(cells)
-    expect(live.mixFor('mix b')).toBe(true)
-    expect(live.mixedKept(0, cells)).toBeNull()
-    expect(live.mixedBytes).toBe(0)
-    expect(live.mixFor(null)).toBe(true)
-    expect(live.mixFor('mix b')).toBe(false)
+    // the same reference keeps them; another, or none, drops them
+    live.referenceFor('reference a')
+    expect(live.referenceKept(0, cells, 3, -1)).toEqual(cells)
+    live.referenceFor('reference b')
+    expect(live.referenceKept(0, cells, 3, -1)).toBeNull()
+    expect(live.referenceBytes).toBe(0)
+    // a cell never written has no values of the reference to give
+    const unwritten = new Uint8Array(size * size)
+    unwritten[(size - 1) * size + size - 1] = 1
+    expect(() => live.keepReference(0, unwritten, 0, 0, 1)).toThrow(/was not written/)
+    // nor a cell whose reference cell is past the grid
+    expect(() => live.keepReference(0, cells, size, 0, 1)).toThrow(/reads no cell of the reference/)
     // at most MIXED_SHARE of the tensors' bytes are kept: the whole grid is more
     const all = new Uint8Array(size * size).fill(1)
-    live.keepMixed(0, all)
+    live.write(0, { x0: 0, y0: 0, x1: size, y1: size }, { gamma: new Float32Array(2 * size * size), beta: new Float32Array(size * size), height: size, width: size }, 0, 0)
+    live.keepReference(0, all, 0, 0, 1)
     const tensors = copy.flat().reduce((sum, a) => sum + a.byteLength, 0)
-    expect(live.mixedBytes).toBeGreaterThan(0)
-    expect(live.mixedBytes).toBeLessThanOrEqual(MIXED_SHARE * tensors)
-    expect(live.mixedKept(0, all)!.reduce((a, b) => a + b, 0)).toBeLessThan(size * size)
+    expect(live.referenceBytes).toBeGreaterThan(0)
+    expect(live.referenceBytes).toBeLessThanOrEqual(MIXED_SHARE * tensors)
+    expect(live.referenceKept(0, all, 0, 0)!.reduce((a, b) => a + b, 0)).toBeLessThan(size * size)
   })
 
-  it('keepMixedAt: a level keeps fully mixed values where a cell costs a million multiply-adds or more to recompute', () => {
+  it('keepMixedAt: a level keeps a reference\'s values where a cell costs a hundred thousand multiply-adds or more to recompute', () => {
     // the released 256 px architecture: style channels, and gamma/beta channels per level (8, 16, 32, 64, 128, 256 px; two layers each)
     const styles = [512, 512, 512, 512, 512, 512, 512, 512, 256, 256, 128, 128].map((channels) => ({ channels }))
     const mods = [512, 512, 512, 512, 512, 512, 512, 512, 256, 256, 128, 128].map((channels, i) => ({ channels, size: 8 << (i >> 1), ...(i === 11 ? { betaChannels: 3 } : {}) }))
-    expect(keepMixedAt(styles, mods)).toEqual([...Array(10).fill(true), false, false])
+    // every level: the last one's 9 x 128 x (128 + 3) = 151 k a cell is the least
+    expect(keepMixedAt(styles, mods)).toEqual(Array(12).fill(true))
+    expect(keepMixedAt(styles, mods, 1e6)).toEqual([...Array(10).fill(true), false, false])
     // the bundled 64 px model: 64 style channels, 64 + 64 gamma/beta (74 k a cell): none
     const small = Array.from({ length: 8 }, (_, i) => ({ channels: 64, size: 8 << (i >> 1) }))
     expect(keepMixedAt(small, small)).toEqual(Array(8).fill(false))
     expect(keepMixedAt(small, small, 0)).toEqual(Array(8).fill(true))
   })
 
-  it('fullyMixed: the cells whose neighbours inside the grid are all mixed; boxCells, within and without', () => {
+  it('fullyMixed: the cells whose neighbours are all mixed and inside the grid; shiftCells, boxCells, within and without', () => {
     const r = 6
-    const mixed = cellMap(r, [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1], [0, 2], [1, 2], [2, 2], [5, 5]])
-    // (0, 0) and (1, 1) read only mixed cells (the grid's border reads zeros either way); (5, 5) has unmixed neighbours
-    expect(setCells(fullyMixed(mixed, r)!, r)).toEqual([[0, 0], [1, 0], [0, 1], [1, 1]])
+    const mixed = cellMap(r, [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1], [0, 2], [1, 2], [2, 2], [3, 0], [3, 1], [3, 2], [3, 3], [5, 5]])
+    // (1, 1) and (2, 1) read only mixed cells; (0, 0) reads past the grid (zeros, where the
+    // reference's cell would read its neighbours), (2, 2) an unmixed one, (5, 5) both
+    expect(setCells(fullyMixed(mixed, r)!, r)).toEqual([[1, 1], [2, 1]])
     expect(fullyMixed(cellMap(r, [[3, 3]]), r)).toBeNull()
+    expect(fullyMixed(new Uint8Array(r * r).fill(1), r)!.reduce((a, b) => a + b, 0)).toBe((r - 2) * (r - 2))
+    // moved by (2, -1): what goes past the grid drops out
+    expect(setCells(shiftCells(cellMap(r, [[0, 0], [1, 3], [4, 2]]), r, 2, -1)!, r)).toEqual([[3, 2]])
+    expect(shiftCells(cellMap(r, [[5, 5]]), r, 1, 0)).toBeNull()
+    expect(shiftCells(null, r, 0, 0)).toBeNull()
     expect(fullyMixed(null, r)).toBeNull()
     const boxed = boxCells([{ x0: 1, y0: 1, x1: 3, y1: 2 }, { x0: 4, y0: 4, x1: 5, y1: 6 }], r)!
     expect(setCells(boxed, r)).toEqual([[1, 1], [2, 1], [4, 4], [4, 5]])
