@@ -672,8 +672,8 @@ describe('incremental helpers', () => {
     }
   })
 
-  it('LiveModulations keeps a reference\'s values on its own cells, writes them at any offset and strength, and drops them for another reference', () => {
-    const size = 2 * SAVED_TILE + 4
+  // 20 cells: the reference's tiles as wide as the saved ones; 136: 17 wide, across two or three saved tiles
+  it.each([2 * SAVED_TILE + 4, 136])('LiveModulations keeps a reference\'s values on its own cells, writes them at any offset and strength, and drops them for another reference (%i cells a side)', (size) => {
     const levels = [{ channels: 2, size, betaChannels: 1 }]
     const own = [{ gamma: Float32Array.from({ length: 2 * size * size }, (_, k) => k), beta: Float32Array.from({ length: size * size }, (_, k) => -k), height: size, width: size }]
     const copy = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
