@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, shiftCells, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, shiftCells, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIN_KEEP_STRENGTH, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -686,10 +686,12 @@ describe('incremental helpers', () => {
     for (let x = 4; x < size - 2; x++) cells[3 * size + x] = 1
     live.write(0, box, canvas, 0, 0)
     const written = [Float32Array.from(own[0].gamma), Float32Array.from(own[0].beta)]
-    // nothing is kept without a reference
+    // nothing is kept without a reference, nor from values written at a strength below MIN_KEEP_STRENGTH
     live.keepReference(0, cells, 3, -1, 0.5)
     expect(live.referenceKept(0, cells, 3, -1)).toBeNull()
     live.referenceFor('reference a')
+    live.keepReference(0, cells, 3, -1, MIN_KEEP_STRENGTH / 2)
+    expect(live.referenceKept(0, cells, 3, -1)).toBeNull()
     live.keepReference(0, cells, 3, -1, 0.5)
     expect(live.referenceBytes).toBeGreaterThan(0)
     expect(live.bytes).toBe(copy.flat().reduce((sum, a) => sum + a.byteLength, 0) + live.savedBytes + live.referenceBytes)

@@ -487,6 +487,13 @@ export const MIXED_SHARE = 0.5
  */
 export const KEEP_MIXED_MACS = 1e5
 
+/**
+ * The least strength (a layer's at a level) values written at are kept from as the reference's:
+ * (held - own) / t magnifies their rounding by up to 1 / t, here 16 times (about 1e-6 of the
+ * values, far below a level of 255 in the image).
+ */
+export const MIN_KEEP_STRENGTH = 1 / 16
+
 /** Per level, whether recomputing a cell costs at least `macs` multiply-adds (KEEP_MIXED_MACS). */
 export function keepMixedAt(styles: readonly { channels: number }[], modulations: readonly ModulationLevel[], macs = KEEP_MIXED_MACS): boolean[] {
   return styles.map((s, i) => 9 * s.channels * (modulations[i].channels + betaChannels(modulations[i])) >= macs)
@@ -726,10 +733,11 @@ export class LiveModulations {
    * Keeps the reference's gamma/beta of level `i`'s `cells` (mixed whole, just written) on the
    * reference's cells (the cell less the offset ox, oy): from the tensors' values there, written
    * with the layer's strength t at the level, own + (held - own) / t (the tensors' own when t is 1).
+   * Not below MIN_KEEP_STRENGTH, where the division would magnify the values' rounding.
    */
   keepReference(i: number, cells: Uint8Array | null, ox: number, oy: number, t: number): void {
     const around = cells && cellsBox(cells, this.#levels[i].size)
-    if (!cells || !around || this.#referenceKey === null) return
+    if (!cells || !around || this.#referenceKey === null || t < MIN_KEEP_STRENGTH) return
     const { channels, size } = this.#levels[i]
     const bc = betaChannels(this.#levels[i])
     const band = new Band(this.#levels[i], this.tensors[i], t, true)
