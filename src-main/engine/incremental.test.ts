@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, shiftCells, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIN_KEEP_STRENGTH, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIN_KEEP_STRENGTH, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -767,7 +767,7 @@ describe('incremental helpers', () => {
     expect(keepMixedAt(small, small, 0)).toEqual(Array(8).fill(true))
   })
 
-  it('fullyMixed: the cells whose neighbours are all mixed and inside the grid; shiftCells, boxCells, within and without', () => {
+  it('fullyMixed: the cells whose neighbours are all mixed and inside the grid; boxCells, within and without', () => {
     const r = 6
     const mixed = cellMap(r, [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1], [0, 2], [1, 2], [2, 2], [3, 0], [3, 1], [3, 2], [3, 3], [5, 5]])
     // (1, 1) and (2, 1) read only mixed cells; (0, 0) reads past the grid (zeros, where the
@@ -775,10 +775,6 @@ describe('incremental helpers', () => {
     expect(setCells(fullyMixed(mixed, r)!, r)).toEqual([[1, 1], [2, 1]])
     expect(fullyMixed(cellMap(r, [[3, 3]]), r)).toBeNull()
     expect(fullyMixed(new Uint8Array(r * r).fill(1), r)!.reduce((a, b) => a + b, 0)).toBe((r - 2) * (r - 2))
-    // moved by (2, -1): what goes past the grid drops out
-    expect(setCells(shiftCells(cellMap(r, [[0, 0], [1, 3], [4, 2]]), r, 2, -1)!, r)).toEqual([[3, 2]])
-    expect(shiftCells(cellMap(r, [[5, 5]]), r, 1, 0)).toBeNull()
-    expect(shiftCells(null, r, 0, 0)).toBeNull()
     expect(fullyMixed(null, r)).toBeNull()
     const boxed = boxCells([{ x0: 1, y0: 1, x1: 3, y1: 2 }, { x0: 4, y0: 4, x1: 5, y1: 6 }], r)!
     expect(setCells(boxed, r)).toEqual([[1, 1], [2, 1], [4, 4], [4, 5]])

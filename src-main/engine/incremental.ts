@@ -299,21 +299,6 @@ export function fullyMixed(mixed: Uint8Array | null, r: number): Uint8Array | nu
   return any ? out : null
 }
 
-/** The set cells of an r x r map moved by (dx, dy) cells, those moved past the grid dropped; null when none is left. */
-export function shiftCells(map: Uint8Array | null, r: number, dx: number, dy: number): Uint8Array | null {
-  if (!map) return null
-  const out = new Uint8Array(r * r)
-  let any = false
-  for (let y = Math.max(0, -dy); y < Math.min(r, r - dy); y++) {
-    for (let x = Math.max(0, -dx); x < Math.min(r, r - dx); x++) {
-      if (!map[y * r + x]) continue
-      out[(y + dy) * r + x + dx] = 1
-      any = true
-    }
-  }
-  return any ? out : null
-}
-
 /** The cells of an r x r map inside any of `boxes`; null for none. */
 export function boxCells(boxes: readonly Box[], r: number): Uint8Array | null {
   if (!boxes.length) return null
