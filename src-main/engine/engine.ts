@@ -698,11 +698,18 @@ export class Engine implements EngineApi {
         sameAsEarlier(sinceMaps, (map, i) => [map, own[i], sizes[i]], (map, i) => unmixedCells(map, sizes[i], own[i])).forEach((back, i) => back && live.restoreCells(i, back))
       }
       const { shift, t } = single ?? { shift: [], t: [] }
-      fromKept.forEach((c, i) => c && live.writeReference(i, c, shift[i].ox, shift[i].oy, t[i]))
+      // kept cells inside a box are computed there anyway (one box around a small change can cost
+      // less than its strips), so only those outside are written from the kept values, and only
+      // the cells mixed whole not kept already are kept
+      const inBoxes = boxes.map((level, i) => boxCells(level, sizes[i]))
+      fromKept.forEach((c, i) => {
+        const outside = without(c, inBoxes[i])
+        if (outside) live.writeReference(i, outside, shift[i].ox, shift[i].oy, t[i])
+      })
       if (fresh) live.writeAll(boxes, fresh)
       if (single) {
         // the reference's values of the cells mixed whole just computed, for later edits with it
-        boxes.forEach((level, i) => level.length && live.keepReference(i, within(boxCells(level, sizes[i]), fullAt(i)), shift[i].ox, shift[i].oy, t[i]))
+        inBoxes.forEach((c, i) => c && live.keepReference(i, without(within(c, fullAt(i)), fromKept[i]), shift[i].ox, shift[i].oy, t[i]))
       }
       live.state = state
       // the saved tiles and kept values count against the cache's budget: set again, the same
