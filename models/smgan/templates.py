@@ -23,6 +23,12 @@ weight in a way the importer cannot reproduce.
 Rebuild the templates (and commit them) whenever networks.py or layers.py change what the
 graphs compute; src-main/torch/templates.test.ts and models/importParity.test.ts notice when
 they are stale.
+
+A rebuild that changes a template's graphs records the version it replaces in the template's
+`history.json` (record_previous): the sha256 of its graphs and, where its data files hold every
+tensor as the checkpoint does, their layout. Model folders imported with that version can then
+be brought to today's graphs without their checkpoint (src-main/torch/upgradeFolder.ts): the
+tensors move to today's offsets and the graphs are replaced.
 """
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ from .export import FORMAT, OPSET, dynamic_axes, graphs, has_preview, modulation
 from .networks import Encoder, Generator, ModelConfig
 
 TEMPLATE_FORMAT = "stylemap-template/1"
+HISTORY_FORMAT = "stylemap-template-history/1"
 #: the architecture fields of train_args; a template is chosen by all of them
 ARCHITECTURE_FIELDS = ("size", "mapping_layer_num", "latent_channel_size", "latent_spatial_size", "lr_mul",
                        "channel_multiplier", "normalize_mode", "small_generator", "channel_cap")
@@ -85,8 +92,51 @@ def _export_plain(key, module, args, path, input_names, output_names) -> None:
                       dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=False)
 
 
+def _layout(template: dict) -> dict | None:
+    """A template's data file layout for history.json ([key, offset, length] per tensor); None
+    where a tensor is stored transformed (the first templates folded upsampling weights), which
+    cannot be moved into another layout without its checkpoint."""
+    if any(t.get("transform") for w in template["weights"].values() for t in w["tensors"]):
+        return None
+    return {f: {"size": w["size"], "tensors": [[t["key"], t["offset"], t["length"]] for t in w["tensors"]]}
+            for f, w in template["weights"].items()}
+
+
+def record_previous(out_dir: str, previous: dict | None, current: dict) -> bool:
+    """Adds `previous` (the template.json a rebuild replaces) to out_dir's history.json unless its
+    graphs are `current`'s or recorded already; layouts are stored once and shared by index."""
+    if previous is None:
+        return False
+    graphs = {f: previous["sha256"][f] for f in previous["files"].values()}
+    if graphs == {f: current["sha256"][f] for f in current["files"].values()}:
+        return False
+    path = os.path.join(out_dir, "history.json")
+    history = {"format": HISTORY_FORMAT, "layouts": [], "versions": []}
+    if os.path.exists(path):
+        with open(path) as f:
+            history = json.load(f)
+    if any(v["sha256"] == graphs for v in history["versions"]):
+        return False
+    layout = _layout(previous)
+    index = None
+    if layout is not None:
+        if layout not in history["layouts"]:
+            history["layouts"].append(layout)
+        index = history["layouts"].index(layout)
+    history["versions"].append({"sha256": graphs, "layout": index})
+    with open(path, "w") as f:
+        json.dump(history, f, separators=(",", ":"))
+        f.write("\n")
+    return True
+
+
 def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
-    """Writes one template folder (ONNX graphs + template.json) and returns template.json."""
+    """Writes one template folder (ONNX graphs + template.json) and returns template.json; the
+    version it replaces goes to history.json (record_previous)."""
+    previous = None
+    if os.path.exists(os.path.join(out_dir, "template.json")):
+        with open(os.path.join(out_dir, "template.json")) as f:
+            previous = json.load(f)
     g, e = distinct_models(cfg)
     state: dict[str, torch.Tensor] = {}
     for prefix, m in (("g_ema", g), ("e_ema", e)):
@@ -181,6 +231,7 @@ def build_template(name: str, cfg: ModelConfig, out_dir: str) -> dict:
         with open(os.path.join(out_dir, "template.json"), "w") as f:
             json.dump(template, f, indent=1)
             f.write("\n")
+        record_previous(out_dir, previous, template)
         return template
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../engine/testing/models.js'
-import { architectureOf, defaultTemplatesDir, findTemplate } from './templates.js'
+import { architectureOf, defaultTemplatesDir, findTemplate, templateHistory } from './templates.js'
 import { python, torchUnavailable } from './testing/fixtures.js'
 import { Namespace } from './values.js'
 
@@ -96,4 +96,24 @@ describe('graph templates', () => {
       }
     }
   }, 120_000)
+
+  it('each template\'s history holds its earlier versions, not today\'s; those with a layout hold every tensor today\'s graphs read, at its length', async () => {
+    const index = JSON.parse(await readFile(join(defaultTemplatesDir, 'index.json'), 'utf8')) as { templates: Record<string, Record<string, unknown>> }
+    for (const name of Object.keys(index.templates)) {
+      const template = await findTemplate(index.templates[name] as never)
+      const history = await templateHistory(template)
+      // since 2026-12-02: the first two versions folded upsampling weights, the later ones did not
+      expect(history.length, name).toBeGreaterThanOrEqual(9)
+      expect(history.slice(0, 2).map((v) => v.layout), name).toEqual([null, null])
+      const graphs = Object.values(template.files)
+      for (const [k, version] of history.entries()) {
+        expect(graphs.every((f) => version.sha256[f] === template.sha256[f]), `${name} version ${k} is today's`).toBe(false)
+        if (!version.layout) continue
+        for (const entry of Object.values(template.weights)) {
+          for (const t of entry.tensors) expect(version.layout.get(t.key)?.length, `${name} version ${k}: ${t.key}`).toBe(t.length)
+        }
+      }
+      expect(history.filter((v) => v.layout).length, name).toBeGreaterThanOrEqual(7)
+    }
+  })
 })

@@ -193,3 +193,51 @@ export async function findTemplate(architecture: Architecture, templatesDir = de
   if (!sameArchitecture(parsed.data.architecture, architecture)) throw new EngineError(templateErrorCodes.template, `${path} does not hold the architecture index.json names it for`)
   return { ...parsed.data, dir }
 }
+
+const historySchema = z.object({
+  format: z.literal('stylemap-template-history/1'),
+  /** data file layouts, shared by versions: per file its size and [key, offset, length] per tensor */
+  layouts: z.array(z.record(fileName, z.object({ size: count, tensors: z.array(z.tuple([z.string().regex(/^(g_ema|e_ema)\./), count, count])) }))),
+  /** earlier versions of the template: its graphs' sha256, and its layout (null: tensors stored transformed) */
+  versions: z.array(z.object({ sha256: z.record(fileName, z.string().regex(/^[0-9a-f]{64}$/)), layout: count.nullable() })),
+})
+
+/** Where an earlier version of a template kept each tensor: data file, offset, length, by checkpoint key. */
+export type Layout = Map<string, { file: string; offset: number; length: number }>
+
+/** An earlier version of a template (history.json, written by models/smgan/templates.py's record_previous). */
+export interface TemplateVersion {
+  /** Its graphs' sha256, by file name. */
+  sha256: Record<string, string>
+  /** Its data files' layout; null where it stored tensors transformed (it cannot be moved into today's). */
+  layout: Layout | null
+}
+
+/**
+ * The earlier versions of `template` (its history.json; none when the file is absent). A
+ * damaged history is the installation's problem: E_CONVERT_TEMPLATE.
+ */
+export async function templateHistory(template: Template): Promise<TemplateVersion[]> {
+  const path = join(template.dir, 'history.json')
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new EngineError(templateErrorCodes.template, `${path} cannot be read (${(e as NodeJS.ErrnoException).code}); reinstall`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new EngineError(templateErrorCodes.template, `${path} is not valid JSON; reinstall`)
+  }
+  const parsed = historySchema.safeParse(json)
+  if (!parsed.success) throw new EngineError(templateErrorCodes.template, `${path} is damaged: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`)
+  const { layouts, versions } = parsed.data
+  return versions.map((v) => {
+    if (v.layout !== null && v.layout >= layouts.length) throw new EngineError(templateErrorCodes.template, `${path} is damaged: a version names layout ${v.layout} of ${layouts.length}`)
+    const layout = v.layout === null ? null : new Map(Object.entries(layouts[v.layout]).flatMap(([file, entry]) => entry.tensors.map(([key, offset, length]) => [key, { file, offset, length }] as const)))
+    return { sha256: v.sha256, layout }
+  })
+}
