@@ -9,6 +9,7 @@ import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { EngineError, engineErrorCodes } from '../engine/errors.js'
 import { importCheckpoint } from '../torch/importCheckpoint.js'
+import { folderVersion, upgradeFolder } from '../torch/upgradeFolder.js'
 import { parseCommand } from './args.js'
 
 const installHint = "install them with 'apt-get install python3-torch python3-onnx python3-numpy' or 'pip install torch onnx numpy'"
@@ -50,6 +51,12 @@ export function absolutePaths(args: string[], cwd: string): string[] {
   return out
 }
 
+/** Progress on a terminal's stderr, one line rewritten: "weights 42%". */
+function terminalProgress(): ((fraction: number, stage: string) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined
+  return (fraction, stage) => process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   ${fraction >= 1 ? '\n' : ''}`)
+}
+
 /** A converter failure line, `E_CODE: message`. */
 const failureLine = /^E_[A-Z0-9_]+: /
 
@@ -72,9 +79,6 @@ export async function runConvert(args: string[], modelsRoot: string): Promise<nu
   if (via === 'python') return runPythonConvert(args.filter((a, i) => !(a === '--via' || a.startsWith('--via=') || args[i - 1] === '--via')), modelsRoot)
   if (via !== 'typescript') throw new EngineError(engineErrorCodes.badArgument, '--via is typescript (the default) or python')
   if (parsed.single('tolerance') !== undefined) throw new EngineError(engineErrorCodes.badArgument, '--tolerance is an option of --via python (its PyTorch parity check)')
-  const progress = process.stderr.isTTY
-    ? (fraction: number, stage: string) => process.stderr.write(`\r${stage} ${Math.round(fraction * 100)}%   ${fraction >= 1 ? '\n' : ''}`)
-    : undefined
   const result = await importCheckpoint(resolve(checkpoint), resolve(out), {
     id: parsed.single('id'),
     name: parsed.single('name'),
@@ -84,7 +88,7 @@ export async function runConvert(args: string[], modelsRoot: string): Promise<nu
     default: parsed.flag('default'),
     force: parsed.flag('force'),
     alignment,
-    onProgress: progress,
+    onProgress: terminalProgress(),
   })
   const manifest = result.manifest as { id: string; resolution: number }
   process.stdout.write(
@@ -103,4 +107,22 @@ async function runPythonConvert(args: string[], modelsRoot: string): Promise<num
     // 'close' comes after stderr has ended, so every line is written before the CLI exits
     child.on('close', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)))
   })
+}
+
+/**
+ * `stylemap upgrade --model DIR [--check]`: brings a model folder imported by an earlier version
+ * to today's graphs (src-main/torch/upgradeFolder.ts) and prints one JSON line; with --check it
+ * only says where the folder stands. Failures are EngineErrors (E_UPGRADE_*).
+ */
+export async function runUpgrade(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, ['model'], ['check'])
+  const dir = parsed.single('model')
+  if (!dir) throw new EngineError(engineErrorCodes.badArgument, 'upgrade needs --model DIR (the model folder to bring to today\'s graphs)')
+  if (parsed.flag('check')) {
+    process.stdout.write(`${JSON.stringify({ dir: resolve(dir), ...(await folderVersion(resolve(dir))) })}\n`)
+    return 0
+  }
+  const result = await upgradeFolder(resolve(dir), { onProgress: terminalProgress() })
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return 0
 }

@@ -15,7 +15,7 @@ import { EngineError, engineErrorCodes, toEngineError } from '../engine/errors.j
 import { formatFromPath, writeImage } from '../engine/export.js'
 import { cropToModel, decodeImage, decodeMask } from '../engine/images.js'
 import { type Args, layersOf, parseCommand, parseCrop, parseFace, parseInteger, parseNumber } from './args.js'
-import { runConvert } from './convert.js'
+import { runConvert, runUpgrade } from './convert.js'
 import { downloadExitCodes, downloadHelp, runDownload } from './download.js'
 import { readProjectFile, refuseOverwritingContent, refuseOverwritingInputs } from './inputs.js'
 
@@ -37,6 +37,7 @@ const help = `stylemap: StyleMapGAN editing from the command line
   stylemap bench [--model DIR]... [--optional-model DIR]... [--runs N] [--json]
   stylemap convert --checkpoint FILE --out DIR [--id ID] [--name NAME] [--license TEXT] [--domain D] [--source TEXT]
                    [--alignment auto|ffhq|none] [--default] [--force] [--via typescript|python [--tolerance T]]
+  stylemap upgrade --model DIR [--check]
 ${downloadHelp}
 
 Every command also takes --provider auto|${providerNames.join('|')} and --threads N.
@@ -79,6 +80,12 @@ checkpoint; another architecture ends with E_CONVERT_ARCHITECTURE. --via python 
 Python converter (PyTorch and ONNX needed), which exports any architecture and checks the
 graphs against PyTorch (--tolerance).
 
+upgrade brings a model folder that an earlier version imported (convert, download, the app)
+to today's graphs, which edit faster, without its checkpoint: the weights move into today's
+layout, and the new folder must load and compute what the old one did before it replaces it
+(a failure leaves the folder as it was). --check only prints where the folder stands: current,
+upgradable, early (imported on 2026-12-02: convert its checkpoint again) or unknown.
+
 download fetches a released checkpoint (--dataset) or any checkpoint link (--url) to DIR.pt
 beside --out (DIR.pt.part while it arrives: run the same command again to continue a download
 that broke off), imports it into the model folder --out and removes DIR.pt unless
@@ -112,6 +119,11 @@ const exitCodes: Record<string, number> = {
   E_PROJECT_VERSION: 3,
   E_PROJECT_TOO_LARGE: 3,
   E_PYTHON_MISSING: 7,
+  E_UPGRADE_UNKNOWN: 11,
+  E_UPGRADE_EARLY: 11,
+  E_UPGRADE_DAMAGED: 11,
+  E_UPGRADE_VERIFY: 11,
+  E_UPGRADE_WRITE: 11,
   ...downloadExitCodes,
 }
 
@@ -460,6 +472,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'convert') {
     process.exitCode = await runConvert(rest, modelsRoot)
+    return
+  }
+  if (command === 'upgrade') {
+    process.exitCode = await runUpgrade(rest)
     return
   }
   const run = commands[command]

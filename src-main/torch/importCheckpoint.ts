@@ -212,14 +212,14 @@ async function tensorFor(checkpoint: Checkpoint, t: TemplateTensor, tensors: Rec
 }
 
 /**
- * Writes one data file: every tensor at its template offset as float32, zeros between; the
- * sha256 is taken as it is written, so the file is never read back. One tensor in memory at a time.
+ * Writes one data file: every tensor at its template offset as float32, its bytes from `read`,
+ * zeros between; the sha256 is taken as it is written, so the file is never read back. One
+ * tensor in memory at a time. (upgradeFolder.ts writes today's layout from an older folder's.)
  */
-async function writeWeights(
-  checkpoint: Checkpoint,
+export async function writeWeights(
   path: string,
   entry: Template['weights'][string],
-  tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>,
+  read: (t: TemplateTensor) => Promise<Uint8Array>,
   progress: (bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<string> {
@@ -237,10 +237,9 @@ async function writeWeights(
       if (signal?.aborted) throw canceledError()
       if (t.offset < at) throw new EngineError(convertErrorCodes.verify, `the template's ${t.key} overlaps the tensor before it`)
       while (at < t.offset) await put(zeros.subarray(0, Math.min(zeros.length, t.offset - at)))
-      const data = await tensorFor(checkpoint, t, tensors)
+      const data = await read(t)
       if (data.byteLength !== t.length) throw new EngineError(convertErrorCodes.verify, `the template's ${t.key} is ${t.length} bytes, the tensor ${data.byteLength}`)
-      // float32 little-endian, as ONNX external data is
-      await put(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+      await put(data)
       progress(t.length)
     }
     if (at !== entry.size) throw new EngineError(convertErrorCodes.verify, `${basename(path)} came out ${at} bytes, the template says ${entry.size}`)
@@ -250,7 +249,16 @@ async function writeWeights(
   return hash.digest('hex')
 }
 
-async function copyGraph(template: Template, name: string, to: string): Promise<string> {
+/** A checkpoint tensor's bytes for writeWeights: float32 little-endian, as ONNX external data is. */
+function checkpointBytes(checkpoint: Checkpoint, tensors: Record<'g_ema' | 'e_ema', Map<string, TensorRef>>): (t: TemplateTensor) => Promise<Uint8Array> {
+  return async (t) => {
+    const data = await tensorFor(checkpoint, t, tensors)
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  }
+}
+
+/** Copies the template's graph `name` into the folder `to`, checked against template.json; its sha256. */
+export async function copyGraph(template: Template, name: string, to: string): Promise<string> {
   const bytes = await readFile(join(template.dir, name)).catch((e: NodeJS.ErrnoException) => {
     throw new EngineError('E_CONVERT_TEMPLATE', `template ${template.name} lacks ${name} (${e.code}); reinstall, or convert with --via python`)
   })
@@ -352,7 +360,7 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
     const total = Object.values(template.weights).reduce((n, w) => n + w.size, 0)
     let written = 0
     for (const [name, entry] of Object.entries(template.weights)) {
-      sha256[name] = await writeWeights(opened, join(staging, name), entry, tensors, (bytes) => {
+      sha256[name] = await writeWeights(join(staging, name), entry, checkpointBytes(opened, tensors), (bytes) => {
         written += bytes
         report((0.8 * written) / Math.max(1, total), 'weights')
       }, signal)
@@ -393,7 +401,7 @@ export async function importCheckpoint(checkpoint: string, out: string, options:
 }
 
 /** Replaces `target` (absent, empty, or allowed by --force) with the finished staging folder. */
-async function moveIntoPlace(staging: string, target: string): Promise<void> {
+export async function moveIntoPlace(staging: string, target: string): Promise<void> {
   let old: string | null = null
   if (lstatSync(target, { throwIfNoEntry: false })) {
     old = `${staging}-old`

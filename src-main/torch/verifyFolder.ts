@@ -17,6 +17,8 @@ export const verifyErrorCode = 'E_CONVERT_VERIFY'
 export interface FolderCheck {
   /** synthesis(resizer(w)) against features(modulation(resizer(w))), or decoder(w) without those graphs, for one fixed random stylemap. */
   check: { maxRelativeError: number; cases: number }
+  /** With a folder to compare with (an upgrade's old one): the two folders' images of one stylemap and stylemaps of one image. */
+  against?: { maxRelativeError: number }
   /** Seconds: the engine load with every graph run once (verify), the comparison (check). */
   seconds: { verify: number; check: number }
   /** The check process's own peak RSS in MiB. */
@@ -58,11 +60,7 @@ async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 
   const { channels, size } = manifest.stylemap
   const { decoder, resizer, synthesis, modulation, features, coarse, fine } = manifest.files
   if (!resizer || !synthesis) throw new EngineError(verifyErrorCode, 'the imported model.json names no resizer or synthesis graph (every template has both)')
-  // a fixed pseudo-random stylemap (roughly standard normal), so a run can be repeated
-  let seed = 12345
-  const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648
-  const w = new Float32Array(channels * size * size).map(() => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()))
-  const stylemap = new ort.Tensor('float32', w, [1, channels, size, size])
+  const stylemap = new ort.Tensor('float32', fixedNormals(channels * size * size), [1, channels, size, size])
   const styles = await runGraph(join(dir, resizer), { stylemap })
   const synthesized = (await runGraph(join(dir, synthesis), styles)).image.data as Float32Array
   let other: Float32Array
@@ -98,16 +96,62 @@ async function checkConsistency(dir: string, manifest: Pick<Manifest, 'files' | 
   return { maxRelativeError, cases: 1 }
 }
 
-/** Loads and checks the folder in `dir` in this process; fails with E_CONVERT_VERIFY. */
-export async function checkFolder(dir: string): Promise<FolderCheck> {
+/** Fixed pseudo-random values (roughly standard normal), so a check can be repeated. */
+function fixedNormals(count: number): Float32Array {
+  let seed = 12345
+  const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648
+  return new Float32Array(count).map(() => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()))
+}
+
+/** The image of `stylemap` as the folder in `dir` computes it: synthesis(resizer(w)), or decoder(w) without those graphs. */
+async function imageOf(dir: string, manifest: Manifest, stylemap: ort.Tensor): Promise<Float32Array> {
+  const { decoder, resizer, synthesis } = manifest.files
+  if (!resizer || !synthesis) return (await runGraph(join(dir, decoder), { stylemap })).image.data as Float32Array
+  return (await runGraph(join(dir, synthesis), await runGraph(join(dir, resizer), { stylemap }))).image.data as Float32Array
+}
+
+/**
+ * The folder in `dir` against the one in `before` (the folder an upgrade replaces, with the same
+ * weights in its older graphs): one fixed random stylemap's image, and one fixed random image's
+ * stylemap, from each must agree. Their largest relative error.
+ */
+async function compareWith(dir: string, manifest: Manifest, before: string): Promise<number> {
+  let old: Manifest
+  try {
+    old = await readManifest(before)
+  } catch (e) {
+    throw new EngineError(verifyErrorCode, `the model folder to compare with does not read: ${(e as Error).message}`, { cause: e })
+  }
+  const { channels, size } = manifest.stylemap
+  const R = manifest.resolution
+  if (old.resolution !== R || old.stylemap.channels !== channels || old.stylemap.size !== size) throw new EngineError(verifyErrorCode, 'the two model folders are of different sizes')
+  const stylemap = new ort.Tensor('float32', fixedNormals(channels * size * size), [1, channels, size, size])
+  const imageError = relativeError(await imageOf(before, old, stylemap), await imageOf(dir, manifest, stylemap))
+  if (!(imageError <= 1e-4)) throw new EngineError(verifyErrorCode, `the model's images differ from the folder it replaces: max relative error ${imageError}`)
+  // an image in [-1, 1], as the encoder gets them
+  const image = new ort.Tensor('float32', fixedNormals(3 * R * R).map((v) => Math.tanh(v)), [1, 3, R, R])
+  const encoded = async (from: string, files: Manifest['files']) => (await runGraph(join(from, files.encoder), { image })).stylemap.data as Float32Array
+  const stylemapError = relativeError(await encoded(before, old.files), await encoded(dir, manifest.files))
+  if (!(stylemapError <= 1e-4)) throw new EngineError(verifyErrorCode, `the model's encoder differs from the folder it replaces: max relative error ${stylemapError}`)
+  return Math.max(imageError, stylemapError)
+}
+
+/**
+ * Loads and checks the folder in `dir` in this process, and compares it with the folder in
+ * `against` when given (upgradeFolder.ts); fails with E_CONVERT_VERIFY.
+ */
+export async function checkFolder(dir: string, against?: string): Promise<FolderCheck> {
   const started = performance.now()
   await verifyFolder(dir)
   const loaded = performance.now()
   // verifyFolder has read and validated model.json already
-  const check = await checkConsistency(dir, await readManifest(dir))
+  const manifest = await readManifest(dir)
+  const check = await checkConsistency(dir, manifest)
+  const compared = against === undefined ? undefined : { maxRelativeError: await compareWith(dir, manifest, against) }
   const seconds = (ms: number) => Math.round(ms / 10) / 100
   return {
     check,
+    ...(compared ? { against: compared } : {}),
     seconds: { verify: seconds(loaded - started), check: seconds(performance.now() - loaded) },
     peakRssMiB: peakRssMiB(),
   }

@@ -12,9 +12,10 @@ interface ParentPortLike {
 
 async function check(request: unknown): Promise<VerifyReply> {
   try {
-    const dir = (request as Partial<VerifyRequest> | null)?.dir
+    const { dir, against } = (request as Partial<VerifyRequest> | null) ?? {}
     if (typeof dir !== 'string' || !dir) throw new Error('the check process was sent no model folder')
-    return { ok: true, value: await checkFolder(dir) }
+    if (against !== undefined && (typeof against !== 'string' || !against)) throw new Error('the check process was sent a folder to compare with that is no path')
+    return { ok: true, value: await checkFolder(dir, against) }
   } catch (e) {
     // whatever stops the check is the import's verify failure; the message keeps the cause's code
     const err = e as { code?: unknown; message?: unknown }

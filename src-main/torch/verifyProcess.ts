@@ -10,9 +10,10 @@ import { type FolderCheck, verifyErrorCode } from './verifyFolder.js'
 
 export type { UtilityProcessLike }
 
-/** The one message the check process gets: the model folder to check. */
+/** The one message the check process gets: the model folder to check, and one to compare it with (an upgrade's old folder). */
 export interface VerifyRequest {
   dir: string
+  against?: string
 }
 
 /** The one message the check process sends. */
@@ -48,12 +49,13 @@ function isReply(message: unknown): message is VerifyReply {
 }
 
 /**
- * Checks the model folder `dir` in a process of its own; resolves once that process has ended
+ * Checks the model folder `dir` in a process of its own (and compares it with the folder
+ * `against`, when given); resolves once that process has ended
  * (so none of the folder's files is open any more). A failed check, or a process that ends
  * without answering (killed for memory, say), fails with E_CONVERT_VERIFY; `signal` stops the
  * process and fails with E_CONVERT_CANCELED.
  */
-export function verifyInChild(dir: string, spawn: SpawnVerify = forkVerify, signal?: AbortSignal): Promise<FolderCheck> {
+export function verifyInChild(dir: string, spawn: SpawnVerify = forkVerify, signal?: AbortSignal, against?: string): Promise<FolderCheck> {
   if (signal?.aborted) return Promise.reject(canceledError())
   return new Promise((resolve, reject) => {
     let child: VerifyChild
@@ -85,7 +87,7 @@ export function verifyInChild(dir: string, spawn: SpawnVerify = forkVerify, sign
       } else if (reply.ok) resolve(reply.value)
       else reject(new EngineError(verifyErrorCode, reply.error.message))
     })
-    child.send({ dir })
+    child.send(against === undefined ? { dir } : { dir, against })
   })
 }
 
