@@ -136,6 +136,12 @@ export const modelInfoSchema = z.object({
    * right mouth corner), as fractions of its square: for guides drawn in the crop frame
    */
   faceLandmarks: z.array(z.tuple([z.number(), z.number()])).length(5).optional(),
+  /**
+   * An imported folder made by an earlier version of the app: `available` when model:upgrade can
+   * bring it to today's graphs (which edit faster), `early` when only importing its checkpoint
+   * again can (the first templates, 2026-12-02). Absent: up to date, or not from a checkpoint.
+   */
+  upgrade: z.enum(['available', 'early']).optional(),
 })
 export type ModelInfo = z.output<typeof modelInfoSchema>
 
@@ -244,11 +250,14 @@ export type CatalogItem = z.output<typeof catalogItemSchema>
 /** A checkpoint brought in by hand (file dialog or a dropped file) is the job `checkpoint`. */
 export const checkpointJob = 'checkpoint'
 
+/** The job of model:upgrade for the model `id`. */
+export const upgradeJob = (id: string): string => `upgrade:${id}`
+
 export const downloadProgressSchema = z.object({
   /** the catalog data set being downloaded, or `checkpoint` for an import by hand */
   job: z.string(),
-  /** download: bytes arriving; check: reading the file's header; import: writing the model folder; register: loading it */
-  stage: z.enum(['download', 'check', 'import', 'register']),
+  /** download: bytes arriving; check: reading the file's header; import: writing the model folder; register: loading it; upgrade: model:upgrade rewriting a folder */
+  stage: z.enum(['download', 'check', 'import', 'register', 'upgrade']),
   receivedBytes: z.number().nonnegative(),
   /** null when the server does not say */
   totalBytes: z.number().nonnegative().nullable(),
@@ -423,6 +432,14 @@ export const channels = {
   'model:select': channel(z.object({ id: z.string().min(1) }), z.object({ model: modelInfoSchema })),
   /** Folder dialog; the folder is validated (format, hashes, graphs) before it is listed. */
   'model:import': channel(empty, z.discriminatedUnion('canceled', [canceled, z.object({ canceled: z.literal(false), model: modelInfoSchema })])),
+
+  /**
+   * Bring an imported model folder made by an earlier version to today's graphs (its ModelInfo's
+   * `upgrade` is `available`); progress comes as `download:progress` of the job `upgrade:ID`. The
+   * folder is replaced only once the new one loads and computes what it did (E_UPGRADE_* else,
+   * and the folder stays as it was). The active model is reloaded with the new graphs.
+   */
+  'model:upgrade': channel(z.object({ id: z.string().min(1) }), z.object({ model: modelInfoSchema })),
 
   'app:info': channel(empty, appInfoSchema),
 

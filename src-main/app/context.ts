@@ -57,7 +57,7 @@ export function createContext(deps: AppDeps): AppContext {
   const { engine, recent } = deps
   const maxInputBytes = deps.maxInputBytes ?? defaultMaxInputBytes
   const images = new ImageStore(engine)
-  const models = new ModelRegistry(engine, deps.bundledModelsDir, deps.userDataDir)
+  const models = new ModelRegistry(engine, deps.bundledModelsDir, deps.userDataDir, deps.checkpointTemplatesDir, deps.downloads?.spawnVerify)
 
   const tooLarge = (name: string, bytes: number) =>
     new AppFailure(appErrorCodes.imageTooLarge, `${name} is ${(bytes / 2 ** 20).toFixed(0)} MiB; the limit is ${maxInputBytes / 2 ** 20} MiB.`)

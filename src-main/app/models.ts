@@ -6,6 +6,9 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import type { EngineApi, LoadedModel } from '../engine/api'
 import { appErrorCodes, type ModelInfo } from '../../src-shared/contract'
+import { defaultTemplatesDir } from '../torch/templates'
+import { folderVersion, upgradeFolder } from '../torch/upgradeFolder'
+import type { SpawnVerify } from '../torch/verifyProcess'
 import { writeFileAtomic } from './atomicWrite'
 import { AppFailure } from './dispatch'
 
@@ -51,6 +54,8 @@ async function readManifest(dir: string): Promise<z.output<typeof manifestSchema
 export class ModelRegistry {
   private readonly settingsFile: string
   private loading: Promise<LoadedModel> | null = null
+  /** Folders model:upgrade is rewriting. */
+  private readonly upgrading = new Set<string>()
   /** What the engine has loaded, as it last said (the engine client reloads it after a restart). */
   private loaded: LoadedModel | null = null
 
@@ -58,6 +63,10 @@ export class ModelRegistry {
     private readonly engine: EngineApi,
     private readonly bundledDir: string,
     userDataDir: string,
+    /** The graph templates imported folders are compared with (and upgraded to). */
+    private readonly templatesDir: string = defaultTemplatesDir,
+    /** Starts an upgrade's check process (Electron main: utilityProcess). */
+    private readonly spawnVerify?: SpawnVerify,
   ) {
     this.settingsFile = join(userDataDir, 'models.json')
   }
@@ -99,8 +108,17 @@ export class ModelRegistry {
     return out
   }
 
-  private toInfo(listed: ListedModel, activeId: string | null): ModelInfo {
+  /** Whether an imported folder is an earlier version's (ModelInfo.upgrade); shipped models are the app's own. */
+  private async upgradeOf(listed: ListedModel): Promise<ModelInfo['upgrade']> {
+    if (listed.builtIn) return undefined
+    // templates missing or damaged: nothing to offer (the import reports that where it matters)
+    const version = await folderVersion(listed.dir, this.templatesDir).catch(() => null)
+    return version?.state === 'upgradable' ? 'available' : version?.state === 'early' ? 'early' : undefined
+  }
+
+  private async toInfo(listed: ListedModel, activeId: string | null): Promise<ModelInfo> {
     const { manifest } = listed
+    const upgrade = await this.upgradeOf(listed)
     return {
       id: manifest.id,
       name: manifest.name,
@@ -114,6 +132,7 @@ export class ModelRegistry {
       capabilities: { wplus: Boolean(manifest.files.resizer && manifest.files.synthesis), random: Boolean(manifest.files.mapping) },
       alignsFaces: manifest.alignment !== undefined,
       ...(manifest.alignment ? { faceLandmarks: manifest.alignment.landmarks } : {}),
+      ...(upgrade ? { upgrade } : {}),
     }
   }
 
@@ -123,7 +142,7 @@ export class ModelRegistry {
 
   async list(): Promise<ModelInfo[]> {
     const active = await this.activeId()
-    return (await this.listed()).map((listed) => this.toInfo(listed, active))
+    return Promise.all((await this.listed()).map((listed) => this.toInfo(listed, active)))
   }
 
   /**
@@ -178,6 +197,28 @@ export class ModelRegistry {
     const settings = await this.settings()
     await this.saveSettings({ ...settings, selected: id })
     return this.toInfo(listed, id)
+  }
+
+  /**
+   * Brings the imported model `id` to today's graphs (upgradeFolder: the folder is replaced only
+   * once the new one checks out); the active model is loaded again so the engine runs them.
+   */
+  async upgrade(id: string, onProgress?: (fraction: number) => void): Promise<ModelInfo> {
+    const listed = (await this.listed()).find((entry) => entry.manifest.id === id)
+    if (!listed) throw new AppFailure(appErrorCodes.modelUnknown, `No model with the id "${id}" is installed.`)
+    if (listed.builtIn) throw new AppFailure('E_UPGRADE_UNKNOWN', `${listed.manifest.name} is shipped with the app and up to date.`)
+    // one update of a folder at a time: a second would find the first's folder half moved
+    if (this.upgrading.has(listed.dir)) throw new AppFailure(appErrorCodes.downloadBusy, `${listed.manifest.name} is being updated already.`)
+    this.upgrading.add(listed.dir)
+    try {
+      await upgradeFolder(listed.dir, { templatesDir: this.templatesDir, onProgress: (fraction) => onProgress?.(fraction), spawnVerify: this.spawnVerify })
+    } finally {
+      this.upgrading.delete(listed.dir)
+    }
+    const active = await this.activeId()
+    if (active === id) await this.switchTo(listed.dir)
+    const manifest = (await readManifest(listed.dir)) ?? listed.manifest
+    return this.toInfo({ ...listed, manifest }, active)
   }
 
   /**

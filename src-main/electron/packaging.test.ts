@@ -115,7 +115,11 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('package
     expect(existsSync(join(resources, 'icon.png'))).toBe(true)
     // what the checkpoint importer reads in an installed app: every template and the face templates
     const index = JSON.parse(await readFile(join(resources, 'templates', 'index.json'), 'utf8')) as { templates: Record<string, unknown> }
-    for (const name of Object.keys(index.templates)) expect(existsSync(join(resources, 'templates', name, 'template.json')), name).toBe(true)
+    for (const name of Object.keys(index.templates)) {
+      expect(existsSync(join(resources, 'templates', name, 'template.json')), name).toBe(true)
+      // the versions it replaced: Models › Update brings folders imported with them up to date
+      expect(existsSync(join(resources, 'templates', name, 'history.json')), name).toBe(true)
+    }
     expect(existsSync(join(resources, 'templates', 'alignments.json'))).toBe(true)
   })
 

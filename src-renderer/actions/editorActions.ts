@@ -9,7 +9,7 @@ import type { ImageCache } from '../engine/imageCache'
 import type { ImageHolds } from '../engine/imageHolds'
 import type { FaceFinder } from '../faces/faceFinder'
 import { openingCrop } from '../faces/faces'
-import { cancelCheckpointImport, cancelDownload, importCheckpointFile, importDroppedCheckpoint, startDownload } from '../models/downloads'
+import { cancelCheckpointImport, cancelDownload, importCheckpointFile, importDroppedCheckpoint, startDownload, upgradeModel } from '../models/downloads'
 import type { LivePreview } from '../preview/livePreview'
 import type { Dialog, UiStore } from '../ui/uiStore'
 import { ActionManager, type ActionTable } from './actionManager'
@@ -98,6 +98,7 @@ export interface EditorActionPayloads {
   'model.importDroppedCheckpoint': { file: File }
   /** stop the checkpoint import by hand that runs (chosen or dropped) */
   'model.cancelImport': void
+  'model.upgrade': { id: string }
   'generate.random': { seed: number; truncation: number }
   'generate.morph': { layerId?: string; t: number }
   'generate.save': void
@@ -467,6 +468,14 @@ export const editorActionTable: ActionTable<EditorContext, EditorActionPayloads>
     },
   },
   'model.cancelImport': { label: 'Cancel import', perform: () => cancelCheckpointImport() },
+  'model.upgrade': {
+    label: 'Update model',
+    perform: (ctx, { id }) => {
+      // the model in use is loaded again with its new graphs: the preview is made anew
+      const active = ctx.ui.models.some((m) => m.id === id && m.active)
+      return upgradeModel(ctx.ui, id, () => (active ? modelChanged(ctx) : refreshModels(ctx)))
+    },
+  },
   'model.importDroppedCheckpoint': {
     label: 'Import dropped checkpoint',
     perform: async (ctx, { file }) => {

@@ -2,8 +2,8 @@
 // checkpoint), the released checkpoints to download (Models › Add), device report.
 import { useEffect } from 'react'
 import { useEditorState } from '../ui/editorServices'
-import { checkpointJob } from '../../src-shared/contract'
-import { loadCatalog } from '../models/downloads'
+import { checkpointJob, upgradeJob } from '../../src-shared/contract'
+import { downloadState, loadCatalog } from '../models/downloads'
 import { AddModels, JobStatus } from './AddModels'
 import { Dialog } from './Dialog'
 
@@ -45,6 +45,18 @@ export function ModelsDialog() {
                 {m.capabilities.random ? ', random generation' : ''} · {m.builtIn ? 'bundled' : 'imported'}
               </dd>
             </dl>
+            {m.upgrade === 'available' && (
+              <div className="model-upgrade">
+                <p>Imported by an earlier version of Stylemap Studio. Updating it gives it today's graphs, which edit faster; its weights stay as they are.</p>
+                <button type="button" aria-label={`Update ${m.name}`} disabled={downloadState(ui, upgradeJob(m.id)).running} onClick={() => void actions.dispatch('model.upgrade', { id: m.id })}>
+                  Update
+                </button>
+              </div>
+            )}
+            {m.upgrade === 'early' && (
+              <p className="model-upgrade">Imported by an early version of Stylemap Studio, whose files cannot be updated: import its checkpoint again to edit faster.</p>
+            )}
+            <JobStatus job={upgradeJob(m.id)} label={`Update of ${m.name}`} />
           </li>
         ))}
       </ul>

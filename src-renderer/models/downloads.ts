@@ -3,7 +3,7 @@
 // pieces: the renderer never holds a path). State lives in the UiStore (`catalog`, `downloads`),
 // keyed by job: a catalog data set, or `checkpoint` for an import by hand.
 import { formatBytes, type CatalogDataset } from '../../src-shared/catalog'
-import { appErrorCodes, checkpointJob, uploadChunkMaxBytes, type DownloadProgress, type ModelInfo } from '../../src-shared/contract'
+import { appErrorCodes, checkpointJob, upgradeJob, uploadChunkMaxBytes, type DownloadProgress, type ModelInfo } from '../../src-shared/contract'
 import { call, CodedError, toAppError } from '../engine/api'
 import type { UiStore } from '../ui/uiStore'
 
@@ -45,6 +45,8 @@ export function progressText(progress: DownloadProgress | null): string {
       return `Importing into a model…${percent === null ? '' : ` ${percent}%`}`
     case 'register':
       return 'Loading the new model…'
+    case 'upgrade':
+      return `Updating the model…${percent === null ? '' : ` ${percent}%`}`
     default:
       return assertNever(progress.stage)
   }
@@ -66,6 +68,8 @@ export function overallFraction(progress: DownloadProgress | null): number | nul
       return 0.8 + 0.15 * (progress.fraction ?? 0)
     case 'register':
       return 0.95
+    case 'upgrade':
+      return progress.fraction
     default:
       return assertNever(progress.stage)
   }
@@ -80,8 +84,14 @@ export async function loadCatalog(ui: UiStore): Promise<void> {
   }
 }
 
-/** Runs one job: its state shows it running, then its error, or nothing once done. */
-async function runJob(ui: UiStore, job: string, work: () => Promise<ModelInfo | null>, after: () => Promise<void>): Promise<void> {
+/** Runs one job: its state shows it running, then its error, or nothing once done (and `done`'s notice). */
+async function runJob(
+  ui: UiStore,
+  job: string,
+  work: () => Promise<ModelInfo | null>,
+  after: () => Promise<void>,
+  done: (model: ModelInfo) => string = (model) => `Installed ${model.name}; it is the model in use now`,
+): Promise<void> {
   if (downloadState(ui, job).running) return
   setJob(ui, job, { running: true, progress: null, error: null })
   try {
@@ -90,7 +100,7 @@ async function runJob(ui: UiStore, job: string, work: () => Promise<ModelInfo | 
     if (model) {
       await after()
       await loadCatalog(ui)
-      ui.set({ notice: `Installed ${model.name}; it is the model in use now` })
+      ui.set({ notice: done(model) })
     }
   } catch (error) {
     const failure = toAppError(error)
@@ -133,6 +143,17 @@ export function importCheckpointFile(ui: UiStore, after: () => Promise<void>): P
       return result.canceled ? null : result.model
     },
     after,
+  )
+}
+
+/** Models › Update: an imported folder brought to today's graphs (progress, errors as a download's). */
+export function upgradeModel(ui: UiStore, id: string, after: () => Promise<void>): Promise<void> {
+  return runJob(
+    ui,
+    upgradeJob(id),
+    async () => (await call('model:upgrade', { id })).model,
+    after,
+    (model) => `Updated ${model.name}: it edits with today's graphs now`,
   )
 }
 

@@ -1,11 +1,11 @@
 // model:* and app:info — which models are installed, which one is active, and on what device.
 import type { HandlerMap } from '../../../src-shared/ipc'
-import type { Channels } from '../../../src-shared/contract'
+import { type Channels, upgradeJob } from '../../../src-shared/contract'
 import type { AppContext } from '../context'
 
 const defaultMaxInputPixels = 100_000_000
 
-export function modelHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'model:list' | 'model:select' | 'model:import' | 'app:info'> {
+export function modelHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'model:list' | 'model:select' | 'model:import' | 'model:upgrade' | 'app:info'> {
   const { models, deps } = ctx
   return {
     'model:list': async () => {
@@ -17,6 +17,11 @@ export function modelHandlers(ctx: AppContext): Pick<HandlerMap<Channels>, 'mode
       const dir = await deps.dialogs.openModelFolder()
       if (!dir) return { canceled: true }
       return { canceled: false, model: await models.import(dir) }
+    },
+    'model:upgrade': async ({ id }) => {
+      const job = upgradeJob(id)
+      const progress = (fraction: number) => deps.emit?.('download:progress', { job, stage: 'upgrade', receivedBytes: 0, totalBytes: null, fraction, resumedFrom: 0 })
+      return { model: await models.upgrade(id, progress) }
     },
     'app:info': async () => {
       const loaded = await models.ensureLoaded().catch(() => null)
