@@ -8,7 +8,7 @@ import { htmlPage, startCheckpointServer, type CheckpointServer } from '../../sr
 import { smallCheckpoint } from '../../src-main/app/testing/checkpoints'
 import { startBridge } from '../bridge/server'
 import { expect, test as base } from '../fixtures'
-import { addReference, openPortrait, paintStroke, photoCrop, pixelDiff, screenshot } from './helpers'
+import { screenshot, strokeChangesPortrait } from './helpers'
 
 const test = base.extend<{ checkpoints: CheckpointServer }>({
   checkpoints: async ({}, use) => {
@@ -85,12 +85,7 @@ test('Models › Add downloads a released checkpoint with visible progress, resu
   await expect(dialog).toHaveCount(0)
 
   // the new model edits: a stroke on the photo changes the preview
-  const editor = { page, bridge, photoFile, faceFile }
-  await openPortrait(editor)
-  const crop = await photoCrop(page)
-  await addReference(editor)
-  const { photoBefore, painted } = await paintStroke(page, crop)
-  expect(pixelDiff(painted, photoBefore)).toBeGreaterThan(8)
+  await strokeChangesPortrait({ page, bridge, photoFile, faceFile })
   await screenshot(page, testInfo, '65-edited-with-downloaded-model')
 })
 

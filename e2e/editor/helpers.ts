@@ -268,6 +268,15 @@ export async function paintedPortrait(editor: Editor): Promise<{ crop: CropFrame
   return { crop, ...(await paintStroke(editor.page, crop)) }
 }
 
+/** The model in use edits: on the portrait as opened (its face framed), with a reference, a stroke changes the preview. */
+export async function strokeChangesPortrait(editor: Editor): Promise<void> {
+  await openPortrait(editor)
+  const crop = await photoCrop(editor.page)
+  await addReference(editor)
+  const { photoBefore, painted } = await paintStroke(editor.page, crop)
+  expect(pixelDiff(painted, photoBefore)).toBeGreaterThan(8)
+}
+
 /** A crop as the editor shows it ("crop 312px at 60,0 turned 24.9°"); `angle` only for a turned frame. */
 export interface ShownCrop extends CropFrame {
   angle?: number

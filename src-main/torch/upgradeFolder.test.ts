@@ -55,6 +55,15 @@ async function leftovers(): Promise<string[]> {
   return (await readdir(work)).filter((n) => n.startsWith('.upgrade-'))
 }
 
+/** The upgrade `start` runs fails; every file of `dir` is as it was and nothing is left beside it. Its error. */
+async function failsLeaving(dir: string, start: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+  const before = await snapshot(dir)
+  const e = await failure(start())
+  expect(await snapshot(dir)).toEqual(before)
+  expect(await leftovers()).toEqual([])
+  return e
+}
+
 /** The generated crop of one W+ edit (a photo, a reference, a mask) with the model in `dir`. */
 async function editWith(dir: string): Promise<RawImage> {
   const engine = new Engine()
@@ -133,12 +142,9 @@ describe.skipIf(skip)('upgradeFolder', () => {
     const file = await open(join(dir, 'generator.weights'), 'r+')
     await file.write(Buffer.from([1, 2, 3, 4]), 0, 4, 8192)
     await file.close()
-    const before = await snapshot(dir)
-    const e = await failure(upgradeFolder(dir))
+    const e = await failsLeaving(dir, () => upgradeFolder(dir))
     expect(e.code).toBe('E_UPGRADE_DAMAGED')
     expect(e.message).toContain('generator.weights')
-    expect(await snapshot(dir)).toEqual(before)
-    expect(await leftovers()).toEqual([])
   }, 120_000)
 
   it('checks the new folder against the old one: weights moved to the wrong place fail it, and the folder stays as it was', async () => {
@@ -156,22 +162,16 @@ describe.skipIf(skip)('upgradeFolder', () => {
     expect(a && b).toBeTruthy()
     ;[a[1], b[1]] = [b[1], a[1]]
     await writeFile(historyPath, JSON.stringify(history))
-    const before = await snapshot(dir)
-    const e = await failure(upgradeFolder(dir, { templatesDir: templates }))
+    const e = await failsLeaving(dir, () => upgradeFolder(dir, { templatesDir: templates }))
     expect(e.code).toBe('E_UPGRADE_VERIFY')
     expect(e.message).toContain('differ from the folder it replaces')
-    expect(await snapshot(dir)).toEqual(before)
-    expect(await leftovers()).toEqual([])
   }, 300_000)
 
   it('stops when canceled, leaving the folder as it was', async () => {
     const dir = await copyOf('canceled')
-    const before = await snapshot(dir)
     const controller = new AbortController()
-    const e = await failure(upgradeFolder(dir, { signal: controller.signal, onProgress: (_f, stage) => stage === 'weights' && controller.abort() }))
+    const e = await failsLeaving(dir, () => upgradeFolder(dir, { signal: controller.signal, onProgress: (_f, stage) => stage === 'weights' && controller.abort() }))
     expect(e.code).toBe('E_UPGRADE_CANCELED')
-    expect(await snapshot(dir)).toEqual(before)
-    expect(await leftovers()).toEqual([])
   }, 120_000)
 
   it('says why a folder cannot be upgraded: the first templates\' folders, and folders no template made', async () => {
@@ -184,9 +184,7 @@ describe.skipIf(skip)('upgradeFolder', () => {
     manifest.sha256 = { ...first.sha256, 'generator.weights': manifest.sha256['generator.weights'], 'encoder.weights': manifest.sha256['encoder.weights'] }
     await writeFile(join(dir, 'model.json'), JSON.stringify(manifest))
     expect(await folderVersion(dir)).toEqual({ state: 'early', template: '64-small-cm2' })
-    const before = await snapshot(dir)
-    expect(await failure(upgradeFolder(dir))).toMatchObject({ code: 'E_UPGRADE_EARLY' })
-    expect(await snapshot(dir)).toEqual(before)
+    expect(await failsLeaving(dir, () => upgradeFolder(dir))).toMatchObject({ code: 'E_UPGRADE_EARLY' })
 
     // the bundled model was exported by Python: its graphs are no template's
     expect(await folderVersion(defaultModelDir)).toMatchObject({ state: 'unknown' })
