@@ -86,6 +86,8 @@ function useStartup(services: EditorServices): void {
           call('autosave:check', {}),
         ])
         ui.set({ appInfo: info, models: models.models, recents: recents.items, recovery: autosave.recovery })
+        // a model an earlier version imported still edits with that version's graphs: say so once, at the start
+        if (info.model?.upgrade === 'available') ui.set({ notice: `${info.model.name} was imported by an earlier version: Models › Update makes it edit faster` })
       } catch (error) {
         store.reportError(toAppError(error))
       }

@@ -1,6 +1,6 @@
 // Models › Update: a model imported by the app of 2026-12-04 (the small test checkpoint
-// imported with that day's templates, registered in the user's models as that version left it)
-// is offered an update; the update shows its progress, brings the folder to today's graphs, and
+// imported with that day's templates, registered in the user's models and in use, as that
+// version left it) is pointed out when the app starts and offered an update; the update shows its progress, brings the folder to today's graphs, and
 // the model, now in use, edits a photo. A folder of the first templates (2026-12-02) is told to
 // import its checkpoint again.
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -32,12 +32,13 @@ const test = base.extend<{ importedDir: string }>({
     const files = Object.fromEntries(Object.keys(first.sha256).map((f) => [f.replace(/\.onnx$/, ''), f]))
     const sha256 = { ...first.sha256, 'generator.weights': manifest.sha256['generator.weights'], 'encoder.weights': manifest.sha256['encoder.weights'] }
     await writeFile(join(early, 'model.json'), JSON.stringify({ ...manifest, id: 'faces-2026-12-02', name: earlyName, files, sha256 }))
-    await writeFile(join(userData, 'models.json'), JSON.stringify({ imported: [dir, early] }))
+    await writeFile(join(userData, 'models.json'), JSON.stringify({ imported: [dir, early], selected: 'faces-2026-12-04' }))
     await use(dir)
   },
   bridge: async ({ engine, modelDir, bridgeToken, workDir, importedDir }, use) => {
+    // it was the model in use when that version closed
+    await engine.loadModel(importedDir)
     const bridge = await startBridge({ engine, modelsDir: modelDir, token: bridgeToken, userDataDir: join(workDir, 'user-data') })
-    expect(importedDir).toContain('user-data')
     await use(bridge)
     await bridge.close()
     // the worker's engine goes on to other specs with the model they expect
@@ -47,6 +48,8 @@ const test = base.extend<{ importedDir: string }>({
 
 test('Models › Update brings a model an earlier version imported to today\'s graphs, with visible progress; it then edits', async ({ app: page, bridge, importedDir, photoFile, faceFile }, testInfo) => {
   test.setTimeout(600_000)
+  // the model in use is one of them: the app says so when it starts
+  await expect(page.getByText(`${name} was imported by an earlier version: Models › Update makes it edit faster`)).toBeVisible()
   await page.getByRole('button', { name: 'Models' }).click()
   const dialog = page.getByRole('dialog', { name: 'Models' })
   const item = dialog.getByRole('list', { name: 'Available models' }).getByRole('listitem', { name })
@@ -57,7 +60,6 @@ test('Models › Update brings a model an earlier version imported to today\'s g
   await expect(dialog.getByRole('button', { name: /^Update / })).toHaveCount(1)
   await screenshot(page, testInfo, '70-model-update-offered')
 
-  await item.getByRole('button', { name: 'Use this model' }).click()
   await expect(item).toContainText('In use')
   await item.getByRole('button', { name: `Update ${name}` }).click()
   const status = item.getByRole('status', { name: `Update of ${name} progress` })

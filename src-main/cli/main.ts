@@ -15,6 +15,7 @@ import { EngineError, engineErrorCodes, toEngineError } from '../engine/errors.j
 import { formatFromPath, writeImage } from '../engine/export.js'
 import { cropToModel, decodeImage, decodeMask } from '../engine/images.js'
 import { type Args, layersOf, parseCommand, parseCrop, parseFace, parseInteger, parseNumber } from './args.js'
+import { folderVersion } from '../torch/upgradeFolder.js'
 import { runConvert, runUpgrade } from './convert.js'
 import { downloadExitCodes, downloadHelp, runDownload } from './download.js'
 import { readProjectFile, refuseOverwritingContent, refuseOverwritingInputs } from './inputs.js'
@@ -416,9 +417,17 @@ async function benchCommand(argv: string[]): Promise<void> {
   dirs.push(...extra.filter((d) => !dirs.includes(d)))
   const provider = (args.single('provider') ?? 'auto') as ProviderPreference
   if (provider !== 'auto' && !providerNames.includes(provider)) throw new EngineError(engineErrorCodes.badArgument, `--provider must be auto or one of ${providerNames.join(', ')}`)
+  const runs = optionalInteger(args, 'runs', 10, 1000) ?? 10
+  const threads = optionalInteger(args, 'threads', 1, 256)
+  // a folder an earlier version imported measures that version's graphs, not today's
+  for (const dir of dirs) {
+    const version = await folderVersion(dir).catch(() => null)
+    if (version?.state === 'upgradable') process.stderr.write(`note: ${dir} has an earlier version's graphs; 'stylemap upgrade --model ${dir}' gives it today's\n`)
+    if (version?.state === 'early') process.stderr.write(`note: ${dir} has the first templates' graphs; convert its checkpoint again for today's\n`)
+  }
   const report = await bench(dirs, {
-    runs: optionalInteger(args, 'runs', 10, 1000) ?? 10,
-    threads: optionalInteger(args, 'threads', 1, 256),
+    runs,
+    threads,
     provider,
     log: (line) => process.stderr.write(`${line}\n`),
   })
