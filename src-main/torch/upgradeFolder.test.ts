@@ -11,8 +11,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RawImage } from '../engine/api.js'
+import { ModelRegistry } from '../app/models.js'
 import { Engine } from '../engine/engine.js'
-import { defaultModelDir, repoRoot } from '../engine/testing/models.js'
+import { defaultModelDir, repoRoot, testModelDir } from '../engine/testing/models.js'
 import { gradientPng, rectMask } from '../engine/testing/photos.js'
 import { importCheckpoint } from './importCheckpoint.js'
 import { defaultTemplatesDir } from './templates.js'
@@ -195,6 +196,32 @@ describe.skipIf(skip)('upgradeFolder', () => {
     expect(await folderVersion(empty)).toMatchObject({ state: 'unknown' })
     expect((await failure(upgradeFolder(empty))).code).toBe('E_UPGRADE_UNKNOWN')
   }, 120_000)
+
+  it("the app's model list offers the update, runs one at a time, and lists the model as up to date after", async () => {
+    const dir = await copyOf('listed')
+    const userData = join(work, 'user-data')
+    await run('mkdir', ['-p', userData])
+    await writeFile(join(userData, 'models.json'), JSON.stringify({ imported: [dir] }))
+    const engine = new Engine()
+    try {
+      const models = new ModelRegistry(engine, await testModelDir(), userData)
+      const listed = async () => (await models.list()).find((m) => m.name === 'Faces of 2026-12-04')
+      expect((await listed())?.upgrade).toBe('available')
+      // the shipped model is the app's own
+      expect((await models.list()).filter((m) => m.upgrade)).toHaveLength(1)
+      const id = (await listed())!.id
+      const fractions: number[] = []
+      // two at once (a double click that got through): one runs, the other is refused, whichever comes first
+      const results = await Promise.allSettled([models.upgrade(id, (f) => fractions.push(f)), models.upgrade(id, (f) => fractions.push(f))])
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'E_DOWNLOAD_BUSY' } })
+      expect(fractions.at(-1)).toBe(1)
+      expect((await listed())?.upgrade).toBeUndefined()
+      expect(await folderVersion(dir)).toMatchObject({ state: 'current' })
+    } finally {
+      await engine.dispose()
+    }
+  }, 300_000)
 
   it('runs from the command line: --check says where a folder stands, then upgrade brings it up', async () => {
     const dir = await copyOf('cli')
