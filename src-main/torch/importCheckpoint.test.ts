@@ -16,6 +16,7 @@ import { repoRoot } from '../engine/testing/models.js'
 import { importCheckpoint } from './importCheckpoint.js'
 import { python, torchUnavailable } from './testing/fixtures.js'
 import { forkVerify, type SpawnVerify, type VerifyChild } from './verifyProcess.js'
+import { failure } from './testing/refusal.js'
 
 const run = promisify(execFile)
 const skip = await torchUnavailable()
@@ -39,15 +40,6 @@ function alive(pid: number): boolean {
   } catch {
     return false
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise
-  } catch (e) {
-    return e as { code: string; message: string }
-  }
-  throw new Error('the import did not fail')
 }
 
 beforeAll(async () => {

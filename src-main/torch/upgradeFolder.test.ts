@@ -20,6 +20,7 @@ import { defaultTemplatesDir } from './templates.js'
 import { python, torchUnavailable } from './testing/fixtures.js'
 import { templatesOf20261204 } from './testing/oldTemplates.js'
 import { folderVersion, upgradeFolder } from './upgradeFolder.js'
+import { failure } from './testing/refusal.js'
 
 const run = promisify(execFile)
 const skip = await torchUnavailable()
@@ -40,15 +41,6 @@ async function copyOf(name: string): Promise<string> {
   const dir = join(work, name)
   await cp(imported, dir, { recursive: true })
   return dir
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise
-  } catch (e) {
-    return e as { code: string; message: string }
-  }
-  throw new Error('the upgrade did not fail')
 }
 
 /** Staging folders an upgrade could leave beside the folder. */

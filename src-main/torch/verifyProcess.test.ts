@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import type { FolderCheck } from './verifyFolder.js'
 import { type UtilityProcessLike, type VerifyChild, type VerifyRequest, forkVerify, utilityVerifyChild, verifyInChild } from './verifyProcess.js'
+import { failure } from './testing/refusal.js'
 
 const answer: FolderCheck = { check: { maxRelativeError: 0, cases: 1 }, seconds: { verify: 1, check: 2 }, peakRssMiB: 2897 }
 
@@ -39,14 +40,6 @@ class FakeChild implements VerifyChild {
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise
-  } catch (e) {
-    return e as { code: string; message: string }
-  }
-  throw new Error('it did not fail')
-}
 
 describe('verifyInChild', () => {
   it('sends the folder, takes the answer, stops the process and resolves once it has ended', async () => {
