@@ -356,6 +356,18 @@ class DraftSplit(unittest.TestCase):
         self.assertLess((frozen - self.image).abs().max().item(), 1e-5)
         self.assertTrue(torch.equal(used, self.stats))
 
+    def test_the_exported_fine_part_centres_each_layer_input_once(self):
+        from smgan.export import _Fine
+
+        fine_mods = [t for pair in self.fine_mods for t in pair]
+        graph, made_by = _exported(_Fine(self.g), self.x, *fine_mods, self.stats, torch.tensor([0.0]))
+        # each layer's input: what its statistics' first ReduceMean reads
+        inputs = {n.input[0] for n in graph.node if n.op_type == "ReduceMean" and made_by.get(n.input[0]) != "Mul"}
+        self.assertEqual(len(inputs), len(self.fine_mods))
+        for x in inputs:
+            # one centred map, on the mean used (frozen or own), for the variance and the output alike
+            self.assertEqual(len([n for n in graph.node if n.op_type == "Sub" and n.input[0] == x]), 1, x)
+
     def test_a_window_grown_by_the_margin_gives_its_inside_exactly(self):
         from smgan.export import preview_meta
 
