@@ -5,7 +5,7 @@
 // and no failure changes the folder.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cp, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -184,7 +184,7 @@ describe.skipIf(skip)('upgradeFolder', () => {
     expect((await failure(upgradeFolder(defaultModelDir))).code).toBe('E_UPGRADE_UNKNOWN')
     // a folder without model.json
     const empty = join(work, 'empty')
-    await run('mkdir', ['-p', empty])
+    await mkdir(empty, { recursive: true })
     expect(await folderVersion(empty)).toMatchObject({ state: 'unknown' })
     expect((await failure(upgradeFolder(empty))).code).toBe('E_UPGRADE_UNKNOWN')
   }, 120_000)
@@ -192,7 +192,7 @@ describe.skipIf(skip)('upgradeFolder', () => {
   it("the app's model list offers the update, runs one at a time, and lists the model as up to date after", async () => {
     const dir = await copyOf('listed')
     const userData = join(work, 'user-data')
-    await run('mkdir', ['-p', userData])
+    await mkdir(userData, { recursive: true })
     await writeFile(join(userData, 'models.json'), JSON.stringify({ imported: [dir] }))
     const engine = new Engine()
     try {

@@ -40,7 +40,6 @@ class FakeChild implements VerifyChild {
   }
 }
 
-
 describe('verifyInChild', () => {
   it('sends the folder, takes the answer, stops the process and resolves once it has ended', async () => {
     const child = new FakeChild()
