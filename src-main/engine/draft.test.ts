@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ImageInfo, Mask, RawImage } from './api.js'
 import { benchPhoto } from './benchInputs.js'
+import { DRAFT_COARSE_TOLERANCE } from './draft.js'
 import { Engine } from './engine.js'
 import { randomWideTestModelDir, testModelDir } from './testing/models.js'
 import { sharedDataDir } from '../testing/utkface.js'
@@ -123,7 +124,7 @@ describe.each([
     })
   })
 
-  it('a strength or an offset dragged from an exact render drafts from that render: outside the cells either mix changes, its pixels are that render\'s', async () => {
+  it('a strength or an offset dragged from an exact render drafts from that render: outside the cells either mix changes, its pixels are nearly all that render\'s', async () => {
     const mask = square(140, 150, 120)
     const at = (layer: { strength?: number; offset?: { dx: number; dy: number }; mask?: Mask }) => ({ ...edit(mask), layers: [{ ...edit(mask).layers[0], ...layer }] })
     // the photo crop's own decode, and the exact render the drag starts from: they differ
@@ -139,9 +140,10 @@ describe.each([
       const what = JSON.stringify({ ...layer, mask: !!layer.mask })
       const draft = await engine.render({ edit: at(layer), output: { kind: 'generated' }, draft: true })
       expect(draft.draft).toBe(true)
-      // far from the masks (and from where they read with the offset) the draft is the render shown
-      expect(compare(shown.generated, draft.generated, far).mean, what).toBe(0)
       const exact = await engine.render({ edit: at(layer), output: { kind: 'generated' } })
+      // far from the masks (and from where they read with the offset) the draft is the render
+      // shown, but for the odd pixel of a cell recomputed where the coarse part's output moved
+      expect(compare(shown.generated, draft.generated, far).mean, what).toBeLessThanOrEqual(0.05)
       expect(compare(exact.generated, draft.generated).psnr, what).toBeGreaterThanOrEqual(30)
       const moved = under(layer.mask ?? mask, R)
       expect(compare(exact.generated, draft.generated, moved).mean, what).toBeLessThan(compare(exact.generated, shown.generated, moved).mean)
@@ -167,6 +169,34 @@ describe.each([
         expect(worst).toBeLessThanOrEqual(1)
       }
     })
+  })
+
+  it("a stroke's drafts show where its coarse layers move the picture past the cells they mix: closer to the exact render than drafts recomputing only the fine layers' changed cells", async () => {
+    // a stroke along a row on an unedited crop, each dab drafted from the crop's own decode; once
+    // its coarse cells flip, the coarse part's output moves around them
+    const errors = async (tolerance: number) => {
+      let mask = square(0, 0, 0)
+      const found: { mean: number; p999: number }[] = []
+      await withEngine({ draftWindowShare: 1, draftCoarseTolerance: tolerance }, await modelDir(), async (drafts, p, r) => {
+        await withEngine({}, await modelDir(), async (exacts, p2, r2) => {
+          for (let x = 170; x <= 282; x += 16) {
+            mask = dab(mask, x, 225, 20)
+            const asked = (id: string, ref: string) => ({ ...edit(mask), original: { imageId: id, crop }, layers: [{ reference: { imageId: ref }, mask }] })
+            const draft = await drafts.render({ edit: asked(p.imageId, r.imageId), output: { kind: 'generated' }, draft: true })
+            expect(draft.draft).toBe(true)
+            const exact = await exacts.render({ edit: asked(p2.imageId, r2.imageId), output: { kind: 'generated' } })
+            const d = Array.from(exact.generated.data, (v, i) => Math.abs(v - draft.generated.data[i]))
+            found.push({ mean: d.reduce((a, b) => a + b, 0) / d.length, p999: d.sort((a, b) => a - b)[Math.floor(0.999 * d.length)] })
+          }
+        })
+      })
+      return found
+    }
+    const shown = await errors(DRAFT_COARSE_TOLERANCE)
+    const fineOnly = await errors(Infinity)
+    const last = shown.length - 1
+    expect(shown[last].p999).toBeLessThan(fineOnly[last].p999)
+    expect(shown[last].mean).toBeLessThan(0.75 * fineOnly[last].mean)
   })
 
   it('a first draft of a crop, with no exact edit before it, starts from the photo decode', async () => {
@@ -222,6 +252,30 @@ describe('draft requests where a draft cannot help', () => {
       expect(Buffer.from(draft.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
     } finally {
       await engine.dispose()
+    }
+  })
+
+  it("a dab's draft window takes in where the coarse part's output moved only within the share and the growth", async () => {
+    // the dab's fine layers change 2 x 2 cells in the corner of the 8 x 8 grid: grown by the
+    // margin, 25 cells; the coarse layer's output moves a cell further (3 x 3), 36 cells grown
+    const mask = dab(square(0, 0, 0), 30, 30, 30)
+    const cases = [
+      [{ draftWindowShare: 0.6 }, 36],
+      [{ draftWindowShare: 0.6, draftCoarseTolerance: Infinity }, 25],
+      [{ draftWindowShare: 0.45 }, 25],
+      [{ draftWindowShare: 0.6, draftGrowth: 1.2 }, 25],
+    ] as const
+    for (const [options, cells] of cases) {
+      await withEngine(options, await testModelDir(), async (engine, photo, reference) => {
+        const edit = { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: reference.imageId }, mask }], space: 'wplus' as const }
+        const runtime = engine.inspect.runtime!
+        const fine = runtime.fine.bind(runtime)
+        const windows: number[] = []
+        runtime.fine = (x, mods, stats, height, width) => (windows.push(height * width), fine(x, mods, stats, height, width))
+        const draft = await engine.render({ edit, output: { kind: 'generated' }, draft: true }).finally(() => (runtime.fine = fine))
+        expect(draft.draft, JSON.stringify(options)).toBe(true)
+        expect(windows, JSON.stringify(options)).toEqual([cells])
+      })
     }
   })
 

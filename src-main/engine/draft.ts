@@ -3,12 +3,15 @@
 //
 // Nearly all of the feature path's arithmetic is in its last up-blocks (the fine part), and it
 // runs whole only because each layer normalises over the whole feature map. A draft runs the
-// coarse part whole (exact, cheap), then the fine part on a window around the cells the edit
-// changed since the crop's latest exact decode, normalised with that decode's statistics
-// instead of the window's own, and shows that decode outside the window. While painting, that
-// decode is the edit as the previous stroke left it: a stroke moves the statistics little, so
-// the draft is close to the exact render where the stroke is; past the window it shows the
-// decode where the exact render has small changes, which the feathered paste-back mostly hides.
+// coarse part whole (exact, cheap), then the fine part on a window, normalised with the
+// statistics of the crop's latest exact decode instead of the window's own, and shows that
+// decode outside the window. The window takes in the cells whose fine layers' gamma/beta the
+// edit changed since, and, where that costs at most DRAFT_GROWTH times as much, those where the
+// coarse part's output moved: a coarse layer's change reaches past its cells, and at 256 px
+// (several coarse layers, each normalised over its whole map) it can reach across the crop.
+// While painting, that decode is the edit as the previous stroke left it: a stroke moves the
+// statistics little, so the draft is close to the exact render where it recomputes; past the
+// window it shows the decode, and the exact render at the stroke's end shows what moved there.
 import type { Box } from './mixing.js'
 import { boxArea, copyCells, toGrid, unionBox, windowOf } from './mixing.js'
 import { grow, type MixState } from './incremental.js'
@@ -43,10 +46,32 @@ export class DraftBuffers {
 /** Above this share of the grid, a draft window costs about what the exact path does: the exact path runs instead. */
 export const DRAFT_WINDOW_SHARE = 0.6
 
+/**
+ * How far the coarse part's map x may move from the x of the exact decode a draft starts from, in
+ * units of that x's root mean square, before the draft recomputes the cell (see draftImage).
+ */
+export const DRAFT_COARSE_TOLERANCE = 0.05
+
+/**
+ * How many times the cells of its fine layers' window a draft's window may grow to where the
+ * coarse part's output moved (see draftImage): a draft is there to be quick, and where a coarse
+ * change reaches across much of the crop the exact render that follows the stroke shows it.
+ */
+export const DRAFT_GROWTH = 2
+
+/** What bounds a draft's window (the engine's options; DRAFT_WINDOW_SHARE, DRAFT_COARSE_TOLERANCE and DRAFT_GROWTH by default). */
+export interface DraftLimits {
+  share: number
+  tolerance: number
+  growth: number
+}
+
 /** An exact decode of a crop (its own, or of an edit of it) with its fine layers' statistics (ModelRuntime.featuresWithStats). */
 export interface ExactDecode {
   image: Float32Array
   stats: Float32Array
+  /** The coarse part's map x it was decoded from (the model's preview grid); undefined: not kept. */
+  x?: Float32Array
   /** What it was mixed from (a W+ edit or none); null: not known (W), so a draft compares against the photo. */
   state: MixState | null
   /**
@@ -86,19 +111,69 @@ function scaled(box: Box, k: number): Box {
 }
 
 /**
- * The draft image for an edit whose gamma/beta `live` holds (LiveModulations' tensors, with the
- * edit written in): the coarse part whole, the fine part on `window.input` with `base`'s
- * statistics, and `base`'s image outside `window.out`. `base` is an exact decode of the crop:
- * its own, or the latest exact edit of it (while painting: the edit as it was before the
- * stroke, whose statistics are closer than the photo's); the window covers what changed since.
+ * The box of cells (of a [channels, grid, grid] map) where `a` and `b` differ by more than
+ * `tolerance` in some channel; null where none does.
  */
-export async function draftImage(model: ModelRuntime, live: Modulation[], base: ExactDecode, window: DraftWindow, buffers: DraftBuffers = new DraftBuffers()): Promise<Float32Array> {
+export function changedCellsBox(a: Float32Array, b: Float32Array, channels: number, grid: number, tolerance: number): Box | null {
+  if (a.length !== channels * grid * grid || b.length !== a.length) throw new Error(`changedCellsBox: ${a.length} and ${b.length} values for [${channels}, ${grid}, ${grid}]`)
+  const cells = grid * grid
+  const moved = new Uint8Array(cells)
+  for (let c = 0; c < channels; c++) {
+    const o = c * cells
+    for (let i = 0; i < cells; i++) if (Math.abs(a[o + i] - b[o + i]) > tolerance) moved[i] = 1
+  }
+  let box: Box | null = null
+  for (let i = 0; i < cells; i++) {
+    if (!moved[i]) continue
+    const x = i % grid
+    const y = (i - x) / grid
+    box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
+  }
+  return box
+}
+
+/** `window` taking in the cells of `moved` too (a grid of `grid` cells, inputs grown by `margin`). */
+function grownWindow(window: DraftWindow, moved: Box, margin: number, grid: number): DraftWindow {
+  const out = unionBox([window.out, moved])!
+  return { out, input: grow(out, margin, grid) }
+}
+
+/** The root mean square of `values`. */
+function rms(values: Float32Array): number {
+  let sum = 0
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i]
+  return Math.sqrt(sum / Math.max(1, values.length))
+}
+
+/**
+ * The draft image for an edit whose gamma/beta `live` holds (LiveModulations' tensors, with the
+ * edit written in): the coarse part whole, the fine part on a window with `base`'s statistics, and
+ * `base`'s image outside the window's kept cells. `base` is an exact decode of the crop: its own,
+ * or the latest exact edit of it (while painting: the edit as it was before the stroke, whose
+ * statistics are closer than the photo's); `window` covers the cells whose fine layers'
+ * gamma/beta changed since. The coarse part's map x changes further: a coarse layer's change
+ * reaches past its cells through the layers after it, and its normalisation is global. So the
+ * window also takes in the cells where x moved from base's by more than `tolerance` times the
+ * root mean square of base's x, where the window so grown stays within `share` of the grid and
+ * `growth` times the cells of `window`'s input; else it keeps to `window` (a draft is there to be
+ * quick: where x moved outside it, the exact render after the stroke shows that).
+ */
+export async function draftImage(
+  model: ModelRuntime,
+  live: Modulation[],
+  base: ExactDecode,
+  window: DraftWindow,
+  buffers: DraftBuffers = new DraftBuffers(),
+  { share, tolerance, growth }: DraftLimits = { share: DRAFT_WINDOW_SHARE, tolerance: DRAFT_COARSE_TOLERANCE, growth: DRAFT_GROWTH },
+): Promise<Float32Array> {
   const p = model.manifest.preview
   if (!p) throw new Error('draftImage: the model has no draft preview graphs')
   const mods = model.manifest.modulations ?? []
   const R = model.manifest.resolution
-  const { input, out } = window
   const x = await model.coarse(live)
+  const moved = base.x && x !== base.x ? changedCellsBox(x, base.x, p.channels, p.grid, tolerance * rms(base.x)) : null
+  const grown = moved ? grownWindow(window, moved, p.margin, p.grid) : window
+  const { out, input } = boxArea(grown.input) <= Math.min(share * p.grid * p.grid, growth * boxArea(window.input)) ? grown : window
   const fine: Modulation[] = []
   for (let i = p.fineLayer; i < mods.length; i++) {
     const { channels, size } = mods[i]

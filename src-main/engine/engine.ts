@@ -35,7 +35,7 @@ import { frameRegion, isFrame } from './frames.js'
 import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type DecodedImage, decodeImage, defaultCrop, fitWithin, imageToTensor, regionPixels, regionScaled, resizeImage, tensorToImage } from './images.js'
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, eitherCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
-import { DRAFT_WINDOW_SHARE, DraftBuffers, draftImage, draftWindow, type ExactDecode } from './draft.js'
+import { DRAFT_COARSE_TOLERANCE, DRAFT_GROWTH, DRAFT_WINDOW_SHARE, DraftBuffers, type DraftLimits, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf, toHalf } from './half.js'
 import { type Box, cellOffset, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
 import { ModelRuntime } from './model.js'
@@ -62,6 +62,14 @@ export interface EngineOptions {
    * DRAFT_WINDOW_SHARE; 1: always draft where the model can).
    */
   draftWindowShare?: number
+  /**
+   * Draft renders: how far the coarse part's output may move from the exact decode a draft
+   * starts from, in units of its root mean square, before the draft recomputes the cell (default
+   * DRAFT_COARSE_TOLERANCE; Infinity: only the cells whose fine layers changed).
+   */
+  draftCoarseTolerance?: number
+  /** Draft renders: how many times its fine layers' window a draft's window may grow to take in where the coarse part's output moved (default DRAFT_GROWTH). */
+  draftGrowth?: number
   /**
    * Incremental models: where a single layer mixes cells whole, its reference's gamma/beta are
    * kept (and copied, at any offset and strength, when an edit reads them again) at the levels
@@ -174,11 +182,12 @@ export class Engine implements EngineApi {
   readonly #latestDecodes = new LRUCache<string, ExactDecode>({
     max: 16,
     maxSize: latestDecodeBudget,
-    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength + (d.own ?? []).reduce((sum, map) => sum + (map?.byteLength ?? 0), 0),
+    sizeCalculation: (d) => d.image.byteLength + d.stats.byteLength + (d.x?.byteLength ?? 0) + (d.own ?? []).reduce((sum, map) => sum + (map?.byteLength ?? 0), 0),
   })
   /** Drafts' window buffers, kept while drafts follow each other (dropped by an exact render). */
   readonly #draftBuffers = new DraftBuffers()
   readonly #draftShare: number
+  readonly #draftLimits: DraftLimits
   /**
    * What a paste-back reads from the photo and the references and no edit changes, by image,
    * crop and size: the photo region (downscaled or sampled from a frame), its low-pass and detail
@@ -199,6 +208,7 @@ export class Engine implements EngineApi {
   constructor(options: EngineOptions = {}) {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
+    this.#draftLimits = { share: this.#draftShare, tolerance: options.draftCoarseTolerance ?? DRAFT_COARSE_TOLERANCE, growth: options.draftGrowth ?? DRAFT_GROWTH }
     this.#keepMixedMacs = options.keepMixedMacs ?? KEEP_MIXED_MACS
     this.#garbage = options.collectGarbage === false ? null : new GarbageCollector()
     this.#collectAfterBytes = options.collectAfterBytes ?? COLLECT_BYTES
@@ -651,6 +661,7 @@ export class Engine implements EngineApi {
     // window around what the edit changes since: where it was mixed from the same layers, the
     // cells whose mix differs; else every cell either mix changed from the crop's own. Without a
     // latest decode (or its cells), the crop's own decode and the cells this edit changes.
+    // draftImage grows the window where the coarse part's output moved, within bounds.
     const latest = draft && model.draftable ? this.#latestDecodes.get(original.key) : undefined
     const sinceLatest = latest ? (changedSince(latest.state, state, sizes, R) ?? (latest.own && eitherCells(latest.own, own))) : null
     const window = draft && model.draftable ? draftWindow(model, (sinceLatest ?? own).map((map, i) => changedBox(map, sizes[i])), this.#draftShare) : null
@@ -717,7 +728,7 @@ export class Engine implements EngineApi {
       // set in place of another, not when it is set over itself)
       this.#modulations.delete(original.key)
       this.#modulations.set(original.key, live)
-      if (window && base) return draftImage(model, live.tensors, base, window, this.#draftBuffers)
+      if (window && base) return draftImage(model, live.tensors, base, window, this.#draftBuffers, this.#draftLimits)
       // the same gamma/beta as the latest exact render of them (only paste-back settings changed): its image
       const again = live.decoded
       if (again) return again
@@ -747,8 +758,8 @@ export class Engine implements EngineApi {
   }
 
   /** An exact decode of a crop: kept with its statistics as what later drafts of it start from (the stroke's drafts are over). */
-  #exact(key: string, state: MixState | null, own: (Uint8Array | null)[], { image, stats }: { image: Float32Array; stats: Float32Array | null }): Float32Array {
-    if (stats) this.#latestDecodes.set(key, { image, stats, state, own })
+  #exact(key: string, state: MixState | null, own: (Uint8Array | null)[], { image, stats, x }: { image: Float32Array; stats: Float32Array | null; x?: Float32Array }): Float32Array {
+    if (stats) this.#latestDecodes.set(key, { image, stats, x, state, own })
     this.#draftBuffers.clear()
     return image
   }
@@ -764,10 +775,10 @@ export class Engine implements EngineApi {
     if (kept) return kept
     live.restore()
     const version = live.version
-    const { image, stats } = await model.featuresWithStats(live.tensors)
+    const { image, stats, x } = await model.featuresWithStats(live.tensors)
     if (!stats) throw new Error('the fine graph gave no statistics for a draft')
     live.keepDecoded(image, version)
-    const decoded = { image, stats, state: ownState(model.manifest.styles.length) }
+    const decoded = { image, stats, x, state: ownState(model.manifest.styles.length) }
     this.#latestDecodes.set(key, decoded)
     return decoded
   }

@@ -635,21 +635,22 @@ export class ModelRuntime {
 
   /**
    * features() for one image, with the fine layers' normalisation statistics [layers - fineLayer, 2]
-   * (mean, 1 / std) where the model has the draft preview graphs (null without).
+   * (mean, 1 / std) and the coarse part's map x it started from, where the model has the draft
+   * preview graphs (null without).
    */
-  async featuresWithStats(mods: Modulation[]): Promise<{ image: Float32Array; stats: Float32Array | null }> {
+  async featuresWithStats(mods: Modulation[]): Promise<{ image: Float32Array; stats: Float32Array | null; x?: Float32Array }> {
     if (this.draftable) return this.split(mods, 1)
     return { image: await this.features(mods, 1), stats: null }
   }
 
   /** The feature path as coarse, then fine on the whole map with its own statistics (batch n). */
-  private async split(mods: Modulation[], n: number): Promise<{ image: Float32Array; stats: Float32Array }> {
+  private async split(mods: Modulation[], n: number): Promise<{ image: Float32Array; stats: Float32Array; x: Float32Array }> {
     const p = this.manifest.preview
     const levels = this.manifest.modulations ?? []
     if (!p) throw new EngineError(engineErrorCodes.modelFeature, `model ${this.info.id} has no draft preview graphs`)
     const x = await this.coarse(mods, n)
     const unused = new Float32Array(n * (levels.length - p.fineLayer) * 2)
-    return this.runFine(x, mods.slice(p.fineLayer), unused, false, p.grid, p.grid, n)
+    return { ...(await this.runFine(x, mods.slice(p.fineLayer), unused, false, p.grid, p.grid, n)), x }
   }
 
   /** Whether the model has the draft preview's coarse and fine graphs. */
