@@ -215,6 +215,31 @@ describe.skipIf(skip)('upgradeFolder', () => {
     }
   }, 300_000)
 
+  it("with the templates' history.json damaged, the app's model list still lists the folder, offers no update, and an update asked for says the templates are damaged", async () => {
+    const dir = await copyOf('listed-damaged-history')
+    const templates = join(work, 'templates-damaged-history')
+    await cp(defaultTemplatesDir, templates, { recursive: true })
+    const userData = join(work, 'user-data-damaged-history')
+    await mkdir(userData, { recursive: true })
+    await writeFile(join(userData, 'models.json'), JSON.stringify({ imported: [dir] }))
+    const engine = new Engine()
+    try {
+      const models = new ModelRegistry(engine, await testModelDir(), userData, templates)
+      const listed = async () => (await models.list()).find((m) => m.name === 'Faces of 2026-12-04')
+      // intact, the update is offered
+      expect((await listed())?.upgrade).toBe('available')
+      await writeFile(join(templates, '64-small-cm2', 'history.json'), '{"layouts": [')
+      const entry = await listed()
+      expect(entry).toBeDefined()
+      expect(entry!.upgrade).toBeUndefined()
+      const before = await snapshot(dir)
+      expect(await failure(models.upgrade(entry!.id))).toMatchObject({ code: 'E_CONVERT_TEMPLATE', message: expect.stringContaining('history.json is not valid JSON') })
+      expect(await snapshot(dir)).toEqual(before)
+    } finally {
+      await engine.dispose()
+    }
+  }, 300_000)
+
   it('runs from the command line: --check says where a folder stands, then upgrade brings it up', async () => {
     const dir = await copyOf('cli')
     const cli = (...args: string[]) => run(process.execPath, [join(repoRoot, 'bin', 'stylemap.mjs'), ...args], { cwd: repoRoot, timeout: 300_000 })
