@@ -13,8 +13,8 @@
 // statistics little, so the draft is close to the exact render where it recomputes; past the
 // window it shows the decode, and the exact render at the stroke's end shows what moved there.
 import type { Box } from './mixing.js'
-import { boxArea, copyCells, toGrid, unionBox, windowOf } from './mixing.js'
-import { grow, type MixState } from './incremental.js'
+import { boxArea, cellsBox, copyCells, toGrid, unionBox, windowOf } from './mixing.js'
+import { diffCells, grow, type MixState } from './incremental.js'
 import { betaChannels, type ModelRuntime, type Modulation } from './model.js'
 
 /**
@@ -110,28 +110,6 @@ function scaled(box: Box, k: number): Box {
   return { x0: box.x0 * k, y0: box.y0 * k, x1: box.x1 * k, y1: box.y1 * k }
 }
 
-/**
- * The box of cells (of a [channels, grid, grid] map) where `a` and `b` differ by more than
- * `tolerance` in some channel; null where none does.
- */
-export function changedCellsBox(a: Float32Array, b: Float32Array, channels: number, grid: number, tolerance: number): Box | null {
-  if (a.length !== channels * grid * grid || b.length !== a.length) throw new Error(`changedCellsBox: ${a.length} and ${b.length} values for [${channels}, ${grid}, ${grid}]`)
-  const cells = grid * grid
-  const moved = new Uint8Array(cells)
-  for (let c = 0; c < channels; c++) {
-    const o = c * cells
-    for (let i = 0; i < cells; i++) if (Math.abs(a[o + i] - b[o + i]) > tolerance) moved[i] = 1
-  }
-  let box: Box | null = null
-  for (let i = 0; i < cells; i++) {
-    if (!moved[i]) continue
-    const x = i % grid
-    const y = (i - x) / grid
-    box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + 1), y1: Math.max(box.y1, y + 1) } : { x0: x, y0: y, x1: x + 1, y1: y + 1 }
-  }
-  return box
-}
-
 /** `window` taking in the cells of `moved` too (a grid of `grid` cells, inputs grown by `margin`). */
 function grownWindow(window: DraftWindow, moved: Box, margin: number, grid: number): DraftWindow {
   const out = unionBox([window.out, moved])!
@@ -171,7 +149,8 @@ export async function draftImage(
   const mods = model.manifest.modulations ?? []
   const R = model.manifest.resolution
   const x = await model.coarse(live)
-  const moved = base.x && x !== base.x ? changedCellsBox(x, base.x, p.channels, p.grid, tolerance * rms(base.x)) : null
+  const movedCells = base.x && x !== base.x ? diffCells(x, base.x, p.channels, p.grid, tolerance * rms(base.x)) : null
+  const moved = movedCells && cellsBox(movedCells, p.grid)
   const grown = moved ? grownWindow(window, moved, p.margin, p.grid) : window
   const { out, input } = boxArea(grown.input) <= Math.min(share * p.grid * p.grid, growth * boxArea(window.input)) ? grown : window
   const fine: Modulation[] = []

@@ -335,6 +335,11 @@ describe('incremental helpers', () => {
     b[1 * 25 + 2 * 5 + 4] = 1 // channel 1, y 2, x 4
     b[0 * 25 + 1 * 5 + 1] = -1 // channel 0, y 1, x 1
     expect(setCells(diffCells(a, b, 2, 5)!, 5)).toEqual([[1, 1], [4, 2]])
+    // with a tolerance, only the cells that moved by more than it
+    b[0 * 25 + 3 * 5 + 0] = 0.05 // channel 0, y 3, x 0: under it
+    expect(setCells(diffCells(a, b, 2, 5, 0.1)!, 5)).toEqual([[1, 1], [4, 2]])
+    expect(setCells(diffCells(a, b, 2, 5, 0.02)!, 5)).toEqual([[1, 1], [4, 2], [0, 3]])
+    expect(diffCells(a, b, 2, 5, 1)).toBeNull()
   })
 
   it('diffBox against halves finds the cells whose values round to other halves', () => {

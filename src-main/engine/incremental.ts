@@ -32,10 +32,11 @@ export function grow(box: Box, d: number, clip?: number): Box {
 }
 
 /**
- * The cells (an r x r map) where two [channels, r, r] tensors differ in any channel; null when
- * equal. Against halves `b` (a kept pyramid), `a` differs where it rounds to another half.
+ * The cells (an r x r map) where two [channels, r, r] tensors differ in any channel (float32 `b`:
+ * by more than `tolerance`, when given); null when equal. Against halves `b` (a kept pyramid),
+ * `a` differs where it rounds to another half.
  */
-export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: number): Uint8Array | null {
+export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: number, tolerance = 0): Uint8Array | null {
   if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffCells: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
   const plane = r * r
   const changed = new Uint8Array(plane)
@@ -43,7 +44,9 @@ export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: 
   let any = false
   for (let c = 0; c < channels; c++) {
     const o = c * plane
-    if (b instanceof Float32Array) {
+    if (b instanceof Float32Array && tolerance > 0) {
+      for (let k = 0; k < plane; k++) if (Math.abs(a[o + k] - b[o + k]) > tolerance) changed[k] = 1
+    } else if (b instanceof Float32Array) {
       for (let k = 0; k < plane; k++) if (a[o + k] !== b[o + k]) changed[k] = 1
     } else {
       for (let k = 0; k < plane; k++) if (!changed[k] && bitsToHalf(bits[o + k]) !== b[o + k]) changed[k] = 1
