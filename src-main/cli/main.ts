@@ -435,7 +435,7 @@ async function benchCommand(argv: string[]): Promise<void> {
     print(JSON.stringify(report, null, 2))
     return
   }
-  print(`provider ${report.executionProvider}; ${report.machine.cpu}, ${report.machine.cores} cores`)
+  print(`provider ${report.executionProvider}; ${report.machine.cpu}${report.machine.simd ? ` (${report.machine.simd.join(' ') || 'no vector extensions known'})` : ''}, ${report.machine.cores} cores`)
   for (const r of report.results) {
     print(
       `${r.model} (${r.resolution} px): encode ${r.encode_ms} ms, decode ${r.decode_ms} ms, edit ${r.edit_ms} ms (${r.space}), strength ${r.strength_ms} ms, preview ${r.preview_ms} ms (another feather ${r.repaste_ms} ms), draft ${r.draft_preview_ms ?? '-'} ms (${r.draft_psnr_db ?? '-'} dB), stroke end ${r.stroke_end_ms ?? '-'} ms, ` +

@@ -1,6 +1,6 @@
 // `stylemap bench`: the interactive path against what the reference demo does per interaction,
 // same runtime, same process, same photos.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -121,7 +121,16 @@ export interface FacesBench {
 
 export interface BenchReport {
   executionProvider: string
-  machine: { cpu: string; cores: number; memory_gb: number; platform: string; arch: string; node: string }
+  machine: {
+    cpu: string
+    /** The CPU's vector extensions that onnxruntime's kernels choose between (simdFlags); null where they cannot be read (not Linux). */
+    simd: string[] | null
+    cores: number
+    memory_gb: number
+    platform: string
+    arch: string
+    node: string
+  }
   results: BenchRow[]
   /** Null, with `facesSkipped` saying why, when the test portrait is not at hand. */
   faces: FacesBench | null
@@ -502,10 +511,36 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
 /** The real photos the bench uses for faces, in the shared data beside the repository. */
 const sharedPhotosDir = join(sharedDataDir, 'photos')
 
+/**
+ * The vector extensions onnxruntime's CPU kernels dispatch on, widest first. Two machines can
+ * report the same CPU model ("AMD EPYC") and differ here, and with it in speed (a 256 px decode
+ * took 2.5-3.5 s in earlier benches, 5.3 s on a machine with AVX2 and no AVX-512), so a bench's
+ * times compare only between machines with the same list.
+ */
+export const SIMD_FLAGS = ['amx_tile', 'avx512_fp16', 'avx512_bf16', 'avx512_vnni', 'avx512bw', 'avx512f', 'avx_vnni', 'avx2', 'fma', 'f16c', 'avx', 'sse4_1', 'sse2', 'sve', 'asimddp', 'asimdhp', 'asimd'] as const
+
+/** Of SIMD_FLAGS, those on the first CPU of `cpuinfo` (Linux's /proc/cpuinfo: x86 `flags`, Arm `Features`), in that order. */
+export function simdFlags(cpuinfo: string): string[] {
+  const line = cpuinfo.match(/^(?:flags|Features)\s*:(.*)$/m)
+  const have = new Set((line?.[1] ?? '').trim().split(/\s+/))
+  return SIMD_FLAGS.filter((flag) => have.has(flag))
+}
+
+/** simdFlags of this machine; null where /proc/cpuinfo cannot be read. */
+function machineSimd(): string[] | null {
+  if (process.platform !== 'linux') return null
+  try {
+    return simdFlags(readFileSync('/proc/cpuinfo', 'utf8'))
+  } catch {
+    return null
+  }
+}
+
 export function machineInfo(): BenchReport['machine'] {
   const list = cpus()
   return {
     cpu: list[0]?.model ?? 'unknown',
+    simd: machineSimd(),
     cores: list.length,
     memory_gb: Math.round(totalmem() / 2 ** 30),
     platform: process.platform,
