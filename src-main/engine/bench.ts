@@ -514,8 +514,8 @@ const sharedPhotosDir = join(sharedDataDir, 'photos')
 /**
  * The vector extensions onnxruntime's CPU kernels dispatch on, widest first. Two machines can
  * report the same CPU model ("AMD EPYC") and differ here, and with it in speed (a 256 px decode
- * took 2.5-3.5 s in earlier benches, 5.3 s on a machine with AVX2 and no AVX-512), so a bench's
- * times compare only between machines with the same list.
+ * took 2.5-3.5 s in earlier benches, 3.8-5.3 s on a machine with AVX2 and no AVX-512), so a
+ * bench's times compare only between machines with the same list.
  */
 export const SIMD_FLAGS = ['amx_tile', 'avx512_fp16', 'avx512_bf16', 'avx512_vnni', 'avx512bw', 'avx512f', 'avx_vnni', 'avx2', 'fma', 'f16c', 'avx', 'sse4_1', 'sse2', 'sve', 'asimddp', 'asimdhp', 'asimd'] as const
 
