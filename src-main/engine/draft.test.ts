@@ -255,6 +255,14 @@ describe('draft requests where a draft cannot help', () => {
     }
   })
 
+  it('draft bounds that mean nothing are refused when the engine is made, with the option named', () => {
+    for (const options of [{ draftCoarseTolerance: -0.1 }, { draftCoarseTolerance: Number.NaN }, { draftGrowth: -1 }, { draftGrowth: '2' as never }]) {
+      expect(() => new Engine(options), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining(Object.keys(options)[0]) }))
+    }
+    // Infinity is a bound (no growth limit, or only the fine layers' cells), and 0 too
+    for (const options of [{ draftCoarseTolerance: Infinity }, { draftGrowth: Infinity }, { draftCoarseTolerance: 0, draftGrowth: 0 }]) expect(() => new Engine(options)).not.toThrow()
+  })
+
   it("a dab's draft window takes in where the coarse part's output moved only within the share and the growth", async () => {
     // the dab's fine layers change 2 x 2 cells in the corner of the 8 x 8 grid: grown by the
     // margin, 25 cells; the coarse layer's output moves a cell further (3 x 3), 36 cells grown

@@ -149,7 +149,8 @@ export async function draftImage(
   const mods = model.manifest.modulations ?? []
   const R = model.manifest.resolution
   const x = await model.coarse(live)
-  const movedCells = base.x && x !== base.x ? diffCells(x, base.x, p.channels, p.grid, tolerance * rms(base.x)) : null
+  // (no cell moves by more than an infinite tolerance, and Infinity x an RMS of 0 is no number)
+  const movedCells = base.x && x !== base.x && tolerance !== Infinity ? diffCells(x, base.x, p.channels, p.grid, tolerance * rms(base.x)) : null
   const moved = movedCells && cellsBox(movedCells, p.grid)
   const grown = moved ? grownWindow(window, moved, p.margin, p.grid) : window
   const { out, input } = boxArea(grown.input) <= Math.min(share * p.grid * p.grid, growth * boxArea(window.input)) ? grown : window

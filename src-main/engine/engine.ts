@@ -209,6 +209,9 @@ export class Engine implements EngineApi {
     this.#wholeShare = options.wholeModulationShare ?? WHOLE_MODULATION_SHARE
     this.#draftShare = options.draftWindowShare ?? DRAFT_WINDOW_SHARE
     this.#draftLimits = { share: this.#draftShare, tolerance: options.draftCoarseTolerance ?? DRAFT_COARSE_TOLERANCE, growth: options.draftGrowth ?? DRAFT_GROWTH }
+    for (const [name, value] of [['draftCoarseTolerance', this.#draftLimits.tolerance], ['draftGrowth', this.#draftLimits.growth]] as const) {
+      if (typeof value !== 'number' || !(value >= 0)) throw badArgument(`${name} must be a number of 0 or more (Infinity allowed), got ${String(value)}`)
+    }
     this.#keepMixedMacs = options.keepMixedMacs ?? KEEP_MIXED_MACS
     this.#garbage = options.collectGarbage === false ? null : new GarbageCollector()
     this.#collectAfterBytes = options.collectAfterBytes ?? COLLECT_BYTES

@@ -340,6 +340,10 @@ describe('incremental helpers', () => {
     expect(setCells(diffCells(a, b, 2, 5, 0.1)!, 5)).toEqual([[1, 1], [4, 2]])
     expect(setCells(diffCells(a, b, 2, 5, 0.02)!, 5)).toEqual([[1, 1], [4, 2], [0, 3]])
     expect(diffCells(a, b, 2, 5, 1)).toBeNull()
+    // a tolerance that means nothing, or one against halves (compared by rounding), is refused
+    expect(() => diffCells(a, b, 2, 5, Number.NaN)).toThrow(/tolerance of NaN/)
+    expect(() => diffCells(a, b, 2, 5, -1)).toThrow(/tolerance of -1/)
+    expect(() => diffCells(a, toHalf(b), 2, 5, 0.1)).toThrow(/against halves/)
   })
 
   it('diffBox against halves finds the cells whose values round to other halves', () => {

@@ -34,10 +34,12 @@ export function grow(box: Box, d: number, clip?: number): Box {
 /**
  * The cells (an r x r map) where two [channels, r, r] tensors differ in any channel (float32 `b`:
  * by more than `tolerance`, when given); null when equal. Against halves `b` (a kept pyramid),
- * `a` differs where it rounds to another half.
+ * `a` differs where it rounds to another half; a tolerance there is an error, not ignored.
  */
 export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: number, tolerance = 0): Uint8Array | null {
   if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffCells: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
+  if (!(tolerance >= 0)) throw new Error(`diffCells: a tolerance of ${tolerance}`)
+  if (tolerance > 0 && !(b instanceof Float32Array)) throw new Error('diffCells: a tolerance against halves (they are compared by rounding)')
   const plane = r * r
   const changed = new Uint8Array(plane)
   const bits = new Uint32Array(a.buffer, a.byteOffset, a.length)
