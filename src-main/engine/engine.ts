@@ -36,7 +36,7 @@ import { checkCrop, cropPixels, cropResized, cropScaled, cropToModel, type Decod
 import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, eitherCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_COARSE_TOLERANCE, DRAFT_GROWTH, DRAFT_WINDOW_SHARE, DraftBuffers, type DraftLimits, draftImage, draftWindow, type ExactDecode } from './draft.js'
-import { fromHalf, toHalf } from './half.js'
+import { fromHalf } from './half.js'
 import { type Box, cellOffset, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
 import { ModelRuntime } from './model.js'
 import { GarbageCollector } from './garbage.js'
@@ -83,8 +83,8 @@ export interface EngineOptions {
    */
   collectGarbage?: boolean
   /**
-   * A resize, or a whole reference pyramid cut down, that leaves at least this many bytes behind
-   * is followed by a full collection at once (default COLLECT_BYTES).
+   * A whole reference pyramid cut down that leaves at least this many bytes behind is followed by
+   * a full collection at once (default COLLECT_BYTES).
    */
   collectAfterBytes?: number
   /**
@@ -123,9 +123,8 @@ const bandBudget = 128e6
 /** Bytes of the exact decodes drafts start from (#latestDecodes). */
 const latestDecodeBudget = 128e6
 /**
- * A resize whose float32 output, or a whole pyramid cut down, of at least this many bytes is
- * followed by a full collection at once (garbage.ts), so that the next step's buffers do not
- * come on top of them.
+ * A whole pyramid cut down of at least this many bytes is followed by a full collection at once
+ * (garbage.ts), so that the next step's buffers do not come on top of it.
  */
 const COLLECT_BYTES = 32e6
 /** Detections kept, by image (detection depends on the pixels only, not on the model). */
@@ -887,19 +886,9 @@ export class Engine implements EngineApi {
     return true
   }
 
-  /** The resizer's outputs for a crop, as halves. */
+  /** The resizer's outputs for a crop, as halves (the graph casts them: ModelRuntime.resize). */
   async #resizeToHalves(encoded: Encoded): Promise<Uint16Array[]> {
-    const styles: Float32Array[] = await this.#requireModel().resize(encoded.stylemap, 1)
-    // level by level, so each float32 level can go as soon as its halves are made
-    let bytes = 0
-    const halves = styles.map((_, i) => {
-      bytes += styles[i].byteLength
-      const half = toHalf(styles[i])
-      styles[i] = new Float32Array(0)
-      return half
-    })
-    if (bytes >= this.#collectAfterBytes) this.#garbage?.now()
-    return halves
+    return this.#requireModel().resize(encoded.stylemap, 1)
   }
 
   /**

@@ -47,10 +47,10 @@ describe('garbage collection after long renders', () => {
     vi.restoreAllMocks()
   })
 
-  it('the engine collects at once after a resize and after a whole reference pyramid is cut down, where they leave enough behind', async () => {
+  it('the engine collects at once after a whole reference pyramid is cut down, where it leaves enough behind, and not after a resize', async () => {
     const now = vi.spyOn(GarbageCollector.prototype, 'now').mockImplementation(() => undefined)
     for (const [collectAfterBytes, calls] of [
-      [1, 3],
+      [1, 1],
       [Infinity, 0],
     ]) {
       now.mockClear()
@@ -59,9 +59,10 @@ describe('garbage collection after long renders', () => {
         await engine.loadModel(await testModelDir())
         const photo = await engine.openImage({ bytes: await gradientPng(96, 96, 0) })
         const reference = await engine.openImage({ bytes: await gradientPng(96, 96, 6) })
-        // the photo's styles and the reference's whole pyramid: a resize each
+        // the photo's styles and the reference's whole pyramid: a resize each, which leaves no
+        // float32 copy behind (the graph casts its outputs to halves)
         await engine.prepare({ original: { imageId: photo.imageId }, references: [{ imageId: reference.imageId }] })
-        expect(now).toHaveBeenCalledTimes(calls === 0 ? 0 : 2)
+        expect(now).not.toHaveBeenCalled()
         // the first stroke cuts the reference's pyramid down to where its mask reads it
         await engine.render({ edit: { original: { imageId: photo.imageId }, layers: [{ reference: { imageId: reference.imageId }, mask: rectMask(96, 96, 10, 10, 20, 20) }] }, output: { kind: 'generated' } })
         expect(now).toHaveBeenCalledTimes(calls)

@@ -9,8 +9,8 @@
 // on their own (spawn.ts engineMallocEnv), gives their memory back at once. How many bytes are
 // garbage cannot be read cheaply (process.memoryUsage() counts buffers until V8 sweeps them),
 // so the engine collects after every render long enough that 4 ms is little beside it, and at
-// once after a step that leaves a large block behind inside one (a 256 px resize's 123 MB of
-// float32 levels, a whole reference pyramid cut down), before the next step adds its own.
+// once after a step that leaves a large block behind inside one (a whole reference pyramid cut
+// down, 62 MB at 256 px), before the next step adds its own.
 
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'

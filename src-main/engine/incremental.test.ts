@@ -358,6 +358,18 @@ describe('incremental helpers', () => {
     expect(setCells(diffCells(b, halves, 2, 4)!, 4)).toEqual([[0, 3]])
   })
 
+  it('diffCells between halves (a resizer\'s output against a kept pyramid) finds the cells whose bits differ', () => {
+    const a = toHalf(Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => 0.1 + i / 7))
+    expect(diffCells(a, Uint16Array.from(a), 2, 4)).toBeNull()
+    const b = Uint16Array.from(a)
+    b[16 + 6] += 1 // channel 1, y 1, x 2: the next half up
+    b[0] ^= 0x8000 // channel 0, y 0, x 0: its sign
+    expect(setCells(diffCells(a, b, 2, 4)!, 4)).toEqual([[0, 0], [2, 1]])
+    // halves against float32 values, or with a tolerance, are refused
+    expect(() => diffCells(a, fromHalf(b), 2, 4)).toThrow(/halves against float32/)
+    expect(() => diffCells(a, b, 2, 4, 0.1)).toThrow(/against halves/)
+  })
+
   it('grow grows a box by d cells, clipped to the grid when asked', () => {
     expect(grow({ x0: 3, y0: 3, x1: 4, y1: 4 }, 2)).toEqual({ x0: 1, y0: 1, x1: 6, y1: 6 })
     expect(grow({ x0: 3, y0: 3, x1: 4, y1: 4 }, 2, 4)).toEqual({ x0: 1, y0: 1, x1: 4, y1: 4 })

@@ -32,23 +32,27 @@ export function grow(box: Box, d: number, clip?: number): Box {
 }
 
 /**
- * The cells (an r x r map) where two [channels, r, r] tensors differ in any channel (float32 `b`:
- * by more than `tolerance`, when given); null when equal. Against halves `b` (a kept pyramid),
- * `a` differs where it rounds to another half; a tolerance there is an error, not ignored.
+ * The cells (an r x r map) where two [channels, r, r] tensors differ in any channel (float32 `a`
+ * and `b`: by more than `tolerance`, when given); null when equal. Float32 `a` against halves `b`
+ * (a kept pyramid) differs where it rounds to another half; halves against halves (a resizer's
+ * output against a kept pyramid), where the bits differ. A tolerance against halves is an error,
+ * not ignored, and so are halves `a` against float32 `b`.
  */
-export function diffCells(a: Float32Array, b: StyleTensor, channels: number, r: number, tolerance = 0): Uint8Array | null {
+export function diffCells(a: StyleTensor, b: StyleTensor, channels: number, r: number, tolerance = 0): Uint8Array | null {
   if (a.length !== channels * r * r || b.length !== a.length) throw new Error(`diffCells: tensors of ${a.length} and ${b.length} values for [${channels}, ${r}, ${r}]`)
   if (!(tolerance >= 0)) throw new Error(`diffCells: a tolerance of ${tolerance}`)
   if (tolerance > 0 && !(b instanceof Float32Array)) throw new Error('diffCells: a tolerance against halves (they are compared by rounding)')
+  if (!(a instanceof Float32Array) && b instanceof Float32Array) throw new Error('diffCells: halves against float32 values')
   const plane = r * r
   const changed = new Uint8Array(plane)
-  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length)
+  const bits = a instanceof Float32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : null
   let any = false
   for (let c = 0; c < channels; c++) {
     const o = c * plane
     if (b instanceof Float32Array && tolerance > 0) {
       for (let k = 0; k < plane; k++) if (Math.abs(a[o + k] - b[o + k]) > tolerance) changed[k] = 1
-    } else if (b instanceof Float32Array) {
+    } else if (b instanceof Float32Array || !bits) {
+      // the same kind of values: equal or not
       for (let k = 0; k < plane; k++) if (a[o + k] !== b[o + k]) changed[k] = 1
     } else {
       for (let k = 0; k < plane; k++) if (!changed[k] && bitsToHalf(bits[o + k]) !== b[o + k]) changed[k] = 1

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
+import { toHalf } from './half.js'
 import { baseSessionOptions, betaChannels, graphSessionOptions, groupLevels, ModelRuntime, modulationGroups, padZero } from './model.js'
 import { testModelDir } from './testing/models.js'
 import { passThroughGraph } from './testing/onnxGraphs.js'
@@ -57,16 +58,26 @@ describe('loading a model folder', () => {
       expect(runtime.incremental).toBe(true)
       expect(runtime.draftable).toBe(true)
       expect(['decoder', 'synthesis', 'features', 'modulation', 'coarse', 'fine'].map((g) => runtime.has(g as never))).toEqual([false, false, false, true, true, true])
-      // decoder(w) equals features(modulation(resizer(w))) (FORMAT.md): the folder's decoder graph run apart
+      // decoder(w) equals features(modulation(resizer(w))) (FORMAT.md): the folder's decoder and resizer graphs run apart
       const w = new Float32Array(runtime.stylemapLength).map((_, i) => Math.sin(i))
-      const decoder = await ort.InferenceSession.create(join(source, 'decoder.onnx'))
       const { channels, size } = runtime.manifest.stylemap
-      const direct = (await decoder.run({ stylemap: new ort.Tensor('float32', w, [1, channels, size, size]) })).image.data as Float32Array
-      await decoder.release()
-      const staged = await runtime.decode(w, 1)
-      let maxDiff = 0
-      for (let i = 0; i < direct.length; i++) maxDiff = Math.max(maxDiff, Math.abs(direct[i] - staged[i]))
-      expect(maxDiff).toBeLessThan(1e-3)
+      const feed = { stylemap: new ort.Tensor('float32', w, [1, channels, size, size]) }
+      const apart = async (graph: string) => {
+        const session = await ort.InferenceSession.create(join(source, `${graph}.onnx`))
+        const out = await session.run(feed)
+        await session.release()
+        return out
+      }
+      const direct = (await apart('decoder')).image.data as Float32Array
+      const resized = await apart('resizer')
+      const floatStyles = runtime.info.styles.map((_, i) => resized[`style_${i}`].data as Float32Array)
+      // the runtime's resizer gives its outputs as halves, the bits toHalf makes of the graph's float32 ones
+      const halves = await runtime.resize(w, 1)
+      halves.forEach((h, i) => expect(h).toEqual(toHalf(floatStyles[i])))
+      const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0)
+      expect(maxDiff(direct, await runtime.synthesize(floatStyles, 1))).toBeLessThan(1e-3)
+      // decode runs on the halves: within a level of 255 (raw images span [-1, 1])
+      expect(maxDiff(direct, await runtime.decode(w, 1))).toBeLessThan(2 / 255)
     } finally {
       await runtime.release()
     }

@@ -1,11 +1,13 @@
 // A loaded model folder: one onnxruntime session per graph, created once, released on switch.
+import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { LoadModelOptions, ModelInfo, ProviderName, ProviderPreference, ProviderReport } from './api.js'
 import { EngineError, engineErrorCodes } from './errors.js'
 import { type GraphName, type Manifest, readManifest, verifyFiles } from './manifest.js'
-import { HALF_VALUES } from './half.js'
+import { fromHalf, HALF_VALUES } from './half.js'
+import { withHalfOutputs } from './halfOutputs.js'
 import type { StyleTensor } from './mixing.js'
 import { chooseProvider, planProviders, probeModelBytes } from './providers.js'
 
@@ -48,6 +50,11 @@ interface IoSpec {
   outputs: Record<string, Dim[]>
   /** Shapes for the load-time probe where a graph has dynamic sizes besides the batch. */
   probe?: { inputs: Record<string, number[]>; outputs: Record<string, number[]> }
+  /**
+   * The resizer's outputs come out as halves: its session is created from the folder's graph with
+   * a cast to float16 after each (halfOutputs.ts), as the engine keeps them only as halves.
+   */
+  halfOutputs?: boolean
 }
 
 /** One window of a style tensor for the modulation graph: [n, channels, height, width]. */
@@ -176,6 +183,16 @@ export function sameBits(a: readonly Float32Array[], b: readonly Float32Array[])
   return a.length === b.length && a.every((v, k) => v.length === b[k].length && bytes(v).equals(bytes(b[k])))
 }
 
+/**
+ * A float16 output's values as their bits: onnxruntime gives a Uint16Array, or a Float16Array
+ * where the JavaScript runtime has one (the halves' bits are the same bytes).
+ */
+function halvesOf(data: ort.Tensor['data']): Uint16Array {
+  if (data instanceof Uint16Array) return data
+  if (ArrayBuffer.isView(data) && data.BYTES_PER_ELEMENT === 2) return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+  throw new Error('a float16 output came out as neither halves nor their bits')
+}
+
 /** Copies of `arrays`, written into `into`'s buffers where they have the same lengths. */
 function copiesOf(arrays: readonly Float32Array[], into?: readonly Float32Array[]): Float32Array[] {
   return arrays.map((a, k) => {
@@ -199,7 +216,7 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   return {
     encoder: { inputs: { image }, outputs: { stylemap } },
     decoder: { inputs: { stylemap }, outputs: { image } },
-    resizer: { inputs: { stylemap }, outputs: styles },
+    resizer: { inputs: { stylemap }, outputs: styles, halfOutputs: true },
     synthesis: { inputs: styles, outputs: { image } },
     modulation: {
       inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, `h${i}`, `w${i}`] as Dim[]])),
@@ -250,12 +267,12 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
   const fail = (what: string): never => {
     throw new EngineError(engineErrorCodes.modelGraph, `${graph} graph does not match model.json: ${what}`)
   }
-  const compare = (kind: 'input' | 'output', names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[], expected: Record<string, Dim[]>): void => {
+  const compare = (kind: 'input' | 'output', names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[], expected: Record<string, Dim[]>, type: ort.Tensor.Type): void => {
     const want = Object.keys(expected)
     if (names.length !== want.length || want.some((n) => !names.includes(n))) fail(`${kind}s are [${names.join(', ')}], expected [${want.join(', ')}]`)
     for (const m of meta) {
       if (!m.isTensor) return fail(`${kind} ${m.name} is not a tensor`)
-      if (m.type !== 'float32') fail(`${kind} ${m.name} is ${m.type}, expected float32`)
+      if (m.type !== type) fail(`${kind} ${m.name} is ${m.type}, expected ${type}`)
       const dims = m.shape
       const exp = expected[m.name]
       if (dims.length !== exp.length) fail(`${kind} ${m.name} has rank ${dims.length}, expected ${exp.length}`)
@@ -264,8 +281,8 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
       })
     }
   }
-  compare('input', session.inputNames, session.inputMetadata, spec.inputs)
-  compare('output', session.outputNames, session.outputMetadata, spec.outputs)
+  compare('input', session.inputNames, session.inputMetadata, spec.inputs, 'float32')
+  compare('output', session.outputNames, session.outputMetadata, spec.outputs, spec.halfOutputs ? 'float16' : 'float32')
 }
 
 /** Fails with E_MODEL_GRAPH unless every output has the shape model.json gives it for a batch of `batch`. */
@@ -356,11 +373,22 @@ export function graphSessionOptions(graph: GraphName, options: ort.InferenceSess
   return { ...own, ...options, freeDimensionOverrides: { N: 1 } }
 }
 
+/**
+ * A session of the graph at `path`; with `spec.halfOutputs`, of that graph with its outputs cast
+ * to float16, created from bytes, its external weights found in the graph's folder.
+ */
+async function openSession(path: string, options: ort.InferenceSession.SessionOptions, spec: IoSpec): Promise<ort.InferenceSession> {
+  if (!spec.halfOutputs) return ort.InferenceSession.create(path, options)
+  const bytes = withHalfOutputs(await readFile(path), Object.keys(spec.outputs))
+  const session = { ...(options.extra?.session as Record<string, unknown> | undefined), model_external_initializers_file_folder_path: dirname(path) }
+  return ort.InferenceSession.create(bytes, { ...options, extra: { ...options.extra, session } })
+}
+
 /** One graph's session, its inputs and outputs checked against model.json. */
 async function createSession(graph: GraphName, path: string, manifest: Manifest, options: ort.InferenceSession.SessionOptions, specs: Record<GraphName, IoSpec>): Promise<ort.InferenceSession> {
   let session: ort.InferenceSession
   try {
-    session = await ort.InferenceSession.create(path, graphSessionOptions(graph, options))
+    session = await openSession(path, graphSessionOptions(graph, options), specs[graph])
   } catch (e) {
     throw new EngineError(engineErrorCodes.modelGraph, `${graph} graph (${manifest.files[graph]}) cannot be loaded: ${(e as Error).message.split('\n')[0]}`)
   }
@@ -476,7 +504,7 @@ export class ModelRuntime {
     if (batch === 1) return s
     let pending = this.batchSessions[graph]
     if (!pending) {
-      pending = ort.InferenceSession.create(path, this.sessionOptions)
+      pending = openSession(path, this.sessionOptions, this.specs[graph])
       this.batchSessions[graph] = pending
       pending.catch(() => delete this.batchSessions[graph])
     }
@@ -519,25 +547,29 @@ export class ModelRuntime {
   }
 
   /**
-   * Stylemaps -> style tensors per level (each [n, c_i, r_i, r_i]). Into onnxruntime's own
-   * outputs, not pre-allocated ones (PREALLOCATE_BYTES): a 256 px resize returns 117 MB, which
-   * pre-allocated stayed allocated twice until the collector ran, and the caller then adds a
-   * pyramid of halves on top (a reference's resize during prepare was the session bench's peak,
-   * 1,214 MiB). Held after a run: +97 against +217 MB; its peak +208 against +217; its time
-   * about the same (medians 665.3 / 658.1 against 639.3 / 656.1 ms, processes of their own).
+   * Stylemaps -> style tensors per level (each [n, c_i, r_i, r_i]), as halves: the graph casts
+   * them (halfOutputs.ts), the same bits toHalf made of its float32 outputs in JavaScript. At
+   * 256 px (the fixture's graph, 2 threads, alternated in one process, medians of 6) a resize
+   * takes 1,148 ms against 1,430, of which toHalf was 240; in a process of its own it peaked
+   * +153 MB over the loaded session against +227, and holds its 59 MB of halves, not 117 MB of
+   * float32 garbage besides. The session bench's peak is the same (1,190 / 1,191 against 1,189 /
+   * 1,188 MiB): it comes where the pyramids are held, not in a resize. Into onnxruntime's own
+   * outputs, never pre-allocated ones (PREALLOCATE_BYTES): those stayed allocated twice until
+   * the collector ran.
    */
-  async resize(stylemaps: Float32Array, n: number): Promise<Float32Array[]> {
+  async resize(stylemaps: Float32Array, n: number): Promise<Uint16Array[]> {
     const { channels, size } = this.manifest.stylemap
     const out = await this.run('resizer', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) })
-    return this.manifest.styles.map((_, i) => out[`style_${i}`].data as Float32Array)
+    return this.manifest.styles.map((_, i) => halvesOf(out[`style_${i}`].data))
   }
 
   /** Style tensors (batch n each) -> raw images [n,3,R,R]. */
-  async synthesize(styles: Float32Array[], n: number): Promise<Float32Array> {
+  async synthesize(styles: StyleTensor[], n: number): Promise<Float32Array> {
     if (this.incremental) return this.features(await this.modulations(styles, n), n)
     const feeds: Record<string, ort.Tensor> = {}
     this.manifest.styles.forEach((s, i) => {
-      feeds[`style_${i}`] = new ort.Tensor('float32', styles[i], [n, s.channels, s.size, s.size])
+      const values = styles[i] instanceof Float32Array ? styles[i] : fromHalf(styles[i])
+      feeds[`style_${i}`] = new ort.Tensor('float32', values, [n, s.channels, s.size, s.size])
     })
     const out = await this.run('synthesis', feeds)
     return out.image.data as Float32Array

@@ -9,10 +9,10 @@ type Bytes = number[]
 const FLOAT = 1
 const INT64 = 7
 
-/** A float32 value declaration; a string dim is symbolic. */
-function valueInfo(name: string, dims: (number | string)[]): Bytes {
+/** A float32 (or `type`) value declaration; a string dim is symbolic. */
+function valueInfo(name: string, dims: (number | string)[], type = FLOAT): Bytes {
   const shape = dims.flatMap((d) => field(1, typeof d === 'number' ? field(1, d) : field(2, d)))
-  return [...field(1, name), ...field(2, field(1, [...field(1, FLOAT), ...field(2, shape)]))]
+  return [...field(1, name), ...field(2, field(1, [...field(1, type), ...field(2, shape)]))]
 }
 
 function intAttribute(name: string, value: number): Bytes {
@@ -67,5 +67,19 @@ export function passThroughGraph(
     [floatTensor('zero', [], [0]), floatTensor('ones', [rank], new Array<number>(rank).fill(1))],
     [valueInfo(input, inputDims), ...unused.map(([name, dims]) => valueInfo(name, dims))],
     [valueInfo(output, outputDims), ...copies.map(([, to, dims]) => valueInfo(to, dims))],
+  )
+}
+
+/**
+ * x [n] -> a = 3x, b = a + 1 (read from a, an output too), shape = x's shape (int64): outputs
+ * that other nodes read, and one that is not float. `taken`: a value of its own (x, unchanged),
+ * named as withHalfOutputs would name a renamed output's float value (`b__float32`).
+ */
+export function chainGraph(taken = 'unused'): Uint8Array {
+  return model(
+    [node('Mul', ['x', 'three'], ['a']), node('Add', ['a', 'one'], ['b']), node('Shape', ['x'], ['shape']), node('Identity', ['x'], [taken])],
+    [floatTensor('three', [], [3]), floatTensor('one', [], [1])],
+    [valueInfo('x', ['n'])],
+    [valueInfo('a', ['n']), valueInfo('b', ['n']), valueInfo('shape', [1], INT64), valueInfo(taken, ['n'])],
   )
 }

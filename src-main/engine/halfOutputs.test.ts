@@ -1,0 +1,62 @@
+import * as ort from 'onnxruntime-node'
+import { describe, expect, it } from 'vitest'
+import { fromHalf, toHalf } from './half.js'
+import { messageFields, withHalfOutputs } from './halfOutputs.js'
+import { chainGraph } from './testing/onnxGraphs.js'
+
+// values whose triples a float16 cannot hold exactly; 3 x 341.2333 + 1 = 1024.7 is 1025 as a half,
+// but 1024 when 3x is rounded to a half first (1023.5) and then 1 added
+const x = Float32Array.from([341.2333, 0.1001, -2.3337, 1234.567, 7e-6])
+
+async function run(model: Uint8Array): Promise<ort.InferenceSession.ReturnType> {
+  const session = await ort.InferenceSession.create(model)
+  try {
+    return await session.run({ x: new ort.Tensor('float32', x, [x.length]) })
+  } finally {
+    await session.release()
+  }
+}
+
+describe('withHalfOutputs', () => {
+  it('casts the outputs named to float16, the bits toHalf makes, and leaves the others as they were', async () => {
+    const plain = await run(chainGraph())
+    const out = await run(withHalfOutputs(chainGraph(), ['a', 'b']))
+    expect(plain.a.type).toBe('float32')
+    for (const name of ['a', 'b']) {
+      expect(out[name].type).toBe('float16')
+      expect(out[name].dims).toEqual([x.length])
+      expect(Array.from(out[name].data as Uint16Array)).toEqual(Array.from(toHalf(plain[name].data as Float32Array)))
+    }
+    // b reads a's float32 value, not its halves: 3x + 1 rounded once
+    const bFromHalves = toHalf(Float32Array.from(fromHalf(out.a.data as Uint16Array), (v) => v + 1))
+    expect(fromHalf(out.b.data as Uint16Array)[0]).toBe(1025)
+    expect(fromHalf(bFromHalves)[0]).toBe(1024)
+    expect(out.shape.type).toBe('int64')
+    expect(out.shape.data).toEqual(plain.shape.data)
+    expect(out.unused.type).toBe('float32')
+    expect(out.unused.data).toEqual(x)
+  })
+
+  it('casts only the outputs named, and keeps the names of the graph\'s own values clear', async () => {
+    const out = await run(withHalfOutputs(chainGraph('b__float32'), ['b']))
+    expect(out.a.type).toBe('float32')
+    expect(out.b.type).toBe('float16')
+    expect(Array.from(out.b.data as Uint16Array)).toEqual(Array.from(toHalf(Float32Array.from(x, (v) => Math.fround(Math.fround(3 * v) + 1)))))
+    // the graph's value of that name is still its own (x), not b's float value
+    expect(out.b__float32.data).toEqual(x)
+  })
+
+  it('keeps every other byte: the model with nothing to cast is the model', () => {
+    const model = chainGraph()
+    expect(Buffer.from(withHalfOutputs(model, [])).equals(Buffer.from(model))).toBe(true)
+    // and what it adds parses as protobuf
+    expect(messageFields(withHalfOutputs(model, ['a'])).length).toBe(messageFields(model).length)
+  })
+
+  it('refuses what it cannot cast: bytes that are no model, an output the graph lacks, one not float32', () => {
+    expect(() => withHalfOutputs(Uint8Array.from([0xff, 0xff, 0xff]), ['a'])).toThrow()
+    expect(() => withHalfOutputs(Buffer.from('not an onnx model at all'), ['a'])).toThrow()
+    expect(() => withHalfOutputs(chainGraph(), ['c'])).toThrow('the graph has no output c')
+    expect(() => withHalfOutputs(chainGraph(), ['shape'])).toThrow('output shape is not float32')
+  })
+})

@@ -1,0 +1,159 @@
+// An ONNX graph whose float outputs come out as float16, rewritten in memory as its session is
+// created: the resizer's, whose outputs the engine keeps only as halves. Cast in the graph, a
+// 256 px pyramid's float32 levels (117 MB) never reach JavaScript, which would convert them
+// (240 ms) and leave them behind as garbage. The model folder's file stays as it is, so every
+// folder ever imported gets it, and the halves are the bits the engine's own toHalf made.
+
+import { field, varint } from './protobuf.js'
+
+/** One field of a protobuf message: its number, wire type and bytes (the whole field, tag included). */
+interface Field {
+  num: number
+  wire: number
+  /** the field's bytes, tag included */
+  raw: Uint8Array
+  /** the payload of a length-delimited field (wire type 2) */
+  payload?: Uint8Array
+  /** the value of a varint field (wire type 0) */
+  value?: number
+}
+
+function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } {
+  let value = 0
+  let scale = 1
+  let i = at
+  for (;;) {
+    if (i >= bytes.length) throw new Error('truncated varint')
+    const b = bytes[i++]
+    value += (b & 0x7f) * scale
+    if (b < 0x80) return { value, next: i }
+    scale *= 128
+    if (scale > 2 ** 63) throw new Error('varint too long')
+  }
+}
+
+/** The fields of a protobuf message, in order. Throws on bytes that are not one. */
+export function messageFields(bytes: Uint8Array): Field[] {
+  const out: Field[] = []
+  let at = 0
+  while (at < bytes.length) {
+    const start = at
+    const tag = readVarint(bytes, at)
+    at = tag.next
+    const wire = tag.value % 8
+    const num = Math.floor(tag.value / 8)
+    let payload: Uint8Array | undefined
+    let value: number | undefined
+    if (wire === 0) {
+      const v = readVarint(bytes, at)
+      value = v.value
+      at = v.next
+    } else if (wire === 1) at += 8
+    else if (wire === 5) at += 4
+    else if (wire === 2) {
+      const len = readVarint(bytes, at)
+      payload = bytes.subarray(len.next, len.next + len.value)
+      at = len.next + len.value
+    } else throw new Error(`unsupported wire type ${wire}`)
+    if (num === 0 || at > bytes.length) throw new Error('not a protobuf message')
+    out.push({ num, wire, raw: bytes.subarray(start, at), payload, value })
+  }
+  return out
+}
+
+const text = (bytes: Uint8Array | undefined): string => Buffer.from(bytes ?? []).toString('utf8')
+
+// ONNX's field numbers (onnx.proto)
+const MODEL_GRAPH = 7
+const GRAPH_NODE = 1
+const GRAPH_OUTPUT = 12
+const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 }
+const ATTRIBUTE = { name: 1, i: 3, type: 20 }
+const ATTRIBUTE_INT = 2
+const VALUE_INFO = { name: 1, type: 2 }
+const TYPE_TENSOR = 1
+const TENSOR_ELEM_TYPE = 1
+const FLOAT = 1
+const FLOAT16 = 10
+
+/** The elem_type of a ValueInfoProto's tensor type; null when it is not a tensor. */
+function elemType(valueInfo: Uint8Array): number | null {
+  const type = messageFields(valueInfo).find((f) => f.num === VALUE_INFO.type)?.payload
+  const tensor = type && messageFields(type).find((f) => f.num === TYPE_TENSOR)?.payload
+  return (tensor && messageFields(tensor).find((f) => f.num === TENSOR_ELEM_TYPE)?.value) ?? null
+}
+
+/** The name of the value a graph's float output `name` now comes from: not a name the graph has. */
+const floatName = (name: string, taken: Set<string>): string => {
+  let n = `${name}__float32`
+  while (taken.has(n)) n += '_'
+  return n
+}
+
+/**
+ * `model` (ONNX ModelProto bytes) with each output named in `outputs` cast to float16 in the
+ * graph: the output keeps its name, the value the graph computed for it is renamed, and a Cast
+ * node makes the output from it. Every other byte is kept, so weights in external files are found
+ * as before. Throws when the bytes are not a model or an output named is not a float one.
+ */
+export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): Uint8Array {
+  const top = messageFields(model)
+  const graphs = top.filter((f) => f.num === MODEL_GRAPH && f.wire === 2)
+  if (graphs.length !== 1) throw new Error('not an ONNX model: no graph')
+  const graph = messageFields(graphs[0].payload!)
+  const found = new Map<string, Field>()
+  for (const f of graph) {
+    if (f.num !== GRAPH_OUTPUT || f.wire !== 2) continue
+    const name = text(messageFields(f.payload!).find((v) => v.num === VALUE_INFO.name)?.payload)
+    if (outputs.includes(name)) found.set(name, f)
+  }
+  for (const name of outputs) {
+    const output = found.get(name)
+    if (!output) throw new Error(`the graph has no output ${name}`)
+    if (elemType(output.payload!) !== FLOAT) throw new Error(`output ${name} is not float32`)
+  }
+  // every name a node reads or writes, so that a renamed value clashes with none
+  const taken = new Set<string>(outputs)
+  for (const f of graph) {
+    if (f.num !== GRAPH_NODE || f.wire !== 2) continue
+    for (const n of messageFields(f.payload!)) if (n.num === NODE.input || n.num === NODE.output) taken.add(text(n.payload))
+  }
+  const renamed = new Map(outputs.map((name) => [name, floatName(name, taken)]))
+  const rename = (name: string): string => renamed.get(name) ?? name
+  const parts: Uint8Array[] = []
+  for (const f of graph) {
+    if (f.num === GRAPH_OUTPUT && f.wire === 2 && [...found.values()].includes(f)) {
+      parts.push(bytesOf(field(GRAPH_OUTPUT, halfValueInfo(f.payload!))))
+    } else if (f.num === GRAPH_NODE && f.wire === 2) {
+      // the nodes that write or read an output's value now write or read it by its new name
+      const node = messageFields(f.payload!).map((n) =>
+        (n.num === NODE.input || n.num === NODE.output) && n.wire === 2 ? bytesOf(field(n.num, rename(text(n.payload)))) : n.raw,
+      )
+      parts.push(lengthDelimited(GRAPH_NODE, node))
+    } else parts.push(f.raw)
+  }
+  for (const name of outputs) parts.push(bytesOf(field(GRAPH_NODE, castNode(renamed.get(name)!, name))))
+  return Buffer.concat(top.map((f) => (f === graphs[0] ? lengthDelimited(MODEL_GRAPH, parts) : f.raw)))
+}
+
+const bytesOf = (values: number[]): Uint8Array => Uint8Array.from(values)
+
+/** A length-delimited field of `chunks` (a graph holds its weights when they are not external: megabytes). */
+function lengthDelimited(num: number, chunks: Uint8Array[]): Uint8Array {
+  const length = chunks.reduce((sum, c) => sum + c.length, 0)
+  return Buffer.concat([bytesOf([...varint((num << 3) | 2), ...varint(length)]), ...chunks])
+}
+
+/** A float output's ValueInfoProto with its tensor type's elem_type made float16, all else kept. */
+function halfValueInfo(valueInfo: Uint8Array): number[] {
+  const remake = (bytes: Uint8Array, num: number, inner: (b: Uint8Array) => number[]): number[] =>
+    messageFields(bytes).flatMap((f) => (f.num === num && f.wire === 2 ? field(num, inner(f.payload!)) : [...f.raw]))
+  return remake(valueInfo, VALUE_INFO.type, (type) =>
+    remake(type, TYPE_TENSOR, (tensor) => messageFields(tensor).flatMap((f) => (f.num === TENSOR_ELEM_TYPE ? field(TENSOR_ELEM_TYPE, FLOAT16) : [...f.raw]))),
+  )
+}
+
+function castNode(input: string, output: string): number[] {
+  const to = [...field(ATTRIBUTE.name, 'to'), ...field(ATTRIBUTE.i, FLOAT16), ...field(ATTRIBUTE.type, ATTRIBUTE_INT)]
+  return [...field(NODE.input, input), ...field(NODE.output, output), ...field(NODE.name, `${output}__to_float16`), ...field(NODE.opType, 'Cast'), ...field(NODE.attribute, to)]
+}
