@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { fromHalf, toHalf } from './half.js'
-import { messageFields, withHalfOutputs } from './halfOutputs.js'
+import { withHalfOutputs } from './halfOutputs.js'
+import { messageFields } from './protobuf.js'
 import { chainGraph } from './testing/onnxGraphs.js'
 
 // values whose triples a float16 cannot hold exactly; 3 x 341.2333 + 1 = 1024.7 is 1025 as a half,
@@ -35,6 +36,11 @@ describe('withHalfOutputs', () => {
     expect(out.shape.data).toEqual(plain.shape.data)
     expect(out.unused.type).toBe('float32')
     expect(out.unused.data).toEqual(x)
+    // the graph's declaration of a's value (value_info) follows it to its new name, so that it
+    // does not claim float32 for the float16 output (onnxruntime runs it either way)
+    const graph = messageFields(messageFields(withHalfOutputs(chainGraph(), ['a', 'b'])).find((f) => f.num === 7)!.payload!)
+    const declared = graph.filter((f) => f.num === 13).map((f) => Buffer.from(messageFields(f.payload!).find((v) => v.num === 1)!.payload!).toString())
+    expect(declared).toEqual(['a__float32'])
   })
 
   it('casts only the outputs named, and keeps the names of the graph\'s own values clear', async () => {
@@ -54,8 +60,10 @@ describe('withHalfOutputs', () => {
   })
 
   it('refuses what it cannot cast: bytes that are no model, an output the graph lacks, one not float32', () => {
-    expect(() => withHalfOutputs(Uint8Array.from([0xff, 0xff, 0xff]), ['a'])).toThrow()
-    expect(() => withHalfOutputs(Buffer.from('not an onnx model at all'), ['a'])).toThrow()
+    expect(() => withHalfOutputs(Uint8Array.from([0xff, 0xff, 0xff]), ['a'])).toThrow('not a protobuf message: a varint runs past the end')
+    expect(() => withHalfOutputs(Buffer.from('not an onnx model at all'), ['a'])).toThrow(/^not a protobuf message: wire type 6$/)
+    // a message, but no graph in it
+    expect(() => withHalfOutputs(Uint8Array.from([0x08, 0x07]), ['a'])).toThrow('not an ONNX model: no graph')
     expect(() => withHalfOutputs(chainGraph(), ['c'])).toThrow('the graph has no output c')
     expect(() => withHalfOutputs(chainGraph(), ['shape'])).toThrow('output shape is not float32')
   })

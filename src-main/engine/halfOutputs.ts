@@ -4,69 +4,18 @@
 // (240 ms) and leave them behind as garbage. The model folder's file stays as it is, so every
 // folder ever imported gets it, and the halves are the bits the engine's own toHalf made.
 
-import { field, varint } from './protobuf.js'
-
-/** One field of a protobuf message: its number, wire type and bytes (the whole field, tag included). */
-interface Field {
-  num: number
-  wire: number
-  /** the field's bytes, tag included */
-  raw: Uint8Array
-  /** the payload of a length-delimited field (wire type 2) */
-  payload?: Uint8Array
-  /** the value of a varint field (wire type 0) */
-  value?: number
-}
-
-function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0
-  let scale = 1
-  let i = at
-  for (;;) {
-    if (i >= bytes.length) throw new Error('truncated varint')
-    const b = bytes[i++]
-    value += (b & 0x7f) * scale
-    if (b < 0x80) return { value, next: i }
-    scale *= 128
-    if (scale > 2 ** 63) throw new Error('varint too long')
-  }
-}
-
-/** The fields of a protobuf message, in order. Throws on bytes that are not one. */
-export function messageFields(bytes: Uint8Array): Field[] {
-  const out: Field[] = []
-  let at = 0
-  while (at < bytes.length) {
-    const start = at
-    const tag = readVarint(bytes, at)
-    at = tag.next
-    const wire = tag.value % 8
-    const num = Math.floor(tag.value / 8)
-    let payload: Uint8Array | undefined
-    let value: number | undefined
-    if (wire === 0) {
-      const v = readVarint(bytes, at)
-      value = v.value
-      at = v.next
-    } else if (wire === 1) at += 8
-    else if (wire === 5) at += 4
-    else if (wire === 2) {
-      const len = readVarint(bytes, at)
-      payload = bytes.subarray(len.next, len.next + len.value)
-      at = len.next + len.value
-    } else throw new Error(`unsupported wire type ${wire}`)
-    if (num === 0 || at > bytes.length) throw new Error('not a protobuf message')
-    out.push({ num, wire, raw: bytes.subarray(start, at), payload, value })
-  }
-  return out
-}
+import { type Field, field, lengthDelimited, messageFields } from './protobuf.js'
 
 const text = (bytes: Uint8Array | undefined): string => Buffer.from(bytes ?? []).toString('utf8')
 
 // ONNX's field numbers (onnx.proto)
 const MODEL_GRAPH = 7
 const GRAPH_NODE = 1
+const GRAPH_INITIALIZER = 5
+const GRAPH_INPUT = 11
 const GRAPH_OUTPUT = 12
+const GRAPH_VALUE_INFO = 13
+const TENSOR_NAME = 8
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 }
 const ATTRIBUTE = { name: 1, i: 3, type: 20 }
 const ATTRIBUTE_INT = 2
@@ -92,8 +41,9 @@ const floatName = (name: string, taken: Set<string>): string => {
 
 /**
  * `model` (ONNX ModelProto bytes) with each output named in `outputs` cast to float16 in the
- * graph: the output keeps its name, the value the graph computed for it is renamed, and a Cast
- * node makes the output from it. Every other byte is kept, so weights in external files are found
+ * graph: the output keeps its name, the value the graph computed for it is renamed (in the nodes
+ * and in the graph's value declarations), and a Cast node makes the output from it. Names in
+ * subgraphs (If, Loop) are not followed: the resizer has none. Every other byte is kept, so weights in external files are found
  * as before. Throws when the bytes are not a model or an output named is not a float one.
  */
 export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): Uint8Array {
@@ -101,10 +51,11 @@ export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): 
   const graphs = top.filter((f) => f.num === MODEL_GRAPH && f.wire === 2)
   if (graphs.length !== 1) throw new Error('not an ONNX model: no graph')
   const graph = messageFields(graphs[0].payload!)
+  const nameOf = (f: Field, num: number): string => text(messageFields(f.payload!).find((v) => v.num === num)?.payload)
   const found = new Map<string, Field>()
   for (const f of graph) {
     if (f.num !== GRAPH_OUTPUT || f.wire !== 2) continue
-    const name = text(messageFields(f.payload!).find((v) => v.num === VALUE_INFO.name)?.payload)
+    const name = nameOf(f, VALUE_INFO.name)
     if (outputs.includes(name)) found.set(name, f)
   }
   for (const name of outputs) {
@@ -112,11 +63,14 @@ export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): 
     if (!output) throw new Error(`the graph has no output ${name}`)
     if (elemType(output.payload!) !== FLOAT) throw new Error(`output ${name} is not float32`)
   }
-  // every name a node reads or writes, so that a renamed value clashes with none
+  // every name the graph gives a value (nodes' inputs and outputs, initializers, inputs), so that
+  // a renamed value clashes with none
   const taken = new Set<string>(outputs)
   for (const f of graph) {
-    if (f.num !== GRAPH_NODE || f.wire !== 2) continue
-    for (const n of messageFields(f.payload!)) if (n.num === NODE.input || n.num === NODE.output) taken.add(text(n.payload))
+    if (f.wire !== 2) continue
+    if (f.num === GRAPH_NODE) for (const n of messageFields(f.payload!)) if (n.num === NODE.input || n.num === NODE.output) taken.add(text(n.payload))
+    if (f.num === GRAPH_INITIALIZER) taken.add(nameOf(f, TENSOR_NAME))
+    if (f.num === GRAPH_INPUT) taken.add(nameOf(f, VALUE_INFO.name))
   }
   const renamed = new Map(outputs.map((name) => [name, floatName(name, taken)]))
   const rename = (name: string): string => renamed.get(name) ?? name
@@ -130,6 +84,10 @@ export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): 
         (n.num === NODE.input || n.num === NODE.output) && n.wire === 2 ? bytesOf(field(n.num, rename(text(n.payload)))) : n.raw,
       )
       parts.push(lengthDelimited(GRAPH_NODE, node))
+    } else if (f.num === GRAPH_VALUE_INFO && f.wire === 2 && renamed.has(nameOf(f, VALUE_INFO.name))) {
+      // a declaration of an output's value describes the float32 value, now under its new name
+      const info = messageFields(f.payload!).map((v) => (v.num === VALUE_INFO.name ? bytesOf(field(v.num, rename(text(v.payload)))) : v.raw))
+      parts.push(lengthDelimited(GRAPH_VALUE_INFO, info))
     } else parts.push(f.raw)
   }
   for (const name of outputs) parts.push(bytesOf(field(GRAPH_NODE, castNode(renamed.get(name)!, name))))
@@ -137,12 +95,6 @@ export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): 
 }
 
 const bytesOf = (values: number[]): Uint8Array => Uint8Array.from(values)
-
-/** A length-delimited field of `chunks` (a graph holds its weights when they are not external: megabytes). */
-function lengthDelimited(num: number, chunks: Uint8Array[]): Uint8Array {
-  const length = chunks.reduce((sum, c) => sum + c.length, 0)
-  return Buffer.concat([bytesOf([...varint((num << 3) | 2), ...varint(length)]), ...chunks])
-}
 
 /** A float output's ValueInfoProto with its tensor type's elem_type made float16, all else kept. */
 function halfValueInfo(valueInfo: Uint8Array): number[] {

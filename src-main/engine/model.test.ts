@@ -210,6 +210,13 @@ describe('loading a model folder', () => {
     })
   }
 
+  // the resizer is read and rewritten before its session is made (halfOutputs.ts): bytes that are
+  // no model fail there, not in onnxruntime, and say so
+  it('names the resizer and what is wrong with it when its file is no model', async () => {
+    const dir = await variant('resizer-not-onnx-message', (d, m) => replaceGraph(d, m, 'resizer.onnx', Buffer.from('not a model')))
+    await expect(ModelRuntime.load(dir)).rejects.toMatchObject({ code: 'E_MODEL_GRAPH', message: 'resizer graph (resizer.onnx) cannot be loaded: not a protobuf message: wire type 6' })
+  })
+
   it('without verify, a lying graph loads but its first run is refused with E_MODEL_GRAPH', async () => {
     const dir = await variant('lying-decoder-unverified', (d, m) => {
       withoutIncremental(m)

@@ -1,6 +1,7 @@
 // Small hand-written ONNX graphs for model-folder tests: graphs that claim one output shape
 // in their declaration and produce another when run (what a swapped or hostile model folder
-// does). Written as protobuf directly so the tests need no Python.
+// does), and one for withHalfOutputs' renaming. Written as protobuf directly so the tests need
+// no Python.
 
 import { field } from '../protobuf.js'
 
@@ -28,13 +29,14 @@ function floatTensor(name: string, dims: number[], values: number[]): Bytes {
   return [...dims.flatMap((d) => field(1, d)), ...field(2, FLOAT), ...field(8, name), ...field(9, [...raw])]
 }
 
-function model(nodes: Bytes[], initializers: Bytes[], inputs: Bytes[], outputs: Bytes[]): Uint8Array {
+function model(nodes: Bytes[], initializers: Bytes[], inputs: Bytes[], outputs: Bytes[], declared: Bytes[] = []): Uint8Array {
   const graph = [
     ...nodes.flatMap((n) => field(1, n)),
     ...field(2, 'test'),
     ...initializers.flatMap((t) => field(5, t)),
     ...inputs.flatMap((i) => field(11, i)),
     ...outputs.flatMap((o) => field(12, o)),
+    ...declared.flatMap((v) => field(13, v)),
   ]
   return Uint8Array.from([...field(1, 8), ...field(2, 'stylemap-tests'), ...field(7, graph), ...field(8, [...field(1, ''), ...field(2, 13)])])
 }
@@ -72,14 +74,17 @@ export function passThroughGraph(
 
 /**
  * x [n] -> a = 3x, b = a + 1 (read from a, an output too), shape = x's shape (int64): outputs
- * that other nodes read, and one that is not float. `taken`: a value of its own (x, unchanged),
- * named as withHalfOutputs would name a renamed output's float value (`b__float32`).
+ * that other nodes read, one that is not float, and `a` declared once more as a float value (in
+ * the graph's value_info, as exporters write). `taken`: a value of its own (x, unchanged) and an
+ * unused initializer named after it plus '_', named as withHalfOutputs would first name a renamed
+ * output's float value (`b__float32`, then `b__float32_`).
  */
 export function chainGraph(taken = 'unused'): Uint8Array {
   return model(
     [node('Mul', ['x', 'three'], ['a']), node('Add', ['a', 'one'], ['b']), node('Shape', ['x'], ['shape']), node('Identity', ['x'], [taken])],
-    [floatTensor('three', [], [3]), floatTensor('one', [], [1])],
+    [floatTensor('three', [], [3]), floatTensor('one', [], [1]), floatTensor(`${taken}_`, [], [0])],
     [valueInfo('x', ['n'])],
     [valueInfo('a', ['n']), valueInfo('b', ['n']), valueInfo('shape', [1], INT64), valueInfo(taken, ['n'])],
+    [valueInfo('a', ['n'])],
   )
 }
