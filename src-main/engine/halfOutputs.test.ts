@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { fromHalf, toHalf } from './half.js'
 import { withHalfOutputs } from './halfOutputs.js'
 import { messageFields } from './protobuf.js'
-import { chainGraph } from './testing/onnxGraphs.js'
+import { chainGraph, passedOutGraph } from './testing/onnxGraphs.js'
 
 // values whose triples a float16 cannot hold exactly; 3 x 341.2333 + 1 = 1024.7 is 1025 as a half,
 // but 1024 when 3x is rounded to a half first (1023.5) and then 1 added
@@ -52,6 +52,11 @@ describe('withHalfOutputs', () => {
     expect(out.b__float32.data).toEqual(x)
   })
 
+  it('casts an output named twice once', async () => {
+    const out = await run(withHalfOutputs(chainGraph(), ['a', 'a']))
+    expect(Array.from(out.a.data as Uint16Array)).toEqual(Array.from(toHalf(Float32Array.from(x, (v) => Math.fround(3 * v)))))
+  })
+
   it('keeps every other byte: the model with nothing to cast is the model', () => {
     const model = chainGraph()
     expect(Buffer.from(withHalfOutputs(model, [])).equals(Buffer.from(model))).toBe(true)
@@ -66,5 +71,9 @@ describe('withHalfOutputs', () => {
     expect(() => withHalfOutputs(Uint8Array.from([0x08, 0x07]), ['a'])).toThrow('not an ONNX model: no graph')
     expect(() => withHalfOutputs(chainGraph(), ['c'])).toThrow('the graph has no output c')
     expect(() => withHalfOutputs(chainGraph(), ['shape'])).toThrow('output shape is not float32')
+    // outputs no node computes: a Cast renamed to read them would read nothing
+    expect(() => withHalfOutputs(passedOutGraph(), ['x'])).toThrow('output x is not computed by a node of the graph')
+    expect(() => withHalfOutputs(passedOutGraph(), ['w'])).toThrow('output w is not computed by a node of the graph')
+    expect(() => withHalfOutputs(passedOutGraph(), ['y'])).not.toThrow()
   })
 })

@@ -44,9 +44,11 @@ const floatName = (name: string, taken: Set<string>): string => {
  * graph: the output keeps its name, the value the graph computed for it is renamed (in the nodes
  * and in the graph's value declarations), and a Cast node makes the output from it. Names in
  * subgraphs (If, Loop) are not followed: the resizer has none. Every other byte is kept, so weights in external files are found
- * as before. Throws when the bytes are not a model or an output named is not a float one.
+ * as before. Throws when the bytes are not a model, or an output named is not a float one or is
+ * not computed by a node (a graph input or a weight passed straight out).
  */
-export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): Uint8Array {
+export function withHalfOutputs(model: Uint8Array, named: readonly string[]): Uint8Array {
+  const outputs = [...new Set(named)]
   const top = messageFields(model)
   const graphs = top.filter((f) => f.num === MODEL_GRAPH && f.wire === 2)
   if (graphs.length !== 1) throw new Error('not an ONNX model: no graph')
@@ -58,19 +60,27 @@ export function withHalfOutputs(model: Uint8Array, outputs: readonly string[]): 
     const name = nameOf(f, VALUE_INFO.name)
     if (outputs.includes(name)) found.set(name, f)
   }
+  // every name the graph gives a value (nodes' inputs and outputs, initializers, inputs), so that
+  // a renamed value clashes with none, and the values its nodes compute
+  const taken = new Set<string>(outputs)
+  const computed = new Set<string>()
+  for (const f of graph) {
+    if (f.wire !== 2) continue
+    if (f.num === GRAPH_NODE) {
+      for (const n of messageFields(f.payload!)) {
+        if (n.num === NODE.input || n.num === NODE.output) taken.add(text(n.payload))
+        if (n.num === NODE.output) computed.add(text(n.payload))
+      }
+    }
+    if (f.num === GRAPH_INITIALIZER) taken.add(nameOf(f, TENSOR_NAME))
+    if (f.num === GRAPH_INPUT) taken.add(nameOf(f, VALUE_INFO.name))
+  }
   for (const name of outputs) {
     const output = found.get(name)
     if (!output) throw new Error(`the graph has no output ${name}`)
     if (elemType(output.payload!) !== FLOAT) throw new Error(`output ${name} is not float32`)
-  }
-  // every name the graph gives a value (nodes' inputs and outputs, initializers, inputs), so that
-  // a renamed value clashes with none
-  const taken = new Set<string>(outputs)
-  for (const f of graph) {
-    if (f.wire !== 2) continue
-    if (f.num === GRAPH_NODE) for (const n of messageFields(f.payload!)) if (n.num === NODE.input || n.num === NODE.output) taken.add(text(n.payload))
-    if (f.num === GRAPH_INITIALIZER) taken.add(nameOf(f, TENSOR_NAME))
-    if (f.num === GRAPH_INPUT) taken.add(nameOf(f, VALUE_INFO.name))
+    // an input or a weight passed straight out: renamed, its Cast would read a value nothing makes
+    if (!computed.has(name)) throw new Error(`output ${name} is not computed by a node of the graph`)
   }
   const renamed = new Map(outputs.map((name) => [name, floatName(name, taken)]))
   const rename = (name: string): string => renamed.get(name) ?? name

@@ -88,3 +88,8 @@ export function chainGraph(taken = 'unused'): Uint8Array {
     [valueInfo('a', ['n'])],
   )
 }
+
+/** x [n] passed straight out as an output, and a weight `w` as another: outputs no node computes. */
+export function passedOutGraph(): Uint8Array {
+  return model([node('Identity', ['x'], ['y'])], [floatTensor('w', [1], [2])], [valueInfo('x', ['n'])], [valueInfo('x', ['n']), valueInfo('w', [1]), valueInfo('y', ['n'])])
+}
