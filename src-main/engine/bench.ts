@@ -8,7 +8,7 @@ import sharp from 'sharp'
 import type { Crop, Mask, MixSpace, ProviderPreference, RawImage } from './api.js'
 import { benchPhoto, disc, nextRequest, squareMask } from './benchInputs.js'
 import { STROKE_AFTER_MS, strokeDuringPrepare } from './benchPrepare.js'
-import { benchSession } from './benchSession.js'
+import { benchSession, type SessionBench } from './benchSession.js'
 import { Engine } from './engine.js'
 import { detectFaces } from './faces/detect.js'
 import { cropToModel, imageToTensor, tensorToImage } from './images.js'
@@ -100,6 +100,8 @@ export interface BenchRow {
   peak_rss_mb: number
   /** That session's warm edit with three references (generator only). */
   edit3_ms: number
+  /** How that session's process ran the engine (SessionBench.runner). */
+  session_runner: SessionBench['runner']
   /** This bench process's own peak RSS (every measurement above, the demo's batches included). */
   process_peak_rss_mb: number
   /** Whether edits ran the incremental path (modulation and features graphs). */
@@ -466,7 +468,8 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const stroke_during_prepare_ms = await strokeDuringPrepare(dir, threads)
     log(`  stroke_during_prepare_ms ${stroke_during_prepare_ms} (a first dab ${STROKE_AFTER_MS} ms into the prepare of a photo and 3 references, through the engine's request loop)`)
     const session = await benchSession(dir, threads)
-    log(`  peak_rss_mb ${session.peak_rss_mb} (a session holding a photo and ${session.references} references), edit3_ms ${session.edit3_ms}`)
+    const runner = session.runner === 'bundled' ? 'its engine bundled, as the app runs it' : 'through tsx: esbuild could not be loaded'
+    log(`  peak_rss_mb ${session.peak_rss_mb} (a session holding a photo and ${session.references} references, ${runner}), edit3_ms ${session.edit3_ms}`)
     return {
       row: {
         model: model.id,
@@ -495,6 +498,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         reference_pipeline_ms,
         peak_rss_mb: session.peak_rss_mb,
         edit3_ms: session.edit3_ms,
+        session_runner: session.runner,
         process_peak_rss_mb,
         incremental,
         space,

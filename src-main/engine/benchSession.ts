@@ -4,7 +4,8 @@
 // the bench touched before (24 MP photos, the reference demo's batches).
 //
 // The process gets the engine process's environment (engineEnv: its malloc settings), so run
-// from the command line it starts that process too.
+// from the command line it starts that process too. It runs this file bundled, as the app runs
+// its engine process (electron-vite's out/main/host.js), not through tsx (bundledSession).
 //
 //   node --import tsx src-main/engine/benchSession.ts MODEL_DIR THREADS  -> one JSON line
 import { fork } from 'node:child_process'
@@ -21,6 +22,8 @@ export interface SessionBench {
   /** One warm edit with the three references (generator only, median of the runs). */
   edit3_ms: number
   references: number
+  /** How the session's process ran the engine: 'bundled' (as the app does) or 'tsx' (esbuild missing). */
+  runner: 'bundled' | 'tsx'
 }
 
 function rect(size: number, x0: number, y0: number, w: number, h: number): Mask {
@@ -58,17 +61,38 @@ export async function runSession(dir: string, threads: number, runs = 5): Promis
     const painted = rect(size, 140, 180, 150, 70)
     await engine.render({ edit: { ...edit(0), layers: edit(0).layers.map((l, i) => (i === 0 ? { ...l, mask: painted } : l)) }, output: { kind: 'preview', maxSize: 1024 }, draft: true })
     times.sort((a, b) => a - b)
-    return { peak_rss_mb: peakRssMiB(), edit3_ms: Math.round(times[times.length >> 1] * 10) / 10, references: refs.length }
+    const runner = import.meta.url.endsWith('.ts') ? 'tsx' : 'bundled'
+    return { peak_rss_mb: peakRssMiB(), edit3_ms: Math.round(times[times.length >> 1] * 10) / 10, references: refs.length, runner }
   } finally {
     await engine.dispose()
   }
 }
 
-/** Runs the session in a child process (tsx loads this file there) and returns what it printed. */
-export function benchSession(dir: string, threads: number): Promise<SessionBench> {
+/** Where bundledSession writes this file bundled: in the project's build output, so its packages resolve from node_modules. */
+export const bundledSessionPath = fileURLToPath(new URL('../../out/bench/session.mjs', import.meta.url))
+
+/**
+ * This file bundled into one script for plain Node, the way electron-vite builds the app's
+ * engine process (our code in one file, packages left to node_modules), or null where esbuild
+ * cannot be loaded. Run through tsx instead, the process also holds tsx's loader (a thread of
+ * its own with a V8 heap, and its caches), which no user's engine process has: 113 against 74
+ * MiB with the engine's modules loaded and nothing else done, and the 256 px session's peak
+ * 15-22 MiB higher (2026-12-07, alternated: 1,191 / 1,184 against 1,169 / 1,169 MiB).
+ */
+export async function bundledSession(): Promise<string | null> {
+  const self = fileURLToPath(import.meta.url)
+  if (!self.endsWith('.ts')) return self
+  const esbuild = await import('esbuild').catch(() => null)
+  if (!esbuild) return null
+  await esbuild.build({ entryPoints: [self], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: bundledSessionPath, logLevel: 'silent' })
+  return bundledSessionPath
+}
+
+/** Runs the session in a child process (this file bundled, else through tsx) and returns what it printed. */
+export async function benchSession(dir: string, threads: number): Promise<SessionBench> {
+  const script = (await bundledSession()) ?? fileURLToPath(import.meta.url)
   return new Promise((resolve, reject) => {
-    const self = fileURLToPath(import.meta.url)
-    const child = fork(self, [dir, String(threads)], { execArgv: childExecArgv(self), env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    const child = fork(script, [dir, String(threads)], { execArgv: childExecArgv(script), env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     let out = ''
     let err = ''
     child.stdout?.on('data', (d) => (out += d))
