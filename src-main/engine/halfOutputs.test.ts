@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { fromHalf, toHalf } from './half.js'
-import { withHalfOutputs } from './halfOutputs.js'
+import { withHalfInputs, withHalfOutputs } from './halfOutputs.js'
 import { messageFields } from './protobuf.js'
-import { chainGraph, passedOutGraph } from './testing/onnxGraphs.js'
+import { chainGraph, inputKindsGraph, passedOutGraph } from './testing/onnxGraphs.js'
 
 // values whose triples a float16 cannot hold exactly; 3 x 341.2333 + 1 = 1024.7 is 1025 as a half,
 // but 1024 when 3x is rounded to a half first (1023.5) and then 1 added
@@ -75,5 +75,48 @@ describe('withHalfOutputs', () => {
     expect(() => withHalfOutputs(passedOutGraph(), ['x'])).toThrow('output x is not computed by a node of the graph')
     expect(() => withHalfOutputs(passedOutGraph(), ['w'])).toThrow('output w is not computed by a node of the graph')
     expect(() => withHalfOutputs(passedOutGraph(), ['y'])).not.toThrow()
+  })
+})
+
+describe('withHalfInputs', () => {
+  const halves = toHalf(x)
+  const runHalf = async (model: Uint8Array) => {
+    const session = await ort.InferenceSession.create(model)
+    try {
+      return { types: session.inputMetadata.map((m) => (m.isTensor ? m.type : '')), out: await session.run({ x: new ort.Tensor('float16', halves, [x.length]) }) }
+    } finally {
+      await session.release()
+    }
+  }
+
+  it('takes the inputs named as float16 and gives every reader the float32 value of those halves', async () => {
+    const { types, out } = await runHalf(withHalfInputs(chainGraph(), ['x']))
+    expect(types).toEqual(['float16'])
+    // the same run as the plain graph's on the halves' float32 values, bit for bit
+    const wide = fromHalf(halves)
+    const session = await ort.InferenceSession.create(chainGraph())
+    const plain = await session.run({ x: new ort.Tensor('float32', wide, [x.length]) })
+    await session.release()
+    for (const name of ['a', 'b', 'unused']) {
+      expect(out[name].type).toBe('float32')
+      expect(out[name].data).toEqual(plain[name].data)
+    }
+    expect(out.unused.data).toEqual(wide)
+    expect(out.shape.data).toEqual(plain.shape.data)
+  })
+
+  it("keeps the names of the graph's own values clear, and keeps every byte when nothing is named", async () => {
+    // the graph has a value x__float32 (x's Identity) and a weight x__float32_: the cast is x__float32__
+    const { out } = await runHalf(withHalfInputs(chainGraph('x__float32'), ['x', 'x']))
+    expect(out.x__float32.data).toEqual(fromHalf(halves))
+    expect(Buffer.from(withHalfInputs(chainGraph(), [])).equals(Buffer.from(chainGraph()))).toBe(true)
+  })
+
+  it('refuses an input it cannot take as halves: missing, not float32, with a default weight, passed straight out', () => {
+    expect(() => withHalfInputs(chainGraph(), ['z'])).toThrow('the graph has no input z')
+    expect(() => withHalfInputs(inputKindsGraph(), ['k'])).toThrow('input k is not float32')
+    expect(() => withHalfInputs(inputKindsGraph(), ['w'])).toThrow("input w has a default among the graph's weights")
+    expect(() => withHalfInputs(passedOutGraph(), ['x'])).toThrow('input x is passed straight out as an output')
+    expect(() => withHalfInputs(inputKindsGraph(), ['x'])).not.toThrow()
   })
 })

@@ -93,3 +93,13 @@ export function chainGraph(taken = 'unused'): Uint8Array {
 export function passedOutGraph(): Uint8Array {
   return model([node('Identity', ['x'], ['y'])], [floatTensor('w', [1], [2])], [valueInfo('x', ['n'])], [valueInfo('x', ['n']), valueInfo('w', [1]), valueInfo('y', ['n'])])
 }
+
+/** x [n] * w -> y, and k (int64) -> kk: `w` is an input with a default among the weights, `k` an input that is not float. */
+export function inputKindsGraph(): Uint8Array {
+  return model(
+    [node('Mul', ['x', 'w'], ['y']), node('Identity', ['k'], ['kk'])],
+    [floatTensor('w', [1], [2])],
+    [valueInfo('x', ['n']), valueInfo('w', [1]), valueInfo('k', [1], INT64)],
+    [valueInfo('y', ['n']), valueInfo('kk', [1], INT64)],
+  )
+}
