@@ -64,6 +64,12 @@ export interface LoadModelOptions {
    * seconds this costs a 256 px model.
    */
   verify?: boolean
+  /**
+   * From how many bytes (gamma and beta of one image as float32) a fine layer's gamma/beta are held
+   * and passed as halves (default HALF_LEVEL_BYTES: a 256 px model's 128 and 256 px layers);
+   * Infinity for none. Tests lower it to run the half path on small models.
+   */
+  halfLevelBytes?: number
 }
 
 export interface LoadedModel {

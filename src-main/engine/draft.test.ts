@@ -50,10 +50,10 @@ function compare(a: RawImage, b: RawImage, where: (x: number, y: number) => bool
 const under = (mask: Mask, R: number) => (x: number, y: number) => mask.data[Math.floor(((y + 0.5) * SIDE) / R) * SIDE + Math.floor(((x + 0.5) * SIDE) / R)] > 0
 
 /** `work` on an engine of its own (`options`, the model in `modelDir`) holding the bench's photo and reference; disposed after. */
-async function withEngine(options: ConstructorParameters<typeof Engine>[0], modelDir: string, work: (engine: Engine, photo: ImageInfo, reference: ImageInfo) => Promise<void>): Promise<void> {
+async function withEngine(options: ConstructorParameters<typeof Engine>[0], modelDir: string, work: (engine: Engine, photo: ImageInfo, reference: ImageInfo) => Promise<void>, halfLevelBytes?: number): Promise<void> {
   const engine = new Engine(options)
   try {
-    await engine.loadModel(modelDir, { threads: 2 })
+    await engine.loadModel(modelDir, { threads: 2, halfLevelBytes })
     await work(engine, await engine.openImage({ bytes: await benchPhoto(0) }), await engine.openImage({ bytes: await benchPhoto(3) }))
   } finally {
     await engine.dispose()
@@ -61,20 +61,25 @@ async function withEngine(options: ConstructorParameters<typeof Engine>[0], mode
 }
 
 describe.each([
-  ['the bundled model', testModelDir],
-  ['a random-weight full generator', randomWideTestModelDir],
-])('drafts on %s', (_, modelDir) => {
+  ['the bundled model', testModelDir, undefined],
+  ['a random-weight full generator', randomWideTestModelDir, undefined],
+  // as a 256 px model's largest layers are (halfLevelBytes 0: every fine layer here)
+  ['the bundled model, its fine layers\' gamma/beta as halves', testModelDir, 0],
+])('drafts on %s', (_, modelDir, halfLevelBytes) => {
   let engine: Engine
   let photo: ImageInfo
   let reference: ImageInfo
   let R: number
   const crop = { x: 0, y: 0, size: SIDE }
   const edit = (mask: Mask) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId }, mask }], space: 'wplus' as const })
+  /** withEngine on this model, its fine layers as halves or not as this engine's. */
+  const withModel = async (options: ConstructorParameters<typeof Engine>[0], work: Parameters<typeof withEngine>[2]) => withEngine(options, await modelDir(), work, halfLevelBytes)
 
   beforeAll(async () => {
     // every window is a draft here: at 64 px a window is most of the grid, which the default share sends to the exact path
     engine = new Engine({ draftWindowShare: 1 })
-    R = (await engine.loadModel(await modelDir(), { threads: 2 })).model.resolution
+    R = (await engine.loadModel(await modelDir(), { threads: 2, halfLevelBytes })).model.resolution
+    expect(engine.inspect.runtime!.halfLevels.some((half) => half)).toBe(halfLevelBytes === 0)
     photo = await engine.openImage({ bytes: await benchPhoto(0) })
     reference = await engine.openImage({ bytes: await benchPhoto(3) })
   })
@@ -116,7 +121,7 @@ describe.each([
     const again = await engine.render({ edit: edit(after), output: { kind: 'generated' } })
     expect(Buffer.from(again.generated.data).equals(Buffer.from(exact.generated.data))).toBe(true)
     // and what an engine that never drew the draft renders for the edit (the gamma/beta the draft wrote in are the exact ones)
-    await withEngine({}, await modelDir(), async (fresh, p, r) => {
+    await withModel({}, async (fresh, p, r) => {
       const direct = await fresh.render({ edit: { ...edit(after), original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId }, mask: after }] }, output: { kind: 'generated' } })
       let worst = 0
       for (let i = 0; i < direct.generated.data.length; i++) worst = Math.max(worst, Math.abs(direct.generated.data[i] - exact.generated.data[i]))
@@ -154,7 +159,7 @@ describe.each([
 
   it('strokes drafted one after another recompute only what changed since the last exact render, and draft what recomputing every change drafts', async () => {
     // an engine that computes an edit's gamma/beta whole keeps none of them, so its drafts recompute every change against the photo
-    await withEngine({ draftWindowShare: 1, wholeModulationShare: 0 }, await modelDir(), async (whole, p, r) => {
+    await withModel({ draftWindowShare: 1, wholeModulationShare: 0 }, async (whole, p, r) => {
       const wholeEdit = (mask: Mask) => ({ ...edit(mask), original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId }, mask }] })
       let mask = square(120, 140, 110)
       for (const e of [engine, whole]) await e.render({ edit: e === engine ? edit(mask) : wholeEdit(mask), output: { kind: 'generated' } })
@@ -177,8 +182,8 @@ describe.each([
     const errors = async (tolerance: number) => {
       let mask = square(0, 0, 0)
       const found: { mean: number; p999: number }[] = []
-      await withEngine({ draftWindowShare: 1, draftCoarseTolerance: tolerance }, await modelDir(), async (drafts, p, r) => {
-        await withEngine({}, await modelDir(), async (exacts, p2, r2) => {
+      await withModel({ draftWindowShare: 1, draftCoarseTolerance: tolerance }, async (drafts, p, r) => {
+        await withModel({}, async (exacts, p2, r2) => {
           for (let x = 170; x <= 282; x += 16) {
             mask = dab(mask, x, 225, 20)
             const asked = (id: string, ref: string) => ({ ...edit(mask), original: { imageId: id, crop }, layers: [{ reference: { imageId: ref }, mask }] })

@@ -12,7 +12,7 @@
 // While painting, that decode is the edit as the previous stroke left it: a stroke moves the
 // statistics little, so the draft is close to the exact render where it recomputes; past the
 // window it shows the decode, and the exact render at the stroke's end shows what moved there.
-import type { Box } from './mixing.js'
+import type { Box, StyleTensor } from './mixing.js'
 import { boxArea, cellsBox, copyCells, toGrid, unionBox, windowOf } from './mixing.js'
 import { diffCells, grow, type MixState } from './incremental.js'
 import { betaChannels, type ModelRuntime, type Modulation } from './model.js'
@@ -26,16 +26,25 @@ import { betaChannels, type ModelRuntime, type Modulation } from './model.js'
  * gamma/beta (DRAFT_WINDOW_SHARE of the grid), held until the stroke's exact render.
  */
 export class DraftBuffers {
-  readonly #kept = new Map<string, Float32Array>()
+  readonly #kept = new Map<string, Float32Array | Uint16Array>()
 
   /** `length` values of the buffer kept under `key` (their contents are whatever was last written). */
   take(key: string, length: number): Float32Array {
+    return this.#take(key, length, Float32Array)
+  }
+
+  /** take() for halves' bits (a level whose gamma/beta are halves). */
+  takeHalves(key: string, length: number): Uint16Array {
+    return this.#take(`${key}:halves`, length, Uint16Array)
+  }
+
+  #take<T extends Float32Array | Uint16Array>(key: string, length: number, kind: new (length: number) => T): T {
     let buffer = this.#kept.get(key)
-    if (!buffer || buffer.length < length) {
-      buffer = new Float32Array(length)
+    if (!(buffer instanceof kind) || buffer.length < length) {
+      buffer = new kind(length)
       this.#kept.set(key, buffer)
     }
-    return buffer.subarray(0, length)
+    return buffer.subarray(0, length) as T
   }
 
   clear(): void {
@@ -160,9 +169,12 @@ export async function draftImage(
     const bc = betaChannels(mods[i])
     const at = scaled(input, size / p.grid)
     const cells = (at.x1 - at.x0) * (at.y1 - at.y0)
+    // a level held as halves is passed as halves
+    const windowed = (values: StyleTensor, c: number, key: string) =>
+      values instanceof Uint16Array ? windowOf(values, c, size, at, buffers.takeHalves(key, c * cells)) : windowOf(values, c, size, at, buffers.take(key, c * cells))
     fine.push({
-      gamma: windowOf(live[i].gamma, channels, size, at, buffers.take(`gamma_${i}`, channels * cells)),
-      beta: windowOf(live[i].beta, bc, size, at, buffers.take(`beta_${i}`, bc * cells)),
+      gamma: windowed(live[i].gamma, channels, `gamma_${i}`),
+      beta: windowed(live[i].beta, bc, `beta_${i}`),
       height: at.y1 - at.y0,
       width: at.x1 - at.x0,
     })

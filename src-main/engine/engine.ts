@@ -672,7 +672,8 @@ export class Engine implements EngineApi {
       const base = window ? (latest && sinceLatest ? latest : await this.#ownDecode(model, original, live)) : null
       // only the strength (or the level factors) of a single layer moved: scale what it changes
       const ratios = scaleRatios(live.state, state)
-      if (ratios) {
+      // (unless that would take values held as halves too far from exact: then written afresh)
+      if (ratios && live.scales(ratios)) {
         live.state = null
         live.scale(ratios)
         live.state = state

@@ -80,12 +80,16 @@ const cases: Case[] = [
   { name: 'W: a corner with an offset, strength 0.6', space: 'w', layers: [{ ref: 1, mask: [0, 40, 24, 24], strength: 0.6, offset: { dx: 8, dy: 8 } }] },
 ]
 
-// every edit once through the patched windows (share 1) and once with gamma/beta computed whole (share 0)
+// every edit once through the patched windows (share 1) and once with gamma/beta computed whole
+// (share 0); and with the fine layers' gamma/beta held as halves, as a 256 px model's largest are
+// (halfLevelBytes 0: every fine layer of these small models)
 describe.each([
-  ['the small generator, patched windows', randomTestModelDir, 1],
-  ['the full generator, patched windows', randomWideTestModelDir, 1],
-  ['the small generator, whole modulation', randomTestModelDir, 0],
-])('incremental edits on %s equal a whole decode', (_, modelDir, wholeModulationShare) => {
+  ['the small generator, patched windows', randomTestModelDir, 1, undefined],
+  ['the full generator, patched windows', randomWideTestModelDir, 1, undefined],
+  ['the small generator, whole modulation', randomTestModelDir, 0, undefined],
+  ['the small generator, patched windows, fine layers as halves', randomTestModelDir, 1, 0],
+  ['the full generator, patched windows, fine layers as halves', randomWideTestModelDir, 1, 0],
+])('incremental edits on %s equal a whole decode', (_, modelDir, wholeModulationShare, halfLevelBytes) => {
   let engine: Engine
   let info: ModelInfo
   let dir: string
@@ -98,7 +102,7 @@ describe.each([
     dir = await modelDir()
     // the test models are small: a reference's values are kept at every level, as at a released 256 px model's
     engine = new Engine({ wholeModulationShare, keepMixedMacs: 0 })
-    info = (await engine.loadModel(dir)).model
+    info = (await engine.loadModel(dir, { halfLevelBytes })).model
     const R = info.resolution
     photo = await engine.openImage({ bytes: await gradientPng(R, R, 0) })
     refs.push(await engine.openImage({ bytes: await gradientPng(R, R, 6) }), await engine.openImage({ bytes: await gradientPng(R, R, 11) }))
@@ -152,6 +156,9 @@ describe.each([
     expect(runtime.has('decoder')).toBe(false)
     expect(runtime.has('synthesis')).toBe(false)
     expect(info.features.wplus).toBe(true)
+    // halves from the first fine layer on, or none
+    const fineLayer = runtime.manifest.preview!.fineLayer
+    expect(runtime.halfLevels).toEqual(runtime.manifest.modulations!.map((_, i) => halfLevelBytes === 0 && i >= fineLayer))
   })
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
@@ -257,6 +264,16 @@ describe.each([
     // crop's zero padding stands in for, so they are not kept as the reference's (a later step
     // reads them inside the grid)
     await workOf([-10, -5, 0].map((dx) => ({ name: `on the border, offset (${dx}, 0)`, space: 'wplus', layers: [{ ref: 0, mask: [0, 16, 26, 30], offset: { dx, dy: 0 } }] })))
+  })
+
+  it.skipIf(wholeModulationShare === 0)('a strength lowered is scaled; raised twentyfold it is scaled in float32, and written afresh where gamma/beta are halves', async () => {
+    const at = (strength: number): Case => ({ name: `strength ${strength}`, space: 'wplus', layers: [{ ref: 0, mask: [10, 10, 30, 30], strength }] })
+    const work = await workOf([at(1), at(0.05), at(1)])
+    expect(work[1]).toBe(0)
+    // halves scaled by 20 would be about 10 steps of a half off: the edge of the mask is
+    // recomputed, the rest written from the reference's kept values
+    if (halfLevelBytes === 0) expect(work[2]).toBeGreaterThan(0)
+    else expect(work[2]).toBe(0)
   })
 
   it.skipIf(wholeModulationShare === 0)('an edit whose modulation or feature run fails leaves the crop editable: the next edits equal a whole decode', async () => {
@@ -858,6 +875,46 @@ describe('incremental helpers', () => {
     // a restore still brings the crop's own values back
     live.restore()
     expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+  })
+
+  it('LiveModulations on a level held as halves: writes, scales and restores halves, and scales only while the values stay within HALF_SCALE_STEPS of exact', () => {
+    const levels = [
+      { channels: 1, size: 4 },
+      { channels: 2, size: SAVED_TILE + 3, betaChannels: 1 },
+    ]
+    const size = levels[1].size
+    const gamma1 = Float32Array.from({ length: 2 * size * size }, (_, k) => 1 + k / 64)
+    const own = [
+      { gamma: new Float32Array(16), beta: new Float32Array(16), height: 4, width: 4 },
+      { gamma: toHalf(gamma1), beta: toHalf(Float32Array.from({ length: size * size }, (_, k) => -k / 8)), height: size, width: size },
+    ]
+    const copies = own.map((m) => [m.gamma.slice(), m.beta.slice()])
+    const live = new LiveModulations(levels, own)
+    const canvas = { gamma: toHalf(new Float32Array(2 * 4).fill(3.3)), beta: toHalf(new Float32Array(4).fill(3.3)), height: 2, width: 2 }
+    const box = { x0: SAVED_TILE - 1, y0: SAVED_TILE - 1, x1: SAVED_TILE + 1, y1: SAVED_TILE + 1 }
+    live.write(1, box, canvas, 0, 0)
+    expect(own[1].gamma).toBeInstanceOf(Uint16Array)
+    // written afresh: within half a step; a scale by 0.5 adds a rounding (0.5 x 0.5 + 0.5), a
+    // scale by 4 takes that to 4 x 0.75 + 0.5 = 3.5 steps, past HALF_SCALE_STEPS: refused
+    expect(live.scales([20, 0.5])).toBe(true)
+    expect(live.scales([1, 5])).toBe(true)
+    expect(live.scales([1, 6])).toBe(false)
+    live.scale([20, 0.5])
+    const inside = (k: number) => {
+      const [x, y] = [k % size, Math.floor((k % (size * size)) / size)]
+      return x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1
+    }
+    const halves = own[1].gamma as Uint16Array
+    halves.forEach((h, k) => {
+      const want = inside(k) ? gamma1[k] + 0.5 * (fromHalf(canvas.gamma)[0] - gamma1[k]) : fromHalf(copies[1][0] as Uint16Array)[k]
+      expect(h, `cell ${k}`).toBe(halfBits(Math.fround(want)))
+    })
+    expect(live.scales([1, 4])).toBe(false)
+    expect(live.scales([1, 3])).toBe(true)
+    // a restore brings the crop's own halves back, and what is written after it is fresh again
+    live.restore()
+    expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
+    expect(live.scales([1, 5])).toBe(true)
   })
 
   it('scaleRatios: one layer whose strength or level factors alone changed scales; anything else does not', () => {

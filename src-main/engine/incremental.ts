@@ -20,7 +20,7 @@
 // another feather or detail setting, or at another size) is that image again, with no run (256
 // px: 0.5-0.6 s -> 0.02 s for the generated crop). An export gets it where its masks give the same
 // W+ weights as the preview's (the app sends the preview masks at 1024 px at most).
-import { bitsToHalf } from './half.js'
+import { bitsToHalf, HALF_VALUES, nearestHalf } from './half.js'
 import { type Box, boxArea, cellOffset, cellsBox, copyCells, copyRow, type StyleTensor, unionBox } from './mixing.js'
 import { betaChannels, emptyWindow, type ModelRuntime, type Modulation, type ModulationLevel, modulationValues, type StyleWindow } from './model.js'
 
@@ -493,6 +493,16 @@ export function keepMixedAt(styles: readonly { channels: number }[], modulations
   return styles.map((s, i) => 9 * s.channels * (modulations[i].channels + betaChannels(modulations[i])) >= macs)
 }
 
+/**
+ * How far from their exact values (in steps of a half at the value) the values written at a level
+ * held as halves may be after LiveModulations.scale: each scale by r makes a value's error r
+ * times what it was, and adds its own rounding (half a step). Past this the engine writes the
+ * edit afresh instead (every written value within half a step again). On the 256 px fixture a
+ * strength taken from 0.05 to 1 by one scale (r = 20, about 10 steps) was 13 levels off a fresh
+ * render at worst (0.06 on average); float32 tensors, 1.
+ */
+export const HALF_SCALE_STEPS = 3
+
 /** One tile of a level's gamma/beta of the reference's own styles, on its cells (box-sized planes), and which of its cells are kept. */
 interface ReferenceTile {
   box: Box
@@ -501,11 +511,11 @@ interface ReferenceTile {
   have: Uint8Array
 }
 
-/** The crop's own gamma/beta on one tile of a level (box-sized planes). */
+/** The crop's own gamma/beta on one tile of a level (box-sized planes; halves where the level's tensors are). */
 interface SavedTile {
   box: Box
-  gamma: Float32Array
-  beta: Float32Array
+  gamma: StyleTensor
+  beta: StyleTensor
   /** Whether the tensors hold other values there (written since the tile was last restored). */
   dirty: boolean
 }
@@ -534,6 +544,8 @@ export class LiveModulations {
   #referenceBytes = 0
   /** Counts the changes of the tensors: every method that writes into them adds one. */
   #version = 0
+  /** Per level held as halves: how far its written values may be from exact, in steps of a half (HALF_SCALE_STEPS); 0.5 when written afresh. */
+  #halfError: number[]
   /** The feature path's image of the tensors at one version (keepDecoded). */
   #decoded: { version: number; image: Float32Array } | null = null
 
@@ -544,6 +556,15 @@ export class LiveModulations {
     this.state = ownState(levels.length)
     this.#saved = levels.map(() => new Map())
     this.#reference = levels.map(() => new Map())
+    this.#halfError = levels.map(() => 0.5)
+  }
+
+  /**
+   * Whether scaling by `ratios` keeps every level held as halves within HALF_SCALE_STEPS of exact
+   * values; when not, the edit is to be written afresh (a restore, then its cells).
+   */
+  scales(ratios: readonly number[]): boolean {
+    return this.tensors.every((m, i) => !(m.gamma instanceof Uint16Array) || Math.abs(ratios[i]) * this.#halfError[i] + 0.5 <= HALF_SCALE_STEPS)
   }
 
   /** Bytes held: the tensors, the saved tiles, the reference's kept values and the kept image. */
@@ -577,6 +598,11 @@ export class LiveModulations {
 
   get #tensorBytes(): number {
     return this.tensors.reduce((sum, m) => sum + m.gamma.byteLength + m.beta.byteLength, 0)
+  }
+
+  /** The tensors' values: the reference's kept values (float32) may take MIXED_SHARE of them as float32, whichever levels are held as halves. */
+  get #tensorValues(): number {
+    return this.tensors.reduce((sum, m) => sum + m.gamma.length + m.beta.length, 0)
   }
 
   /** Bytes of the reference's values kept. */
@@ -619,7 +645,7 @@ export class LiveModulations {
       }
       const w = box.x1 - box.x0
       const h = box.y1 - box.y0
-      const tile = { box, gamma: new Float32Array(channels * w * h), beta: new Float32Array(bc * w * h), dirty: true }
+      const tile = { box, gamma: like(held.gamma, channels * w * h), beta: like(held.beta, bc * w * h), dirty: true }
       copyCells(tile.gamma, w, h, 0, 0, held.gamma, size, size, box.x0, box.y0, w, h, channels)
       copyCells(tile.beta, w, h, 0, 0, held.beta, size, size, box.x0, box.y0, w, h, bc)
       this.#saved[i].set(key, tile)
@@ -641,6 +667,7 @@ export class LiveModulations {
     this.#saved.forEach((tiles, i) => {
       const ratio = ratios[i]
       if (ratio === 1) return
+      this.#halfError[i] = Math.abs(ratio) * this.#halfError[i] + 0.5
       const level = this.#levels[i]
       const held = this.tensors[i]
       // the tiles written over, a row of tiles at a time, left to right
@@ -669,7 +696,7 @@ export class LiveModulations {
   }
 
   /** Copies the cells [x0, x1) of row y of `tile` (box-sized planes) into level `i`'s tensors. */
-  #fromTile(i: number, tile: { box: Box; gamma: Float32Array; beta: Float32Array }, x0: number, x1: number, y: number): void {
+  #fromTile(i: number, tile: SavedTile, x0: number, x1: number, y: number): void {
     const level = this.#levels[i]
     const { size } = level
     const { box } = tile
@@ -750,7 +777,7 @@ export class LiveModulations {
         if (!ref) {
           const n = (box.x1 - box.x0) * (box.y1 - box.y0)
           // kept within a share of the tensors' own bytes: past it, later cells are recomputed
-          if (this.#referenceBytes + ((channels + bc) * 4 + 1) * n > MIXED_SHARE * this.#tensorBytes) {
+          if (this.#referenceBytes + ((channels + bc) * 4 + 1) * n > MIXED_SHARE * 4 * this.#tensorValues) {
             x = end
             continue
           }
@@ -827,6 +854,8 @@ export class LiveModulations {
         }
       }
     })
+    // every value written from here on is written afresh (the cells in `except` by the caller)
+    this.#halfError.fill(0.5)
     this.state = except ? null : ownState(this.#levels.length)
   }
 }
@@ -930,7 +959,7 @@ class Band {
     this.#pieces = []
   }
 
-  #move(pieces: readonly Piece[], held: Float32Array, channels: number, beta: boolean): void {
+  #move(pieces: readonly Piece[], held: StyleTensor, channels: number, beta: boolean): void {
     const { t, keep } = this
     const plane = this.size * this.size
     // each piece's planes read out once, for the loop over channels
@@ -941,16 +970,39 @@ class Band {
         const p = pieces[j]
         const to = c * plane + p.at
         const r = c * p.refPlane + p.refAt
+        const o = c * p.ownPlane + p.ownAt
         // the runs in functions of their own, each with its arrays fixed (in the loop, read from
-        // arrays of them, every access was checked: 5 ns a value)
-        if (t === 1) {
+        // arrays of them, every access was checked: 5 ns a value); a level held as halves has
+        // its saved tiles as halves too, the reference's values as float32
+        if (held instanceof Uint16Array) {
+          if (keep) unblendHalvesRun(refs[j], r, held, to, owns[j] as Uint16Array, o, p.n, t)
+          else blendHalvesRun(held, to, refs[j], r, owns[j] as Uint16Array, o, p.n, t)
+        } else if (t === 1) {
           if (keep) copyRow(refs[j], r, held, to, p.n)
           else copyRow(held, to, refs[j], r, p.n)
-        } else if (keep) unblendRun(refs[j], r, held, to, owns[j], c * p.ownPlane + p.ownAt, p.n, t)
-        else blendRun(held, to, refs[j], r, owns[j], c * p.ownPlane + p.ownAt, p.n, t)
+        } else if (keep) unblendRun(refs[j], r, held, to, owns[j] as Float32Array, o, p.n, t)
+        else blendRun(held, to, refs[j], r, owns[j] as Float32Array, o, p.n, t)
       }
     }
   }
+}
+
+/** A new tensor of n values of the same kind as `v` (float32, or halves' bits). */
+const like = (v: StyleTensor, n: number): StyleTensor => (v instanceof Uint16Array ? new Uint16Array(n) : new Float32Array(n))
+
+/** blendRun into halves, from halves `own`: the nearest half of own + t (ref - own) (t 1: of ref). */
+function blendHalvesRun(held: Uint16Array, to: number, ref: Float32Array, r: number, own: Uint16Array, o: number, n: number, t: number): void {
+  const values = HALF_VALUES
+  if (t === 1) for (let k = 0; k < n; k++) held[to + k] = nearestHalf(ref[r + k])
+  else for (let k = 0; k < n; k++) held[to + k] = nearestHalf(values[own[o + k]] + t * (ref[r + k] - values[own[o + k]]))
+}
+
+/** unblendRun from halves `held` and `own` (t 1: held's values). */
+function unblendHalvesRun(ref: Float32Array, r: number, held: Uint16Array, to: number, own: Uint16Array, o: number, n: number, t: number): void {
+  const values = HALF_VALUES
+  const inv = 1 / t
+  if (t === 1) for (let k = 0; k < n; k++) ref[r + k] = values[held[to + k]]
+  else for (let k = 0; k < n; k++) ref[r + k] = values[own[o + k]] + (values[held[to + k]] - values[own[o + k]]) * inv
 }
 
 /** held[to + k] = own + t (ref - own) for k < n, own at o + k, ref at r + k. */
@@ -998,8 +1050,7 @@ function forRuns(cells: Uint8Array, r: number, box: Box, run: (x0: number, x1: n
  * line of a tile (8 cells) was a memory access far from the last one: a 256 px strength step
  * scaled its 12 M values at about 6 ns each.
  */
-function scaleRow(held: Float32Array, row: readonly SavedTile[], own: (tile: SavedTile) => Float32Array, size: number, channels: number, ratio: number): void {
-  const keep = 1 - ratio
+function scaleRow(held: StyleTensor, row: readonly SavedTile[], own: (tile: SavedTile) => StyleTensor, size: number, channels: number, ratio: number): void {
   const { y0, y1 } = row[0].box
   const h = y1 - y0
   const planes = row.map(own)
@@ -1008,11 +1059,23 @@ function scaleRow(held: Float32Array, row: readonly SavedTile[], own: (tile: Sav
       const line = c * size * size + (y0 + y) * size
       for (let t = 0; t < row.length; t++) {
         const { x0, x1 } = row[t].box
-        const plane = planes[t]
-        let from = (c * h + y) * (x1 - x0)
-        const end = line + x1
-        for (let k = line + x0; k < end; k++, from++) held[k] = ratio * held[k] + keep * plane[from]
+        const from = (c * h + y) * (x1 - x0)
+        if (held instanceof Float32Array) scaleRun(held, line + x0, line + x1, planes[t] as Float32Array, from, ratio)
+        else scaleHalvesRun(held, line + x0, line + x1, planes[t] as Uint16Array, from, ratio)
       }
     }
   }
+}
+
+/** held = ratio x held + (1 - ratio) x own on [k0, k1), own from `from` on. */
+function scaleRun(held: Float32Array, k0: number, k1: number, own: Float32Array, from: number, ratio: number): void {
+  const keep = 1 - ratio
+  for (let k = k0; k < k1; k++, from++) held[k] = ratio * held[k] + keep * own[from]
+}
+
+/** scaleRun for a level held as halves (its saved tiles too): the nearest half of the float32 result. */
+function scaleHalvesRun(held: Uint16Array, k0: number, k1: number, own: Uint16Array, from: number, ratio: number): void {
+  const keep = 1 - ratio
+  const values = HALF_VALUES
+  for (let k = k0; k < k1; k++, from++) held[k] = nearestHalf(ratio * values[held[k]] + keep * values[own[from]])
 }

@@ -135,11 +135,12 @@ function blendShifted(target: Float32Array, box: Box, source: StyleTensor, weigh
 }
 
 /**
- * Copies n values from `from` at `at` to `to` at `into`: a typed-array set for long rows, a loop
- * for short ones, where making a subarray view costs more than the copy (a 64 px edit's rows are
- * a few dozen cells; a 256 px one's over a hundred, where set is about twice as fast).
+ * Copies n values from `from` at `at` to `to` at `into` (both float32, or both halves' bits): a
+ * typed-array set for long rows, a loop for short ones, where making a subarray view costs more
+ * than the copy (a 64 px edit's rows are a few dozen cells; a 256 px one's over a hundred, where
+ * set is about twice as fast).
  */
-export function copyRow(to: Float32Array, into: number, from: Float32Array, at: number, n: number): void {
+export function copyRow(to: StyleTensor, into: number, from: StyleTensor, at: number, n: number): void {
   if (n >= 64) {
     to.set(from.subarray(at, at + n), into)
     return
@@ -149,12 +150,14 @@ export function copyRow(to: Float32Array, into: number, from: Float32Array, at: 
 
 /**
  * Copies `w` x `h` cells of every one of `channels` planes: from `from` (planes fw x fh cells) at
- * (fx, fy) into `to` (planes tw x th) at (tx, ty). Both boxes must lie inside their planes.
+ * (fx, fy) into `to` (planes tw x th) at (tx, ty). Both boxes must lie inside their planes, and
+ * both tensors be float32 or both halves.
  */
-export function copyCells(to: Float32Array, tw: number, th: number, tx: number, ty: number, from: Float32Array, fw: number, fh: number, fx: number, fy: number, w: number, h: number, channels: number): void {
+export function copyCells(to: StyleTensor, tw: number, th: number, tx: number, ty: number, from: StyleTensor, fw: number, fh: number, fx: number, fy: number, w: number, h: number, channels: number): void {
   if (tx < 0 || ty < 0 || fx < 0 || fy < 0 || tx + w > tw || ty + h > th || fx + w > fw || fy + h > fh || to.length < channels * tw * th || from.length < channels * fw * fh) {
     throw new Error(`copyCells: ${w} x ${h} cells from (${fx}, ${fy}) of ${fw} x ${fh} to (${tx}, ${ty}) of ${tw} x ${th}`)
   }
+  if (to instanceof Float32Array !== from instanceof Float32Array) throw new Error('copyCells: float32 values and halves')
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < h; y++) copyRow(to, c * tw * th + (ty + y) * tw + tx, from, c * fw * fh + (fy + y) * fw + fx, w)
   }
@@ -163,9 +166,11 @@ export function copyCells(to: Float32Array, tw: number, th: number, tx: number, 
 /**
  * The cells of `box` of a [channels, r, r] tensor (float32 or halves), as float32, zero where the
  * box reaches past the grid; written into `out` when given (channels x box-size values, e.g. a
- * kept buffer's view).
+ * kept buffer's view). Halves into halves `out` stay halves.
  */
-export function windowOf(data: StyleTensor, channels: number, r: number, box: Box, out?: Float32Array): Float32Array {
+export function windowOf(data: StyleTensor, channels: number, r: number, box: Box, out?: Float32Array): Float32Array
+export function windowOf(data: Uint16Array, channels: number, r: number, box: Box, out: Uint16Array): Uint16Array
+export function windowOf(data: StyleTensor, channels: number, r: number, box: Box, out?: StyleTensor): StyleTensor {
   const bw = box.x1 - box.x0
   const bh = box.y1 - box.y0
   const x0 = Math.max(0, box.x0)
@@ -178,7 +183,7 @@ export function windowOf(data: StyleTensor, channels: number, r: number, box: Bo
   }
   const into = out ?? new Float32Array(channels * bw * bh)
   if (x1 <= x0 || y1 <= y0) return into
-  if (data instanceof Float32Array) {
+  if (data instanceof Float32Array || into instanceof Uint16Array) {
     copyCells(into, bw, bh, x0 - box.x0, y0 - box.y0, data, r, r, x0, y0, x1 - x0, y1 - y0, channels)
     return into
   }

@@ -7,7 +7,7 @@ import type { LoadModelOptions, ModelInfo, ProviderName, ProviderPreference, Pro
 import { EngineError, engineErrorCodes } from './errors.js'
 import { type GraphName, type Manifest, readManifest, verifyFiles } from './manifest.js'
 import { fromHalf, HALF_VALUES } from './half.js'
-import { withHalfOutputs } from './halfOutputs.js'
+import { withHalfInputs, withHalfOutputs } from './halfOutputs.js'
 import type { StyleTensor } from './mixing.js'
 import { chooseProvider, planProviders, probeModelBytes } from './providers.js'
 
@@ -51,10 +51,13 @@ interface IoSpec {
   /** Shapes for the load-time probe where a graph has dynamic sizes besides the batch. */
   probe?: { inputs: Record<string, number[]>; outputs: Record<string, number[]> }
   /**
-   * The resizer's outputs come out as halves: its session is created from the folder's graph with
-   * a cast to float16 after each (halfOutputs.ts), as the engine keeps them only as halves.
+   * Outputs that come out as halves: the session is created from the folder's graph with a cast
+   * to float16 after each (halfOutputs.ts), as the engine keeps them only as halves: the
+   * resizer's, and the modulation graph's at halfLevels.
    */
-  halfOutputs?: boolean
+  halfOutputs?: readonly string[]
+  /** Inputs taken as halves (the fine graph's at halfLevels), cast to float32 in the graph. */
+  halfInputs?: readonly string[]
 }
 
 /** One window of a style tensor for the modulation graph: [n, channels, height, width]. */
@@ -66,11 +69,11 @@ export interface StyleWindow {
 
 /**
  * A modulated layer's gamma and beta ([n, channels, height, width] each; beta [n, betaChannels(level),
- * height, width]).
+ * height, width]): float32, or at a level of halfLevels the bits of halves.
  */
 export interface Modulation {
-  gamma: Float32Array
-  beta: Float32Array
+  gamma: StyleTensor
+  beta: StyleTensor
   height: number
   width: number
 }
@@ -85,6 +88,35 @@ export interface ModulationLevel {
 /** beta_i's channels: the layer's own, or its 1x1 convolution's where beta comes through it (the RGB layer; models/FORMAT.md). */
 export function betaChannels(level: ModulationLevel): number {
   return level.betaChannels ?? level.channels
+}
+
+/**
+ * A level's gamma and beta are held and passed as halves from this many bytes of them as float32
+ * on (both, one image), where the feature path is the coarse and fine graphs: a 256 px model's
+ * 128 and 256 px layers (32-65 MiB each). The modulation graph casts them to float16 as it makes
+ * them and the fine graph back to float32 as it reads them (halfOutputs.ts), so a crop's live
+ * gamma/beta hold 81 MiB less. 256 px fixture, 2 threads: the bench's session peaks at 1,085
+ * against 1,167-1,169 MiB; the fine graph alone 526-530 against 569-573 MiB after 6 runs, in
+ * the same time (medians 817 / 759 against 779 / 762 ms, alternated in one process). Edits
+ * differ from float32 ones by 0.002-0.013 levels on average, 2 at most (real photos).
+ */
+export const HALF_LEVEL_BYTES = 32 << 20
+
+/** Per modulated level, whether its gamma and beta are halves (from `bytes` on): only past preview.fineLayer, with the coarse and fine graphs. */
+export function halfLevels(m: Manifest, bytes = HALF_LEVEL_BYTES): boolean[] {
+  const mods = m.modulations ?? []
+  const split = !!(m.preview && m.files.modulation && m.files.features && m.files.coarse && m.files.fine)
+  return mods.map((l, i) => split && i >= m.preview!.fineLayer && 4 * modulationValues(l) >= bytes)
+}
+
+/** A float32 tensor of `values`, or a float16 one of halves' bits. */
+export function valuesTensor(values: StyleTensor, dims: readonly number[]): ort.Tensor {
+  return values instanceof Uint16Array ? new ort.Tensor('float16', values, dims) : new ort.Tensor('float32', values, dims)
+}
+
+/** A float32 output's values, or a float16 one's bits. */
+function valuesOf(t: ort.Tensor): StyleTensor {
+  return t.type === 'float16' ? halvesOf(t.data) : (t.data as Float32Array)
 }
 
 /** A modulated layer's gamma and beta values over its whole grid (one image). */
@@ -165,21 +197,22 @@ export const WINDOW_RUN_VALUES = 8 << 20
  */
 export const PREALLOCATE_BYTES = 4 << 20
 
-/** Float32 buffers for a run's outputs (name -> dims) when they take `atLeast` bytes or more, else undefined. */
-export function outputBuffers(shapes: Record<string, number[]>, atLeast: number): Record<string, ort.Tensor> | undefined {
-  const sizes = Object.values(shapes).map((dims) => dims.reduce((a, b) => a * b, 1))
-  if (4 * sizes.reduce((a, b) => a + b, 0) < atLeast) return undefined
+/** Buffers for a run's outputs (name -> dims; float32, or float16 for those in `halves`) when they take `atLeast` bytes or more, else undefined. */
+export function outputBuffers(shapes: Record<string, number[]>, atLeast: number, halves: readonly string[] = []): Record<string, ort.Tensor> | undefined {
+  const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1)
+  const bytes = Object.entries(shapes).reduce((sum, [name, dims]) => sum + (halves.includes(name) ? 2 : 4) * size(dims), 0)
+  if (bytes < atLeast) return undefined
   const out: Record<string, ort.Tensor> = {}
-  for (const [name, dims] of Object.entries(shapes)) out[name] = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims)
+  for (const [name, dims] of Object.entries(shapes)) out[name] = valuesTensor(halves.includes(name) ? new Uint16Array(size(dims)) : new Float32Array(size(dims)), dims)
   return out
 }
 
 /**
- * Whether two lists of float32 arrays hold the same bytes (so -0 and 0 differ, and a NaN equals
+ * Whether two lists of float32 arrays (or halves) hold the same bytes (so -0 and 0 differ, and a NaN equals
  * itself). Buffer's native comparison: a JavaScript loop over 1.7 M values took 4 ms.
  */
-export function sameBits(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
-  const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+export function sameBits(a: readonly StyleTensor[], b: readonly StyleTensor[]): boolean {
+  const bytes = (v: StyleTensor) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   return a.length === b.length && a.every((v, k) => v.length === b[k].length && bytes(v).equals(bytes(b[k])))
 }
 
@@ -194,16 +227,16 @@ function halvesOf(data: ort.Tensor['data']): Uint16Array {
 }
 
 /** Copies of `arrays`, written into `into`'s buffers where they have the same lengths. */
-function copiesOf(arrays: readonly Float32Array[], into?: readonly Float32Array[]): Float32Array[] {
+function copiesOf(arrays: readonly StyleTensor[], into?: readonly StyleTensor[]): StyleTensor[] {
   return arrays.map((a, k) => {
     const to = into?.[k]
-    if (!to || to.length !== a.length) return a.slice()
+    if (!to || to.length !== a.length || to.constructor !== a.constructor) return a.slice()
     to.set(a)
     return to
   })
 }
 
-function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
+function ioSpecs(m: Manifest, halfBytes = HALF_LEVEL_BYTES): Record<GraphName, IoSpec> {
   const R = m.resolution
   const { channels: C, size: S } = m.stylemap
   const stylemap: Dim[] = ['N', C, S, S]
@@ -213,10 +246,11 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
   const modNames = (i: number) => [`gamma_${i}`, `beta_${i}`]
   const modChannels = (l: ModulationLevel, name: string) => (name.startsWith('beta') ? betaChannels(l) : l.channels)
   const modDims = Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', modChannels(l, n), l.size, l.size] as Dim[]])))
+  const halves = halfLevels(m, halfBytes).flatMap((half, i) => (half ? modNames(i) : []))
   return {
     encoder: { inputs: { image }, outputs: { stylemap } },
     decoder: { inputs: { stylemap }, outputs: { image } },
-    resizer: { inputs: { stylemap }, outputs: styles, halfOutputs: true },
+    resizer: { inputs: { stylemap }, outputs: styles, halfOutputs: Object.keys(styles) },
     synthesis: { inputs: styles, outputs: { image } },
     modulation: {
       inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, `h${i}`, `w${i}`] as Dim[]])),
@@ -226,15 +260,16 @@ function ioSpecs(m: Manifest): Record<GraphName, IoSpec> {
         inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, [1, s.channels, s.size + 2, s.size + 2]])),
         outputs: Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, [1, modChannels(l, n), l.size, l.size]]))),
       },
+      halfOutputs: halves,
     },
     features: { inputs: modDims, outputs: { image } },
-    ...previewSpecs(m, modDims),
+    ...previewSpecs(m, modDims, halves),
     mapping: { inputs: { z: ['N', m.mapping?.zDim ?? 0] }, outputs: { stylemap } },
   }
 }
 
 /** The coarse and fine graphs' inputs and outputs (with them a model has `preview`; placeholders without). */
-function previewSpecs(m: Manifest, modDims: Record<string, Dim[]>): { coarse: IoSpec; fine: IoSpec } {
+function previewSpecs(m: Manifest, modDims: Record<string, Dim[]>, halves: readonly string[]): { coarse: IoSpec; fine: IoSpec } {
   const p = m.preview
   const mods = m.modulations ?? []
   if (!p) return { coarse: { inputs: {}, outputs: {} }, fine: { inputs: {}, outputs: {} } }
@@ -259,6 +294,7 @@ function previewSpecs(m: Manifest, modDims: Record<string, Dim[]>): { coarse: Io
         },
         outputs: { image: [1, 3, R, R], used: [1, mods.length - p.fineLayer, 2] },
       },
+      halfInputs: halves,
     },
   }
 }
@@ -267,11 +303,12 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
   const fail = (what: string): never => {
     throw new EngineError(engineErrorCodes.modelGraph, `${graph} graph does not match model.json: ${what}`)
   }
-  const compare = (kind: 'input' | 'output', names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[], expected: Record<string, Dim[]>, type: ort.Tensor.Type): void => {
+  const compare = (kind: 'input' | 'output', names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[], expected: Record<string, Dim[]>, halves: readonly string[] = []): void => {
     const want = Object.keys(expected)
     if (names.length !== want.length || want.some((n) => !names.includes(n))) fail(`${kind}s are [${names.join(', ')}], expected [${want.join(', ')}]`)
     for (const m of meta) {
       if (!m.isTensor) return fail(`${kind} ${m.name} is not a tensor`)
+      const type = halves.includes(m.name) ? 'float16' : 'float32'
       if (m.type !== type) fail(`${kind} ${m.name} is ${m.type}, expected ${type}`)
       const dims = m.shape
       const exp = expected[m.name]
@@ -281,8 +318,8 @@ function checkIo(graph: GraphName, session: ort.InferenceSession, spec: IoSpec):
       })
     }
   }
-  compare('input', session.inputNames, session.inputMetadata, spec.inputs, 'float32')
-  compare('output', session.outputNames, session.outputMetadata, spec.outputs, spec.halfOutputs ? 'float16' : 'float32')
+  compare('input', session.inputNames, session.inputMetadata, spec.inputs, spec.halfInputs)
+  compare('output', session.outputNames, session.outputMetadata, spec.outputs, spec.halfOutputs)
 }
 
 /** Fails with E_MODEL_GRAPH unless every output has the shape model.json gives it for a batch of `batch`. */
@@ -310,7 +347,8 @@ async function probeGraphs(sessions: Partial<Record<GraphName, ort.InferenceSess
     const feeds: Record<string, ort.Tensor> = {}
     for (const [name, dims] of Object.entries(spec.inputs)) {
       const shape = spec.probe?.inputs[name] ?? dims.map((d) => (d === 'N' ? 1 : (d as number)))
-      feeds[name] = new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)
+      const size = shape.reduce((a, b) => a * b, 1)
+      feeds[name] = spec.halfInputs?.includes(name) ? new ort.Tensor('float16', new Uint16Array(size), shape) : new ort.Tensor('float32', new Float32Array(size), shape)
     }
     let out: ort.InferenceSession.ReturnType
     try {
@@ -374,12 +412,13 @@ export function graphSessionOptions(graph: GraphName, options: ort.InferenceSess
 }
 
 /**
- * A session of the graph at `path`; with `spec.halfOutputs`, of that graph with its outputs cast
- * to float16, created from bytes, its external weights found in the graph's folder.
+ * A session of the graph at `path`; with `spec.halfOutputs` or `halfInputs`, of that graph with
+ * those outputs cast to float16 and inputs taken as float16, created from bytes, its external
+ * weights found in the graph's folder.
  */
 async function openSession(path: string, options: ort.InferenceSession.SessionOptions, spec: IoSpec): Promise<ort.InferenceSession> {
-  if (!spec.halfOutputs) return ort.InferenceSession.create(path, options)
-  const bytes = withHalfOutputs(await readFile(path), Object.keys(spec.outputs))
+  if (!spec.halfOutputs?.length && !spec.halfInputs?.length) return ort.InferenceSession.create(path, options)
+  const bytes = withHalfInputs(withHalfOutputs(await readFile(path), spec.halfOutputs ?? []), spec.halfInputs ?? [])
   const session = { ...(options.extra?.session as Record<string, unknown> | undefined), model_external_initializers_file_folder_path: dirname(path) }
   return ort.InferenceSession.create(bytes, { ...options, extra: { ...options.extra, session } })
 }
@@ -453,7 +492,7 @@ export class ModelRuntime {
     const paths = await verifyFiles(absolute, manifest)
     const providers = await detectProviders(options.provider ?? 'auto')
     const sessionOptions = baseSessionOptions(providers.inUse, options.threads)
-    const specs = ioSpecs(manifest)
+    const specs = ioSpecs(manifest, options.halfLevelBytes)
     const sessions: Partial<Record<GraphName, ort.InferenceSession>> = {}
     const loaded: Partial<Record<GraphName, string>> = {}
     try {
@@ -482,6 +521,12 @@ export class ModelRuntime {
       ...(manifest.alignment ? { alignment: { landmarks: manifest.alignment.landmarks } } : {}),
     }
     return new ModelRuntime(manifest, info, providers, sessions, loaded, sessionOptions, specs)
+  }
+
+  /** Per modulated level, whether its gamma and beta are halves (the modulation graph's outputs and the fine graph's inputs). */
+  get halfLevels(): boolean[] {
+    const halves = this.specs.fine.halfInputs ?? []
+    return (this.manifest.modulations ?? []).map((_, i) => halves.includes(`gamma_${i}`))
   }
 
   get stylemapLength(): number {
@@ -612,7 +657,7 @@ export class ModelRuntime {
       shapes[`gamma_${i}`] = [n, mods[i].channels, w.height - 2, w.width - 2]
       shapes[`beta_${i}`] = [n, betaChannels(mods[i]), w.height - 2, w.width - 2]
     })
-    const out = await this.run('modulation', feeds, outputBuffers(shapes, this.preallocateBytes))
+    const out = await this.run('modulation', feeds, outputBuffers(shapes, this.preallocateBytes, this.specs.modulation.halfOutputs))
     return windows.map((w, i) => {
       const gamma = out[`gamma_${i}`]
       const beta = out[`beta_${i}`]
@@ -624,7 +669,7 @@ export class ModelRuntime {
           throw new EngineError(engineErrorCodes.modelGraph, `modulation graph gave [${t.dims.join(', ')}] for a ${w.height}x${w.width} window, expected [${want.join(', ')}]`)
         }
       }
-      return { gamma: gamma.data as Float32Array, beta: beta.data as Float32Array, height: w.height - 2, width: w.width - 2 }
+      return { gamma: valuesOf(gamma), beta: valuesOf(beta), height: w.height - 2, width: w.width - 2 }
     })
   }
 
@@ -658,8 +703,8 @@ export class ModelRuntime {
     const feeds: Record<string, ort.Tensor> = {}
     mods.forEach((m, i) => {
       const { channels, size } = levels[i]
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, [n, channels, size, size])
-      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, [n, betaChannels(levels[i]), size, size])
+      feeds[`gamma_${i}`] = valuesTensor(m.gamma, [n, channels, size, size])
+      feeds[`beta_${i}`] = valuesTensor(m.beta, [n, betaChannels(levels[i]), size, size])
     })
     const out = await this.run('features', feeds)
     return out.image.data as Float32Array
@@ -696,7 +741,7 @@ export class ModelRuntime {
    * levels (their W+ weights are thresholded at 8-32 px), so the next run is often the same run:
    * it is answered from here (at 256 px a 40 ms run for a comparison of 1.7 M values, 6.8 MB kept).
    */
-  #coarseKept: { inputs: Float32Array[]; x: Float32Array } | null = null
+  #coarseKept: { inputs: StyleTensor[]; x: Float32Array } | null = null
 
   /**
    * The coarse part of the feature path (batch n): gamma/beta of the layers before preview.fineLayer
@@ -715,8 +760,8 @@ export class ModelRuntime {
     const feeds: Record<string, ort.Tensor> = {}
     for (let i = 0; i < (this.manifest.preview?.fineLayer ?? 0); i++) {
       const { channels, size } = levels[i]
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', mods[i].gamma, [n, channels, size, size])
-      feeds[`beta_${i}`] = new ort.Tensor('float32', mods[i].beta, [n, betaChannels(levels[i]), size, size])
+      feeds[`gamma_${i}`] = valuesTensor(mods[i].gamma, [n, channels, size, size])
+      feeds[`beta_${i}`] = valuesTensor(mods[i].beta, [n, betaChannels(levels[i]), size, size])
     }
     const out = await this.run('coarse', feeds)
     const x = out.x.data as Float32Array
@@ -747,8 +792,8 @@ export class ModelRuntime {
     mods.forEach((m, k) => {
       const i = p.fineLayer + k
       const scale = levels[i].size / p.grid
-      feeds[`gamma_${i}`] = new ort.Tensor('float32', m.gamma, [n, levels[i].channels, height * scale, width * scale])
-      feeds[`beta_${i}`] = new ort.Tensor('float32', m.beta, [n, betaChannels(levels[i]), height * scale, width * scale])
+      feeds[`gamma_${i}`] = valuesTensor(m.gamma, [n, levels[i].channels, height * scale, width * scale])
+      feeds[`beta_${i}`] = valuesTensor(m.beta, [n, betaChannels(levels[i]), height * scale, width * scale])
     })
     const out = await this.run('fine', feeds)
     const scale = this.manifest.resolution / p.grid
