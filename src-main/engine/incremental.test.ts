@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Edit, EditLayer, ImageInfo, Mask, ModelInfo, RawImage } from './api.js'
 import { Engine } from './engine.js'
-import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIN_KEEP_STRENGTH, MIXED_SHARE, within, without } from './incremental.js'
+import { boxesOf, changedCells, changedShare, coverBoxes, diffCells, dilate, eitherCells, grow, LiveModulations, type MixState, ownState, packShelves, recompute, sameAsEarlier, SAVED_TILE, scaleRatios, unmixedCells, boxCells, fullyMixed, keepMixedAt, MIN_KEEP_STRENGTH, MIN_KEEP_STRENGTH_HALVES, MIXED_SHARE, within, without } from './incremental.js'
 import { fromHalf, halfBits, toHalf } from './half.js'
 import { tensorToImage } from './images.js'
 import { shiftMask } from './masks.js'
@@ -915,6 +915,27 @@ describe('incremental helpers', () => {
     live.restore()
     expect(own.map((m) => [m.gamma, m.beta])).toEqual(copies)
     expect(live.scales([1, 5])).toBe(true)
+
+    // the reference's values are kept from halves only where the strength is MIN_KEEP_STRENGTH_HALVES
+    // or more (below it the division magnifies their rounding), on a float32 level from MIN_KEEP_STRENGTH
+    const cells = new Uint8Array(size * size)
+    for (let y = box.y0; y < box.y1; y++) cells.fill(1, y * size + box.x0, y * size + box.x1)
+    live.referenceFor('a reference')
+    const level0 = new Uint8Array(16).fill(1, 5, 7)
+    live.write(0, { x0: 1, y0: 1, x1: 3, y1: 2 }, { gamma: new Float32Array(2).fill(7), beta: new Float32Array(2).fill(7), height: 1, width: 2 }, 0, 0)
+    live.keepReference(0, level0, 0, 0, MIN_KEEP_STRENGTH_HALVES / 2)
+    expect(live.referenceKept(0, level0, 0, 0)).toEqual(level0)
+    live.write(1, box, canvas, 0, 0)
+    live.keepReference(1, cells, 0, 0, MIN_KEEP_STRENGTH_HALVES / 2)
+    expect(live.referenceKept(1, cells, 0, 0)).toBeNull()
+    // (within MIXED_SHARE of these tiny tensors' bytes: some of the cells)
+    live.keepReference(1, cells, 0, 0, MIN_KEEP_STRENGTH_HALVES)
+    expect(live.referenceKept(1, cells, 0, 0)).not.toBeNull()
+    // values kept at 1/2 are 1.5 steps off, written from them up to 2: a later scale starts from there
+    live.restore()
+    live.writeReference(1, live.referenceKept(1, cells, 0, 0)!, 0, 0, 1)
+    expect(live.scales([1, 1.25])).toBe(true)
+    expect(live.scales([1, 1.5])).toBe(false)
   })
 
   it('scaleRatios: one layer whose strength or level factors alone changed scales; anything else does not', () => {

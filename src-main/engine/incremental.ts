@@ -488,6 +488,15 @@ export const KEEP_MIXED_MACS = 1e5
  */
 export const MIN_KEEP_STRENGTH = 1 / 16
 
+/**
+ * MIN_KEEP_STRENGTH for a level held as halves, whose held values are within half a step of a half
+ * only: kept at t, the reference's values are (1 / t - 0.5) steps off at most, and written back at
+ * any strength up to 1 they are then 1 / t steps off, within HALF_SCALE_STEPS from t = 1 / 2 on.
+ * At 1/16 (256 px fixture, strength 0.07 kept, then 1 written from the kept values) the image was
+ * 9 levels off a fresh render at worst.
+ */
+export const MIN_KEEP_STRENGTH_HALVES = 1 / 2
+
 /** Per level, whether recomputing a cell costs at least `macs` multiply-adds (KEEP_MIXED_MACS). */
 export function keepMixedAt(styles: readonly { channels: number }[], modulations: readonly ModulationLevel[], macs = KEEP_MIXED_MACS): boolean[] {
   return styles.map((s, i) => 9 * s.channels * (modulations[i].channels + betaChannels(modulations[i])) >= macs)
@@ -546,6 +555,8 @@ export class LiveModulations {
   #version = 0
   /** Per level held as halves: how far its written values may be from exact, in steps of a half (HALF_SCALE_STEPS); 0.5 when written afresh. */
   #halfError: number[]
+  /** Per level held as halves: how far the reference's kept values may be from exact, in the same steps (1 / t - 0.5 for values kept at t). */
+  #keptError: number[]
   /** The feature path's image of the tensors at one version (keepDecoded). */
   #decoded: { version: number; image: Float32Array } | null = null
 
@@ -557,6 +568,7 @@ export class LiveModulations {
     this.#saved = levels.map(() => new Map())
     this.#reference = levels.map(() => new Map())
     this.#halfError = levels.map(() => 0.5)
+    this.#keptError = levels.map(() => 0)
   }
 
   /**
@@ -724,6 +736,7 @@ export class LiveModulations {
 
   #dropReference(): void {
     this.#reference = this.#levels.map(() => new Map())
+    this.#keptError = this.#levels.map(() => 0)
     this.#referenceBytes = 0
   }
 
@@ -754,11 +767,14 @@ export class LiveModulations {
    * Keeps the reference's gamma/beta of level `i`'s `cells` (mixed whole, just written) on the
    * reference's cells (the cell less the offset ox, oy): from the tensors' values there, written
    * with the layer's strength t at the level, own + (held - own) / t (the tensors' own when t is 1).
-   * Not below MIN_KEEP_STRENGTH, where the division would magnify the values' rounding.
+   * Not below MIN_KEEP_STRENGTH (MIN_KEEP_STRENGTH_HALVES at a level held as halves), where the
+   * division would magnify the values' rounding.
    */
   keepReference(i: number, cells: Uint8Array | null, ox: number, oy: number, t: number): void {
     const around = cells && cellsBox(cells, this.#levels[i].size)
-    if (!cells || !around || this.#referenceKey === null || t < MIN_KEEP_STRENGTH) return
+    const halves = this.tensors[i].gamma instanceof Uint16Array
+    if (!cells || !around || this.#referenceKey === null || t < (halves ? MIN_KEEP_STRENGTH_HALVES : MIN_KEEP_STRENGTH)) return
+    if (halves) this.#keptError[i] = Math.max(this.#keptError[i], 1 / t - 0.5)
     const { channels, size } = this.#levels[i]
     const bc = betaChannels(this.#levels[i])
     const band = new Band(this.#levels[i], this.tensors[i], t, true)
@@ -803,6 +819,9 @@ export class LiveModulations {
     const around = cellsBox(cells, this.#levels[i].size)
     if (!around) return
     this.#changed()
+    // written from kept values, not afresh: a later scale starts from their error (at a strength up
+    // to 1, at most theirs, plus the rounding of what is written)
+    if (this.tensors[i].gamma instanceof Uint16Array) this.#halfError[i] = Math.max(this.#halfError[i], this.#keptError[i] + 0.5)
     const { size } = this.#levels[i]
     const band = new Band(this.#levels[i], this.tensors[i], t, false)
     forRuns(cells, size, around, (x0, x1, y) => {

@@ -348,7 +348,7 @@ async function probeGraphs(sessions: Partial<Record<GraphName, ort.InferenceSess
     for (const [name, dims] of Object.entries(spec.inputs)) {
       const shape = spec.probe?.inputs[name] ?? dims.map((d) => (d === 'N' ? 1 : (d as number)))
       const size = shape.reduce((a, b) => a * b, 1)
-      feeds[name] = spec.halfInputs?.includes(name) ? new ort.Tensor('float16', new Uint16Array(size), shape) : new ort.Tensor('float32', new Float32Array(size), shape)
+      feeds[name] = valuesTensor(spec.halfInputs?.includes(name) ? new Uint16Array(size) : new Float32Array(size), shape)
     }
     let out: ort.InferenceSession.ReturnType
     try {
