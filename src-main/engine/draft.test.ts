@@ -369,3 +369,51 @@ describe('drafts while an offset is dragged', () => {
     })
   })
 })
+
+describe('a stroke\'s drafts and the reference\'s pyramid', () => {
+  it('read it whole, prepared or resized once, however far the stroke goes; the exact render at its end cuts it down, with the images of an engine holding it whole', async () => {
+    await withEngine({ draftWindowShare: 1 }, await testModelDir(), async (engine, photo, reference) => {
+      const crop = { x: 0, y: 0, size: SIDE }
+      const edit = (mask: Mask) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId, crop }, mask }], space: 'wplus' as const })
+      const runtime = engine.inspect.runtime!
+      const resize = runtime.resize.bind(runtime)
+      let resizes = 0
+      runtime.resize = (stylemaps, n) => (resizes++, resize(stylemaps, n))
+      const whole = runtime.info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+      // a stroke along a row, dab by dab (80 px apart: further than the margin kept around a mask), then its exact render
+      const stroke = async (from: Mask, y: number, xs: number[]) => {
+        let mask = from
+        for (const x of xs) {
+          mask = dab(mask, x, y, 24)
+          expect((await engine.render({ edit: edit(mask), output: { kind: 'generated' }, draft: true })).draft).toBe(true)
+        }
+        return { mask, end: await engine.render({ edit: edit(mask), output: { kind: 'generated' } }) }
+      }
+      await engine.prepare({ original: { imageId: photo.imageId, crop }, references: [{ imageId: reference.imageId, crop }] })
+      resizes = 0
+      expect(engine.inspect.pyramidBytes()).toBe(2 * whole)
+      // prepared: the stroke's drafts read the whole pyramid, and its end cuts it down without a resizer run
+      const first = await stroke(square(0, 0, 0), 100, [60, 140])
+      expect(resizes).toBe(0)
+      const cut = engine.inspect.pyramidBytes() - whole
+      expect(cut).toBeLessThan(whole / 2)
+      // a second stroke past the part kept: one resizer run at its first dab, none after; cut again at its end
+      const second = await stroke(first.mask, 200, [60, 140])
+      expect(resizes).toBe(1)
+      expect(engine.inspect.pyramidBytes() - whole).toBeGreaterThan(cut)
+      expect(engine.inspect.pyramidBytes()).toBeLessThan(2 * whole)
+      // which it went past: the part kept grew by twice the margin, so a dab that far beyond it costs no run
+      const third = await stroke(second.mask, 290, [60])
+      expect(resizes).toBe(1)
+      // an engine holding the reference's pyramid whole (edited first) renders the strokes' ends the same
+      await withEngine({}, await testModelDir(), async (other, p, r) => {
+        await other.inspect.stylemapOf({ imageId: r.imageId, crop })
+        const at = (mask: Mask) => ({ original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId, crop }, mask }], space: 'wplus' as const })
+        for (const { mask, end } of [first, second, third]) {
+          const expected = await other.render({ edit: at(mask), output: { kind: 'generated' } })
+          expect(Buffer.from(end.generated.data).equals(Buffer.from(expected.generated.data))).toBe(true)
+        }
+      })
+    })
+  })
+})

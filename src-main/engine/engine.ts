@@ -387,11 +387,12 @@ export class Engine implements EngineApi {
    * The first render of a crop encodes it and, for the photo's crop with an incremental model,
    * resizes its stylemap into styles and computes every layer's gamma/beta: at 256 px (`npm run
    * bench`) 3.2 s of that first preview's 5.0. A reference's styles are resized too (0.6-0.9 s
-   * at 256 px) and kept whole until its first stroke, which cuts them down to where its mask
-   * reads them: no mask is painted yet. The first stroke is shown as drafts, which start from the
-   * photo crop's own decode (0.5 s at 256 px): made here too. Done here, while the user picks a
-   * brush, the first stroke waits only for what its mask needs (its first draft at 256 px
-   * 0.8-1.0 -> 0.3-0.4 s). The caches are the render's own, so its result is the same.
+   * at 256 px) and kept whole through its first stroke's drafts; the exact render that ends the
+   * stroke cuts them down to where its mask reads them: no mask is painted yet. The first
+   * stroke is shown as drafts, which start from the photo crop's own decode (0.5 s at 256 px):
+   * made here too. Done here, while the user picks a brush, the first stroke waits only for
+   * what its mask needs (its first draft at 256 px 0.8-1.0 -> 0.3-0.4 s). The caches are the
+   * render's own, so its result is the same.
    *
    * It is work ahead of need, so it gives way: before each step (an encode, a resize, the
    * photo's gamma/beta, the own decode) it asks whether other requests wait behind it
@@ -636,7 +637,7 @@ export class Engine implements EngineApi {
       whole = () => mixed
     } else if (layers.length) {
       const mix: MixLayer[] = []
-      for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i]))
+      for (const [i, l] of layers.entries()) mix.push(await this.#referenceLayer(l, references[i], draft && model.draftable))
       const factors = levelFactors(levels, levelStrength)
       // levels of one size share their weights, and with them their maps (sameAsEarlier)
       const weights = sameAsEarlier(levels, (l) => [l.size], (l) => mix.map((m) => wplusWeights(m, R, l.size)))
@@ -898,8 +899,15 @@ export class Engine implements EngineApi {
    * (regions.ts), recomputed and grown when the mask reaches past it. Same halves as #styles,
    * so the edit is the same whichever is kept. `dropped`: bytes of a whole pyramid cut down
    * here, garbage once the caller lets go of this frame.
+   *
+   * A `draft` (a dab of a stroke being painted) cuts nothing: it reads a provisional whole
+   * pyramid as it is, and where the mask reaches past the part kept, it resizes and keeps the
+   * whole pyramid provisional, for the rest of the stroke. The exact render at the stroke's end
+   * cuts it down to the stroke's mask, grown as a box the stroke went past is (regionToKeep).
+   * Cut at each dab, a stroke paid a resizer run (1.1-1.4 s at 256 px, against a draft's 0.4 s)
+   * each time it went a margin past the box kept.
    */
-  async #referenceStyles(encoded: Encoded, mask: Uint8Array): Promise<{ styles: StyleTensor[]; regions?: Box[]; dropped?: number }> {
+  async #referenceStyles(encoded: Encoded, mask: Uint8Array, draft = false): Promise<{ styles: StyleTensor[]; regions?: Box[]; dropped?: number }> {
     const model = this.#requireModel()
     const R = model.info.resolution
     const levels = model.info.styles
@@ -908,18 +916,22 @@ export class Engine implements EngineApi {
     // a mask shifted wholly past the crop reads nothing: any kept part will do
     const need = maskBox(mask, R) ?? { x0: 0, y0: 0, x1: 1, y1: 1 }
     if (cached?.pixels && contains(cached.pixels, need)) return { styles: cached.halves, regions: keptBoxes(cached, levels, R) }
-    // a prepared whole pyramid is cut down as the resizer's output would have been
+    // a prepared whole pyramid is cut down as the resizer's output would have been (by a draft: kept)
     const whole = cached?.provisional ? cached.halves : await this.#resizeToHalves(encoded)
-    const kept = keepStyles(whole, levels, R, regionToKeep(need, cached?.pixels ?? null, R))
+    if (draft) {
+      this.#pyramids.set(encoded.key, { halves: whole, provisional: true, past: cached?.pixels ?? cached?.past })
+      return { styles: whole }
+    }
+    const kept = keepStyles(whole, levels, R, regionToKeep(need, cached?.pixels ?? cached?.past ?? null, R))
     this.#pyramids.set(encoded.key, kept)
     const dropped = kept.halves === whole ? 0 : whole.reduce((sum, h) => sum + h.byteLength, 0)
     return { styles: kept.halves, regions: kept.pixels && keptBoxes(kept, levels, R), dropped }
   }
 
   /** A layer ready to mix in W+, with its reference's style tensors where its mask reads them. */
-  async #referenceLayer(l: ActiveLayer, encoded: Encoded): Promise<MixLayer> {
+  async #referenceLayer(l: ActiveLayer, encoded: Encoded, draft = false): Promise<MixLayer> {
     const layer = mixLayer(l, [])
-    const { styles, regions, dropped = 0 } = await this.#referenceStyles(encoded, layer.mask)
+    const { styles, regions, dropped = 0 } = await this.#referenceStyles(encoded, layer.mask, draft)
     // a whole pyramid cut down (62 MB at 256 px) is collected before the next reference's is
     if (dropped >= this.#collectAfterBytes) this.#garbage?.now()
     return { ...layer, reference: styles, regions }

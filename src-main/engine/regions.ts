@@ -2,7 +2,8 @@
 // cells its mask covers, so the engine keeps, of a crop used only as a reference, the cells of a
 // box around its masks (at every level), not the whole pyramid: at 256 px a whole pyramid is
 // 61 MB as halves, and a photo with three references held three of them. A mask painted past the
-// kept box costs one resizer run of the reference's stylemap, and the box kept then grows.
+// kept box costs one resizer run of the reference's stylemap, and the box kept then grows (a
+// stroke's drafts keep that pyramid whole until the exact render at the stroke's end).
 import type { StyleLevel } from './api.js'
 import { type Box, boxArea, cellsBox, gridBox, toGrid, unionBox } from './mixing.js'
 
@@ -13,10 +14,17 @@ export interface KeptStyles {
   /** The box of model pixels the tensors cover (toGrid at each level: every cell it touches); absent: whole. */
   pixels?: Box
   /**
-   * Whole only until the crop is first read as a reference (Engine.prepare, before any mask is
-   * painted): then it is cut down to what the masks read, as if the resizer had run just then.
+   * Whole only until the crop is first read as a reference by an exact render: made ahead of
+   * any mask (Engine.prepare), or by a stroke's draft whose mask went past the part kept (the
+   * stroke's later dabs read it whole). Then it is cut down to what the masks read, as if the
+   * resizer had run just then.
    */
   provisional?: boolean
+  /**
+   * Of a provisional pyramid a stroke's draft made: the box of pixels kept before that stroke
+   * went past it. Cut down again, it is grown as the kept box would have been (regionToKeep).
+   */
+  past?: Box
 }
 
 /** Margin added around what a reference's masks read, as a share of the model's resolution, so a stroke a little further costs no resizer run. */
