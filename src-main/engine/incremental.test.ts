@@ -936,6 +936,21 @@ describe('incremental helpers', () => {
     live.writeReference(1, live.referenceKept(1, cells, 0, 0)!, 0, 0, 1)
     expect(live.scales([1, 1.25])).toBe(true)
     expect(live.scales([1, 1.5])).toBe(false)
+
+    // kept at 1 from halves and written back at 1: the very halves that were written, bit for bit
+    live.restore()
+    live.referenceFor('another reference')
+    live.write(1, box, { gamma: toHalf(Float32Array.from({ length: 2 * 4 }, (_, k) => 1.1 + k / 7)), beta: toHalf(Float32Array.from({ length: 4 }, (_, k) => -2.2 - k / 3)), height: 2, width: 2 }, 0, 0)
+    const written = [(own[1].gamma as Uint16Array).slice(), (own[1].beta as Uint16Array).slice()]
+    live.keepReference(1, cells, 0, 0, 1)
+    const kept = live.referenceKept(1, cells, 0, 0)!
+    expect(kept.some(Boolean)).toBe(true)
+    live.restore()
+    live.writeReference(1, kept, 0, 0, 1)
+    for (let k = 0; k < size * size; k++) {
+      for (const c of [0, 1]) expect(own[1].gamma[c * size * size + k], `cell ${k}`).toBe((kept[k] ? written[0] : copies[1][0])[c * size * size + k])
+      expect(own[1].beta[k], `cell ${k}`).toBe((kept[k] ? written[1] : copies[1][1])[k])
+    }
   })
 
   it('scaleRatios: one layer whose strength or level factors alone changed scales; anything else does not', () => {
