@@ -83,6 +83,12 @@ export interface BenchRow {
    */
   prepared_first_draft_ms: number
   /**
+   * That first stroke painted on, a dab at a time toward the right, each asked for as a draft:
+   * the slowest of its next STROKE_DABS drafts (median over the runs). A stroke that went past the
+   * part of the reference's pyramid kept around its first dab waited for a resizer run here.
+   */
+  prepared_stroke_max_draft_ms: number
+  /**
    * A first stroke painted while its crops are readied: a photo and three references just
    * framed, prepare asked for, and a second later the first dab asked for as a draft, through
    * the engine process's request loop (benchPrepare.ts). From asking to the answer.
@@ -182,6 +188,10 @@ function withDab(mask: Mask, run: number): Mask {
  */
 export const WARM_UP_MS = 1000
 export const MAX_WARM_UP_RUNS = 200
+
+/** prepared_stroke_max_draft_ms's stroke: this many dabs after the first, each this share of the crop further right (0.45 to 0.81 of it). */
+export const STROKE_DABS = 6
+export const STROKE_STEP = 0.06
 /**
  * Timed calls go on past `runs` until they have taken this long together. Of ten 10 ms edits
  * after the warm-up a few still take 13-32 ms (bundled model), which moves a median of ten;
@@ -378,6 +388,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const prepares: number[] = []
     const prepared: number[] = []
     const preparedDrafts: number[] = []
+    const strokeMaxima: number[] = []
     const firstMask = squareMask(original.width, 3)
     const firstDab = disc(original.width, Math.round(original.width * 0.45), Math.round(original.width * 0.55), 20)
     for (let k = 0; k < 3 * firstRuns; k++) {
@@ -395,13 +406,27 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
       if (k % 3 === 2) await engine.render({ edit: firstEdit(firstDab), output: { kind: 'preview', maxSize: 1024 }, draft: true })
       else await engine.render({ edit: firstEdit(firstMask), output: { kind: 'preview', maxSize: 1024 } })
       ;[cold, prepared, preparedDrafts][k % 3].push(performance.now() - t)
+      if (k % 3 === 2) {
+        let mask = firstDab
+        let slowest = 0
+        for (let d = 1; d <= STROKE_DABS; d++) {
+          const dab = disc(original.width, Math.round(original.width * (0.45 + STROKE_STEP * d)), Math.round(original.width * 0.55), 20)
+          mask = { ...mask, data: mask.data.map((v, i) => Math.max(v, dab.data[i])) }
+          await nextRequest()
+          const t = performance.now()
+          await engine.render({ edit: firstEdit(mask), output: { kind: 'preview', maxSize: 1024 }, draft: true })
+          slowest = Math.max(slowest, performance.now() - t)
+        }
+        strokeMaxima.push(slowest)
+      }
     }
     const first_preview_ms = Math.round(median(cold) * 10) / 10
     const prepare_ms = Math.round(median(prepares) * 10) / 10
     const prepared_first_preview_ms = Math.round(median(prepared) * 10) / 10
     const prepared_first_draft_ms = Math.round(median(preparedDrafts) * 10) / 10
+    const prepared_stroke_max_draft_ms = Math.round(median(strokeMaxima) * 10) / 10
     log(`  first_preview_ms ${first_preview_ms} (crops just framed), prepare_ms ${prepare_ms}, prepared_first_preview_ms ${prepared_first_preview_ms} (the first preview after prepare)`)
-    log(`  prepared_first_draft_ms ${prepared_first_draft_ms} (a first stroke's first dab after prepare, asked for as a draft)`)
+    log(`  prepared_first_draft_ms ${prepared_first_draft_ms} (a first stroke's first dab after prepare, asked for as a draft), prepared_stroke_max_draft_ms ${prepared_stroke_max_draft_ms} (the slowest of its next ${STROKE_DABS} dabs)`)
 
     // a 24 MP photo: the preview is blended at 1024 px, the export at full size
     const big = await engine.openImage({ bytes: await bigPhoto() })
@@ -492,6 +517,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         prepare_ms,
         prepared_first_preview_ms,
         prepared_first_draft_ms,
+        prepared_stroke_max_draft_ms,
         stroke_during_prepare_ms,
         preview_24mp_ms,
         export_24mp_ms,
