@@ -980,27 +980,17 @@ class Band {
   }
 
   /**
-   * Each kind of move in a loop of its own over arrays of the pieces' offsets, its tensors' kinds
-   * fixed. Piece by piece through a function per run taking either kind, each piece's fields read
-   * again for every channel, a 256 px offset drag spent 166-183 ms a render in these moves (about
-   * 7.5 M values; 40 ns a value at the 64 px levels, whose pieces are a few cells long), now
-   * 95-108 ms. A level held as halves has its saved tiles as halves too, the reference's values
-   * as float32.
+   * The pieces' values moved in one loop per kind of tensor (moveFloats, moveHalves) over arrays of
+   * the pieces' offsets. Piece by piece through a function per run taking either kind, each
+   * piece's fields read again for every channel, a 256 px offset drag spent 166-183 ms a render in
+   * these moves (about 7.5 M values; 40 ns a value at the 64 px levels, whose pieces are a few
+   * cells long), then 95-108 ms.
    */
   #move(pieces: readonly Piece[], runs: PieceRuns, held: StyleTensor, channels: number, beta: boolean): void {
-    const { t, keep } = this
     const plane = this.size * this.size
     const refs = pieces.map((p) => (beta ? p.ref.beta : p.ref.gamma))
-    if (held instanceof Uint16Array) {
-      const owns = pieces.map((p) => (beta ? p.own.beta : p.own.gamma) as Uint16Array)
-      if (keep) keepHalves(refs, held, owns, runs, channels, plane, t)
-      else if (t === 1) writeHalvesExactly(held, refs.map((r) => new Uint32Array(r.buffer, r.byteOffset, r.length)), runs, channels, plane)
-      else writeHalves(held, refs, owns, runs, channels, plane, t)
-      return
-    }
-    const owns = pieces.map((p) => (beta ? p.own.beta : p.own.gamma) as Float32Array)
-    if (keep) keepFloats(refs, held, owns, runs, channels, plane, t)
-    else writeFloats(held, refs, owns, runs, channels, plane, t)
+    if (held instanceof Uint16Array) moveHalves(held, refs, pieces.map((p) => (beta ? p.own.beta : p.own.gamma) as Uint16Array), runs, channels, plane, this.t, this.keep)
+    else moveFloats(held, refs, pieces.map((p) => (beta ? p.own.beta : p.own.gamma) as Float32Array), runs, channels, plane, this.t, this.keep)
   }
 }
 
@@ -1030,73 +1020,47 @@ function pieceRuns(pieces: readonly Piece[]): PieceRuns {
 /** A new tensor of n values of the same kind as `v` (float32, or halves' bits). */
 const like = (v: StyleTensor, n: number): StyleTensor => (v instanceof Uint16Array ? new Uint16Array(n) : new Float32Array(n))
 
-/** held = own + t (ref - own) on every piece of every channel (t 1: ref), held, own and ref float32. */
-function writeFloats(held: Float32Array, refs: readonly Float32Array[], owns: readonly Float32Array[], p: PieceRuns, channels: number, plane: number, t: number): void {
+/**
+ * Band.#move on a float32 level, every piece of every channel: written, held = own + t (ref - own),
+ * or (`keep`) kept, ref = own + (held - own) / t; where t is 1, the values themselves.
+ */
+function moveFloats(held: Float32Array, refs: readonly Float32Array[], owns: readonly Float32Array[], p: PieceRuns, channels: number, plane: number, t: number, keep: boolean): void {
+  const inv = 1 / t
   for (let c = 0; c < channels; c++) {
     for (let j = 0; j < refs.length; j++) {
       const [ref, own, n] = [refs[j], owns[j], p.n[j]]
       const to = c * plane + p.at[j]
       const r = c * p.refPlane[j] + p.refAt[j]
       const o = c * p.ownPlane[j] + p.ownAt[j]
-      if (t === 1) for (let k = 0; k < n; k++) held[to + k] = ref[r + k]
+      if (keep && t === 1) for (let k = 0; k < n; k++) ref[r + k] = held[to + k]
+      else if (keep) for (let k = 0; k < n; k++) ref[r + k] = own[o + k] + (held[to + k] - own[o + k]) * inv
+      else if (t === 1) for (let k = 0; k < n; k++) held[to + k] = ref[r + k]
       else for (let k = 0; k < n; k++) held[to + k] = own[o + k] + t * (ref[r + k] - own[o + k])
     }
   }
 }
 
-/** writeFloats undone: ref = own + (held - own) / t (t 1: held). */
-function keepFloats(refs: readonly Float32Array[], held: Float32Array, owns: readonly Float32Array[], p: PieceRuns, channels: number, plane: number, t: number): void {
-  const inv = 1 / t
-  for (let c = 0; c < channels; c++) {
-    for (let j = 0; j < refs.length; j++) {
-      const [ref, own, n] = [refs[j], owns[j], p.n[j]]
-      const to = c * plane + p.at[j]
-      const r = c * p.refPlane[j] + p.refAt[j]
-      const o = c * p.ownPlane[j] + p.ownAt[j]
-      if (t === 1) for (let k = 0; k < n; k++) ref[r + k] = held[to + k]
-      else for (let k = 0; k < n; k++) ref[r + k] = own[o + k] + (held[to + k] - own[o + k]) * inv
-    }
-  }
-}
-
-/** writeFloats into halves, from halves `own`: the nearest half of own + t (ref - own). */
-function writeHalves(held: Uint16Array, refs: readonly Float32Array[], owns: readonly Uint16Array[], p: PieceRuns, channels: number, plane: number, t: number): void {
-  const values = HALF_VALUES
-  for (let c = 0; c < channels; c++) {
-    for (let j = 0; j < refs.length; j++) {
-      const [ref, own, n] = [refs[j], owns[j], p.n[j]]
-      const to = c * plane + p.at[j]
-      const r = c * p.refPlane[j] + p.refAt[j]
-      const o = c * p.ownPlane[j] + p.ownAt[j]
-      for (let k = 0; k < n; k++) held[to + k] = nearestHalf(values[own[o + k]] + t * (ref[r + k] - values[own[o + k]]))
-    }
-  }
-}
-
-/** writeHalves at t 1: the nearest half of ref, from its float32 bits (`refs` as bits). */
-function writeHalvesExactly(held: Uint16Array, refs: readonly Uint32Array[], p: PieceRuns, channels: number, plane: number): void {
-  for (let c = 0; c < channels; c++) {
-    for (let j = 0; j < refs.length; j++) {
-      const [ref, n] = [refs[j], p.n[j]]
-      const to = c * plane + p.at[j]
-      const r = c * p.refPlane[j] + p.refAt[j]
-      for (let k = 0; k < n; k++) held[to + k] = bitsToHalf(ref[r + k])
-    }
-  }
-}
-
-/** writeHalves undone from halves `held` and `own`: ref = own + (held - own) / t (t 1: held's values). */
-function keepHalves(refs: readonly Float32Array[], held: Uint16Array, owns: readonly Uint16Array[], p: PieceRuns, channels: number, plane: number, t: number): void {
+/**
+ * moveFloats on a level held as halves (its saved tiles too; the reference's values float32):
+ * written, the nearest half of own + t (ref - own), at t 1 straight from ref's float32 bits
+ * (bitsToHalf, as nearestHalf does through a scratch float); kept, from the halves' values.
+ */
+function moveHalves(held: Uint16Array, refs: readonly Float32Array[], owns: readonly Uint16Array[], p: PieceRuns, channels: number, plane: number, t: number, keep: boolean): void {
   const values = HALF_VALUES
   const inv = 1 / t
+  const bits = !keep && t === 1 ? refs.map((ref) => new Uint32Array(ref.buffer, ref.byteOffset, ref.length)) : null
   for (let c = 0; c < channels; c++) {
     for (let j = 0; j < refs.length; j++) {
       const [ref, own, n] = [refs[j], owns[j], p.n[j]]
       const to = c * plane + p.at[j]
       const r = c * p.refPlane[j] + p.refAt[j]
       const o = c * p.ownPlane[j] + p.ownAt[j]
-      if (t === 1) for (let k = 0; k < n; k++) ref[r + k] = values[held[to + k]]
-      else for (let k = 0; k < n; k++) ref[r + k] = values[own[o + k]] + (values[held[to + k]] - values[own[o + k]]) * inv
+      if (keep && t === 1) for (let k = 0; k < n; k++) ref[r + k] = values[held[to + k]]
+      else if (keep) for (let k = 0; k < n; k++) ref[r + k] = values[own[o + k]] + (values[held[to + k]] - values[own[o + k]]) * inv
+      else if (bits) {
+        const b = bits[j]
+        for (let k = 0; k < n; k++) held[to + k] = bitsToHalf(b[r + k])
+      } else for (let k = 0; k < n; k++) held[to + k] = nearestHalf(values[own[o + k]] + t * (ref[r + k] - values[own[o + k]]))
     }
   }
 }
