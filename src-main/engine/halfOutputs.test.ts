@@ -57,6 +57,15 @@ describe('withHalfOutputs', () => {
     expect(Array.from(out.a.data as Uint16Array)).toEqual(Array.from(toHalf(Float32Array.from(x, (v) => Math.fround(3 * v)))))
   })
 
+  it('has the nodes that read an output named as rounded read its halves, cast back to float32', async () => {
+    const out = await run(withHalfOutputs(chainGraph(), ['a', 'b'], ['a']))
+    expect(out.a.type).toBe('float16')
+    // b = a + 1 from a's halves: 1024 where from a's float32 value it is 1025
+    expect(fromHalf(out.b.data as Uint16Array)[0]).toBe(1024)
+    expect(Array.from(fromHalf(out.b.data as Uint16Array))).toEqual(Array.from(fromHalf(toHalf(Float32Array.from(fromHalf(out.a.data as Uint16Array), (v) => v + 1)))))
+    expect(() => withHalfOutputs(chainGraph(), ['b'], ['a'])).toThrow('output a is not one cast to float16')
+  })
+
   it('keeps every other byte: the model with nothing to cast is the model', () => {
     const model = chainGraph()
     expect(Buffer.from(withHalfOutputs(model, [])).equals(Buffer.from(model))).toBe(true)

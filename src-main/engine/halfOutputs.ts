@@ -5,37 +5,38 @@
 // folder ever imported gets it, and the halves are the bits the engine's own toHalf made.
 // withHalfInputs is the other way round: inputs taken as halves and cast to float32 in the graph.
 
+import {
+  ATTRIBUTE,
+  ATTRIBUTE_INT,
+  elemType,
+  FLOAT,
+  FLOAT16,
+  GRAPH_INITIALIZER,
+  GRAPH_INPUT,
+  GRAPH_NODE,
+  GRAPH_OUTPUT,
+  GRAPH_VALUE_INFO,
+  MODEL_GRAPH,
+  NODE,
+  nameOf,
+  TENSOR_ELEM_TYPE,
+  TENSOR_NAME,
+  text,
+  TYPE_TENSOR,
+  VALUE_INFO,
+} from './onnxFields.js'
 import { type Field, field, lengthDelimited, messageFields } from './protobuf.js'
-
-const text = (bytes: Uint8Array | undefined): string => Buffer.from(bytes ?? []).toString('utf8')
-
-// ONNX's field numbers (onnx.proto)
-const MODEL_GRAPH = 7
-const GRAPH_NODE = 1
-const GRAPH_INITIALIZER = 5
-const GRAPH_INPUT = 11
-const GRAPH_OUTPUT = 12
-const GRAPH_VALUE_INFO = 13
-const TENSOR_NAME = 8
-const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 }
-const ATTRIBUTE = { name: 1, i: 3, type: 20 }
-const ATTRIBUTE_INT = 2
-const VALUE_INFO = { name: 1, type: 2 }
-const TYPE_TENSOR = 1
-const TENSOR_ELEM_TYPE = 1
-const FLOAT = 1
-const FLOAT16 = 10
-
-/** The elem_type of a ValueInfoProto's tensor type; null when it is not a tensor. */
-function elemType(valueInfo: Uint8Array): number | null {
-  const type = messageFields(valueInfo).find((f) => f.num === VALUE_INFO.type)?.payload
-  const tensor = type && messageFields(type).find((f) => f.num === TYPE_TENSOR)?.payload
-  return (tensor && messageFields(tensor).find((f) => f.num === TENSOR_ELEM_TYPE)?.value) ?? null
-}
 
 /** The name of the float32 value a graph's output `name` now comes from, or its input `name` is cast to: not a name the graph has. */
 const floatName = (name: string, taken: Set<string>): string => {
   let n = `${name}__float32`
+  while (taken.has(n)) n += '_'
+  return n
+}
+
+/** The name of the float32 value cast back from output `name`'s halves: not a name the graph has. */
+const roundedName = (name: string, taken: Set<string>): string => {
+  let n = `${name}__rounded`
   while (taken.has(n)) n += '_'
   return n
 }
@@ -77,8 +78,6 @@ function parseGraph(model: Uint8Array): ParsedGraph {
   return { top, graphField: graphs[0], fields, taken, computed, initializers }
 }
 
-const nameOf = (f: Field, num: number): string => text(messageFields(f.payload!).find((v) => v.num === num)?.payload)
-
 /** The graph's inputs or outputs (`num`) named in `names`, by name. */
 function namedValues(fields: readonly Field[], num: number, names: readonly string[]): Map<string, Field> {
   const found = new Map<string, Field>()
@@ -91,7 +90,7 @@ function namedValues(fields: readonly Field[], num: number, names: readonly stri
  * with `outputs`) and where the graph declares them (value_info), the inputs or outputs in
  * `retyped` made float16, and `cast` nodes added (first, or last), then the model around it.
  */
-function rewrite(parsed: ParsedGraph, renamed: Map<string, string>, outputs: boolean, retyped: ReadonlySet<Field>, cast: number[][], castFirst: boolean): Uint8Array {
+function rewrite(parsed: ParsedGraph, renamed: Map<string, string>, outputs: boolean, retyped: ReadonlySet<Field>, cast: number[][], castFirst: boolean, reads = new Map<string, string>()): Uint8Array {
   const rename = (name: string): string => renamed.get(name) ?? name
   const parts: Uint8Array[] = castFirst ? cast.map((c) => bytesOf(field(GRAPH_NODE, c))) : []
   for (const f of parsed.fields) {
@@ -99,7 +98,11 @@ function rewrite(parsed: ParsedGraph, renamed: Map<string, string>, outputs: boo
       parts.push(bytesOf(field(f.num, halfValueInfo(f.payload!))))
     } else if (f.num === GRAPH_NODE && f.wire === 2) {
       const node = messageFields(f.payload!).map((n) =>
-        (n.num === NODE.input || (outputs && n.num === NODE.output)) && n.wire === 2 ? bytesOf(field(n.num, rename(text(n.payload)))) : n.raw,
+        n.num === NODE.input && n.wire === 2
+          ? bytesOf(field(n.num, reads.get(text(n.payload)) ?? rename(text(n.payload))))
+          : outputs && n.num === NODE.output && n.wire === 2
+            ? bytesOf(field(n.num, rename(text(n.payload))))
+            : n.raw,
       )
       parts.push(lengthDelimited(GRAPH_NODE, node))
     } else if (f.num === GRAPH_VALUE_INFO && f.wire === 2 && renamed.has(nameOf(f, VALUE_INFO.name))) {
@@ -119,8 +122,12 @@ function rewrite(parsed: ParsedGraph, renamed: Map<string, string>, outputs: boo
  * subgraphs (If, Loop) are not followed: the resizer has none. Every other byte is kept, so weights in external files are found
  * as before. Throws when the bytes are not a model, or an output named is not a float one or is
  * not computed by a node (a graph input or a weight passed straight out).
+ *
+ * The graph's own nodes that read an output named in `rounded` (one of `named`) read its halves,
+ * cast back to float32: what the graph computes from it is then what a graph given those halves
+ * computes (the resizer's tail, tailGraph.ts, run on the halves the engine keeps).
  */
-export function withHalfOutputs(model: Uint8Array, named: readonly string[]): Uint8Array {
+export function withHalfOutputs(model: Uint8Array, named: readonly string[], rounded: readonly string[] = []): Uint8Array {
   const outputs = [...new Set(named)]
   const parsed = parseGraph(model)
   const found = namedValues(parsed.fields, GRAPH_OUTPUT, outputs)
@@ -131,10 +138,15 @@ export function withHalfOutputs(model: Uint8Array, named: readonly string[]): Ui
     // an input or a weight passed straight out: renamed, its Cast would read a value nothing makes
     if (!parsed.computed.has(name)) throw new Error(`output ${name} is not computed by a node of the graph`)
   }
+  for (const name of rounded) if (!outputs.includes(name)) throw new Error(`output ${name} is not one cast to float16`)
   const taken = new Set([...parsed.taken, ...outputs])
   const renamed = new Map(outputs.map((name) => [name, floatName(name, taken)]))
+  for (const name of renamed.values()) taken.add(name)
+  const reads = new Map([...new Set(rounded)].map((name) => [name, roundedName(name, taken)]))
   const casts = outputs.map((name) => castNode(renamed.get(name)!, name, FLOAT16))
-  return rewrite(parsed, renamed, true, new Set(found.values()), casts, false)
+  // after the casts to float16 (onnxruntime sorts the nodes by what they read)
+  for (const name of new Set(rounded)) casts.push(castNode(name, reads.get(name)!, FLOAT))
+  return rewrite(parsed, renamed, true, new Set(found.values()), casts, false, reads)
 }
 
 /**
