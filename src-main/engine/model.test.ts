@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from './engine.js'
-import { toHalf } from './half.js'
-import { baseSessionOptions, betaChannels, graphSessionOptions, groupLevels, ModelRuntime, modulationGroups, padZero } from './model.js'
+import { fromHalf, toHalf } from './half.js'
+import { baseSessionOptions, betaChannels, graphSessionOptions, groupLevels, ModelRuntime, modulationGroups, padZero, TAIL_MARGIN, tailLevel } from './model.js'
+import { cutPlanes, cutRegion } from './regions.js'
 import { testModelDir } from './testing/models.js'
 import { passThroughGraph } from './testing/onnxGraphs.js'
 import { gradientPng, rectMask } from './testing/photos.js'
@@ -71,10 +72,18 @@ describe('loading a model folder', () => {
       const direct = (await apart('decoder')).image.data as Float32Array
       const resized = await apart('resizer')
       const floatStyles = runtime.info.styles.map((_, i) => resized[`style_${i}`].data as Float32Array)
-      // the runtime's resizer gives its outputs as halves, the bits toHalf makes of the graph's float32 ones
+      // the runtime's resizer gives its outputs as halves, the bits toHalf makes of the graph's float32
+      // ones up to the tail level; past it the graph reads that level's halves (as the resizer's tail does)
       const halves = await runtime.resize(w, 1)
-      halves.forEach((h, i) => expect(h).toEqual(toHalf(floatStyles[i])))
+      const k = runtime.tailLevel!
+      halves.slice(0, k + 1).forEach((h, i) => expect(h).toEqual(toHalf(floatStyles[i])))
       const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0)
+      const tail = await runtime.resizeTail(halves[k], runtime.info.styles[k].size, runtime.info.styles[k].size)
+      halves.slice(k + 1).forEach((h, j) => {
+        expect(h).toEqual(tail[j])
+        // within a half's rounding of the float32 ones (values up to 4 here; 1.1-1.3e-3 measured)
+        expect(maxDiff(fromHalf(h), floatStyles[k + 1 + j])).toBeLessThan(4e-3)
+      })
       expect(maxDiff(direct, await runtime.synthesize(floatStyles, 1))).toBeLessThan(1e-3)
       // decode runs on the halves: within a level of 255 (raw images span [-1, 1])
       expect(maxDiff(direct, await runtime.decode(w, 1))).toBeLessThan(2 / 255)
@@ -450,5 +459,52 @@ describe('memory of the sessions and runs', () => {
     } finally {
       await runtime.release()
     }
+  })
+})
+
+describe("the resizer's tail", () => {
+  it('gives the whole resizer\'s halves, bit for bit, on the cells a window grown by TAIL_MARGIN covers, and not with a margin one less', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      const levels = runtime.manifest.styles
+      // the bundled 64 px model: 8, 16, 32, 64 px levels, two each; the tail runs from the second 16 px one
+      const k = runtime.tailLevel!
+      expect(k).toBe(3)
+      const { channels, size } = levels[k]
+      const stylemap = new Float32Array(runtime.stylemapLength).map((_, i) => 1.5 * Math.sin(i * 0.37))
+      const whole = await runtime.resize(stylemap, 1)
+      const matches = async (cells: { x0: number; y0: number; x1: number; y1: number }, margin: number) => {
+        const at = { x0: Math.max(0, cells.x0 - margin), y0: Math.max(0, cells.y0 - margin), x1: Math.min(size, cells.x1 + margin), y1: Math.min(size, cells.y1 + margin) }
+        const [w, h] = [at.x1 - at.x0, at.y1 - at.y0]
+        const tail = await runtime.resizeTail(cutRegion(whole[k], channels, size, at), h, w)
+        expect(tail.length).toBe(levels.length - k - 1)
+        return tail.every((got, j) => {
+          const { channels: c, size: r } = levels[k + 1 + j]
+          const f = r / size
+          expect(got.length).toBe(c * h * f * w * f)
+          const inner = { x0: (cells.x0 - at.x0) * f, y0: (cells.y0 - at.y0) * f, x1: (cells.x1 - at.x0) * f, y1: (cells.y1 - at.y0) * f }
+          const want = cutRegion(whole[k + 1 + j], c, r, { x0: cells.x0 * f, y0: cells.y0 * f, x1: cells.x1 * f, y1: cells.y1 * f })
+          return Buffer.from(cutPlanes(got, c, w * f, h * f, inner).buffer).equals(Buffer.from(want.buffer))
+        })
+      }
+      // inside the grid, at its corner, and the whole grid
+      for (const cells of [{ x0: 6, y0: 5, x1: 9, y1: 10 }, { x0: 0, y0: 12, x1: 3, y1: 16 }, { x0: 0, y0: 0, x1: size, y1: size }]) {
+        expect(await matches(cells, TAIL_MARGIN)).toBe(true)
+      }
+      expect(await matches({ x0: 6, y0: 5, x1: 9, y1: 10 }, TAIL_MARGIN - 1)).toBe(false)
+    } finally {
+      await runtime.release()
+    }
+  })
+
+  it('starts from the last level at a quarter of the resolution, where the model has one', () => {
+    const styles = [8, 8, 16, 16, 32, 32, 64, 64].map((size) => ({ channels: 4, size }))
+    const m = (resolution: number, files: Record<string, string> = { resizer: 'resizer.onnx' }) => ({ resolution, styles, files }) as unknown as Parameters<typeof tailLevel>[0]
+    expect(tailLevel(m(64))).toBe(3)
+    expect(tailLevel(m(128))).toBe(5)
+    // no level past it, or none at a quarter, or no resizer: none
+    expect(tailLevel(m(256))).toBeNull()
+    expect(tailLevel(m(48))).toBeNull()
+    expect(tailLevel(m(64, {}))).toBeNull()
   })
 })

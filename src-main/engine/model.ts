@@ -8,6 +8,7 @@ import { EngineError, engineErrorCodes } from './errors.js'
 import { type GraphName, type Manifest, readManifest, verifyFiles } from './manifest.js'
 import { fromHalf, HALF_VALUES } from './half.js'
 import { withHalfInputs, withHalfOutputs } from './halfOutputs.js'
+import { tailGraph } from './tailGraph.js'
 import type { StyleTensor } from './mixing.js'
 import { chooseProvider, planProviders, probeModelBytes } from './providers.js'
 
@@ -58,7 +59,27 @@ interface IoSpec {
   halfOutputs?: readonly string[]
   /** Inputs taken as halves (the fine graph's at halfLevels), cast to float32 in the graph. */
   halfInputs?: readonly string[]
+  /** Of halfOutputs, those the graph's later nodes read as halves (withHalfOutputs): the resizer's tail level. */
+  roundedOutputs?: readonly string[]
 }
+
+/**
+ * The style level the resizer's tail starts from (tailGraph.ts): the last at a quarter of the
+ * model's resolution, whose next levels (half the resolution, then the whole) are most of the
+ * resizer's work; null when the model has no resizer or no such level.
+ */
+export function tailLevel(m: Manifest): number | null {
+  const k = m.styles.map((s) => s.size * 4).lastIndexOf(m.resolution)
+  return m.files.resizer && k >= 0 && k < m.styles.length - 1 ? k : null
+}
+
+/**
+ * Cells of the tail level a window of it needs around the cells it is run for, where it does not
+ * reach the edge: a 3 x 3 transposed convolution, a 4 x 4 blur and a 3 x 3 convolution at each of
+ * the two levels up reach 3 cells of the tail level (a window grown by 2 differs from the whole
+ * run's, by 3 gives it bit for bit: model.test.ts).
+ */
+export const TAIL_MARGIN = 3
 
 /** One window of a style tensor for the modulation graph: [n, channels, height, width]. */
 export interface StyleWindow {
@@ -247,10 +268,11 @@ function ioSpecs(m: Manifest, halfBytes = HALF_LEVEL_BYTES): Record<GraphName, I
   const modChannels = (l: ModulationLevel, name: string) => (name.startsWith('beta') ? betaChannels(l) : l.channels)
   const modDims = Object.fromEntries(mods.flatMap((l, i) => modNames(i).map((n) => [n, ['N', modChannels(l, n), l.size, l.size] as Dim[]])))
   const halves = halfLevels(m, halfBytes).flatMap((half, i) => (half ? modNames(i) : []))
+  const tail = tailLevel(m)
   return {
     encoder: { inputs: { image }, outputs: { stylemap } },
     decoder: { inputs: { stylemap }, outputs: { image } },
-    resizer: { inputs: { stylemap }, outputs: styles, halfOutputs: Object.keys(styles) },
+    resizer: { inputs: { stylemap }, outputs: styles, halfOutputs: Object.keys(styles), roundedOutputs: tail === null ? [] : [`style_${tail}`] },
     synthesis: { inputs: styles, outputs: { image } },
     modulation: {
       inputs: Object.fromEntries(m.styles.map((s, i) => [`style_${i}`, ['N', s.channels, `h${i}`, `w${i}`] as Dim[]])),
@@ -418,7 +440,11 @@ export function graphSessionOptions(graph: GraphName, options: ort.InferenceSess
  */
 async function openSession(path: string, options: ort.InferenceSession.SessionOptions, spec: IoSpec): Promise<ort.InferenceSession> {
   if (!spec.halfOutputs?.length && !spec.halfInputs?.length) return ort.InferenceSession.create(path, options)
-  const bytes = withHalfInputs(withHalfOutputs(await readFile(path), spec.halfOutputs ?? []), spec.halfInputs ?? [])
+  return sessionOfBytes(withHalfInputs(withHalfOutputs(await readFile(path), spec.halfOutputs ?? [], spec.roundedOutputs), spec.halfInputs ?? []), path, options)
+}
+
+/** A session of a graph's bytes made from the graph at `path`, its external weights found in that graph's folder. */
+function sessionOfBytes(bytes: Uint8Array, path: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   const session = { ...(options.extra?.session as Record<string, unknown> | undefined), model_external_initializers_file_folder_path: dirname(path) }
   return ort.InferenceSession.create(bytes, { ...options, extra: { ...options.extra, session } })
 }
@@ -606,6 +632,44 @@ export class ModelRuntime {
     const { channels, size } = this.manifest.stylemap
     const out = await this.run('resizer', { stylemap: new ort.Tensor('float32', stylemaps, [n, channels, size, size]) })
     return this.manifest.styles.map((_, i) => halvesOf(out[`style_${i}`].data))
+  }
+
+  /** The style level the resizer's tail starts from (tailLevel); null: the model has none. */
+  get tailLevel(): number | null {
+    return this.paths.resizer ? tailLevel(this.manifest) : null
+  }
+
+  /** The resizer's tail (tailGraph.ts), its session made on first use: most crops never need it. */
+  private tailSession?: Promise<ort.InferenceSession>
+
+  /**
+   * The resizer's levels past tailLevel for a window of that level's halves ([channels, height,
+   * width], one image): one tensor of halves per level, [c_i, height x f, width x f] where f is
+   * the level's size over the tail level's. Inside the window grown by TAIL_MARGIN (or reaching
+   * the level's edge) they are the whole resizer's bit for bit, as the resizer computes them from
+   * the same halves (roundedOutputs); nearer a cut edge the zeros beyond it show.
+   */
+  async resizeTail(window: Uint16Array, height: number, width: number): Promise<Uint16Array[]> {
+    if (this.released) throw new EngineError(engineErrorCodes.modelNotLoaded, 'the model was unloaded')
+    const k = this.tailLevel
+    const path = this.paths.resizer
+    if (k === null || !path) throw new EngineError(engineErrorCodes.modelFeature, `model ${this.info.id} has no resizer level to run a tail from`)
+    const from = `style_${k}`
+    const names = this.manifest.styles.map((_, i) => `style_${i}`).slice(k + 1)
+    if (!this.tailSession) {
+      this.tailSession = readFile(path).then((bytes) =>
+        sessionOfBytes(withHalfInputs(withHalfOutputs(tailGraph(bytes, from, names), names), [from]), path, graphSessionOptions('resizer', this.sessionOptions)),
+      )
+      this.tailSession.catch(() => (this.tailSession = undefined))
+    }
+    let out: ort.InferenceSession.ReturnType
+    try {
+      const session = await this.tailSession
+      out = await session.run({ [from]: new ort.Tensor('float16', window, [1, this.manifest.styles[k].channels, height, width]) })
+    } catch (e) {
+      throw new EngineError(engineErrorCodes.inference, `resizer tail failed: ${(e as Error).message.split('\n')[0]}`)
+    }
+    return names.map((name) => halvesOf(out[name].data))
   }
 
   /** Style tensors (batch n each) -> raw images [n,3,R,R]. */
@@ -818,10 +882,10 @@ export class ModelRuntime {
   async release(): Promise<void> {
     if (this.released) return
     this.released = true
-    const batchSessions = await Promise.allSettled(Object.values(this.batchSessions))
+    const made = await Promise.allSettled([...Object.values(this.batchSessions), ...(this.tailSession ? [this.tailSession] : [])])
     await Promise.all([
       ...Object.values(this.sessions).map((s) => s?.release()),
-      ...batchSessions.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)),
+      ...made.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)),
     ])
   }
 }
