@@ -371,49 +371,95 @@ describe('drafts while an offset is dragged', () => {
 })
 
 describe('a stroke\'s drafts and the reference\'s pyramid', () => {
-  it('read it whole, prepared or resized once, however far the stroke goes; the exact render at its end cuts it down, with the images of an engine holding it whole', async () => {
+  /**
+   * A prepared photo and reference on the bundled model (a resizer tail level: 16 px, of 64;
+   * `noTail` hides it, as a model without one), the resizer's and the tail's runs counted, and
+   * strokes painted with them: drafts dab by dab, then the exact render. At the end, an engine
+   * holding the reference's pyramid whole (edited first) renders every stroke's end the same.
+   */
+  async function painting(noTail: boolean, paint: (stroke: Stroke, runs: { resizes: number; tails: number[] }, whole: number, pyramidBytes: () => number) => Promise<Mask[]>): Promise<void> {
     await withEngine({ draftWindowShare: 1 }, await testModelDir(), async (engine, photo, reference) => {
       const crop = { x: 0, y: 0, size: SIDE }
       const edit = (mask: Mask) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId, crop }, mask }], space: 'wplus' as const })
       const runtime = engine.inspect.runtime!
+      expect(runtime.tailLevel).toBe(3)
+      if (noTail) Object.defineProperty(runtime, 'tailLevel', { get: () => null })
       const resize = runtime.resize.bind(runtime)
-      let resizes = 0
-      runtime.resize = (stylemaps, n) => (resizes++, resize(stylemaps, n))
+      const resizeTail = runtime.resizeTail.bind(runtime)
+      const runs = { resizes: 0, tails: [] as number[] }
+      runtime.resize = (stylemaps, n) => (runs.resizes++, resize(stylemaps, n))
+      runtime.resizeTail = (window, h, w) => (runs.tails.push(h * w), resizeTail(window, h, w))
       const whole = runtime.info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
+      const ends = new Map<Mask, Uint8Array>()
       // a stroke along a row, dab by dab (80 px apart: further than the margin kept around a mask), then its exact render
-      const stroke = async (from: Mask, y: number, xs: number[]) => {
+      const stroke: Stroke = async (from, y, xs, after = []) => {
         let mask = from
         for (const x of xs) {
           mask = dab(mask, x, y, 24)
           expect((await engine.render({ edit: edit(mask), output: { kind: 'generated' }, draft: true })).draft).toBe(true)
+          after.push(runs.resizes + runs.tails.length)
         }
-        return { mask, end: await engine.render({ edit: edit(mask), output: { kind: 'generated' } }) }
+        ends.set(mask, (await engine.render({ edit: edit(mask), output: { kind: 'generated' } })).generated.data)
+        return mask
       }
       await engine.prepare({ original: { imageId: photo.imageId, crop }, references: [{ imageId: reference.imageId, crop }] })
-      resizes = 0
+      runs.resizes = 0
       expect(engine.inspect.pyramidBytes()).toBe(2 * whole)
-      // prepared: the stroke's drafts read the whole pyramid, and its end cuts it down without a resizer run
-      const first = await stroke(square(0, 0, 0), 100, [60, 140])
-      expect(resizes).toBe(0)
-      const cut = engine.inspect.pyramidBytes() - whole
-      expect(cut).toBeLessThan(whole / 2)
-      // a second stroke past the part kept: one resizer run at its first dab, none after; cut again at its end
-      const second = await stroke(first.mask, 200, [60, 140])
-      expect(resizes).toBe(1)
-      expect(engine.inspect.pyramidBytes() - whole).toBeGreaterThan(cut)
-      expect(engine.inspect.pyramidBytes()).toBeLessThan(2 * whole)
-      // which it went past: the part kept grew by twice the margin, so a dab that far beyond it costs no run
-      const third = await stroke(second.mask, 290, [60])
-      expect(resizes).toBe(1)
-      // an engine holding the reference's pyramid whole (edited first) renders the strokes' ends the same
+      const masks = await paint(stroke, runs, whole, () => engine.inspect.pyramidBytes())
       await withEngine({}, await testModelDir(), async (other, p, r) => {
         await other.inspect.stylemapOf({ imageId: r.imageId, crop })
         const at = (mask: Mask) => ({ original: { imageId: p.imageId, crop }, layers: [{ reference: { imageId: r.imageId, crop }, mask }], space: 'wplus' as const })
-        for (const { mask, end } of [first, second, third]) {
+        for (const mask of masks) {
           const expected = await other.render({ edit: at(mask), output: { kind: 'generated' } })
-          expect(Buffer.from(end.generated.data).equals(Buffer.from(expected.generated.data))).toBe(true)
+          expect(Buffer.from(ends.get(mask)!).equals(Buffer.from(expected.generated.data))).toBe(true)
         }
       })
+    })
+  }
+  type Stroke = (from: Mask, y: number, xs: number[], after?: number[]) => Promise<Mask>
+
+  it('read it whole when prepared; the exact render at its end cuts it down; past the part kept, the resizer\'s tail grows it where the mask reads', async () => {
+    await painting(false, async (stroke, runs, whole, pyramidBytes) => {
+      // prepared: the stroke's drafts read the whole pyramid, and its end cuts it down (the tail level and coarser kept whole)
+      const first = await stroke(square(0, 0, 0), 100, [60, 140])
+      expect(runs.resizes + runs.tails.length).toBe(0)
+      const cut = pyramidBytes() - whole
+      expect(cut).toBeLessThan(whole / 2)
+      // a second stroke past the part kept: a tail run at its first dab, and at the next, which
+      // reaches between the two (a hole of the box around both); never the whole resizer
+      const after: number[] = []
+      const second = await stroke(first, 200, [60, 140], after)
+      expect(after).toEqual([1, 2])
+      // a dab between those, where the part kept holds the cells: no run
+      const again = await stroke(second, 200, [100])
+      expect(runs.tails.length).toBe(2)
+      const third = await stroke(again, 290, [60])
+      expect(runs.tails.length).toBe(3)
+      expect(runs.resizes).toBe(0)
+      // each a window of the 16 px level smaller than the whole
+      for (const cells of runs.tails) expect(cells).toBeLessThan(16 * 16)
+      expect(pyramidBytes() - whole).toBeGreaterThan(cut)
+      expect(pyramidBytes()).toBeLessThan(2 * whole)
+      return [first, second, third]
+    })
+  })
+
+  it('without a tail level, read it whole, prepared or resized once, however far the stroke goes; the exact render at its end cuts it down', async () => {
+    await painting(true, async (stroke, runs, whole, pyramidBytes) => {
+      const first = await stroke(square(0, 0, 0), 100, [60, 140])
+      expect(runs.resizes).toBe(0)
+      const cut = pyramidBytes() - whole
+      expect(cut).toBeLessThan(whole / 2)
+      // a second stroke past the part kept: one resizer run at its first dab, none after; cut again at its end
+      const after: number[] = []
+      const second = await stroke(first, 200, [60, 140], after)
+      expect(after).toEqual([1, 1])
+      expect(pyramidBytes() - whole).toBeGreaterThan(cut)
+      expect(pyramidBytes()).toBeLessThan(2 * whole)
+      // which it went past: the part kept grew by twice the margin, so a dab that far beyond it costs no run
+      const third = await stroke(second, 290, [60])
+      expect([runs.resizes, runs.tails.length]).toEqual([1, 0])
+      return [first, second, third]
     })
   })
 })

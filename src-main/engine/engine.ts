@@ -37,10 +37,10 @@ import { isEmptyMask, sampleMaskCrop, shiftMask, unionMasks } from './masks.js'
 import { boxCells, boxesOf, changedBox, changedCells, changedShare, changedSince, diffCells, eitherCells, fullyMixed, KEEP_MIXED_MACS, keepMixedAt, LiveModulations, type MixState, ownState, recompute, sameAsEarlier, scaleRatios, unmixedCells, WHOLE_MODULATION_SHARE, within, without } from './incremental.js'
 import { DRAFT_COARSE_TOLERANCE, DRAFT_GROWTH, DRAFT_WINDOW_SHARE, DraftBuffers, type DraftLimits, draftImage, draftWindow, type ExactDecode } from './draft.js'
 import { fromHalf } from './half.js'
-import { type Box, cellOffset, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox } from './mixing.js'
-import { ModelRuntime } from './model.js'
+import { type Box, cellOffset, lerp, levelFactors, type MixLayer, mixW, mixWPlus, mixWPlusWindow, normalSamples, type StyleTensor, toGrid, truncate, windowOf, wplusChangedCells, wplusWeights, cellsBox, copyCells, unionBox } from './mixing.js'
+import { ModelRuntime, TAIL_MARGIN } from './model.js'
 import { GarbageCollector } from './garbage.js'
-import { contains, type KeptStyles, keepStyles, keptBoxes, maskBox, regionToKeep } from './regions.js'
+import { cutRegion, filledAfter, grownBox, type KeptStyles, keepStyles, keptBoxes, maskBox, regionMargin, regionToKeep, tailWindow, uncovered } from './regions.js'
 import { colorShift, composite, featherMask, frameDelta, noToneMatch, pasteThroughFrame, toneMatch } from './pasteback.js'
 
 export interface EngineOptions {
@@ -896,16 +896,21 @@ export class Engine implements EngineApi {
   /**
    * A reference crop's pyramid where `mask` (R x R, on the reference's grid) reads it: the whole
    * one when the crop's is kept whole (it is, or was, an edited photo's), else the part kept
-   * (regions.ts), recomputed and grown when the mask reaches past it. Same halves as #styles,
-   * so the edit is the same whichever is kept. `dropped`: bytes of a whole pyramid cut down
-   * here, garbage once the caller lets go of this frame.
+   * (regions.ts), grown when the mask reaches past it. Same halves as #styles, so the edit is the
+   * same whichever is kept. `dropped`: bytes of a whole pyramid cut down here, garbage once the
+   * caller lets go of this frame.
+   *
+   * Where the model has a resizer tail level, the part kept holds the levels up to it whole, and
+   * grows by a run of the tail on the box around what the mask reads first, grown by the margin
+   * (#grownStyles): at 256 px 130-170 ms for a dab 40 px across on a 512 px crop, against
+   * 1.0-1.4 s for the whole resizer (x.tmp script timing resizeTail and resize in the engine).
    *
    * A `draft` (a dab of a stroke being painted) cuts nothing: it reads a provisional whole
-   * pyramid as it is, and where the mask reaches past the part kept, it resizes and keeps the
-   * whole pyramid provisional, for the rest of the stroke. The exact render at the stroke's end
-   * cuts it down to the stroke's mask, grown as a box the stroke went past is (regionToKeep).
-   * Cut at each dab, a stroke paid a resizer run (1.1-1.4 s at 256 px, against a draft's 0.4 s)
-   * each time it went a margin past the box kept.
+   * pyramid as it is. Without a tail level, where the mask reaches past the part kept, it
+   * resizes and keeps the whole pyramid provisional, for the rest of the stroke. The exact render
+   * at the stroke's end cuts it down to the stroke's mask, grown as a box the stroke went past is
+   * (regionToKeep). Cut at each dab, a stroke paid a resizer run (1.1-1.4 s at 256 px, against a
+   * draft's 0.4 s) each time it went a margin past the box kept.
    */
   async #referenceStyles(encoded: Encoded, mask: Uint8Array, draft = false): Promise<{ styles: StyleTensor[]; regions?: Box[]; dropped?: number }> {
     const model = this.#requireModel()
@@ -915,17 +920,58 @@ export class Engine implements EngineApi {
     if (cached && !cached.pixels && !cached.provisional) return { styles: cached.halves }
     // a mask shifted wholly past the crop reads nothing: any kept part will do
     const need = maskBox(mask, R) ?? { x0: 0, y0: 0, x1: 1, y1: 1 }
-    if (cached?.pixels && contains(cached.pixels, need)) return { styles: cached.halves, regions: keptBoxes(cached, levels, R) }
+    const fresh = cached?.pixels ? uncovered(mask, R, cached) : null
+    if (cached?.pixels && !fresh) return { styles: cached.halves, regions: keptBoxes(cached, levels, R) }
+    const tail = model.tailLevel
+    const wholeLevels = tail === null ? 0 : tail + 1
+    if (tail !== null && cached?.pixels && fresh && cached.wholeLevels === wholeLevels) {
+      // the tail runs only on what the mask reads first, grown by the margin (a stroke going on)
+      const kept = await this.#grownStyles(cached, grownBox(fresh, regionMargin(R), R), tail)
+      this.#pyramids.set(encoded.key, kept)
+      const dropped = cached.halves.slice(tail + 1).reduce((sum, h) => sum + h.byteLength, 0)
+      return { styles: kept.halves, regions: keptBoxes(kept, levels, R), dropped }
+    }
     // a prepared whole pyramid is cut down as the resizer's output would have been (by a draft: kept)
     const whole = cached?.provisional ? cached.halves : await this.#resizeToHalves(encoded)
     if (draft) {
       this.#pyramids.set(encoded.key, { halves: whole, provisional: true, past: cached?.pixels ?? cached?.past })
       return { styles: whole }
     }
-    const kept = keepStyles(whole, levels, R, regionToKeep(need, cached?.pixels ?? cached?.past ?? null, R))
+    const kept = keepStyles(whole, levels, R, regionToKeep(need, cached?.pixels ?? cached?.past ?? null, R), wholeLevels)
     this.#pyramids.set(encoded.key, kept)
     const dropped = kept.halves === whole ? 0 : whole.reduce((sum, h) => sum + h.byteLength, 0)
     return { styles: kept.halves, regions: kept.pixels && keptBoxes(kept, levels, R), dropped }
+  }
+
+  /**
+   * `kept` (a box, its levels up to the tail level `k` whole) grown by the box of pixels `added`:
+   * the levels past `k` there from one run of the resizer's tail on the window of level k those
+   * cells need (tailWindow), the same halves as the whole resizer's. The box kept becomes the one
+   * around both; what lies in it but in neither is a hole (KeptStyles.filled).
+   */
+  async #grownStyles(kept: KeptStyles, added: Box, k: number): Promise<KeptStyles> {
+    const model = this.#requireModel()
+    const R = model.info.resolution
+    const levels = model.info.styles
+    const { channels, size } = levels[k]
+    const window = tailWindow(added, R, size, TAIL_MARGIN)
+    const [w, h] = [window.x1 - window.x0, window.y1 - window.y0]
+    const grown = await model.resizeTail(cutRegion(kept.halves[k], channels, size, window), h, w)
+    const pixels = unionBox([kept.pixels!, added])!
+    const halves = levels.map((level, i) => {
+      if (i <= k) return kept.halves[i]
+      const f = level.size / size
+      const to = toGrid(pixels, R, level.size)
+      const [tw, th] = [to.x1 - to.x0, to.y1 - to.y0]
+      const out = new Uint16Array(level.channels * tw * th)
+      const old = toGrid(kept.pixels!, R, level.size)
+      copyCells(out, tw, th, old.x0 - to.x0, old.y0 - to.y0, kept.halves[i], old.x1 - old.x0, old.y1 - old.y0, 0, 0, old.x1 - old.x0, old.y1 - old.y0, level.channels)
+      const cells = toGrid(added, R, level.size)
+      copyCells(out, tw, th, cells.x0 - to.x0, cells.y0 - to.y0, grown[i - k - 1], w * f, h * f, cells.x0 - window.x0 * f, cells.y0 - window.y0 * f, cells.x1 - cells.x0, cells.y1 - cells.y0, level.channels)
+      return out
+    })
+    const filled = filledAfter(kept, added, pixels, R)
+    return filled ? { halves, pixels, wholeLevels: k + 1, filled } : { halves, pixels, wholeLevels: k + 1 }
   }
 
   /** A layer ready to mix in W+, with its reference's style tensors where its mask reads them. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { toHalf } from './half.js'
 import { type MixLayer, mixWPlus, normalSamples } from './mixing.js'
-import { contains, cutRegion, keepStyles, keptBoxes, maskBox, REGION_MARGIN, REGION_WHOLE_SHARE, regionToKeep } from './regions.js'
+import { cutRegion, filledAfter, keepStyles, keptBoxes, maskBox, REGION_MARGIN, REGION_WHOLE_SHARE, regionToKeep, tailWindow, uncovered } from './regions.js'
 import { toGrid } from './mixing.js'
 
 const R = 32
@@ -72,7 +72,47 @@ describe('W+ mixing from a kept part', () => {
   it('a mask that reads past the kept part is an error, not zeros', () => {
     const kept = keepStyles(reference, levels, R, { x0: 0, y0: 0, x1: 8, y1: 8 })
     const regions = keptBoxes(kept, levels, R)
-    expect(contains(regions[2], { x0: 20, y0: 20, x1: 24, y1: 24 })).toBe(false)
+    // the cells (20, 20)-(24, 24) of the finest level are not all among them
+    expect(regions[2].x1 >= 24 && regions[2].y1 >= 24 && regions[2].x0 <= 20 && regions[2].y0 <= 20).toBe(false)
     expect(() => mixWPlus(photo, [{ ...layer(rectMask(20, 20, 4, 4), 0, 0), reference: kept.halves, regions }], levels, R)).toThrow(/outside the reference's kept cells/)
+  })
+})
+
+describe('a kept part grown by the resizer\'s tail', () => {
+  const box = (x0: number, y0: number, x1: number, y1: number) => ({ x0, y0, x1, y1 })
+  const maskOf = (...boxes: ReturnType<typeof box>[]) => {
+    const m = new Uint8Array(R * R)
+    for (const b of boxes) for (let y = b.y0; y < b.y1; y++) m.fill(255, y * R + b.x0, y * R + b.x1)
+    return m
+  }
+
+  it('keeps the tail level and coarser whole, and cuts the finer ones', () => {
+    const whole = levels.map((l) => new Uint16Array(l.channels * l.size * l.size))
+    const kept = keepStyles(whole, levels, R, box(8, 8, 16, 16), 2)
+    expect(kept.halves[0]).toBe(whole[0])
+    expect(kept.halves[1]).toBe(whole[1])
+    expect(kept.halves[2].length).toBe(2 * 8 * 8)
+    expect(keptBoxes(kept, levels, R)).toEqual([box(0, 0, 4, 4), box(0, 0, 8, 8), box(8, 8, 16, 16)])
+  })
+
+  it('finds the box around what a mask reads that the part kept does not hold: outside it or in a hole', () => {
+    const kept = { halves: [], pixels: box(4, 4, 20, 20) }
+    expect(uncovered(maskOf(box(6, 6, 10, 10)), R, kept)).toBeNull()
+    expect(uncovered(maskOf(box(6, 6, 10, 10), box(18, 2, 24, 5)), R, kept)).toEqual(box(18, 2, 24, 5))
+    // grown by (16, 4)-(20, 12): a hole between the two
+    const filled = filledAfter(kept, box(16, 20, 24, 28), box(4, 4, 24, 28), R)!
+    expect(filled).toBeDefined()
+    const grown = { ...kept, pixels: box(4, 4, 24, 28), filled }
+    expect(uncovered(maskOf(box(6, 6, 10, 10), box(17, 21, 23, 27)), R, grown)).toBeNull()
+    expect(uncovered(maskOf(box(6, 22, 8, 24)), R, grown)).toEqual(box(6, 22, 8, 24))
+    // a whole part holds everything; a box filled all over has no holes
+    expect(uncovered(maskOf(box(0, 0, R, R)), R, { halves: [] })).toBeNull()
+    expect(filledAfter(kept, box(4, 20, 20, 24), box(4, 4, 20, 24), R)).toBeUndefined()
+  })
+
+  it('runs the tail on the cells of the box at its level, grown by the margin inside the grid', () => {
+    // 32 px over a grid of 8: 4 px a cell
+    expect(tailWindow(box(9, 9, 13, 17), R, 8, 1)).toEqual(box(1, 1, 5, 6))
+    expect(tailWindow(box(0, 28, 4, 32), R, 8, 3)).toEqual(box(0, 4, 4, 8))
   })
 })
