@@ -89,6 +89,13 @@ export interface BenchRow {
    */
   prepared_stroke_max_draft_ms: number
   /**
+   * After that stroke's exact render (which cuts the reference's pyramid down to a box around
+   * the stroke), the first dab of a second stroke far from it (lower left), asked for as a draft:
+   * the part kept grows by a run of the resizer's tail where the model has a tail level, else by
+   * a whole resizer run.
+   */
+  past_kept_first_draft_ms: number
+  /**
    * A first stroke painted while its crops are readied: a photo and three references just
    * framed, prepare asked for, and a second later the first dab asked for as a draft, through
    * the engine process's request loop (benchPrepare.ts). From asking to the answer.
@@ -389,6 +396,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const prepared: number[] = []
     const preparedDrafts: number[] = []
     const strokeMaxima: number[] = []
+    const pastKept: number[] = []
     const firstMask = squareMask(original.width, 3)
     const firstDab = disc(original.width, Math.round(original.width * 0.45), Math.round(original.width * 0.55), 20)
     for (let k = 0; k < 3 * firstRuns; k++) {
@@ -418,6 +426,14 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
           slowest = Math.max(slowest, performance.now() - t)
         }
         strokeMaxima.push(slowest)
+        await nextRequest()
+        await engine.render({ edit: firstEdit(mask), output: { kind: 'preview', maxSize: 1024 } })
+        const far = disc(original.width, Math.round(original.width * 0.15), Math.round(original.width * 0.85), 20)
+        mask = { ...mask, data: mask.data.map((v, i) => Math.max(v, far.data[i])) }
+        await nextRequest()
+        const t = performance.now()
+        await engine.render({ edit: firstEdit(mask), output: { kind: 'preview', maxSize: 1024 }, draft: true })
+        pastKept.push(performance.now() - t)
       }
     }
     const first_preview_ms = Math.round(median(cold) * 10) / 10
@@ -425,8 +441,10 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
     const prepared_first_preview_ms = Math.round(median(prepared) * 10) / 10
     const prepared_first_draft_ms = Math.round(median(preparedDrafts) * 10) / 10
     const prepared_stroke_max_draft_ms = Math.round(median(strokeMaxima) * 10) / 10
+    const past_kept_first_draft_ms = Math.round(median(pastKept) * 10) / 10
     log(`  first_preview_ms ${first_preview_ms} (crops just framed), prepare_ms ${prepare_ms}, prepared_first_preview_ms ${prepared_first_preview_ms} (the first preview after prepare)`)
     log(`  prepared_first_draft_ms ${prepared_first_draft_ms} (a first stroke's first dab after prepare, asked for as a draft), prepared_stroke_max_draft_ms ${prepared_stroke_max_draft_ms} (the slowest of its next ${STROKE_DABS} dabs)`)
+    log(`  past_kept_first_draft_ms ${past_kept_first_draft_ms} (after that stroke's exact render, the first dab of a stroke far from it, as a draft)`)
 
     // a 24 MP photo: the preview is blended at 1024 px, the export at full size
     const big = await engine.openImage({ bytes: await bigPhoto() })
@@ -518,6 +536,7 @@ export async function benchModel(dir: string, options: BenchOptions = {}): Promi
         prepared_first_preview_ms,
         prepared_first_draft_ms,
         prepared_stroke_max_draft_ms,
+        past_kept_first_draft_ms,
         stroke_during_prepare_ms,
         preview_24mp_ms,
         export_24mp_ms,
