@@ -9,6 +9,7 @@ import type { ImageInfo, Mask, RawImage } from './api.js'
 import { benchPhoto } from './benchInputs.js'
 import { DRAFT_COARSE_TOLERANCE } from './draft.js'
 import { Engine } from './engine.js'
+import { EngineError, engineErrorCodes } from './errors.js'
 import { randomWideTestModelDir, testModelDir } from './testing/models.js'
 import { sharedDataDir } from '../testing/utkface.js'
 
@@ -377,18 +378,21 @@ describe('a stroke\'s drafts and the reference\'s pyramid', () => {
    * strokes painted with them: drafts dab by dab, then the exact render. At the end, an engine
    * holding the reference's pyramid whole (edited first) renders every stroke's end the same.
    */
-  async function painting(noTail: boolean, paint: (stroke: Stroke, runs: { resizes: number; tails: number[] }, whole: number, pyramidBytes: () => number) => Promise<Mask[]>): Promise<void> {
+  async function painting(noTail: boolean | 'fails', paint: (stroke: Stroke, runs: { resizes: number; tails: number[] }, whole: number, pyramidBytes: () => number) => Promise<Mask[]>): Promise<void> {
     await withEngine({ draftWindowShare: 1 }, await testModelDir(), async (engine, photo, reference) => {
       const crop = { x: 0, y: 0, size: SIDE }
       const edit = (mask: Mask) => ({ original: { imageId: photo.imageId, crop }, layers: [{ reference: { imageId: reference.imageId, crop }, mask }], space: 'wplus' as const })
       const runtime = engine.inspect.runtime!
       expect(runtime.tailLevel).toBe(3)
-      if (noTail) Object.defineProperty(runtime, 'tailLevel', { get: () => null })
+      if (noTail === true) Object.defineProperty(runtime, 'tailLevel', { get: () => null })
       const resize = runtime.resize.bind(runtime)
       const resizeTail = runtime.resizeTail.bind(runtime)
       const runs = { resizes: 0, tails: [] as number[] }
       runtime.resize = (stylemaps, n) => (runs.resizes++, resize(stylemaps, n))
-      runtime.resizeTail = (window, h, w) => (runs.tails.push(h * w), resizeTail(window, h, w))
+      runtime.resizeTail = (window, h, w) => {
+        runs.tails.push(h * w)
+        return noTail === 'fails' ? Promise.reject(new EngineError(engineErrorCodes.inference, 'resizer tail failed: on purpose')) : resizeTail(window, h, w)
+      }
       const whole = runtime.info.styles.reduce((sum, l) => sum + 2 * l.channels * l.size * l.size, 0)
       const ends = new Map<Mask, Uint8Array>()
       // a stroke along a row, dab by dab (80 px apart: further than the margin kept around a mask), then its exact render
@@ -441,6 +445,17 @@ describe('a stroke\'s drafts and the reference\'s pyramid', () => {
       expect(pyramidBytes() - whole).toBeGreaterThan(cut)
       expect(pyramidBytes()).toBeLessThan(2 * whole)
       return [first, second, third]
+    })
+  })
+
+  it('where the tail fails, the render resizes whole instead, with the same images', async () => {
+    await painting('fails', async (stroke, runs) => {
+      const first = await stroke(square(0, 0, 0), 100, [60, 140])
+      const after: number[] = []
+      const second = await stroke(first, 200, [60, 140], after)
+      // the tail tried at the first dab, then the whole resizer; the stroke's later dab reads that pyramid whole
+      expect([runs.tails.length, runs.resizes]).toEqual([1, 1])
+      return [first, second]
     })
   })
 

@@ -925,11 +925,16 @@ export class Engine implements EngineApi {
     const tail = model.tailLevel
     const wholeLevels = tail === null ? 0 : tail + 1
     if (tail !== null && cached?.pixels && fresh && cached.wholeLevels === wholeLevels) {
-      // the tail runs only on what the mask reads first, grown by the margin (a stroke going on)
-      const kept = await this.#grownStyles(cached, grownBox(fresh, regionMargin(R), R), tail)
-      this.#pyramids.set(encoded.key, kept)
-      const dropped = cached.halves.slice(tail + 1).reduce((sum, h) => sum + h.byteLength, 0)
-      return { styles: kept.halves, regions: keptBoxes(kept, levels, R), dropped }
+      try {
+        // the tail runs only on what the mask reads first, grown by the margin (a stroke going on)
+        const kept = await this.#grownStyles(cached, grownBox(fresh, regionMargin(R), R), tail)
+        this.#pyramids.set(encoded.key, kept)
+        const dropped = cached.halves.slice(tail + 1).reduce((sum, h) => sum + h.byteLength, 0)
+        return { styles: kept.halves, regions: keptBoxes(kept, levels, R), dropped }
+      } catch (e) {
+        // a tail that fails (its graph cannot be cut, or its run fails) costs this render the whole resizer, not the render
+        if (!(e instanceof EngineError) || e.code !== engineErrorCodes.inference) throw e
+      }
     }
     // a prepared whole pyramid is cut down as the resizer's output would have been (by a draft: kept)
     const whole = cached?.provisional ? cached.halves : await this.#resizeToHalves(encoded)

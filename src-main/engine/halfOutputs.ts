@@ -27,16 +27,13 @@ import {
 } from './onnxFields.js'
 import { type Field, field, lengthDelimited, messageFields } from './protobuf.js'
 
-/** The name of the float32 value a graph's output `name` now comes from, or its input `name` is cast to: not a name the graph has. */
-const floatName = (name: string, taken: Set<string>): string => {
-  let n = `${name}__float32`
-  while (taken.has(n)) n += '_'
-  return n
-}
-
-/** The name of the float32 value cast back from output `name`'s halves: not a name the graph has. */
-const roundedName = (name: string, taken: Set<string>): string => {
-  let n = `${name}__rounded`
+/**
+ * `name` + `suffix`, lengthened until it is not a name the graph has: the float32 value a graph's
+ * output `name` now comes from or its input `name` is cast to ('__float32'), or the float32 value
+ * cast back from output `name`'s halves ('__rounded').
+ */
+const freeName = (name: string, suffix: string, taken: Set<string>): string => {
+  let n = `${name}${suffix}`
   while (taken.has(n)) n += '_'
   return n
 }
@@ -140,9 +137,9 @@ export function withHalfOutputs(model: Uint8Array, named: readonly string[], rou
   }
   for (const name of rounded) if (!outputs.includes(name)) throw new Error(`output ${name} is not one cast to float16`)
   const taken = new Set([...parsed.taken, ...outputs])
-  const renamed = new Map(outputs.map((name) => [name, floatName(name, taken)]))
+  const renamed = new Map(outputs.map((name) => [name, freeName(name, '__float32', taken)]))
   for (const name of renamed.values()) taken.add(name)
-  const reads = new Map([...new Set(rounded)].map((name) => [name, roundedName(name, taken)]))
+  const reads = new Map([...new Set(rounded)].map((name) => [name, freeName(name, '__rounded', taken)]))
   const casts = outputs.map((name) => castNode(renamed.get(name)!, name, FLOAT16))
   // after the casts to float16 (onnxruntime sorts the nodes by what they read)
   for (const name of new Set(rounded)) casts.push(castNode(name, reads.get(name)!, FLOAT))
@@ -170,7 +167,7 @@ export function withHalfInputs(model: Uint8Array, named: readonly string[]): Uin
     if (parsed.initializers.has(name)) throw new Error(`input ${name} has a default among the graph's weights`)
     if (outputNames.has(name)) throw new Error(`input ${name} is passed straight out as an output`)
   }
-  const renamed = new Map(inputs.map((name) => [name, floatName(name, parsed.taken)]))
+  const renamed = new Map(inputs.map((name) => [name, freeName(name, '__float32', parsed.taken)]))
   const casts = inputs.map((name) => castNode(name, renamed.get(name)!, FLOAT))
   return rewrite(parsed, renamed, false, new Set(found.values()), casts, true)
 }

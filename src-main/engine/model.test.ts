@@ -497,6 +497,19 @@ describe("the resizer's tail", () => {
     }
   })
 
+  it('turns itself off, with E_INFERENCE once, where its graph cannot be cut from the resizer\'s', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      // a resizer file without the tail level among its outputs (the encoder's graph stands in)
+      ;(runtime as unknown as { paths: Record<string, string> }).paths.resizer = join(source, 'encoder.onnx')
+      const { channels, size } = runtime.manifest.styles[3]
+      await expect(runtime.resizeTail(new Uint16Array(channels * size * size), size, size)).rejects.toMatchObject({ code: 'E_INFERENCE', message: expect.stringContaining('the graph has no output style_3') })
+      expect(runtime.tailLevel).toBeNull()
+    } finally {
+      await runtime.release()
+    }
+  })
+
   it('starts from the last level at a quarter of the resolution, where the model has one', () => {
     const styles = [8, 8, 16, 16, 32, 32, 64, 64].map((size) => ({ channels: 4, size }))
     const m = (resolution: number, files: Record<string, string> = { resizer: 'resizer.onnx' }) => ({ resolution, styles, files }) as unknown as Parameters<typeof tailLevel>[0]

@@ -636,8 +636,11 @@ export class ModelRuntime {
 
   /** The style level the resizer's tail starts from (tailLevel); null: the model has none. */
   get tailLevel(): number | null {
-    return this.paths.resizer ? tailLevel(this.manifest) : null
+    return this.paths.resizer && !this.tailBroken ? tailLevel(this.manifest) : null
   }
+
+  /** Set when the tail's session could not be made (a resizer graph that cannot be cut there): the engine then resizes whole, as for a model without a tail level. */
+  private tailBroken = false
 
   /** The resizer's tail (tailGraph.ts), its session made on first use: most crops never need it. */
   private tailSession?: Promise<ort.InferenceSession>
@@ -660,7 +663,10 @@ export class ModelRuntime {
       this.tailSession = readFile(path).then((bytes) =>
         sessionOfBytes(withHalfInputs(withHalfOutputs(tailGraph(bytes, from, names), names), [from]), path, graphSessionOptions('resizer', this.sessionOptions)),
       )
-      this.tailSession.catch(() => (this.tailSession = undefined))
+      this.tailSession.catch(() => {
+        this.tailSession = undefined
+        this.tailBroken = true
+      })
     }
     let out: ort.InferenceSession.ReturnType
     try {
