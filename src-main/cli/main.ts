@@ -438,7 +438,7 @@ async function benchCommand(argv: string[]): Promise<void> {
   print(`provider ${report.executionProvider}; ${report.machine.cpu}${report.machine.simd ? ` (${report.machine.simd.join(' ') || 'no vector extensions known'})` : ''}, ${report.machine.cores} cores`)
   for (const r of report.results) {
     print(
-      `${r.model} (${r.resolution} px): encode ${r.encode_ms} ms, decode ${r.decode_ms} ms, edit ${r.edit_ms} ms (${r.space}), strength ${r.strength_ms} ms, preview ${r.preview_ms} ms (another feather ${r.repaste_ms} ms), draft ${r.draft_preview_ms ?? '-'} ms (${r.draft_psnr_db ?? '-'} dB), stroke end ${r.stroke_end_ms ?? '-'} ms, ` +
+      `${r.model} (${r.resolution} px): encode ${r.encode_ms} ms, decode ${r.decode_ms} ms, edit ${r.edit_ms} ms (${r.space}; ${r.edit_inference_ms} ms of it in onnxruntime), strength ${r.strength_ms} ms, preview ${r.preview_ms} ms (another feather ${r.repaste_ms} ms), draft ${r.draft_preview_ms ?? '-'} ms (${r.draft_psnr_db ?? '-'} dB), stroke end ${r.stroke_end_ms ?? '-'} ms, ` +
         `drafts while dragging a strength ${r.strength_draft_ms ?? '-'} ms (${r.strength_draft_psnr_db ?? '-'} dB), an offset ${r.offset_draft_ms ?? '-'} ms (${r.offset_draft_psnr_db ?? '-'} dB), ` +
         `first preview of framed crops ${r.first_preview_ms} ms (after prepare ${r.prepare_ms} ms: ${r.prepared_first_preview_ms} ms, a first draft ${r.prepared_first_draft_ms} ms, the slowest of its stroke's next dabs ${r.prepared_stroke_max_draft_ms} ms, a stroke's first dab past the reference's part kept ${r.past_kept_first_draft_ms} ms; a first draft asked for during prepare ${r.stroke_during_prepare_ms} ms), ` +
         `24 MP preview ${r.preview_24mp_ms} ms, 24 MP export ${r.export_24mp_ms} ms, ` +

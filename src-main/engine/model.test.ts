@@ -521,3 +521,43 @@ describe("the resizer's tail", () => {
     expect(tailLevel(m(64, {}))).toBeNull()
   })
 })
+
+describe('time in onnxruntime', () => {
+  it('counts the time of the graph runs it asks for, the tail\'s too, and nothing where no graph runs', async () => {
+    const runtime = await ModelRuntime.load(source)
+    try {
+      // the probes at load are not the model's runs
+      expect(runtime.inferenceMs).toBe(0)
+      const added = async (work: () => Promise<unknown>) => {
+        const before = runtime.inferenceMs
+        const started = performance.now()
+        await work()
+        return { ms: runtime.inferenceMs - before, wall: performance.now() - started }
+      }
+      const R = runtime.info.resolution
+      const image = new Float32Array(3 * R * R).map((_, i) => Math.sin(i * 0.01))
+      const encoded = await added(() => runtime.encode(image, 1))
+      expect(encoded.ms).toBeGreaterThan(0)
+      expect(encoded.ms).toBeLessThanOrEqual(encoded.wall)
+      // a run that takes 60 ms longer is counted 60 ms longer
+      const session = (runtime as unknown as { sessions: { encoder: { run: (...a: unknown[]) => Promise<unknown> } } }).sessions.encoder
+      const run = session.run.bind(session)
+      session.run = async (...a: unknown[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 60))
+        return run(...a)
+      }
+      expect((await added(() => runtime.encode(image, 1))).ms).toBeGreaterThanOrEqual(59)
+      const stylemap = await runtime.encode(image, 1)
+      const halves = await runtime.resize(stylemap, 1)
+      const k = runtime.tailLevel!
+      const { size } = runtime.info.styles[k]
+      expect((await added(() => runtime.resizeTail(halves[k], size, size))).ms).toBeGreaterThan(0)
+      // a coarse run answered from the latest one's x runs no graph
+      const mods = await runtime.modulations(halves, 1)
+      await runtime.coarse(mods)
+      expect((await added(() => runtime.coarse(mods))).ms).toBe(0)
+    } finally {
+      await runtime.release()
+    }
+  })
+})

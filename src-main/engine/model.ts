@@ -582,13 +582,34 @@ export class ModelRuntime {
     return pending
   }
 
+  #inferenceMs = 0
+
+  /**
+   * Milliseconds the model's graph runs have taken since it was loaded, each from asking
+   * onnxruntime for it to its answer: the bench splits an edit's time with it into onnxruntime's
+   * arithmetic and the engine's own work.
+   */
+  get inferenceMs(): number {
+    return this.#inferenceMs
+  }
+
+  /** `session.run`, its time counted in inferenceMs. */
+  async #timed(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    const started = performance.now()
+    try {
+      return fetches ? await session.run(feeds, fetches) : await session.run(feeds)
+    } finally {
+      this.#inferenceMs += performance.now() - started
+    }
+  }
+
   /** Runs a graph; `fetches`: buffers for its outputs to be written into (outputBuffers), else onnxruntime's own. */
   private async run(graph: GraphName, feeds: Record<string, ort.Tensor>, fetches?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     const batch = Object.values(feeds)[0].dims[0]
     const session = await this.session(graph, batch)
     let out: ort.InferenceSession.ReturnType
     try {
-      out = fetches ? await session.run(feeds, fetches) : await session.run(feeds)
+      out = await this.#timed(session, feeds, fetches)
     } catch (e) {
       throw new EngineError(engineErrorCodes.inference, `${graph} failed: ${(e as Error).message.split('\n')[0]}`)
     }
@@ -671,7 +692,7 @@ export class ModelRuntime {
     let out: ort.InferenceSession.ReturnType
     try {
       const session = await this.tailSession
-      out = await session.run({ [from]: new ort.Tensor('float16', window, [1, this.manifest.styles[k].channels, height, width]) })
+      out = await this.#timed(session, { [from]: new ort.Tensor('float16', window, [1, this.manifest.styles[k].channels, height, width]) })
     } catch (e) {
       throw new EngineError(engineErrorCodes.inference, `resizer tail failed: ${(e as Error).message.split('\n')[0]}`)
     }
