@@ -318,9 +318,13 @@ export async function decodeMask(source: ImageSource): Promise<Mask> {
   return { width, height, data: out }
 }
 
-/** Resizes an RGB image (sharp, high quality). */
+/**
+ * Resizes an RGB image, high quality: enlarged (the generated crop brought to the paste-back's
+ * size, every preview) by upscaleCubic, made smaller by sharp's Lanczos filter.
+ */
 export async function resizeImage(image: RawImage, width: number, height: number): Promise<RawImage> {
   if (image.width === width && image.height === height) return image
+  if (width >= image.width && height >= image.height) return upscaleCubic(image, width, height)
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels }, limitInputPixels: false })
     .resize(width, height, { fit: 'fill', kernel: width > image.width ? 'cubic' : 'lanczos3' })
     .raw()
@@ -331,4 +335,89 @@ export async function resizeImage(image: RawImage, width: number, height: number
 /** Encodes raw pixels to a PNG (for CLI output of model-resolution images and previews). */
 export async function pngBytes(image: RawImage): Promise<Buffer> {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).png().toBuffer()
+}
+
+/** Catmull-Rom's cubic (a = -0.5) at distance t from a sample. */
+function catmullRom(t: number): number {
+  const x = Math.abs(t)
+  if (x <= 1) return 1.5 * x * x * x - 2.5 * x * x + 1
+  if (x < 2) return -0.5 * x * x * x + 2.5 * x * x - 4 * x + 2
+  return 0
+}
+
+/**
+ * For each of `to` output samples along one axis of `from` input samples: the first of its four
+ * input samples (`at`, clamped to the edge later) and their weights, pixel centres aligned (output
+ * sample d sits at input coordinate (d + 0.5) * from / to - 0.5).
+ */
+function cubicTaps(from: number, to: number): { at: Int32Array; weights: Float32Array } {
+  const at = new Int32Array(to)
+  const weights = new Float32Array(4 * to)
+  for (let d = 0; d < to; d++) {
+    const s = ((d + 0.5) * from) / to - 0.5
+    const i0 = Math.floor(s) - 1
+    at[d] = i0
+    let sum = 0
+    for (let k = 0; k < 4; k++) sum += weights[4 * d + k] = catmullRom(s - (i0 + k))
+    for (let k = 0; k < 4; k++) weights[4 * d + k] /= sum
+  }
+  return { at, weights }
+}
+
+/**
+ * `image` enlarged to width x height (each at least the image's), bicubic (Catmull-Rom), pixel
+ * centres aligned, edges extended: two passes of four taps. The paste-back enlarges every
+ * generated crop to the blend's size, the bundled model's 64 px to 512 in 5-6 ms here, where
+ * sharp's cubic (libvips' affine interpolator, 16 taps a pixel) took 18 ms of a 57-79 ms preview;
+ * their results differ by 1.7 levels on average (at most 4: rounding and filter details).
+ */
+export function upscaleCubic(image: RawImage, width: number, height: number): RawImage {
+  const { width: w, height: h, channels: ch } = image
+  if (width < w || height < h) throw new Error(`upscaleCubic: ${w} x ${h} to ${width} x ${height} is no enlargement`)
+  const src = image.data
+  const cols = cubicTaps(w, width)
+  const rows = cubicTaps(h, height)
+  // across: every input row at the output's width (taps as offsets into a row, edge clamped)
+  const across = new Float32Array(h * width * ch)
+  const taps = new Int32Array(4 * width)
+  for (let x = 0; x < width; x++) for (let k = 0; k < 4; k++) taps[4 * x + k] = Math.min(w - 1, Math.max(0, cols.at[x] + k)) * ch
+  const cw = cols.weights
+  for (let y = 0; y < h; y++) {
+    const line = y * w * ch
+    let out = y * width * ch
+    for (let x = 0, t = 0; x < width; x++, t += 4) {
+      const w0 = cw[t]
+      const w1 = cw[t + 1]
+      const w2 = cw[t + 2]
+      const w3 = cw[t + 3]
+      const p0 = line + taps[t]
+      const p1 = line + taps[t + 1]
+      const p2 = line + taps[t + 2]
+      const p3 = line + taps[t + 3]
+      if (ch === 3) {
+        // RGB, the generator's: unrolled
+        across[out] = w0 * src[p0] + w1 * src[p1] + w2 * src[p2] + w3 * src[p3]
+        across[out + 1] = w0 * src[p0 + 1] + w1 * src[p1 + 1] + w2 * src[p2 + 1] + w3 * src[p3 + 1]
+        across[out + 2] = w0 * src[p0 + 2] + w1 * src[p1 + 2] + w2 * src[p2 + 2] + w3 * src[p3 + 2]
+        out += 3
+      } else for (let c = 0; c < ch; c++) across[out++] = w0 * src[p0 + c] + w1 * src[p1 + c] + w2 * src[p2 + c] + w3 * src[p3 + c]
+    }
+  }
+  // down: each output row from four of those rows (a clamped array's stores round and clamp to bytes)
+  const clamped = new Uint8ClampedArray(width * height * ch)
+  const n = width * ch
+  const rw = rows.weights
+  for (let y = 0, t = 0; y < height; y++, t += 4) {
+    const w0 = rw[t]
+    const w1 = rw[t + 1]
+    const w2 = rw[t + 2]
+    const w3 = rw[t + 3]
+    const r0 = Math.min(h - 1, Math.max(0, rows.at[y])) * n
+    const r1 = Math.min(h - 1, Math.max(0, rows.at[y] + 1)) * n
+    const r2 = Math.min(h - 1, Math.max(0, rows.at[y] + 2)) * n
+    const r3 = Math.min(h - 1, Math.max(0, rows.at[y] + 3)) * n
+    const out = y * n
+    for (let i = 0; i < n; i++) clamped[out + i] = w0 * across[r0 + i] + w1 * across[r1 + i] + w2 * across[r2 + i] + w3 * across[r3 + i]
+  }
+  return { width, height, channels: ch, data: new Uint8Array(clamped.buffer) }
 }
