@@ -230,9 +230,12 @@ describe('enlarging the generated crop (upscaleCubic)', () => {
   })
 
   it('keeps flat colour flat to the edges, and clamps the overshoot at a hard edge instead of wrapping it', () => {
-    const flat = upscaleCubic(image(5, 7, 4, (_, __, c) => [12, 200, 77, 255][c]), 41, 50)
-    expect([flat.width, flat.height, flat.channels]).toEqual([41, 50, 4])
-    for (let i = 0; i < flat.data.length; i++) expect(flat.data[i]).toBe([12, 200, 77, 255][i % 4])
+    const flat = upscaleCubic(image(5, 7, 3, (_, __, c) => [12, 200, 77][c]), 41, 50)
+    expect([flat.width, flat.height, flat.channels]).toEqual([41, 50, 3])
+    for (let i = 0; i < flat.data.length; i++) expect(flat.data[i]).toBe([12, 200, 77][i % 3])
+    const gray = upscaleCubic(image(3, 3, 1, () => 99), 10, 12)
+    expect(gray.data.length).toBe(120)
+    expect(gray.data.every((v) => v === 99)).toBe(true)
     // black | white: the cubic rings past both, and those pixels are 0 and 255
     const step = upscaleCubic(image(8, 2, 3, (x) => (x < 4 ? 0 : 255)), 64, 16)
     const row = [...Array(64).keys()].map((x) => step.data[(8 * 64 + x) * 3])
@@ -260,5 +263,21 @@ describe('enlarging the generated crop (upscaleCubic)', () => {
     const smaller = await resizeImage(img, 40, 40)
     const lanczos = await sharp(img.data, { raw: { width: 64, height: 64, channels: 3 } }).resize(40, 40, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer()
     expect(Buffer.from(smaller.data).equals(lanczos)).toBe(true)
+  })
+
+  it('leaves images with alpha to sharp, whose colour is premultiplied: transparent black lends no grey to white beside it', async () => {
+    // transparent black | opaque white (a reference photo with transparency, as its detail band is made)
+    const rgba = image(8, 2, 4, (x) => (x < 4 ? 0 : 255))
+    expect(() => upscaleCubic(rgba, 64, 16)).toThrow('4 channels')
+    const big = await resizeImage(rgba, 64, 16)
+    expect(big.channels).toBe(4)
+    // across the edge, every pixel with any opacity is white: colour not mixed with the transparent pixels'
+    for (let x = 0; x < 64; x++) {
+      const i = (8 * 64 + x) * 4
+      if (big.data[i + 3] > 0) expect(big.data.subarray(i, i + 3), `x ${x}`).toEqual(new Uint8Array([255, 255, 255]))
+    }
+    // and the edge is soft: some of those pixels are partly transparent
+    const alphas = [...Array(64).keys()].map((x) => big.data[(8 * 64 + x) * 4 + 3])
+    expect(alphas.filter((a) => a > 0 && a < 255).length).toBeGreaterThan(3)
   })
 })
