@@ -24,9 +24,10 @@ export interface BenchRow {
   /** One warm edit, generator only: `render` of one reference on a 512 px photo, mixed and decoded (output `generated`). */
   edit_ms: number
   /**
-   * Of those edits, the time inside onnxruntime's runs (median): the graphs' arithmetic, which
-   * only less arithmetic makes shorter. The rest of edit_ms is the engine's own work in
-   * JavaScript (mixing windows, copying gamma/beta, the collector).
+   * Of those edits, the time inside onnxruntime's runs (median, ModelRuntime.inferenceMs): at
+   * 256 px nearly all of it the graphs' convolutions at the CPU's rate, which only less
+   * arithmetic makes shorter. The rest of edit_ms is the engine's own work in JavaScript (mixing
+   * windows, copying gamma/beta, the collector).
    */
   edit_inference_ms: number
   /**

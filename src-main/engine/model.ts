@@ -586,8 +586,10 @@ export class ModelRuntime {
 
   /**
    * Milliseconds the model's graph runs have taken since it was loaded, each from asking
-   * onnxruntime for it to its answer: the bench splits an edit's time with it into onnxruntime's
-   * arithmetic and the engine's own work.
+   * onnxruntime for it to its answer (onnxruntime-node starts a run on the next turn of the event
+   * loop, so the turn is in it): the bench splits an edit's time with it into onnxruntime's work
+   * and the engine's own. The engine runs one graph at a time; runs asked for together would each
+   * count the others' time too.
    */
   get inferenceMs(): number {
     return this.#inferenceMs
